@@ -1,0 +1,137 @@
+/**
+ * The operator API implemented once against the engine. The admin HTTP routes and the
+ * Electron IPC handlers both call this object, so every transport behaves the same.
+ * Inputs are untrusted: each is validated here, with errors that name the field.
+ */
+import type { RelayDeckApi } from '../../shared/api.js';
+import { nodePatchSchema, nodeSchema, routePatchSchema, routeSchema, type NodeConfig, type RelayDeckConfig, type RouteConfig } from '../../shared/config.js';
+import type { NodeDto } from '../../shared/dto.js';
+import { string } from '../../shared/schema.js';
+import type { Engine } from '../engine.js';
+import { VERSION } from '../version.js';
+import { RelayError } from '../relay/errors.js';
+
+const idSchema = string({ min: 1, max: 64 });
+
+function inputObject(input: unknown): Record<string, unknown> {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw new RelayError('BAD_CONFIG', 'input: expected an object');
+  return input as Record<string, unknown>;
+}
+
+function idOf(input: unknown): string {
+  return idSchema.parse(inputObject(input).id, 'id');
+}
+
+function indexOf<T extends { id: string }>(items: T[], id: string, what: string): number {
+  const index = items.findIndex((item) => item.id === id);
+  if (index < 0) throw new RelayError('NOT_FOUND', `no ${what} with id "${id}"`);
+  return index;
+}
+
+function refuseDuplicate(items: { id: string }[], id: string, what: string): void {
+  if (items.some((item) => item.id === id)) throw new RelayError('CONFLICT', `a ${what} with id "${id}" exists already`);
+}
+
+function pickRoute(config: RelayDeckConfig, id: string): RouteConfig {
+  return config.routes[indexOf(config.routes, id, 'route')];
+}
+
+export function createApiService(engine: Engine): RelayDeckApi {
+  const nodeDto = (node: NodeConfig, counts: Map<string, number>): NodeDto => ({ ...node, activeSessions: counts.get(node.id) ?? 0 });
+  const findNode = (config: RelayDeckConfig, id: string) => nodeDto(config.nodes[indexOf(config.nodes, id, 'node')], engine.sessions.countByNode());
+
+  return {
+    async getServerInfo() {
+      return { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl, version: VERSION, startedAt: engine.stats.startedAt };
+    },
+    async listRoutes() {
+      return engine.config.routes;
+    },
+    async createRoute(input) {
+      const route = routeSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        refuseDuplicate(draft.routes, route.id, 'route');
+        draft.routes.push(route);
+      });
+      return pickRoute(next, route.id);
+    },
+    async replaceRoute(input) {
+      const id = idOf(input);
+      const route = routeSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        const index = indexOf(draft.routes, id, 'route');
+        if (route.id !== id) refuseDuplicate(draft.routes, route.id, 'route');
+        draft.routes[index] = route;
+      });
+      return pickRoute(next, route.id);
+    },
+    async updateRoute(input) {
+      const id = idOf(input);
+      const patch = routePatchSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        const index = indexOf(draft.routes, id, 'route');
+        if (patch.id !== undefined && patch.id !== id) refuseDuplicate(draft.routes, patch.id, 'route');
+        draft.routes[index] = { ...draft.routes[index], ...patch };
+      });
+      return pickRoute(next, patch.id ?? id);
+    },
+    async deleteRoute(input) {
+      const id = idOf(input);
+      await engine.changeConfig((draft) => {
+        draft.routes.splice(indexOf(draft.routes, id, 'route'), 1);
+      });
+      return { deleted: id };
+    },
+    async listNodes() {
+      const counts = engine.sessions.countByNode();
+      return engine.config.nodes.map((node) => nodeDto(node, counts));
+    },
+    async createNode(input) {
+      const node = nodeSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        refuseDuplicate(draft.nodes, node.id, 'node');
+        draft.nodes.push(node);
+      });
+      return findNode(next, node.id);
+    },
+    async replaceNode(input) {
+      const id = idOf(input);
+      const node = nodeSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        const index = indexOf(draft.nodes, id, 'node');
+        if (node.id !== id) throw new RelayError('BAD_CONFIG', `body.id: cannot rename node "${id}"; routes refer to it`);
+        draft.nodes[index] = node;
+      });
+      return findNode(next, id);
+    },
+    async updateNode(input) {
+      const id = idOf(input);
+      const patch = nodePatchSchema.parse(inputObject(input).body, 'body');
+      if (patch.id !== undefined && patch.id !== id) throw new RelayError('BAD_CONFIG', `body.id: cannot rename node "${id}"; routes refer to it`);
+      const next = await engine.changeConfig((draft) => {
+        const index = indexOf(draft.nodes, id, 'node');
+        draft.nodes[index] = { ...draft.nodes[index], ...patch };
+      });
+      return findNode(next, id);
+    },
+    async deleteNode(input) {
+      const id = idOf(input);
+      await engine.changeConfig((draft) => {
+        draft.nodes.splice(indexOf(draft.nodes, id, 'node'), 1);
+        const users = draft.routes.filter((r) => r.nodes?.includes(id)).map((r) => r.id);
+        if (users.length) throw new RelayError('CONFLICT', `node "${id}" is used by route(s) ${users.join(', ')}`);
+      });
+      return { deleted: id };
+    },
+    async listSessions() {
+      return engine.sessions.list();
+    },
+    async listRequestLog() {
+      return engine.sessions.recent();
+    },
+    async getStats() {
+      return engine.stats.snapshot();
+    },
+  };
+}

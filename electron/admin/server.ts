@@ -1,0 +1,145 @@
+/**
+ * The admin HTTP server: the operator API (routes derived from shared/api.ts), Prometheus
+ * `/metrics`, and the built UI. API and metrics need `Authorization: Bearer TOKEN`.
+ * No CORS headers are sent, so other origins cannot read any answer.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { API_CALL_NAMES, API_CALLS, type ApiCallName, type RelayDeckApi } from '../../shared/api.js';
+import type { Logger } from '../log.js';
+import { errorBody, RelayError, toRelayError } from '../relay/errors.js';
+import { serveStatic } from './static.js';
+
+export interface AdminServerDeps {
+  api: RelayDeckApi;
+  /** The current admin token (read per request: it may change). */
+  token: () => string;
+  metrics: Registry;
+  uiDir?: string;
+  log: Logger;
+  maxBodyBytes: () => number;
+}
+
+interface CompiledCall {
+  name: ApiCallName;
+  method: string;
+  pattern: RegExp;
+  body: boolean;
+}
+
+function compileCalls(): CompiledCall[] {
+  return API_CALL_NAMES.map((name) => {
+    const binding = API_CALLS[name];
+    const source = binding.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(':id', '([^/]+)');
+    return { name, method: binding.method, pattern: new RegExp(`^${source}$`), body: binding.body };
+  });
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Constant-time bearer token check (digests make the lengths equal). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  if (!token || !header?.startsWith('Bearer ')) return false;
+  return timingSafeEqual(digest(header.slice(7)), digest(token));
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new RelayError('BODY_TOO_LARGE', `request body exceeds admin.maxBodyBytes (${maxBytes})`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RelayError('BAD_CONFIG', `body: not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export class AdminServer {
+  private readonly server: http.Server;
+  private readonly calls = compileCalls();
+
+  constructor(private readonly deps: AdminServerDeps) {
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error) => this.answerError(res, toRelayError(error)));
+    });
+    this.server.on('clientError', (_error, socket) => socket.destroy());
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics' || path.startsWith('/api/')) {
+      if (!bearerMatches(req.headers.authorization, this.deps.token())) {
+        res.setHeader('www-authenticate', 'Bearer realm="relaydeck"');
+        throw new RelayError('UNAUTHORIZED', 'missing or wrong admin token (Authorization: Bearer TOKEN)');
+      }
+      if (path === '/metrics') return this.serveMetrics(res);
+      return this.serveApi(req, res, path);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed here`);
+    if (!this.deps.uiDir) throw new RelayError('NOT_FOUND', 'no UI is served by this engine');
+    await serveStatic(req, res, this.deps.uiDir, path);
+  }
+
+  private async serveMetrics(res: ServerResponse): Promise<void> {
+    const text = await this.deps.metrics.metrics();
+    res.writeHead(200, { 'content-type': this.deps.metrics.contentType, 'cache-control': 'no-store' });
+    res.end(text);
+  }
+
+  private async serveApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const candidates = this.calls.filter((c) => c.pattern.test(path));
+    if (candidates.length === 0) throw new RelayError('NOT_FOUND', `no API call at ${path}`);
+    const call = candidates.find((c) => c.method === req.method);
+    if (!call) {
+      res.setHeader('allow', candidates.map((c) => c.method).join(', '));
+      throw new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${path}`);
+    }
+    const input: Record<string, unknown> = {};
+    const idMatch = call.pattern.exec(path)?.[1];
+    if (idMatch !== undefined) input.id = decodeURIComponent(idMatch);
+    if (call.body) input.body = await readJsonBody(req, this.deps.maxBodyBytes());
+    const method = this.deps.api[call.name] as (input: unknown) => Promise<unknown>;
+    const output = await method(input);
+    sendJson(res, req.method === 'POST' ? 201 : 200, output);
+  }
+
+  private answerError(res: ServerResponse, error: RelayError): void {
+    if (error.code === 'INTERNAL') this.deps.log.error(error.message);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendJson(res, error.status, errorBody(error.code, error.message));
+  }
+}

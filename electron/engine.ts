@@ -1,0 +1,129 @@
+/**
+ * The RelayDeck engine: config, relay server, admin server and the operator API, wired
+ * together. Runs under plain Node (headless `relaydeck serve`, tests) and inside
+ * Electron's main process alike; it never imports `electron`.
+ */
+import type { AddressInfo } from 'node:net';
+import { parseConfig, type RelayDeckConfig } from '../shared/config.js';
+import type { RelayDeckApi } from '../shared/api.js';
+import { AdminServer } from './admin/server.js';
+import { createApiService } from './admin/api-service.js';
+import { writeConfigAtomic } from './config/store.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetricsRegistry } from './relay/metrics.js';
+import { RouteTable } from './relay/route-table.js';
+import { RelayServer } from './relay/server.js';
+import { SessionRegistry } from './relay/sessions.js';
+import { StatsBook } from './relay/stats.js';
+
+export interface EngineOptions {
+  config: RelayDeckConfig;
+  /** Where changes are saved; undefined keeps changes in memory only. */
+  configPath?: string;
+  /** Folder of the built renderer served on the admin port; undefined serves no UI. */
+  uiDir?: string;
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+export class Engine {
+  readonly log: Logger = createLogger('engine');
+  readonly stats = new StatsBook();
+  readonly sessions: SessionRegistry;
+  readonly api: RelayDeckApi;
+  private table: RouteTable;
+  private readonly relay: RelayServer;
+  private readonly admin: AdminServer;
+  private relayAddress?: AddressInfo;
+  private adminAddress?: AddressInfo;
+  private pendingChange: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly options: EngineOptions) {
+    this.table = new RouteTable(options.config);
+    this.sessions = new SessionRegistry(this.stats, options.config.relay.requestLogEntries);
+    this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay') });
+    this.api = createApiService(this);
+    const metrics = createMetricsRegistry(this.stats, this.sessions);
+    this.admin = new AdminServer({ api: this.api, token: () => this.config.admin.token ?? '', metrics, uiDir: options.uiDir, log: createLogger('admin'), maxBodyBytes: () => this.config.admin.maxBodyBytes });
+  }
+
+  /** Start both servers on the configured addresses (port 0 picks a free port). */
+  static async start(options: EngineOptions): Promise<Engine> {
+    const engine = new Engine(options);
+    const { relay, admin } = options.config;
+    engine.relayAddress = await engine.relay.listen(relay.host, relay.port);
+    try {
+      engine.adminAddress = await engine.admin.listen(admin.host, admin.port);
+    } catch (error) {
+      await engine.relay.close(0);
+      throw error;
+    }
+    if (!isLoopback(admin.host)) engine.log.warn(`admin API is bound to ${admin.host}, reachable from other machines; keep the token secret`);
+    return engine;
+  }
+
+  get config(): RelayDeckConfig {
+    return this.table.config;
+  }
+
+  get routeTable(): RouteTable {
+    return this.table;
+  }
+
+  get relayUrl(): string {
+    return this.relayAddress ? urlOf(this.relayAddress) : '';
+  }
+
+  get adminUrl(): string {
+    return this.adminAddress ? urlOf(this.adminAddress) : '';
+  }
+
+  /**
+   * Apply a config change: `change` edits a copy, the result is validated as a whole,
+   * saved atomically, then swapped in. On any error the running config is unchanged.
+   * Changes are serialized so concurrent calls never overwrite each other.
+   */
+  async changeConfig(change: (draft: RelayDeckConfig) => void): Promise<RelayDeckConfig> {
+    const run = this.pendingChange.then(async () => {
+      const draft = structuredClone(this.table.config);
+      change(draft);
+      const next = parseConfig(draft);
+      if (this.options.configPath) await writeConfigAtomic(this.options.configPath, next);
+      this.swapConfig(next);
+      return next;
+    });
+    this.pendingChange = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Replace the whole running config (e.g. a file reload on SIGHUP). Listen addresses need a restart. */
+  async replaceConfig(next: RelayDeckConfig): Promise<void> {
+    await this.changeConfig((draft) => Object.assign(draft, structuredClone(next)));
+  }
+
+  private swapConfig(next: RelayDeckConfig): void {
+    const previous = this.table.config;
+    this.table = new RouteTable(next);
+    this.stats.retainRoutes(next.routes.map((r) => r.id));
+    for (const key of ['host', 'port'] as const) {
+      if (previous.relay[key] !== next.relay[key] || previous.admin[key] !== next.admin[key]) {
+        this.log.warn(`listen address changes (relay/admin ${key}) apply after a restart`);
+        break;
+      }
+    }
+  }
+
+  /** Stop accepting, end streams cleanly, wait for pending saves, close both servers. */
+  async stop(): Promise<void> {
+    const grace = this.config.relay.shutdownGraceMs;
+    await Promise.all([this.relay.close(grace), this.admin.close()]);
+    await this.pendingChange;
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+}

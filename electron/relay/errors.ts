@@ -1,0 +1,84 @@
+/**
+ * The relay's error taxonomy: every error the relay or admin API answers with has a code,
+ * and the code maps to its HTTP status here and nowhere else.
+ */
+import type { ErrorBody } from '../../shared/dto.js';
+
+export const ERROR_STATUS = {
+  /** The request target is malformed: control characters, traversal, not origin-form. */
+  BAD_REQUEST: 400,
+  /** The admin API request lacks a valid bearer token. */
+  UNAUTHORIZED: 401,
+  /** No route matches the path. */
+  NO_ROUTE: 404,
+  /** No such route/node in an admin call. */
+  NOT_FOUND: 404,
+  /** The viewer took longer than the header deadline to send its request headers (slowloris). */
+  REQUEST_TIMEOUT: 408,
+  /** Request headers larger than Node's limit. */
+  HEADERS_TOO_LARGE: 431,
+  /** Method not allowed on this route. */
+  METHOD_NOT_ALLOWED: 405,
+  /** Request body too large. */
+  BODY_TOO_LARGE: 413,
+  /** A config change or API input failed validation. */
+  BAD_CONFIG: 400,
+  /** A create call named an id that exists. */
+  CONFLICT: 409,
+  /** The viewer went away before the response finished (logged, never sent). */
+  CLIENT_CLOSED: 499,
+  /** Could not open a TCP connection to the node (refused, unreachable, connect timeout). */
+  DIAL: 502,
+  /** The node answered with something that is not valid HTTP, or reset the connection. */
+  UPSTREAM_PROTOCOL: 502,
+  /** The node reset the connection after the response started. */
+  UPSTREAM_RESET: 502,
+  /** The node sent no bytes for relay.idleStreamTimeoutMs. */
+  IDLE_TIMEOUT: 504,
+  /** No route has a usable node (none configured, all disabled). */
+  NO_NODE: 503,
+  /** The relay is at relay.maxSessions or shutting down. */
+  OVERLOADED: 503,
+  /** The node sent no response headers within relay.headerTimeoutMs. */
+  UPSTREAM_TIMEOUT: 504,
+  /** An unexpected fault in the relay itself. */
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error with a code from the taxonomy; `cause` keeps the original error. */
+export class RelayError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RelayError';
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/** Turn any thrown value into a RelayError (unknown faults become INTERNAL). */
+export function toRelayError(error: unknown): RelayError {
+  if (error instanceof RelayError) return error;
+  if (error instanceof Error && error.name === 'SchemaError') return new RelayError('BAD_CONFIG', error.message, { cause: error });
+  return new RelayError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/** Map a Node socket/HTTP-parser error from the upstream request to the taxonomy. */
+export function classifyUpstreamError(error: NodeJS.ErrnoException, responseStarted: boolean): RelayError {
+  const code = error.code ?? '';
+  if (!responseStarted && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes(code)) {
+    return new RelayError('DIAL', `cannot connect to node: ${code}`, { cause: error });
+  }
+  if (code.startsWith('HPE_')) return new RelayError('UPSTREAM_PROTOCOL', `node sent invalid HTTP: ${code}`, { cause: error });
+  if (responseStarted) return new RelayError('UPSTREAM_RESET', `node connection lost mid-response: ${code || error.message}`, { cause: error });
+  return new RelayError('UPSTREAM_PROTOCOL', `node closed the connection before answering: ${code || error.message}`, { cause: error });
+}

@@ -1,0 +1,90 @@
+/**
+ * The native streaming reverse proxy (relay.proxyEngine = "native", the default).
+ * Each upstream chunk is written to the viewer as it arrives (no buffering); when the
+ * viewer's socket is full the upstream is paused until it drains (backpressure).
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { upstreamRequestHeaders, viewerResponseHeaders } from './headers.js';
+import type { ProxyExchange } from './exchange.js';
+
+/** Keep-alive agents shared by all proxied requests of one relay (bounded idle pools). */
+export interface UpstreamAgents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+/** Everything a proxy engine needs for one request. */
+export interface ProxyJob {
+  exchange: ProxyExchange;
+  target: URL;
+  agents: UpstreamAgents;
+  /** "http" or "https": how the viewer reached the relay. */
+  viewerProtocol: string;
+}
+
+export function createUpstreamAgents(maxIdleSockets: number): UpstreamAgents {
+  const options = { keepAlive: true, maxFreeSockets: maxIdleSockets, scheduling: 'lifo' as const };
+  return { http: new http.Agent(options), https: new https.Agent(options) };
+}
+
+/** The client's address without the IPv4-mapped IPv6 prefix. */
+export function clientAddress(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** Host header value for the node: host[:port] exactly as configured. */
+export function nodeHostHeader(target: URL): string {
+  return target.host;
+}
+
+function requestOptions(job: ProxyJob): https.RequestOptions {
+  const { target, exchange } = job;
+  const isHttps = target.protocol === 'https:';
+  return {
+    protocol: target.protocol,
+    hostname: target.hostname.replace(/^\[|\]$/g, ''),
+    port: target.port || (isHttps ? 443 : 80),
+    path: target.pathname + target.search,
+    method: exchange.req.method,
+    agent: isHttps ? job.agents.https : job.agents.http,
+    headers: upstreamRequestHeaders(exchange.req.headers, {
+      clientAddress: clientAddress(exchange.req),
+      protocol: job.viewerProtocol,
+      originalHost: exchange.req.headers.host,
+      nodeHost: nodeHostHeader(target),
+    }),
+  };
+}
+
+function streamBody(upstreamResponse: IncomingMessage, exchange: ProxyExchange): void {
+  const { res } = exchange;
+  res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.statusMessage, viewerResponseHeaders(upstreamResponse.headers));
+  res.flushHeaders();
+  const resume = () => upstreamResponse.resume();
+  res.on('drain', resume);
+  upstreamResponse.on('data', (chunk: Buffer) => {
+    if (res.destroyed) return;
+    exchange.countOut(chunk.length);
+    if (!res.write(chunk)) upstreamResponse.pause();
+  });
+  upstreamResponse.on('end', () => {
+    res.end(() => exchange.complete());
+  });
+}
+
+/** Proxy one request with Node's own http client. */
+export function proxyNative(job: ProxyJob): void {
+  const { exchange } = job;
+  const options = requestOptions(job);
+  const lib = job.target.protocol === 'https:' ? https : http;
+  const upstream = lib.request(options);
+  exchange.attachUpstream(upstream);
+  upstream.on('error', (error: NodeJS.ErrnoException) => exchange.upstreamError(error));
+  upstream.on('response', (upstreamResponse) => {
+    exchange.onUpstreamResponse(upstreamResponse);
+    streamBody(upstreamResponse, exchange);
+  });
+  exchange.req.pipe(upstream);
+}

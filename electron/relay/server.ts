@@ -1,0 +1,154 @@
+/**
+ * The viewer-facing relay server: matches the route, picks the node, then answers a
+ * redirect or streams the node's response. The route table is read per request, so a
+ * config change applies from the next request while requests in flight continue.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { RouteConfig } from '../../shared/config.js';
+import type { Logger } from '../log.js';
+import { ERROR_STATUS, errorBody, RelayError, toRelayError, type ErrorCode } from './errors.js';
+import { ProxyExchange } from './exchange.js';
+import { chooseNode } from './node-choice.js';
+import { clientAddress, createUpstreamAgents, proxyNative, type ProxyJob, type UpstreamAgents } from './proxy.js';
+import { createHttpProxy3, proxyWithHttpProxy3 } from './proxy-http-proxy3.js';
+import { sendError, sendRedirect } from './respond.js';
+import type { RouteTable } from './route-table.js';
+import type { SessionRegistry } from './sessions.js';
+import { UNROUTED, type StatsBook } from './stats.js';
+import { parseRequestTarget, upstreamUrl, type RequestTarget } from './target.js';
+
+/** Methods a stream route (flv, hls) accepts; file routes pass any method through. */
+const STREAM_METHODS = new Set(['GET', 'HEAD']);
+
+export interface RelayServerDeps {
+  /** The current route table (swapped on every config change). */
+  table: () => RouteTable;
+  sessions: SessionRegistry;
+  stats: StatsBook;
+  log: Logger;
+}
+
+export class RelayServer {
+  private readonly server: http.Server;
+  private readonly agents: UpstreamAgents;
+  private readonly httpProxy3 = createHttpProxy3();
+  private stopping = false;
+
+  constructor(private readonly deps: RelayServerDeps) {
+    const settings = deps.table().config.relay;
+    this.agents = createUpstreamAgents(settings.maxIdleUpstreamSockets);
+    this.server = http.createServer({ noDelay: true }, (req, res) => this.handle(req, res));
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Stop accepting, end streams cleanly, and cut whatever is left after `graceMs`. */
+  async close(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    for (const session of this.deps.sessions.all()) session.finishGracefully();
+    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    let route: RouteConfig | undefined;
+    try {
+      const table = this.deps.table();
+      const target = parseRequestTarget(req.url);
+      route = table.match(target.path);
+      if (!route) throw new RelayError('NO_ROUTE', `no route matches ${target.path}`);
+      const routeStats = this.deps.stats.route(route.id);
+      routeStats.requests += 1;
+      if (route.kind !== 'file' && !STREAM_METHODS.has(req.method ?? '')) {
+        res.setHeader('allow', 'GET, HEAD');
+        throw new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${route.kind} route "${route.id}"`);
+      }
+      const choice = chooseNode(table, route, target);
+      const url = upstreamUrl(choice.node, route, target);
+      if (route.mode === 'redirect') this.redirect(req, res, route, choice.node.id, url, target);
+      else this.proxy(req, res, route, choice.node.id, url, target, table);
+    } catch (error) {
+      this.answerError(req, res, route, toRelayError(error));
+    }
+  }
+
+  private redirect(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, url: URL, target: RequestTarget): void {
+    this.deps.stats.route(route.id).redirects += 1;
+    sendRedirect(res, route.status, url.href);
+    this.deps.sessions.logFinished({
+      ...this.requestFacts(req, route, nodeId, target),
+      id: '',
+      startedAt: Date.now(),
+      bytesIn: 0,
+      bytesOut: 0,
+      status: route.status,
+      durationMs: 0,
+    });
+  }
+
+  private proxy(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, url: URL, target: RequestTarget, table: RouteTable): void {
+    const settings = table.config.relay;
+    if (this.stopping) throw new RelayError('OVERLOADED', 'relay is shutting down');
+    if (this.deps.sessions.size >= settings.maxSessions) {
+      throw new RelayError('OVERLOADED', `relay is at relay.maxSessions (${settings.maxSessions})`);
+    }
+    const routeStats = this.deps.stats.route(route.id);
+    routeStats.proxied += 1;
+    routeStats.active += 1;
+    const session = this.deps.sessions.open(this.requestFacts(req, route, nodeId, target));
+    const exchange = new ProxyExchange(req, res, session, this.deps.sessions, settings, this.deps.log.child(route.id));
+    const job: ProxyJob = { exchange, target: url, agents: this.agents, viewerProtocol: 'http' };
+    if (settings.proxyEngine === 'http-proxy-3') proxyWithHttpProxy3(this.httpProxy3, job);
+    else proxyNative(job);
+  }
+
+  private requestFacts(req: IncomingMessage, route: RouteConfig, nodeId: string, target: RequestTarget) {
+    return {
+      routeId: route.id,
+      mode: route.mode,
+      method: req.method ?? '',
+      path: target.path,
+      nodeId,
+      clientAddress: clientAddress(req),
+      userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
+    };
+  }
+
+  private answerError(req: IncomingMessage, res: ServerResponse, route: RouteConfig | undefined, error: RelayError): void {
+    const routeId = route?.id ?? UNROUTED;
+    if (!route) this.deps.stats.route(UNROUTED).requests += 1;
+    this.deps.stats.countError(routeId, error.code);
+    if (error.code === 'INTERNAL') this.deps.log.error(`${req.method} ${req.url}: ${error.message}`);
+    sendError(res, error);
+  }
+}
+
+/** Malformed requests rejected by Node's parser get a JSON answer, then the socket closes. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
+  const status = ERROR_STATUS[code];
+  const text = http.STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify(errorBody(code, `malformed request: ${error.code ?? error.message}`));
+  socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}

@@ -1,0 +1,102 @@
+/**
+ * Requests in flight on the relay port, and the bounded log of finished ones.
+ * A session is removed from the live map the moment its viewer connection ends.
+ */
+import type { RouteMode } from '../../shared/config.js';
+import type { RequestLogEntry, SessionDto } from '../../shared/dto.js';
+import { RingBuffer } from './ring-buffer.js';
+import type { StatsBook } from './stats.js';
+import type { RouteStatsDto } from '../../shared/dto.js';
+
+export interface SessionFacts {
+  routeId: string;
+  mode: RouteMode;
+  method: string;
+  path: string;
+  nodeId: string;
+  clientAddress: string;
+  userAgent: string;
+}
+
+/** One proxied or redirected request. Counters are bumped on the hot path. */
+export class Session {
+  bytesIn = 0;
+  bytesOut = 0;
+  status = 0;
+  readonly startedAt = Date.now();
+  /** Ends the session at once (viewer and upstream); set by the proxy. */
+  abort: (reason: string) => void = () => {};
+  /** Ends the session cleanly: the viewer's response is finished, upstream released. */
+  finishGracefully: () => void = () => this.abort('shutdown');
+
+  constructor(
+    readonly id: string,
+    readonly facts: SessionFacts,
+    readonly routeStats: RouteStatsDto,
+  ) {}
+
+  toDto(): SessionDto {
+    return { id: this.id, ...this.facts, startedAt: this.startedAt, bytesIn: this.bytesIn, bytesOut: this.bytesOut, status: this.status };
+  }
+}
+
+export class SessionRegistry {
+  private readonly live = new Map<string, Session>();
+  private readonly finished: RingBuffer<RequestLogEntry>;
+  private nextId = 1;
+
+  constructor(
+    private readonly stats: StatsBook,
+    requestLogEntries: number,
+  ) {
+    this.finished = new RingBuffer(requestLogEntries);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  open(facts: SessionFacts): Session {
+    const session = new Session(String(this.nextId++), facts, this.stats.route(facts.routeId));
+    this.live.set(session.id, session);
+    return session;
+  }
+
+  /** Record a request that never became a live session (redirects, early errors). */
+  logFinished(entry: RequestLogEntry): void {
+    this.finished.push(entry);
+  }
+
+  /** Remove the session and log it with its final status and optional error code. */
+  close(session: Session, status: number, errorCode?: string): void {
+    if (!this.live.delete(session.id)) return;
+    session.status = status;
+    if (errorCode) this.stats.countError(session.facts.routeId, errorCode);
+    const entry: RequestLogEntry = { ...session.toDto(), durationMs: Date.now() - session.startedAt };
+    if (errorCode) entry.errorCode = errorCode;
+    this.finished.push(entry);
+  }
+
+  get(id: string): Session | undefined {
+    return this.live.get(id);
+  }
+
+  all(): Session[] {
+    return [...this.live.values()];
+  }
+
+  list(): SessionDto[] {
+    return this.all().map((s) => s.toDto());
+  }
+
+  recent(): RequestLogEntry[] {
+    return this.finished.toArray();
+  }
+
+  /** Live sessions per node id. */
+  countByNode(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const s of this.live.values()) counts.set(s.facts.nodeId, (counts.get(s.facts.nodeId) ?? 0) + 1);
+    return counts;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The one operator contract. Electron IPC (preload, one method per call), the admin
+ * HTTP API and the browser client are all derived from `API_CALLS`, so a call exists
+ * on all three transports or on none.
+ */
+import type { NodeConfig, RouteConfig } from './config.js';
+import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto } from './dto.js';
+
+/** Input and output of every call. Inputs are `{ id?, body? }`: `id` fills `:id` in the HTTP path. */
+export interface ApiSignatures {
+  getServerInfo: { input: Record<string, never>; output: ServerInfoDto };
+  listRoutes: { input: Record<string, never>; output: RouteDto[] };
+  createRoute: { input: { body: RouteConfig }; output: RouteDto };
+  replaceRoute: { input: { id: string; body: RouteConfig }; output: RouteDto };
+  /** Partial update, e.g. `{ mode: "redirect" }`; applies from the next request. */
+  updateRoute: { input: { id: string; body: Partial<RouteConfig> }; output: RouteDto };
+  deleteRoute: { input: { id: string }; output: { deleted: string } };
+  listNodes: { input: Record<string, never>; output: NodeDto[] };
+  createNode: { input: { body: NodeConfig }; output: NodeDto };
+  replaceNode: { input: { id: string; body: NodeConfig }; output: NodeDto };
+  updateNode: { input: { id: string; body: Partial<NodeConfig> }; output: NodeDto };
+  deleteNode: { input: { id: string }; output: { deleted: string } };
+  /** Requests in flight, with their bytes so far. */
+  listSessions: { input: Record<string, never>; output: SessionDto[] };
+  /** The most recent finished requests, newest last (bounded by relay.requestLogEntries). */
+  listRequestLog: { input: Record<string, never>; output: RequestLogEntry[] };
+  getStats: { input: Record<string, never>; output: StatsDto };
+}
+
+export type ApiCallName = keyof ApiSignatures;
+export type ApiInput<K extends ApiCallName> = ApiSignatures[K]['input'];
+export type ApiOutput<K extends ApiCallName> = ApiSignatures[K]['output'];
+
+/** The contract as an interface: what the engine implements and every client exposes. */
+export type RelayDeckApi = {
+  [K in ApiCallName]: (input: ApiInput<K>) => Promise<ApiOutput<K>>;
+};
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** How each call travels over HTTP. `body` says whether input.body is sent as JSON. */
+export interface HttpBinding {
+  method: HttpMethod;
+  path: string;
+  body: boolean;
+}
+
+export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
+  getServerInfo: { method: 'GET', path: '/api/info', body: false },
+  listRoutes: { method: 'GET', path: '/api/routes', body: false },
+  createRoute: { method: 'POST', path: '/api/routes', body: true },
+  replaceRoute: { method: 'PUT', path: '/api/routes/:id', body: true },
+  updateRoute: { method: 'PATCH', path: '/api/routes/:id', body: true },
+  deleteRoute: { method: 'DELETE', path: '/api/routes/:id', body: false },
+  listNodes: { method: 'GET', path: '/api/nodes', body: false },
+  createNode: { method: 'POST', path: '/api/nodes', body: true },
+  replaceNode: { method: 'PUT', path: '/api/nodes/:id', body: true },
+  updateNode: { method: 'PATCH', path: '/api/nodes/:id', body: true },
+  deleteNode: { method: 'DELETE', path: '/api/nodes/:id', body: false },
+  listSessions: { method: 'GET', path: '/api/sessions', body: false },
+  listRequestLog: { method: 'GET', path: '/api/requests', body: false },
+  getStats: { method: 'GET', path: '/api/stats', body: false },
+};
+
+export const API_CALL_NAMES = Object.keys(API_CALLS) as ApiCallName[];
+
+/** IPC channel for a call: one channel per call, nothing generic. */
+export function ipcChannel(name: ApiCallName): string {
+  return `relaydeck:${name}`;
+}
+
+/** The error an API client throws: carries the JSON error code and the HTTP status. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}

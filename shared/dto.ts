@@ -1,0 +1,83 @@
+/**
+ * Plain data objects that cross a process boundary (IPC, HTTP, the browser).
+ * No classes, no functions: each survives structured clone and JSON.
+ */
+import type { NodeConfig, RouteConfig, RouteMode } from './config.js';
+
+/** The JSON error body every transport returns: `{ "error": { "code", "message" } }`. */
+export interface ErrorBody {
+  error: {
+    /** Stable machine code, e.g. NO_ROUTE, BAD_CONFIG. */
+    code: string;
+    /** Human text; for validation errors it starts with the field path. */
+    message: string;
+  };
+}
+
+/** A request in flight on the relay port. */
+export interface SessionDto {
+  id: string;
+  routeId: string;
+  mode: RouteMode;
+  method: string;
+  /** Request path without the query (the query may carry credentials). */
+  path: string;
+  nodeId: string;
+  clientAddress: string;
+  userAgent: string;
+  /** Epoch ms when the request arrived. */
+  startedAt: number;
+  /** Bytes read from the node so far. */
+  bytesIn: number;
+  /** Bytes written to the viewer so far. */
+  bytesOut: number;
+  /** Upstream status once known, else 0. */
+  status: number;
+}
+
+/** A finished request, as kept in the bounded request log. */
+export interface RequestLogEntry extends SessionDto {
+  /** Status logged for the request: 499 when the viewer left first. */
+  status: number;
+  /** Error code when the relay produced or logged an error. */
+  errorCode?: string;
+  durationMs: number;
+}
+
+/** Counters for one route (or the totals over all routes). */
+export interface RouteStatsDto {
+  requests: number;
+  redirects: number;
+  proxied: number;
+  /** Bytes read from nodes. */
+  bytesIn: number;
+  /** Bytes written to viewers. */
+  bytesOut: number;
+  /** Errors by code, e.g. { "DIAL": 2, "CLIENT_CLOSED": 5 }. */
+  errors: Record<string, number>;
+  /** Proxied requests in flight now. */
+  active: number;
+}
+
+export interface StatsDto {
+  /** Epoch ms when the engine started. */
+  startedAt: number;
+  totals: RouteStatsDto;
+  routes: Record<string, RouteStatsDto>;
+}
+
+/** A node as the API shows it: its configuration plus live state. */
+export interface NodeDto extends NodeConfig {
+  /** Proxied requests to this node in flight now. */
+  activeSessions: number;
+}
+
+export type RouteDto = RouteConfig;
+
+/** Addresses the servers really listen on (ports resolved when configured as 0). */
+export interface ServerInfoDto {
+  relayUrl: string;
+  adminUrl: string;
+  version: string;
+  startedAt: number;
+}

@@ -1,0 +1,147 @@
+/**
+ * A tiny strict schema library shared by the engine (config, API input) and the
+ * renderer (form validation). Every error names the path of the offending field,
+ * e.g. `routes[2].mode: expected "redirect" or "proxy"`. Objects reject unknown keys.
+ */
+
+/** A validation failure; `path` is the dotted/indexed field path, `detail` what was wrong. */
+export class SchemaError extends Error {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(path ? `${path}: ${detail}` : detail);
+    this.name = 'SchemaError';
+  }
+}
+
+/** A parser from untrusted data to `T`; `optional`/`fallback` fields let object() fill defaults. */
+export interface Schema<T> {
+  parse(value: unknown, path: string): T;
+  /** Present when the field may be omitted; returns the value to use (or undefined). */
+  readonly whenMissing?: () => T;
+}
+
+export type Infer<S> = S extends Schema<infer T> ? T : never;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `"${value.length > 40 ? value.slice(0, 40) + '…' : value}"`;
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function fail(path: string, expected: string, value: unknown): never {
+  throw new SchemaError(path, `expected ${expected}, got ${describe(value)}`);
+}
+
+export interface StringRules {
+  min?: number;
+  max?: number;
+  pattern?: RegExp;
+  /** Words used in the error when `pattern` does not match. */
+  patternName?: string;
+}
+
+export function string(rules: StringRules = {}): Schema<string> {
+  const { min = 0, max = 4096, pattern, patternName } = rules;
+  return {
+    parse(value, path) {
+      if (typeof value !== 'string') fail(path, 'a string', value);
+      if (value.length < min) throw new SchemaError(path, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
+      if (value.length > max) throw new SchemaError(path, `must be at most ${max} characters`);
+      if (pattern && !pattern.test(value)) fail(path, patternName ?? `a string matching ${pattern}`, value);
+      return value;
+    },
+  };
+}
+
+export function integer(min: number, max: number): Schema<number> {
+  return {
+    parse(value, path) {
+      if (typeof value !== 'number' || !Number.isInteger(value)) fail(path, 'an integer', value);
+      if (value < min || value > max) fail(path, `an integer from ${min} to ${max}`, value);
+      return value;
+    },
+  };
+}
+
+export function boolean(): Schema<boolean> {
+  return {
+    parse(value, path) {
+      if (typeof value !== 'boolean') fail(path, 'true or false', value);
+      return value;
+    },
+  };
+}
+
+export function oneOf<const T extends readonly (string | number)[]>(choices: T): Schema<T[number]> {
+  const words = choices.map((c) => JSON.stringify(c));
+  const expected = words.length === 2 ? `${words[0]} or ${words[1]}` : `one of ${words.join(', ')}`;
+  return {
+    parse(value, path) {
+      if (!choices.includes(value as T[number])) fail(path, expected, value);
+      return value as T[number];
+    },
+  };
+}
+
+export function array<T>(item: Schema<T>, max: number): Schema<T[]> {
+  return {
+    parse(value, path) {
+      if (!Array.isArray(value)) fail(path, 'an array', value);
+      if (value.length > max) throw new SchemaError(path, `must have at most ${max} entries`);
+      return value.map((v, i) => item.parse(v, `${path}[${i}]`));
+    },
+  };
+}
+
+/** The field may be omitted; then `fallback()` is used (undefined when no fallback). */
+export function optional<T>(inner: Schema<T>, fallback?: () => T): Schema<T> {
+  return { parse: (v, p) => inner.parse(v, p), whenMissing: fallback ?? (() => undefined as T) };
+}
+
+export function withDefault<T>(inner: Schema<T>, value: T): Schema<T> {
+  return optional(inner, () => (typeof value === 'object' && value !== null ? structuredClone(value) : value));
+}
+
+type Shape = Record<string, Schema<unknown>>;
+export type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+/** A strict object: unknown keys are rejected, missing keys need `optional`/`withDefault`. */
+export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> & { shape: S } {
+  return {
+    shape,
+    parse(value, path) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
+      const input = value as Record<string, unknown>;
+      for (const key of Object.keys(input)) {
+        if (!Object.hasOwn(shape, key)) throw new SchemaError(join(path, key), 'unknown key');
+      }
+      const out: Record<string, unknown> = {};
+      for (const [key, field] of Object.entries(shape)) {
+        const fieldPath = join(path, key);
+        if (input[key] === undefined) {
+          if (!field.whenMissing) throw new SchemaError(fieldPath, 'is required');
+          const filled = field.whenMissing();
+          if (filled !== undefined) out[key] = filled;
+        } else {
+          out[key] = field.parse(input[key], fieldPath);
+        }
+      }
+      return out as ObjectOf<S>;
+    },
+  };
+}
+
+/** Every key of the object shape made optional with no default: for PATCH bodies. */
+export function partial<S extends Shape>(base: { shape: S }): Schema<Partial<ObjectOf<S>>> {
+  const loose: Shape = {};
+  for (const [key, field] of Object.entries(base.shape)) loose[key] = optional({ parse: field.parse });
+  return object(loose) as unknown as Schema<Partial<ObjectOf<S>>>;
+}
