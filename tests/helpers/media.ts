@@ -1,0 +1,89 @@
+/**
+ * Real media peers for tests: node-media-server origins, an ffmpeg publisher and ffprobe.
+ * Suites that need a Debian tool skip with a printed reason when tests/run.mjs found it missing.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './http.js';
+
+/** Why a suite that needs `tool` must skip, or false when the tool is on PATH. */
+export function missingTool(tool: string, debianPackage: string): string | false {
+  const found = (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      return statSync(path.join(dir, tool)).isFile();
+    } catch {
+      return false;
+    }
+  });
+  return found ? false : `${tool} not found: install the Debian package "${debianPackage}" (npm test installs it when run as root)`;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface NmsOrigin {
+  httpUrl: string;
+  rtmpUrl: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const NMS_FIXTURE = fileURLToPath(new URL('../fixtures/nms-origin.cjs', import.meta.url));
+
+export async function startNms(): Promise<NmsOrigin> {
+  const [httpPort, rtmpPort] = [await freePort(), await freePort()];
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'relaydeck-nms-'));
+  const child = spawn(process.execPath, [NMS_FIXTURE, String(httpPort), String(rtmpPort), dataDir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  await waitFor(() => out.includes('ready') || child.exitCode !== null, 15000, 'node-media-server to start');
+  if (child.exitCode !== null) throw new Error('node-media-server exited at start');
+  return {
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    rtmpUrl: `rtmp://127.0.0.1:${rtmpPort}`,
+    child,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+  };
+}
+
+/** ffmpeg publishing a live H.264 + AAC test stream (1 s GOP) to `rtmpUrl`. */
+export function publishTestStream(rtmpUrl: string): ChildProcess {
+  const args = [
+    '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25',
+    '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+    '-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+    '-b:v', '500k', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', rtmpUrl,
+  ];
+  return spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export interface ProbeResult {
+  streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
+  frames?: unknown[];
+}
+
+/** ffprobe `url` reading real packets (bounded by `seconds`), as JSON. */
+export function ffprobe(url: string, seconds = 15): Promise<ProbeResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'ffprobe',
+      ['-v', 'error', '-rw_timeout', '10000000', '-read_intervals', '%+2', '-show_streams', '-count_packets', '-of', 'json', url],
+      { timeout: seconds * 1000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`ffprobe failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))),
+    );
+  });
+}

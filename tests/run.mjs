@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm test`: make sure the Debian tools the suites need are there (installing them with
+// apt-get when running as root), build, then run every *.test.ts under tests/ with Node's
+// test runner. A suite whose tool is still missing skips itself and prints which package.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Tool on PATH → Debian package that brings it. */
+const NEEDED = { ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg', python3: 'python3', chromium: 'chromium' };
+
+function onPath(tool) {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => existsSync(path.join(dir, tool)));
+}
+
+function ensureDebianPackages() {
+  const missing = [...new Set(Object.entries(NEEDED).filter(([tool]) => !onPath(tool)).map(([, pkg]) => pkg))];
+  if (missing.length === 0) return;
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot || !onPath('apt-get')) {
+    console.log(`# not installing ${missing.join(', ')}: needs root and apt-get; suites that need them will skip`);
+    return;
+  }
+  console.log(`# installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = update.status === 0 && spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  if (!install || install.status !== 0) console.log(`# apt-get could not install ${missing.join(', ')}; suites that need them will skip`);
+}
+
+function testFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) {
+      if (!['bench', 'fixtures', 'helpers', 'results'].includes(name)) out.push(...testFiles(full));
+    } else if (name.endsWith('.test.ts')) out.push(full);
+  }
+  return out;
+}
+
+ensureDebianPackages();
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+const filter = process.argv.slice(2);
+const files = testFiles(path.join(root, 'tests')).filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, RELAYDECK_LOG_LEVEL: process.env.RELAYDECK_LOG_LEVEL ?? 'warn' },
+});
+process.exit(result.status ?? 1);
