@@ -46,7 +46,7 @@ export class Engine {
     this.sessions = new SessionRegistry(this.stats, options.config.relay.requestLogEntries);
     this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay') });
     this.api = createApiService(this);
-    const metrics = createMetricsRegistry(this.stats, this.sessions);
+    const metrics = createMetricsRegistry(this.stats, this.sessions, () => this.relay.hub.list());
     this.admin = new AdminServer({ api: this.api, token: () => this.config.admin.token ?? '', metrics, uiDir: options.uiDir, log: createLogger('admin'), maxBodyBytes: () => this.config.admin.maxBodyBytes });
   }
 
@@ -67,6 +67,11 @@ export class Engine {
 
   get config(): RelayDeckConfig {
     return this.table.config;
+  }
+
+  /** Live FLV fan-out streams. */
+  get flvStreams() {
+    return this.relay.hub;
   }
 
   get routeTable(): RouteTable {

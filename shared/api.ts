@@ -4,7 +4,7 @@
  * on all three transports or on none.
  */
 import type { NodeConfig, RouteConfig } from './config.js';
-import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto } from './dto.js';
+import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
 
 /** Input and output of every call. Inputs are `{ id?, body? }`: `id` fills `:id` in the HTTP path. */
 export interface ApiSignatures {
@@ -22,6 +22,12 @@ export interface ApiSignatures {
   deleteNode: { input: { id: string }; output: { deleted: string } };
   /** Requests in flight, with their bytes so far. */
   listSessions: { input: Record<string, never>; output: SessionDto[] };
+  /** Disconnect one viewer/request now. */
+  kickSession: { input: { id: string }; output: { kicked: string } };
+  /** Live FLV streams with their upstream and viewer counts. */
+  listStreams: { input: Record<string, never>; output: StreamDto[] };
+  /** End a live stream: its upstream pull and all its viewers. */
+  closeStream: { input: { id: string }; output: { closed: string } };
   /** The most recent finished requests, newest last (bounded by relay.requestLogEntries). */
   listRequestLog: { input: Record<string, never>; output: RequestLogEntry[] };
   getStats: { input: Record<string, never>; output: StatsDto };
@@ -58,6 +64,9 @@ export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
   updateNode: { method: 'PATCH', path: '/api/nodes/:id', body: true },
   deleteNode: { method: 'DELETE', path: '/api/nodes/:id', body: false },
   listSessions: { method: 'GET', path: '/api/sessions', body: false },
+  kickSession: { method: 'DELETE', path: '/api/sessions/:id', body: false },
+  listStreams: { method: 'GET', path: '/api/streams', body: false },
+  closeStream: { method: 'DELETE', path: '/api/streams/:id', body: false },
   listRequestLog: { method: 'GET', path: '/api/requests', body: false },
   getStats: { method: 'GET', path: '/api/stats', body: false },
 };

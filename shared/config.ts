@@ -72,6 +72,52 @@ export const relaySettingsSchema = object({
   requestLogEntries: withDefault(integer(0, 100_000), DEFAULT_REQUEST_LOG_ENTRIES),
 });
 
+/** Default GOP cache bound in bytes (per stream). */
+export const DEFAULT_GOP_CACHE_MAX_BYTES = 8 * 1_048_576;
+/** Default GOP cache bound in tags (video + audio frames, per stream). */
+export const DEFAULT_GOP_CACHE_MAX_TAGS = 4_096;
+/** Default bound of one viewer's outgoing queue, bytes. */
+export const DEFAULT_VIEWER_QUEUE_MAX_BYTES = 2 * 1_048_576;
+/** A viewer still dropping frames after this long is disconnected, ms. */
+export const DEFAULT_SLOW_VIEWER_TIMEOUT_MS = 15_000;
+/** The upstream pull closes this long after the last viewer leaves, ms (0 = at once). */
+export const DEFAULT_IDLE_CLOSE_MS = 3_000;
+/** After a 200 from the node, media must start within this long or the stream counts as offline, ms. */
+export const DEFAULT_FIRST_MEDIA_TIMEOUT_MS = 1_500;
+/** Viewers stay connected this long while the upstream is lost and retried, ms. */
+export const DEFAULT_FAILOVER_GRACE_MS = 10_000;
+/** Reconnect backoff: first delay and cap, ms. */
+export const DEFAULT_RECONNECT_MIN_MS = 100;
+export const DEFAULT_RECONNECT_MAX_MS = 2_000;
+/** Most live FLV streams (upstream pulls) at once. */
+export const DEFAULT_MAX_STREAMS = 1_000;
+
+/** Live HTTP-FLV fan-out settings (flv routes in proxy mode). */
+export const flvSettingsSchema = object({
+  /** GOP cache bound per stream, bytes. Default 8388608 (8 MiB). */
+  gopCacheMaxBytes: withDefault(integer(0, 256 * 1_048_576), DEFAULT_GOP_CACHE_MAX_BYTES),
+  /** GOP cache bound per stream, tags (frames). Default 4096. */
+  gopCacheMaxTags: withDefault(integer(0, 100_000), DEFAULT_GOP_CACHE_MAX_TAGS),
+  /** One viewer's queue bound, bytes; over it the viewer skips to the next keyframe. Default 2097152 (2 MiB). */
+  viewerQueueMaxBytes: withDefault(integer(16_384, 256 * 1_048_576), DEFAULT_VIEWER_QUEUE_MAX_BYTES),
+  /** A viewer still behind after this long is disconnected, ms. Default 15000. */
+  slowViewerTimeoutMs: withDefault(integer(100, HOUR_MS), DEFAULT_SLOW_VIEWER_TIMEOUT_MS),
+  /** Upstream closes this long after the last viewer leaves, ms; 0 = at once. Default 3000. */
+  idleCloseMs: withDefault(ms(HOUR_MS), DEFAULT_IDLE_CLOSE_MS),
+  /** Media must start this long after the node's 200, else the stream is offline, ms. Default 1500. */
+  firstMediaTimeoutMs: withDefault(integer(50, 600_000), DEFAULT_FIRST_MEDIA_TIMEOUT_MS),
+  /** Viewers are kept this long while the upstream is lost, ms. Default 10000. */
+  failoverGraceMs: withDefault(ms(HOUR_MS), DEFAULT_FAILOVER_GRACE_MS),
+  /** First reconnect delay, ms (doubles per failed attempt). Default 100. */
+  reconnectMinMs: withDefault(integer(10, 60_000), DEFAULT_RECONNECT_MIN_MS),
+  /** Longest reconnect delay, ms. Default 2000. */
+  reconnectMaxMs: withDefault(integer(10, 600_000), DEFAULT_RECONNECT_MAX_MS),
+  /** Write batching for large audiences, ms; 0 = off (each upstream chunk goes out at once). Default 0, at most 100. */
+  writeBatchMs: withDefault(integer(0, 100), 0),
+  /** Most live streams at once. Default 1000. */
+  maxStreams: withDefault(integer(1, 100_000), DEFAULT_MAX_STREAMS),
+});
+
 /** Admin API (and UI) server settings. */
 export const adminSettingsSchema = object({
   /** Address the admin API listens on. Default 127.0.0.1 (loopback). */
@@ -115,11 +161,18 @@ export const routeSchema = object({
   stripPrefix: withDefault(boolean(), false),
   /** Redirect status, 302 or 307. Default 302. */
   status: withDefault(oneOf([302, 307] as const), 302),
+  /** flv proxy routes: share one upstream pull per stream among its viewers. Default true. */
+  fanout: withDefault(boolean(), true),
+  /** flv fan-out: keep the last GOP so late joiners start at once. Default true. */
+  gopCache: withDefault(boolean(), true),
+  /** flv fan-out: how long a viewer of an offline stream waits for it to come online, ms; 0 = fast 404. Default 0. */
+  offlineWaitMs: withDefault(integer(0, 600_000), 0),
 });
 
 export const configSchema = object({
   relay: withDefault(relaySettingsSchema, relaySettingsSchema.parse({}, 'relay')),
   admin: withDefault(adminSettingsSchema, adminSettingsSchema.parse({}, 'admin')),
+  flv: withDefault(flvSettingsSchema, flvSettingsSchema.parse({}, 'flv')),
   nodes: withDefault(array(nodeSchema, MAX_NODES), []),
   routes: withDefault(array(routeSchema, MAX_ROUTES), []),
 });
@@ -129,6 +182,7 @@ export const nodePatchSchema = partial(nodeSchema);
 
 export type RelaySettings = Infer<typeof relaySettingsSchema>;
 export type AdminSettings = Infer<typeof adminSettingsSchema>;
+export type FlvSettings = Infer<typeof flvSettingsSchema>;
 /** A media node as configured. */
 export type NodeConfig = Infer<typeof nodeSchema>;
 /** A route as configured. */
@@ -171,6 +225,9 @@ function checkCrossFields(config: RelayDeckConfig): void {
       if (!nodeIds.has(nodeId)) throw new SchemaError(`routes[${i}].nodes[${j}]`, `no node with id "${nodeId}"`);
     });
   });
+  if (config.flv.reconnectMinMs > config.flv.reconnectMaxMs) {
+    throw new SchemaError('flv.reconnectMinMs', `must not exceed flv.reconnectMaxMs (${config.flv.reconnectMaxMs})`);
+  }
   const { relay, admin } = config;
   if (relay.port !== 0 && relay.port === admin.port && relay.host === admin.host) {
     throw new SchemaError('admin.port', `must differ from relay.port (${relay.port})`);

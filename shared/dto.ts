@@ -33,6 +33,14 @@ export interface SessionDto {
   bytesOut: number;
   /** Upstream status once known, else 0. */
   status: number;
+  /** FLV fan-out viewers: the stream this viewer watches. */
+  streamId?: string;
+  /** FLV fan-out viewers: ms from request to the first byte written (headers). */
+  firstByteMs?: number;
+  /** FLV fan-out viewers: ms from request to the first keyframe written. */
+  firstKeyframeMs?: number;
+  /** FLV fan-out viewers: frames (tags) dropped because the viewer fell behind. */
+  framesDropped?: number;
 }
 
 /** A finished request, as kept in the bounded request log. */
@@ -79,5 +87,40 @@ export interface ServerInfoDto {
   relayUrl: string;
   adminUrl: string;
   version: string;
+  startedAt: number;
+}
+
+/** A live FLV stream shared by its viewers (one upstream pull). */
+export interface StreamDto {
+  /** Stable id: route id + upstream path, e.g. "live:/live/cam1.flv". */
+  id: string;
+  routeId: string;
+  /** Upstream path (with query) requested from the node. */
+  path: string;
+  /** Node currently pulled from ("" while none). */
+  nodeId: string;
+  /** "connecting", "live", "reconnecting" or "closing". */
+  state: string;
+  viewers: number;
+  /** Upstream bitrate over the last few seconds, kbit/s. */
+  bitrateKbps: number;
+  bytesIn: number;
+  bytesOut: number;
+  videoCodec: string;
+  audioCodec: string;
+  width: number;
+  height: number;
+  /** Frames per second (metadata, else measured). */
+  fps: number;
+  /** Frames between the last two keyframes. */
+  gopFrames: number;
+  /** ms between the last two keyframes. */
+  gopMs: number;
+  /** Upstream connections opened over the stream's life, and open now (0 or 1). */
+  upstreamOpened: number;
+  upstreamOpen: number;
+  reconnects: number;
+  framesDropped: number;
+  gopCacheBytes: number;
   startedAt: number;
 }

@@ -127,6 +127,21 @@ export function createApiService(engine: Engine): RelayDeckApi {
     async listSessions() {
       return engine.sessions.list();
     },
+    async kickSession(input) {
+      const id = idOf(input);
+      const session = engine.sessions.get(id);
+      if (!session) throw new RelayError('NOT_FOUND', `no session with id "${id}"`);
+      session.abort('kicked by operator');
+      return { kicked: id };
+    },
+    async listStreams() {
+      return engine.flvStreams.list();
+    },
+    async closeStream(input) {
+      const id = idOf(input);
+      engine.flvStreams.closeStream(id);
+      return { closed: id };
+    },
     async listRequestLog() {
       return engine.sessions.recent();
     },

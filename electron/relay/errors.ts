@@ -17,6 +17,16 @@ export const ERROR_STATUS = {
   REQUEST_TIMEOUT: 408,
   /** Request headers larger than Node's limit. */
   HEADERS_TOO_LARGE: 431,
+  /** The live stream is not on the node (it answered non-2xx, or sent no media in time). */
+  STREAM_OFFLINE: 404,
+  /** The node's FLV turned to garbage; the stream was ended for its viewers. */
+  UPSTREAM_FORMAT: 502,
+  /** The upstream was lost and no node took over within flv.failoverGraceMs. */
+  UPSTREAM_LOST: 502,
+  /** A viewer stayed behind for flv.slowViewerTimeoutMs and was disconnected (logged, never sent). */
+  SLOW_VIEWER: 499,
+  /** A viewer was disconnected by the operator (logged, never sent). */
+  KICKED: 499,
   /** Method not allowed on this route. */
   METHOD_NOT_ALLOWED: 405,
   /** Request body too large. */

@@ -4,10 +4,24 @@
  * the configured routes and nodes and the fixed error codes.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { StreamDto } from '../../shared/dto.js';
 import type { SessionRegistry } from './sessions.js';
 import type { StatsBook } from './stats.js';
 
-export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistry): Registry {
+/** Per-stream series: one label set per live stream (bounded by flv.maxStreams). */
+const STREAM_SERIES: [string, string, (s: StreamDto) => number][] = [
+  ['relaydeck_flv_viewers', 'Viewers of a live FLV stream.', (s) => s.viewers],
+  ['relaydeck_flv_upstream_open', 'Upstream connections open for a stream (0 or 1).', (s) => s.upstreamOpen],
+  ['relaydeck_flv_upstream_opened', 'Upstream connections opened over the stream life.', (s) => s.upstreamOpened],
+  ['relaydeck_flv_reconnects', 'Upstream reconnects / failovers of a stream.', (s) => s.reconnects],
+  ['relaydeck_flv_bitrate_kbps', 'Upstream bitrate over the last 5 s, kbit/s.', (s) => s.bitrateKbps],
+  ['relaydeck_flv_bytes_in', 'Bytes read from the node for a stream.', (s) => s.bytesIn],
+  ['relaydeck_flv_bytes_out', 'Bytes written to the viewers of a stream.', (s) => s.bytesOut],
+  ['relaydeck_flv_frames_dropped', 'Frames dropped for slow viewers of a stream.', (s) => s.framesDropped],
+  ['relaydeck_flv_gop_ms', 'Time between the last two keyframes, ms.', (s) => s.gopMs],
+];
+
+export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistry, streams: () => StreamDto[]): Registry {
   const registry = new Registry();
   const perRoute = (name: string, help: string, pick: (s: ReturnType<StatsBook['route']>) => number, labelNames: string[] = ['route']) =>
     new Counter({
@@ -45,5 +59,17 @@ export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistr
       for (const [node, n] of sessions.countByNode()) this.set({ node }, n);
     },
   });
+  for (const [name, help, pick] of STREAM_SERIES) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['route', 'stream'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const stream of streams()) this.set({ route: stream.routeId, stream: stream.id }, pick(stream));
+      },
+    });
+  }
   return registry;
 }

@@ -7,6 +7,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { RouteConfig } from '../../shared/config.js';
 import type { Logger } from '../log.js';
+import { FlvHub } from './flv/hub.js';
 import { ERROR_STATUS, errorBody, RelayError, toRelayError, type ErrorCode } from './errors.js';
 import { ProxyExchange } from './exchange.js';
 import { chooseNode } from './node-choice.js';
@@ -33,11 +34,14 @@ export class RelayServer {
   private readonly server: http.Server;
   private readonly agents: UpstreamAgents;
   private readonly httpProxy3 = createHttpProxy3();
+  /** Live FLV fan-out streams (flv routes in proxy mode with fanout on). */
+  readonly hub: FlvHub;
   private stopping = false;
 
   constructor(private readonly deps: RelayServerDeps) {
     const settings = deps.table().config.relay;
     this.agents = createUpstreamAgents(settings.maxIdleUpstreamSockets);
+    this.hub = new FlvHub({ table: deps.table, sessions: deps.sessions, stats: deps.stats, log: deps.log });
     this.server = http.createServer({ noDelay: true }, (req, res) => this.handle(req, res));
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   }
@@ -59,6 +63,7 @@ export class RelayServer {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     for (const session of this.deps.sessions.all()) session.finishGracefully();
+    this.hub.closeAll('relay stopping');
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(timer);
@@ -107,6 +112,10 @@ export class RelayServer {
     if (this.stopping) throw new RelayError('OVERLOADED', 'relay is shutting down');
     if (this.deps.sessions.size >= settings.maxSessions) {
       throw new RelayError('OVERLOADED', `relay is at relay.maxSessions (${settings.maxSessions})`);
+    }
+    if (route.kind === 'flv' && route.fanout && req.method === 'GET') {
+      this.hub.join(req, res, route, target, this.requestFacts(req, route, nodeId, target));
+      return;
     }
     const routeStats = this.deps.stats.route(route.id);
     routeStats.proxied += 1;

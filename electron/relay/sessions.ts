@@ -23,6 +23,11 @@ export class Session {
   bytesIn = 0;
   bytesOut = 0;
   status = 0;
+  /** FLV fan-out viewers only (see SessionDto). */
+  streamId?: string;
+  firstByteMs?: number;
+  firstKeyframeMs?: number;
+  framesDropped?: number;
   readonly startedAt = Date.now();
   /** Ends the session at once (viewer and upstream); set by the proxy. */
   abort: (reason: string) => void = () => {};
@@ -36,7 +41,14 @@ export class Session {
   ) {}
 
   toDto(): SessionDto {
-    return { id: this.id, ...this.facts, startedAt: this.startedAt, bytesIn: this.bytesIn, bytesOut: this.bytesOut, status: this.status };
+    const dto: SessionDto = { id: this.id, ...this.facts, startedAt: this.startedAt, bytesIn: this.bytesIn, bytesOut: this.bytesOut, status: this.status };
+    if (this.streamId !== undefined) {
+      dto.streamId = this.streamId;
+      dto.framesDropped = this.framesDropped ?? 0;
+      if (this.firstByteMs !== undefined) dto.firstByteMs = this.firstByteMs;
+      if (this.firstKeyframeMs !== undefined) dto.firstKeyframeMs = this.firstKeyframeMs;
+    }
+    return dto;
   }
 }
 

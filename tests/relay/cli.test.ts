@@ -44,7 +44,7 @@ describe('relaydeck serve', () => {
   it('prints the real ports, serves, and stops cleanly on SIGTERM with streams ended', async () => {
     origin.handler = streamingHandler(Buffer.alloc(500, 1), 20);
     const configPath = path.join(dir, 'serve.json');
-    await fs.writeFile(configPath, JSON.stringify({ relay: { port: 0 }, admin: { port: 0 }, nodes: [{ id: 'a', url: `http://127.0.0.1:${origin.port}` }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }] }));
+    await fs.writeFile(configPath, JSON.stringify({ relay: { port: 0 }, admin: { port: 0 }, nodes: [{ id: 'a', url: `http://127.0.0.1:${origin.port}` }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', fanout: false }] }));
     const run = runServe(['--config', configPath]);
     const { relay, admin } = await run.addresses();
     assert.match(relay, /^http:\/\/127\.0\.0\.1:[1-9]\d*$/);

@@ -16,7 +16,7 @@ describe('live mode switch', () => {
   before(async () => {
     originUrl = await origin.start();
     origin.handler = streamingHandler(Buffer.alloc(2000, 9), 20);
-    relay = await startRelay({ nodes: [{ id: 'a', url: originUrl }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }] });
+    relay = await startRelay({ nodes: [{ id: 'a', url: originUrl }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', fanout: false }] });
   });
   after(async () => {
     await relay.stop();

@@ -61,7 +61,7 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
         ],
         routes: [
           { id: 'good', path: '/good/', kind: 'file', mode: 'proxy', nodes: ['good'] },
-          { id: 'raw', path: '/raw/', kind: 'flv', mode: 'proxy', nodes: ['raw'] },
+          { id: 'raw', path: '/raw/', kind: 'flv', mode: 'proxy', nodes: ['raw'], fanout: false },
           { id: 'closed', path: '/closed/', kind: 'file', mode: 'proxy', nodes: ['closed'] },
           { id: 'hole', path: '/hole/', kind: 'file', mode: 'proxy', nodes: ['hole'] },
         ],

@@ -22,7 +22,7 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
     let relay: StartedRelay;
     before(async () => {
       const url = await origin.start();
-      relay = await startRelay({ relay: { proxyEngine }, nodes: [{ id: 'a', url }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }] });
+      relay = await startRelay({ relay: { proxyEngine }, nodes: [{ id: 'a', url }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', fanout: false }] });
     });
     after(async () => {
       await relay.stop();
