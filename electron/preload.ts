@@ -9,7 +9,7 @@
  * with the rest of the Node project; its tsc output (preload.js) is not used or packaged.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { API_CALL_NAMES, ipcChannel, type RelayDeckApi } from '../shared/api.js';
+import { API_CALL_NAMES, ipcChannel, type ApiError, type RelayDeckApi } from '../shared/api.js';
 import { unwrapIpcResult } from './desktop/ipc-result.js';
 
 /** The name of the API on `window`. The renderer declares the same name in renderer/src/env.d.ts. */
@@ -19,9 +19,17 @@ function buildBridgeApi(): RelayDeckApi {
   const api: Record<string, (input?: unknown) => Promise<unknown>> = {};
   for (const name of API_CALL_NAMES) {
     const channel = ipcChannel(name);
-    // Electron's contextBridge re-creates a thrown Error in the page with its message only
-    // (code and status are dropped); renderer/src/transport.ts turns it back into an ApiError.
-    api[name] = async (input?: unknown) => unwrapIpcResult(await ipcRenderer.invoke(channel, input ?? {}));
+    // Electron's contextBridge re-creates a thrown Error in the page with its message only,
+    // so the rejection is a plain object with every field; renderer/src/transport.ts turns
+    // it back into an ApiError.
+    api[name] = async (input?: unknown) => {
+      try {
+        return unwrapIpcResult(await ipcRenderer.invoke(channel, input ?? {}));
+      } catch (error) {
+        const { code, message, status } = error as ApiError;
+        return Promise.reject({ name: 'ApiError', code, message, status });
+      }
+    };
   }
   return api as unknown as RelayDeckApi;
 }

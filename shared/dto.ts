@@ -41,6 +41,8 @@ export interface SessionDto {
   firstKeyframeMs?: number;
   /** FLV fan-out viewers: frames (tags) dropped because the viewer fell behind. */
   framesDropped?: number;
+  /** FLV fan-out viewers: bytes waiting in the relay for the viewer's socket (bounded by flv.viewerQueueMaxBytes). */
+  queuedBytes?: number;
 }
 
 /** A finished request, as kept in the bounded request log. */

@@ -28,6 +28,8 @@ export class Session {
   firstByteMs?: number;
   firstKeyframeMs?: number;
   framesDropped?: number;
+  /** Bytes queued for the viewer now (fan-out viewers); set by the viewer. */
+  queuedBytes: () => number = () => 0;
   readonly startedAt = Date.now();
   /** Ends the session at once (viewer and upstream); set by the proxy. */
   abort: (reason: string) => void = () => {};
@@ -45,6 +47,7 @@ export class Session {
     if (this.streamId !== undefined) {
       dto.streamId = this.streamId;
       dto.framesDropped = this.framesDropped ?? 0;
+      dto.queuedBytes = this.queuedBytes();
       if (this.firstByteMs !== undefined) dto.firstByteMs = this.firstByteMs;
       if (this.firstKeyframeMs !== undefined) dto.firstKeyframeMs = this.firstKeyframeMs;
     }

@@ -18,7 +18,11 @@ export class FlvTestViewer {
   private req: http.ClientRequest | undefined;
   private res: http.IncomingMessage | undefined;
 
-  constructor(readonly url: string) {}
+  /** `retain` false keeps counts only (for load tests where stored tags would dominate memory). */
+  constructor(
+    readonly url: string,
+    readonly retain = true,
+  ) {}
 
   /** Connect; resolves when the response headers arrive. */
   open(): Promise<this> {
@@ -48,7 +52,7 @@ export class FlvTestViewer {
     }
     try {
       for (const item of this.reader.push(chunk)) {
-        this.items.push(item);
+        if (this.retain) this.items.push(item);
         if (!this.firstKeyframeAt && item.kind === 'tag' && item.tag.video?.keyframe) this.firstKeyframeAt = Date.now();
       }
     } catch (error) {

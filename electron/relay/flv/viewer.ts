@@ -49,6 +49,7 @@ export class FlvViewer {
     /** Called once when the viewer's connection ends, whatever the cause. */
     private readonly onGone: (viewer: FlvViewer) => void,
   ) {
+    session.queuedBytes = () => res.writableLength;
     res.on('close', () => this.gone());
     res.on('error', () => {});
   }
