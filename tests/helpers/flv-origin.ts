@@ -16,6 +16,8 @@ export interface LiveFlvOptions {
   startTimestamp?: number;
   width?: number;
   height?: number;
+  /** Byte that fills frame payloads, so a test can tell which origin a frame came from. */
+  marker?: number;
 }
 
 export class LiveFlvOrigin extends TestOrigin {
@@ -31,7 +33,7 @@ export class LiveFlvOrigin extends TestOrigin {
 
   constructor(options: LiveFlvOptions = {}) {
     super();
-    this.options = { fps: 25, gopFrames: 25, keyframeBytes: 12_000, interBytes: 3_000, startTimestamp: 0, width: 640, height: 360, ...options };
+    this.options = { fps: 25, gopFrames: 25, keyframeBytes: 12_000, interBytes: 3_000, startTimestamp: 0, width: 640, height: 360, marker: 0x65, ...options };
     this.timestamp = this.options.startTimestamp;
     this.handler = (req, res) => this.serve(req, res);
   }
@@ -56,7 +58,7 @@ export class LiveFlvOrigin extends TestOrigin {
   private tick(): void {
     const key = this.frame % this.options.gopFrames === 0;
     const body = key ? this.options.keyframeBytes : this.options.interBytes;
-    const video = flvTag(9, this.timestamp, Buffer.concat([Buffer.from([key ? 0x17 : 0x27, 0x01, 0, 0, 0]), Buffer.alloc(body, key ? 0x65 : 0x41)]));
+    const video = flvTag(9, this.timestamp, Buffer.concat([Buffer.from([key ? 0x17 : 0x27, 0x01, 0, 0, 0]), Buffer.alloc(body, this.options.marker)]));
     const bytes = Buffer.concat([video, aacFrame(this.timestamp)]);
     for (const res of this.viewers) res.write(bytes);
     this.frame += 1;

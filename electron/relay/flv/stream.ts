@@ -313,7 +313,6 @@ export class FlvStream {
   /** The grace time passed with no node serving: end the viewers, close the stream. */
   private giveUp(error: RelayError): void {
     this.ctx.log.warn(`no node took over within ${this.ctx.flv().failoverGraceMs} ms (${error.message}); ending ${this.viewers.size} viewer(s)`);
-    this.ctx.countError('UPSTREAM_LOST');
     for (const viewer of [...this.viewers]) {
       if (viewer.isStarted) viewer.close('UPSTREAM_LOST');
       else this.rejectViewer(viewer, new RelayError('UPSTREAM_LOST', `stream lost: ${error.message}`));
@@ -323,7 +322,6 @@ export class FlvStream {
 
   private onGarbage(error: FlvFormatError): void {
     this.ctx.log.error(`node ${this.nodeId} sent malformed FLV, ending the stream: ${error.message}`);
-    this.ctx.countError('UPSTREAM_FORMAT');
     for (const viewer of [...this.viewers]) {
       if (viewer.isStarted) viewer.close('UPSTREAM_FORMAT');
       else this.rejectViewer(viewer, new RelayError('UPSTREAM_FORMAT', error.message));
