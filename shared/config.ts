@@ -81,7 +81,7 @@ export const DEFAULT_VIEWER_QUEUE_MAX_BYTES = 2 * 1_048_576;
 /** A viewer still dropping frames after this long is disconnected, ms. */
 export const DEFAULT_SLOW_VIEWER_TIMEOUT_MS = 15_000;
 /** The upstream pull closes this long after the last viewer leaves, ms (0 = at once). */
-export const DEFAULT_IDLE_CLOSE_MS = 3_000;
+export const DEFAULT_IDLE_CLOSE_MS = 1_500;
 /** After a 200 from the node, media must start within this long or the stream counts as offline, ms. */
 export const DEFAULT_FIRST_MEDIA_TIMEOUT_MS = 1_500;
 /** Viewers stay connected this long while the upstream is lost and retried, ms. */
@@ -102,7 +102,7 @@ export const flvSettingsSchema = object({
   viewerQueueMaxBytes: withDefault(integer(16_384, 256 * 1_048_576), DEFAULT_VIEWER_QUEUE_MAX_BYTES),
   /** A viewer still behind after this long is disconnected, ms. Default 15000. */
   slowViewerTimeoutMs: withDefault(integer(100, HOUR_MS), DEFAULT_SLOW_VIEWER_TIMEOUT_MS),
-  /** Upstream closes this long after the last viewer leaves, ms; 0 = at once. Default 3000. */
+  /** Upstream closes this long after the last viewer leaves, ms; 0 = at once. Default 1500. */
   idleCloseMs: withDefault(ms(HOUR_MS), DEFAULT_IDLE_CLOSE_MS),
   /** Media must start this long after the node's 200, else the stream is offline, ms. Default 1500. */
   firstMediaTimeoutMs: withDefault(integer(50, 600_000), DEFAULT_FIRST_MEDIA_TIMEOUT_MS),

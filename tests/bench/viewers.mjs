@@ -1,0 +1,134 @@
+// Viewer load for the HTTP-FLV bench, forked by run.mjs with an IPC channel.
+// Opens N plain TCP connections that each send one GET and keep reading, ramped in batches.
+// Once every viewer has its first bytes (or after a bounded wait) and a 1 s settle, it
+// measures a window of --seconds: it sends { type: 'window-start' } and
+// { type: 'window-end' } so the parent can sample CPU, then closes every socket at once
+// and sends { type: 'result', ... } with per-viewer byte rates.
+// Usage: node viewers.mjs --url URL --n N --seconds S --bitrate BITS
+import net from 'node:net';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const url = new URL(opt('--url'));
+const N = Number(opt('--n', 200));
+const SECONDS = Number(opt('--seconds', 15));
+const BITRATE = Number(opt('--bitrate', 2_000_000));
+const BATCH = Number(opt('--batch', 100));
+const BATCH_GAP_MS = Number(opt('--batch-gap-ms', 25));
+const FIRST_BYTE_WAIT_MS = Number(opt('--first-byte-wait-ms', 10_000));
+const SETTLE_MS = 1_000;
+const MIN_FRACTION = 0.9;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const send = (message) => process.send?.(message);
+
+const request = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUser-Agent: relaydeck-bench-viewer\r\nAccept: */*\r\n\r\n`;
+
+class Viewer {
+  bytes = 0;
+  status = 0;
+  firstByteAt = 0;
+  startedAt = performance.now();
+  error = '';
+  closedEarly = false;
+  windowStartBytes = 0;
+  windowEndBytes = 0;
+  inWindow = false;
+  lastDataAt = 0;
+  maxGapMs = 0;
+
+  constructor() {
+    this.socket = net.connect({ host: url.hostname, port: Number(url.port) });
+    this.socket.setNoDelay(true);
+    this.socket.on('connect', () => this.socket.write(request));
+    this.socket.on('data', (chunk) => {
+      const now = performance.now();
+      if (this.bytes === 0) {
+        this.firstByteAt = now;
+        const line = chunk.toString('latin1', 0, Math.min(chunk.length, 32));
+        const match = /^HTTP\/1\.[01] (\d{3})/.exec(line);
+        this.status = match ? Number(match[1]) : -1;
+      }
+      if (this.inWindow && this.lastDataAt) this.maxGapMs = Math.max(this.maxGapMs, now - this.lastDataAt);
+      this.lastDataAt = now;
+      this.bytes += chunk.length;
+    });
+    this.socket.on('error', (error) => {
+      this.error ||= error.code || error.message;
+    });
+    this.socket.on('close', () => {
+      if (!this.finished) this.closedEarly = true;
+    });
+  }
+}
+
+function quantile(sorted, q) {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
+}
+
+const viewers = [];
+const rampStart = performance.now();
+for (let i = 0; i < N; i += BATCH) {
+  for (let j = i; j < Math.min(N, i + BATCH); j += 1) viewers.push(new Viewer());
+  await sleep(BATCH_GAP_MS);
+}
+const rampMs = performance.now() - rampStart;
+
+const waitDeadline = performance.now() + FIRST_BYTE_WAIT_MS;
+while (performance.now() < waitDeadline && viewers.some((v) => v.bytes === 0 && !v.closedEarly)) await sleep(50);
+const withFirstByte = viewers.filter((v) => v.bytes > 0).length;
+await sleep(SETTLE_MS);
+
+send({ type: 'window-start' });
+const windowStart = performance.now();
+for (const v of viewers) {
+  v.windowStartBytes = v.bytes;
+  v.inWindow = true;
+}
+await sleep(SECONDS * 1000);
+const windowSeconds = (performance.now() - windowStart) / 1000;
+for (const v of viewers) {
+  v.windowEndBytes = v.bytes;
+  v.inWindow = false;
+}
+send({ type: 'window-end', windowSeconds });
+
+// Leave all at once, as a crowd leaving when a stream ends.
+for (const v of viewers) {
+  v.finished = true;
+  v.socket.destroy();
+}
+
+const expectedBytesPerSec = BITRATE / 8;
+const rates = viewers.map((v) => (v.windowEndBytes - v.windowStartBytes) / windowSeconds);
+const sorted = [...rates].sort((a, b) => a - b);
+const firstByteMs = viewers.filter((v) => v.firstByteAt).map((v) => v.firstByteAt - v.startedAt).sort((a, b) => a - b);
+const gaps = viewers.map((v) => v.maxGapMs).sort((a, b) => a - b);
+const statuses = {};
+for (const v of viewers) statuses[v.status] = (statuses[v.status] ?? 0) + 1;
+const errors = {};
+for (const v of viewers) if (v.error) errors[v.error] = (errors[v.error] ?? 0) + 1;
+
+send({
+  type: 'result',
+  n: N,
+  url: url.href,
+  rampMs,
+  withFirstByte,
+  windowSeconds,
+  expectedBytesPerSec,
+  statuses,
+  errors,
+  closedEarly: viewers.filter((v) => v.closedEarly).length,
+  belowMinRate: rates.filter((r) => r < MIN_FRACTION * expectedBytesPerSec).length,
+  minFraction: MIN_FRACTION,
+  rateBytesPerSec: { min: sorted[0], p5: quantile(sorted, 0.05), median: quantile(sorted, 0.5), max: sorted[sorted.length - 1] },
+  totalBytesInWindow: viewers.reduce((sum, v) => sum + v.windowEndBytes - v.windowStartBytes, 0),
+  firstByteMs: { median: quantile(firstByteMs, 0.5), p99: quantile(firstByteMs, 0.99), max: firstByteMs[firstByteMs.length - 1] },
+  maxGapMs: { median: quantile(gaps, 0.5), p99: quantile(gaps, 0.99), max: gaps[gaps.length - 1] },
+});
+setTimeout(() => process.exit(0), 100);
