@@ -15,6 +15,14 @@ import { RouteTable } from './relay/route-table.js';
 import { RelayServer } from './relay/server.js';
 import { SessionRegistry } from './relay/sessions.js';
 import { StatsBook } from './relay/stats.js';
+import type { RelayStateDto } from '../shared/dto.js';
+import { EventStreamServer } from './admin/events.js';
+import { listenKey } from './admin/settings.js';
+import { demoState } from './demo/config.js';
+import { DemoController } from './demo/controller.js';
+import { engineSources } from './live/engine-sources.js';
+import { GatedRouteTable, PauseGate } from './live/pause-gate.js';
+import { LiveTicker } from './live/ticker.js';
 
 export interface EngineOptions {
   config: RelayDeckConfig;
@@ -35,6 +43,16 @@ export class Engine {
   readonly sessions: SessionRegistry;
   readonly api: RelayDeckApi;
   private table: RouteTable;
+  /** Pause switch for new requests (live/pause-gate.ts). */
+  readonly pause = new PauseGate();
+  /** 1 Hz heartbeat: throughput history, savings estimate, pushed events (live/ticker.ts). */
+  readonly ticker: LiveTicker;
+  /** The SSE event stream on the admin port. */
+  readonly events: EventStreamServer;
+  /** The built-in demo node (demo/controller.ts). */
+  readonly demo: DemoController;
+  /** Listen addresses as started: a saved change differs from these until a restart. */
+  private readonly startedListenKey: string;
   private readonly relay: RelayServer;
   private readonly admin: AdminServer;
   private relayAddress?: AddressInfo;
@@ -42,12 +60,19 @@ export class Engine {
   private pendingChange: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: EngineOptions) {
-    this.table = new RouteTable(options.config);
+    this.table = new GatedRouteTable(options.config, this.pause);
+    this.startedListenKey = listenKey(options.config);
     this.sessions = new SessionRegistry(this.stats, options.config.relay.requestLogEntries);
     this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay') });
     this.api = createApiService(this);
     const metrics = createMetricsRegistry(this.stats, this.sessions, () => this.relay.hub.list());
-    this.admin = new AdminServer({ api: this.api, token: () => this.config.admin.token ?? '', metrics, uiDir: options.uiDir, log: createLogger('admin'), maxBodyBytes: () => this.config.admin.maxBodyBytes });
+    this.ticker = new LiveTicker(engineSources(this), createLogger('live'));
+    this.events = new EventStreamServer(this.ticker, createLogger('events'));
+    this.demo = new DemoController(
+      { config: () => this.config, persisted: options.configPath !== undefined, changeConfig: (change) => this.changeConfig(change), closeStreamsOfRoutes: (ids) => this.closeStreamsOfRoutes(ids) },
+      createLogger('demo'),
+    );
+    this.admin = new AdminServer({ api: this.api, token: () => this.config.admin.token ?? '', metrics, uiDir: options.uiDir, log: createLogger('admin'), maxBodyBytes: () => this.config.admin.maxBodyBytes, events: this.events });
   }
 
   /** Start both servers on the configured addresses (port 0 picks a free port). */
@@ -62,6 +87,8 @@ export class Engine {
       throw error;
     }
     if (!isLoopback(admin.host)) engine.log.warn(`admin API is bound to ${admin.host}, reachable from other machines; keep the token secret`);
+    await engine.demo.start();
+    engine.ticker.start();
     return engine;
   }
 
@@ -111,7 +138,8 @@ export class Engine {
 
   private swapConfig(next: RelayDeckConfig): void {
     const previous = this.table.config;
-    this.table = new RouteTable(next);
+    this.table = new GatedRouteTable(next, this.pause);
+    void this.ticker.publishConfig();
     this.stats.retainRoutes(next.routes.map((r) => r.id));
     for (const key of ['host', 'port'] as const) {
       if (previous.relay[key] !== next.relay[key] || previous.admin[key] !== next.admin[key]) {
@@ -124,8 +152,38 @@ export class Engine {
   /** Stop accepting, end streams cleanly, wait for pending saves, close both servers. */
   async stop(): Promise<void> {
     const grace = this.config.relay.shutdownGraceMs;
+    this.ticker.stop();
+    this.events.closeAll();
     await Promise.all([this.relay.close(grace), this.admin.close()]);
+    await this.demo.stop();
     await this.pendingChange;
+  }
+
+  /** True while new requests are refused (see live/pause-gate.ts). */
+  get paused(): boolean {
+    return this.pause.paused;
+  }
+
+  /** Pause or resume the relay for new requests; requests in flight continue either way. */
+  setPaused(paused: boolean): RelayStateDto {
+    if (paused !== this.pause.paused) this.log.info(paused ? 'relay paused: new requests get 503' : 'relay resumed');
+    this.pause.set(paused);
+    return this.relayState();
+  }
+
+  /** True when a saved host or port differs from what the servers were started with. */
+  get restartNeeded(): boolean {
+    return listenKey(this.config) !== this.startedListenKey;
+  }
+
+  relayState(): RelayStateDto {
+    return { paused: this.pause.paused, demo: demoState(this.config), restartNeeded: this.restartNeeded };
+  }
+
+  /** End the live FLV streams of some routes now (viewers included). */
+  closeStreamsOfRoutes(routeIds: readonly string[]): void {
+    const ids = new Set(routeIds);
+    for (const stream of this.relay.hub.list()) if (ids.has(stream.routeId)) this.relay.hub.closeStream(stream.id);
   }
 }
 

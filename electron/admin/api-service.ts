@@ -10,8 +10,13 @@ import { string } from '../../shared/schema.js';
 import type { Engine } from '../engine.js';
 import { VERSION } from '../version.js';
 import { RelayError } from '../relay/errors.js';
+import { GatedRouteTable } from '../live/pause-gate.js';
+import { resolvePath, RESOLVE_MAX_PATH_CHARS } from './resolve.js';
+import { applySettingsPatch, settingsDto, settingsPatchSchema } from './settings.js';
+import { object } from '../../shared/schema.js';
 
 const idSchema = string({ min: 1, max: 64 });
+const resolveBodySchema = object({ path: string({ min: 1, max: RESOLVE_MAX_PATH_CHARS }) });
 
 function inputObject(input: unknown): Record<string, unknown> {
   if (input === undefined || input === null) return {};
@@ -147,6 +152,36 @@ export function createApiService(engine: Engine): RelayDeckApi {
     },
     async getStats() {
       return engine.stats.snapshot();
+    },
+    async getHistory() {
+      return engine.ticker.history.toDto();
+    },
+    async resolvePath(input) {
+      const { path } = resolveBodySchema.parse(inputObject(input).body, 'body');
+      const table = engine.routeTable;
+      const match = table instanceof GatedRouteTable ? (p: string) => table.matchIgnoringPause(p) : undefined;
+      return resolvePath(table, path, engine.paused, match);
+    },
+    async getRelayState() {
+      return engine.relayState();
+    },
+    async pauseRelay() {
+      return engine.setPaused(true);
+    },
+    async resumeRelay() {
+      return engine.setPaused(false);
+    },
+    async removeDemo() {
+      await engine.demo.remove();
+      return engine.relayState();
+    },
+    async getSettings() {
+      return settingsDto(engine.config, { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl }, engine.restartNeeded);
+    },
+    async updateSettings(input) {
+      const patch = settingsPatchSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => applySettingsPatch(draft, patch));
+      return settingsDto(next, { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl }, engine.restartNeeded);
     },
   };
 }

@@ -8,7 +8,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { API_CALL_NAMES, API_CALLS, type ApiCallName, type RelayDeckApi } from '../../shared/api.js';
+import { EVENTS_PATH } from '../../shared/events.js';
 import type { Logger } from '../log.js';
+import type { EventStreamServer } from './events.js';
 import { errorBody, RelayError, toRelayError } from '../relay/errors.js';
 import { serveStatic } from './static.js';
 
@@ -18,6 +20,8 @@ export interface AdminServerDeps {
   token: () => string;
   metrics: Registry;
   uiDir?: string;
+  /** The SSE event stream served at EVENTS_PATH (admin/events.ts); absent: no events. */
+  events?: EventStreamServer;
   log: Logger;
   maxBodyBytes: () => number;
 }
@@ -104,6 +108,7 @@ export class AdminServer {
         throw new RelayError('UNAUTHORIZED', 'missing or wrong admin token (Authorization: Bearer TOKEN)');
       }
       if (path === '/metrics') return this.serveMetrics(res);
+      if (path === EVENTS_PATH && this.deps.events) return this.deps.events.serve(req, res);
       return this.serveApi(req, res, path);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed here`);
@@ -131,7 +136,7 @@ export class AdminServer {
     if (call.body) input.body = await readJsonBody(req, this.deps.maxBodyBytes());
     const method = this.deps.api[call.name] as (input: unknown) => Promise<unknown>;
     const output = await method(input);
-    sendJson(res, req.method === 'POST' ? 201 : 200, output);
+    sendJson(res, API_CALLS[call.name].okStatus ?? (req.method === 'POST' ? 201 : 200), output);
   }
 
   private answerError(res: ServerResponse, error: RelayError): void {

@@ -8,7 +8,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import { upstreamRequestHeaders, viewerResponseHeaders } from './headers.js';
-import { clientAddress, nodeHostHeader, type ProxyJob } from './proxy.js';
+import { clientAddress, type ProxyJob } from './proxy.js';
 
 type HttpProxyServer = ProxyServer;
 
@@ -40,9 +40,9 @@ export function proxyWithHttpProxy3(server: HttpProxyServer, job: ProxyJob): voi
     clientAddress: clientAddress(req),
     protocol: job.viewerProtocol,
     originalHost: req.headers.host,
-    nodeHost: nodeHostHeader(target),
+    nodeHost: target.endpoint.host,
   }) as IncomingMessage['headers'];
   exchanges.set(req, exchange);
-  const agent = target.protocol === 'https:' ? job.agents.https : job.agents.http;
+  const agent = target.endpoint.protocol === 'https:' ? job.agents.https : job.agents.http;
   server.web(req, exchange.res, { target: target.href, agent }, (error) => exchange.upstreamError(error as NodeJS.ErrnoException));
 }

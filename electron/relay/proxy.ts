@@ -7,6 +7,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { upstreamRequestHeaders, viewerResponseHeaders } from './headers.js';
 import type { ProxyExchange } from './exchange.js';
+import type { UpstreamTarget } from './target.js';
 
 /** Keep-alive agents shared by all proxied requests of one relay (bounded idle pools). */
 export interface UpstreamAgents {
@@ -17,10 +18,12 @@ export interface UpstreamAgents {
 /** Everything a proxy engine needs for one request. */
 export interface ProxyJob {
   exchange: ProxyExchange;
-  target: URL;
+  target: UpstreamTarget;
   agents: UpstreamAgents;
   /** "http" or "https": how the viewer reached the relay. */
   viewerProtocol: string;
+  /** A live stream (flv/hls route): headers are flushed before the first body bytes. */
+  live: boolean;
 }
 
 export function createUpstreamAgents(maxIdleSockets: number): UpstreamAgents {
@@ -34,34 +37,31 @@ export function clientAddress(req: IncomingMessage): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-/** Host header value for the node: host[:port] exactly as configured. */
-export function nodeHostHeader(target: URL): string {
-  return target.host;
-}
-
 function requestOptions(job: ProxyJob): https.RequestOptions {
   const { target, exchange } = job;
-  const isHttps = target.protocol === 'https:';
+  const { endpoint } = target;
+  const isHttps = endpoint.protocol === 'https:';
   return {
-    protocol: target.protocol,
-    hostname: target.hostname.replace(/^\[|\]$/g, ''),
-    port: target.port || (isHttps ? 443 : 80),
-    path: target.pathname + target.search,
+    protocol: endpoint.protocol,
+    hostname: endpoint.hostname,
+    port: endpoint.port,
+    path: target.path,
     method: exchange.req.method,
     agent: isHttps ? job.agents.https : job.agents.http,
     headers: upstreamRequestHeaders(exchange.req.headers, {
       clientAddress: clientAddress(exchange.req),
       protocol: job.viewerProtocol,
       originalHost: exchange.req.headers.host,
-      nodeHost: nodeHostHeader(target),
+      nodeHost: endpoint.host,
     }),
   };
 }
 
-function streamBody(upstreamResponse: IncomingMessage, exchange: ProxyExchange): void {
+function streamBody(upstreamResponse: IncomingMessage, exchange: ProxyExchange, flushHeadersAtOnce: boolean): void {
   const { res } = exchange;
   res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.statusMessage, viewerResponseHeaders(upstreamResponse.headers));
-  res.flushHeaders();
+  // A live stream's headers go out at once; a file's ride with its first body bytes.
+  if (flushHeadersAtOnce) res.flushHeaders();
   const resume = () => upstreamResponse.resume();
   res.on('drain', resume);
   upstreamResponse.on('data', (chunk: Buffer) => {
@@ -78,13 +78,13 @@ function streamBody(upstreamResponse: IncomingMessage, exchange: ProxyExchange):
 export function proxyNative(job: ProxyJob): void {
   const { exchange } = job;
   const options = requestOptions(job);
-  const lib = job.target.protocol === 'https:' ? https : http;
+  const lib = job.target.endpoint.protocol === 'https:' ? https : http;
   const upstream = lib.request(options);
   exchange.attachUpstream(upstream);
   upstream.on('error', (error: NodeJS.ErrnoException) => exchange.upstreamError(error));
   upstream.on('response', (upstreamResponse) => {
     exchange.onUpstreamResponse(upstreamResponse);
-    streamBody(upstreamResponse, exchange);
+    streamBody(upstreamResponse, exchange, job.live);
   });
   exchange.req.pipe(upstream);
 }

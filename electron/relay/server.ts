@@ -17,7 +17,7 @@ import { sendError, sendRedirect } from './respond.js';
 import type { RouteTable } from './route-table.js';
 import type { SessionRegistry } from './sessions.js';
 import { UNROUTED, type StatsBook } from './stats.js';
-import { parseRequestTarget, upstreamUrl, type RequestTarget } from './target.js';
+import { parseRequestTarget, upstreamTarget, type RequestTarget, type UpstreamTarget } from './target.js';
 
 /** Methods a stream route (flv, hls) accepts; file routes pass any method through. */
 const STREAM_METHODS = new Set(['GET', 'HEAD']);
@@ -85,29 +85,21 @@ export class RelayServer {
         throw new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${route.kind} route "${route.id}"`);
       }
       const choice = chooseNode(table, route, target);
-      const url = upstreamUrl(choice.node, route, target);
-      if (route.mode === 'redirect') this.redirect(req, res, route, choice.node.id, url, target);
-      else this.proxy(req, res, route, choice.node.id, url, target, table);
+      const upstream = upstreamTarget(choice.node, route, target);
+      if (route.mode === 'redirect') this.redirect(req, res, route, choice.node.id, upstream, target);
+      else this.proxy(req, res, route, choice.node.id, upstream, target, table);
     } catch (error) {
       this.answerError(req, res, route, toRelayError(error));
     }
   }
 
-  private redirect(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, url: URL, target: RequestTarget): void {
+  private redirect(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, upstream: UpstreamTarget, target: RequestTarget): void {
     this.deps.stats.route(route.id).redirects += 1;
-    sendRedirect(res, route.status, url.href);
-    this.deps.sessions.logFinished({
-      ...this.requestFacts(req, route, nodeId, target),
-      id: '',
-      startedAt: Date.now(),
-      bytesIn: 0,
-      bytesOut: 0,
-      status: route.status,
-      durationMs: 0,
-    });
+    sendRedirect(res, route.status, upstream.href);
+    this.deps.sessions.logAnswered(this.requestFacts(req, route, nodeId, target), route.status, Date.now());
   }
 
-  private proxy(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, url: URL, target: RequestTarget, table: RouteTable): void {
+  private proxy(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, upstream: UpstreamTarget, target: RequestTarget, table: RouteTable): void {
     const settings = table.config.relay;
     if (this.stopping) throw new RelayError('OVERLOADED', 'relay is shutting down');
     if (this.deps.sessions.size >= settings.maxSessions) {
@@ -122,7 +114,7 @@ export class RelayServer {
     routeStats.active += 1;
     const session = this.deps.sessions.open(this.requestFacts(req, route, nodeId, target));
     const exchange = new ProxyExchange(req, res, session, this.deps.sessions, settings, this.deps.log.child(route.id));
-    const job: ProxyJob = { exchange, target: url, agents: this.agents, viewerProtocol: 'http' };
+    const job: ProxyJob = { exchange, target: upstream, agents: this.agents, viewerProtocol: 'http', live: route.kind !== 'file' };
     if (settings.proxyEngine === 'http-proxy-3') proxyWithHttpProxy3(this.httpProxy3, job);
     else proxyNative(job);
   }

@@ -4,7 +4,7 @@
  */
 import type { RouteMode } from '../../shared/config.js';
 import type { RequestLogEntry, SessionDto } from '../../shared/dto.js';
-import { RingBuffer } from './ring-buffer.js';
+import { RequestLog } from './request-log.js';
 import type { StatsBook } from './stats.js';
 import type { RouteStatsDto } from '../../shared/dto.js';
 
@@ -57,14 +57,14 @@ export class Session {
 
 export class SessionRegistry {
   private readonly live = new Map<string, Session>();
-  private readonly finished: RingBuffer<RequestLogEntry>;
+  private readonly finished: RequestLog;
   private nextId = 1;
 
   constructor(
     private readonly stats: StatsBook,
     requestLogEntries: number,
   ) {
-    this.finished = new RingBuffer(requestLogEntries);
+    this.finished = new RequestLog(requestLogEntries);
   }
 
   get size(): number {
@@ -77,9 +77,9 @@ export class SessionRegistry {
     return session;
   }
 
-  /** Record a request that never became a live session (redirects, early errors). */
-  logFinished(entry: RequestLogEntry): void {
-    this.finished.push(entry);
+  /** Record a request answered without a live session (a redirect): no entry object is kept. */
+  logAnswered(facts: SessionFacts, status: number, startedAt: number): void {
+    this.finished.record({ id: '', ...facts, startedAt, bytesIn: 0, bytesOut: 0, status });
   }
 
   /** Remove the session and log it with its final status and optional error code. */
@@ -87,9 +87,7 @@ export class SessionRegistry {
     if (!this.live.delete(session.id)) return;
     session.status = status;
     if (errorCode) this.stats.countError(session.facts.routeId, errorCode);
-    const entry: RequestLogEntry = { ...session.toDto(), durationMs: Date.now() - session.startedAt };
-    if (errorCode) entry.errorCode = errorCode;
-    this.finished.push(entry);
+    this.finished.record({ ...session.toDto(), errorCode });
   }
 
   get(id: string): Session | undefined {
@@ -105,7 +103,7 @@ export class SessionRegistry {
   }
 
   recent(): RequestLogEntry[] {
-    return this.finished.toArray();
+    return this.finished.entries();
   }
 
   /** Live sessions per node id. */

@@ -1,0 +1,34 @@
+/**
+ * The settings calls: read every section, and apply a partial change to any of them. The
+ * change is validated field by field here (errors name the field, e.g.
+ * "body.relay.port: expected an integer from 0 to 65535") and then as a whole config by
+ * Engine.changeConfig. Listen addresses (host, port) are saved at once and apply after a
+ * restart; everything else applies from the next request.
+ */
+import { adminSettingsSchema, appSettingsSchema, flvSettingsSchema, relaySettingsSchema, type RelayDeckConfig } from '../../shared/config.js';
+import type { SettingsDto, SettingsPatch } from '../../shared/dto.js';
+import { object, optional, partial, type Schema } from '../../shared/schema.js';
+
+export const settingsPatchSchema = object({
+  relay: optional(partial(relaySettingsSchema)),
+  admin: optional(partial(adminSettingsSchema)),
+  flv: optional(partial(flvSettingsSchema)),
+  app: optional(partial(appSettingsSchema)),
+}) as Schema<SettingsPatch>;
+
+/** Merge a validated patch into a config draft. */
+export function applySettingsPatch(draft: RelayDeckConfig, patch: SettingsPatch): void {
+  if (patch.relay) draft.relay = { ...draft.relay, ...patch.relay };
+  if (patch.admin) draft.admin = { ...draft.admin, ...patch.admin };
+  if (patch.flv) draft.flv = { ...draft.flv, ...patch.flv };
+  if (patch.app) draft.app = { ...draft.app, ...patch.app };
+}
+
+/** The listen addresses of a config, to tell whether a restart is needed. */
+export function listenKey(config: RelayDeckConfig): string {
+  return JSON.stringify([config.relay.host, config.relay.port, config.admin.host, config.admin.port]);
+}
+
+export function settingsDto(config: RelayDeckConfig, listening: SettingsDto['listening'], restartNeeded: boolean): SettingsDto {
+  return { relay: config.relay, admin: config.admin, flv: config.flv, app: config.app, listening, restartNeeded };
+}
