@@ -2,7 +2,7 @@
 // Draws build/icon.png (1024x1024 RGBA): a rounded square with one source dot fanning out to
 // three viewer dots, the relay. Pure Node (zlib + a CRC table), no downloads, no image
 // libraries. electron-builder derives the .ico/.icns/Linux sizes from this one file.
-// Usage: node build/make-icon.mjs [OUTFILE]
+// Usage: node build/make-icon.mjs [OUTFILE] [SIZE_PX]   (SIZE_PX default 1024; 32 for the tray icon)
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,5 +120,7 @@ function drawIcon(size = SIZE_PX) {
 }
 
 const outfile = process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'icon.png');
-writeFileSync(outfile, drawIcon());
+const size = Number(process.argv[3] ?? SIZE_PX);
+if (!Number.isInteger(size) || size < 16 || size > 4096) throw new Error(`SIZE_PX must be an integer from 16 to 4096, got ${process.argv[3]}`);
+writeFileSync(outfile, drawIcon(size));
 process.stdout.write(`icon written: ${outfile}\n`);

@@ -23,6 +23,11 @@ import { DemoController } from './demo/controller.js';
 import { engineSources } from './live/engine-sources.js';
 import { GatedRouteTable, PauseGate } from './live/pause-gate.js';
 import { LiveTicker } from './live/ticker.js';
+import type { NodeConfig } from '../shared/config.js';
+import type { NodeDto } from '../shared/dto.js';
+import { StreamLocator } from './upstream/locator.js';
+import { StreamProbe } from './upstream/probe.js';
+import { NodeRegistry } from './upstream/registry.js';
 
 export interface EngineOptions {
   config: RelayDeckConfig;
@@ -53,6 +58,12 @@ export class Engine {
   readonly demo: DemoController;
   /** Listen addresses as started: a saved change differs from these until a restart. */
   private readonly startedListenKey: string;
+  /** Live node state: health checks, passive failures, traffic (upstream/registry.ts). */
+  readonly nodes: NodeRegistry;
+  /** Which node holds a stream, by asking the nodes (upstream/probe.ts). */
+  readonly probe: StreamProbe;
+  /** The node-choice seam used by the relay and the resolve check (upstream/locator.ts). */
+  readonly locator: StreamLocator;
   private readonly relay: RelayServer;
   private readonly admin: AdminServer;
   private relayAddress?: AddressInfo;
@@ -63,9 +74,13 @@ export class Engine {
     this.table = new GatedRouteTable(options.config, this.pause);
     this.startedListenKey = listenKey(options.config);
     this.sessions = new SessionRegistry(this.stats, options.config.relay.requestLogEntries);
-    this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay') });
+    this.nodes = new NodeRegistry(createLogger('nodes'));
+    this.nodes.sync(options.config);
+    this.probe = new StreamProbe(this.nodes, () => this.config.locator, createLogger('probe'));
+    this.locator = new StreamLocator({ registry: this.nodes, probe: this.probe, sessionsByNode: () => this.sessions.countByNode() });
+    this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay'), locator: this.locator, nodes: this.nodes });
     this.api = createApiService(this);
-    const metrics = createMetricsRegistry(this.stats, this.sessions, () => this.relay.hub.list());
+    const metrics = createMetricsRegistry(this.stats, this.sessions, () => this.relay.hub.list(), () => this.config.nodes.map((n) => this.nodeDto(n)));
     this.ticker = new LiveTicker(engineSources(this), createLogger('live'));
     this.events = new EventStreamServer(this.ticker, createLogger('events'));
     this.demo = new DemoController(
@@ -88,6 +103,7 @@ export class Engine {
     }
     if (!isLoopback(admin.host)) engine.log.warn(`admin API is bound to ${admin.host}, reachable from other machines; keep the token secret`);
     await engine.demo.start();
+    engine.probe.start();
     engine.ticker.start();
     return engine;
   }
@@ -99,6 +115,30 @@ export class Engine {
   /** Live FLV fan-out streams. */
   get flvStreams() {
     return this.relay.hub;
+  }
+
+  /** A node's configuration with its live state, as the API shows it. */
+  nodeDto(node: NodeConfig): NodeDto {
+    const state = this.nodes.get(node.id);
+    const streams = this.relay.hub.list().filter((s) => s.nodeId === node.id);
+    const pulledFlv = streams.filter((s) => s.upstreamOpen > 0).length;
+    const viewersOfStreams = streams.reduce((n, s) => n + s.viewers, 0);
+    const sessions = this.sessions.countByNode().get(node.id) ?? 0;
+    return {
+      ...node,
+      status: state?.status ?? (node.enabled ? 'up' : 'disabled'),
+      activeSessions: sessions,
+      activePulls: pulledFlv + Math.max(0, sessions - viewersOfStreams),
+      rttMs: state?.rttMs ?? -1,
+      consecutivePasses: state?.consecutivePasses ?? 0,
+      consecutiveFails: state?.consecutiveFails ?? 0,
+      lastCheckAt: state?.lastCheckAt ?? 0,
+      lastError: state?.lastError ?? '',
+      passiveFailures: state?.passiveFailures.length ?? 0,
+      mbpsIn: state?.mbpsIn ?? 0,
+      mbpsOut: state?.mbpsOut ?? 0,
+      streams: this.probe.streamsOn(node.id) ?? streams.map((s) => s.path).slice(0, 100),
+    };
   }
 
   get routeTable(): RouteTable {
@@ -139,6 +179,7 @@ export class Engine {
   private swapConfig(next: RelayDeckConfig): void {
     const previous = this.table.config;
     this.table = new GatedRouteTable(next, this.pause);
+    this.nodes.sync(next);
     void this.ticker.publishConfig();
     this.stats.retainRoutes(next.routes.map((r) => r.id));
     for (const key of ['host', 'port'] as const) {
@@ -154,6 +195,8 @@ export class Engine {
     const grace = this.config.relay.shutdownGraceMs;
     this.ticker.stop();
     this.events.closeAll();
+    this.probe.stop();
+    this.nodes.stop();
     await Promise.all([this.relay.close(grace), this.admin.close()]);
     await this.demo.stop();
     await this.pendingChange;

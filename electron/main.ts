@@ -3,6 +3,12 @@
  * config, one sandboxed window showing the built operator page, and the operator API over
  * IPC. This file and the preload are the only ones that import `electron`.
  *
+ * Live status goes to a tray icon (streams, viewers, Mbit/s) with a menu to show the window,
+ * pause or resume the relay, and quit; with app.closeToTray on, closing the window hides it
+ * and the relay keeps running. Engine events reach the window on one fixed IPC channel
+ * (desktop/event-forwarder.ts). Quitting stops the engine once, letting streams end
+ * within relay.shutdownGraceMs.
+ *
  * The page is served from disk on app://relaydeck/ (desktop/app-protocol.ts), not from the
  * admin URL: it then talks to the engine through IPC only, with no admin token to type or
  * keep in the renderer, and it does not depend on the admin port. Not from file:// either:
@@ -11,13 +17,18 @@
  * The protocol handler sends the same CSP header as the admin port; the <meta> CSP in
  * renderer/index.html applies on top.
  */
-import { app, BrowserWindow, dialog, ipcMain, protocol, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, protocol, session, Tray, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateConfig } from './config/store.js';
 import { APP_ORIGIN, APP_PAGE_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './desktop/app-protocol.js';
+import { closeAction } from './desktop/close-policy.js';
+import { forwardEvents } from './desktop/event-forwarder.js';
 import { isTrustedSender, senderFacts } from './desktop/sender-check.js';
+import { TRAY_ICON_DATA_URL } from './desktop/tray-icon.js';
+import { trayMenuTemplate, trayStatus } from './desktop/tray-status.js';
 import { mainWindowOptions } from './desktop/window-options.js';
+import type { SnapshotEvent } from '../shared/events.js';
 import { Engine } from './engine.js';
 import { registerIpcHandlers } from './ipc.js';
 import { createLogger } from './log.js';
@@ -32,6 +43,11 @@ const UI_DIR = path.resolve(HERE, '..', 'renderer');
 let engine: Engine | undefined;
 let mainWindow: BrowserWindow | undefined;
 let removeIpcHandlers: (() => void) | undefined;
+let tray: Tray | undefined;
+/** Set once a real quit starts: from then on closing the window closes it. */
+let quitting = false;
+/** Unsubscribe functions of the engine event listeners (window forwarder, tray). */
+const unsubscribers: (() => void)[] = [];
 
 /**
  * userData is <appData>/RelayDeck (or RELAYDECK_HOME), the folder `relaydeck serve` uses too
@@ -60,9 +76,15 @@ function hardenAllWebContents(): void {
       return { action: 'deny' };
     });
   });
-  // The operator page needs no camera, notifications, clipboard reads, ...
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  // The operator page needs no camera, notifications, clipboard reads, ... It may write the
+  // clipboard (the Settings page's "copy token"), and only our own page may.
+  const allowed = (permission: string, origin: string | undefined) => permission === 'clipboard-sanitized-write' && origin === APP_ORIGIN;
+  session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => callback(allowed(permission, originOf(contents.getURL()))));
+  session.defaultSession.setPermissionCheckHandler((_contents, permission, requestingOrigin) => allowed(permission, originOf(requestingOrigin)));
+}
+
+function originOf(url: string): string | undefined {
+  return isTrustedSender({ url, isMainFrame: true }, APP_ORIGIN) ? APP_ORIGIN : undefined;
 }
 
 function isTrusted(event: IpcMainInvokeEvent): boolean {
@@ -74,6 +96,13 @@ function createMainWindow(): BrowserWindow {
   window.once('ready-to-show', () => window.show());
   // Show the window even when the page fails, so the failure is visible rather than silent.
   window.webContents.once('did-fail-load', () => window.show());
+  window.on('close', (event) => {
+    const closeToTray = engine?.config.app.closeToTray ?? false;
+    if (closeAction({ closeToTray, quitting, hasTray: tray !== undefined }) === 'hide') {
+      event.preventDefault();
+      window.hide();
+    }
+  });
   window.on('closed', () => {
     if (mainWindow === window) mainWindow = undefined;
   });
@@ -87,7 +116,49 @@ function focusMainWindow(): void {
     return;
   }
   if (mainWindow.isMinimized()) mainWindow.restore();
+  if (!mainWindow.isVisible()) mainWindow.show();
   mainWindow.focus();
+}
+
+/**
+ * The tray icon with live status and its menu. Some Linux desktops have no tray: then
+ * there is none, and closing the window quits as it did before.
+ */
+function createTray(running: Engine): void {
+  try {
+    tray = new Tray(nativeImage.createFromDataURL(TRAY_ICON_DATA_URL));
+  } catch (error) {
+    log.warn(`no tray icon: ${(error as Error).message}`);
+    return;
+  }
+  const actions = {
+    show: focusMainWindow,
+    pause: () => refreshTray(running.setPaused(true).paused),
+    resume: () => refreshTray(running.setPaused(false).paused),
+    quit: () => app.quit(),
+  };
+  let last: SnapshotEvent | undefined;
+  let menuPaused: boolean | undefined;
+  const refreshTray = (paused: boolean) => {
+    if (!tray || tray.isDestroyed()) return;
+    const status = trayStatus(last, paused);
+    tray.setToolTip(status.tooltip);
+    if (process.platform === 'darwin') tray.setTitle(status.title);
+    // The menu is rebuilt only when its items change, not every second.
+    if (menuPaused !== paused) {
+      menuPaused = paused;
+      tray.setContextMenu(Menu.buildFromTemplate(trayMenuTemplate(paused, actions)));
+    }
+  };
+  tray.on('click', focusMainWindow);
+  refreshTray(running.paused);
+  unsubscribers.push(
+    running.ticker.subscribe((event) => {
+      if (event.type !== 'snapshot') return;
+      last = event;
+      refreshTray(event.relay.paused);
+    }),
+  );
 }
 
 async function startEngine(): Promise<Engine> {
@@ -106,6 +177,9 @@ function stopEngineOnQuit(): void {
     if (stopped || !engine) return;
     event.preventDefault();
     removeIpcHandlers?.();
+    for (const unsubscribe of unsubscribers.splice(0)) unsubscribe();
+    tray?.destroy();
+    tray = undefined;
     const running = engine;
     engine = undefined;
     running
@@ -115,6 +189,9 @@ function stopEngineOnQuit(): void {
         stopped = true;
         app.quit();
       });
+  });
+  app.on('before-quit', () => {
+    quitting = true;
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
 }
@@ -133,7 +210,9 @@ async function run(): Promise<void> {
     return;
   }
   removeIpcHandlers = registerIpcHandlers({ ipcMain, api: engine.api, isTrusted, log: log.child('ipc') });
+  unsubscribers.push(forwardEvents(engine.ticker, () => mainWindow?.webContents, APP_ORIGIN));
   mainWindow = createMainWindow();
+  createTray(engine);
   app.on('second-instance', focusMainWindow);
   app.on('activate', focusMainWindow);
 }
@@ -146,9 +225,10 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   stopEngineOnQuit();
-  // macOS keeps the app (and the relay) running with no window, as its apps do.
+  // macOS keeps the app (and the relay) running with no window, as its apps do; elsewhere
+  // the tray does (app.closeToTray), and without a tray the last window quits.
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
+    if (process.platform !== 'darwin' && !(tray && engine?.config.app.closeToTray)) app.quit();
   });
   run().catch((error: Error) => {
     log.error(`startup failed: ${error.stack ?? error.message}`);

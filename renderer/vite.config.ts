@@ -1,6 +1,6 @@
 /**
  * The renderer build: `vite build --config renderer/vite.config.ts` writes dist/renderer,
- * which the desktop window loads from file:// and the admin port serves to browsers
+ * which the desktop window loads from app://relaydeck/ and the admin port serves to browsers
  * (electron/cli.ts builtUiDir()). `base: './'` keeps every asset URL relative so both work.
  */
 import react from '@vitejs/plugin-react';
@@ -18,5 +18,7 @@ export default defineConfig({
     sourcemap: false,
     // Chromium only (Electron's and the operator's browser); no modulepreload polyfill script.
     modulePreload: { polyfill: false },
+    // hls.js (about 580 kB) is its own chunk, loaded only when an HLS preview opens.
+    chunkSizeWarningLimit: 700,
   },
 });

@@ -5,6 +5,10 @@
  */
 import type { NodeConfig, RouteConfig } from './config.js';
 import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
+import type { HistoryDto, RelayStateDto, ResolveDto, SettingsDto, SettingsPatch } from './dto.js';
+import type { RelayDeckEventSource } from './events.js';
+
+export type { RelayDeckEvent, RelayDeckEventListener, RelayDeckEventSource } from './events.js';
 
 /** Input and output of every call. Inputs are `{ id?, body? }`: `id` fills `:id` in the HTTP path. */
 export interface ApiSignatures {
@@ -31,6 +35,21 @@ export interface ApiSignatures {
   /** The most recent finished requests, newest last (bounded by relay.requestLogEntries). */
   listRequestLog: { input: Record<string, never>; output: RequestLogEntry[] };
   getStats: { input: Record<string, never>; output: StatsDto };
+  /** Throughput history: 1 s points for 10 min and 1 min points for 24 h (electron/history/). */
+  getHistory: { input: Record<string, never>; output: HistoryDto };
+  /** Where a request path would go now (route, mode, node, URL, locator and why); fails as the relay would (404 NO_ROUTE, 503 NO_NODE). */
+  resolvePath: { input: { body: { path: string } }; output: ResolveDto };
+  /** Paused or not, the demo node, whether a listen change waits for a restart. */
+  getRelayState: { input: Record<string, never>; output: RelayStateDto };
+  /** New requests get 503 OVERLOADED until resumed; requests in flight continue. */
+  pauseRelay: { input: Record<string, never>; output: RelayStateDto };
+  resumeRelay: { input: Record<string, never>; output: RelayStateDto };
+  /** Remove the built-in demo node and its routes, and stop it; it does not come back. */
+  removeDemo: { input: Record<string, never>; output: RelayStateDto };
+  /** Every setting (ports, bind addresses, admin token, fan-out defaults, app). */
+  getSettings: { input: Record<string, never>; output: SettingsDto };
+  /** Change settings; host and port changes are saved and apply after a restart. */
+  updateSettings: { input: { body: SettingsPatch }; output: SettingsDto };
 }
 
 export type ApiCallName = keyof ApiSignatures;
@@ -42,6 +61,9 @@ export type RelayDeckApi = {
   [K in ApiCallName]: (input: ApiInput<K>) => Promise<ApiOutput<K>>;
 };
 
+/** A client of both halves of the contract: every call plus the pushed events (shared/events.ts). */
+export type RelayDeckClient = RelayDeckApi & RelayDeckEventSource;
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** How each call travels over HTTP. `body` says whether input.body is sent as JSON. */
@@ -49,6 +71,10 @@ export interface HttpBinding {
   method: HttpMethod;
   path: string;
   body: boolean;
+  /** Success status when it is not the default (201 for POST, else 200). */
+  okStatus?: 200 | 201;
+  /** GET calls: the fields of input.body travel as the query string (e.g. /api/resolve?path=...). */
+  query?: boolean;
 }
 
 export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
@@ -69,6 +95,14 @@ export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
   closeStream: { method: 'DELETE', path: '/api/streams/:id', body: false },
   listRequestLog: { method: 'GET', path: '/api/requests', body: false },
   getStats: { method: 'GET', path: '/api/stats', body: false },
+  getHistory: { method: 'GET', path: '/api/history', body: false },
+  resolvePath: { method: 'GET', path: '/api/resolve', body: false, query: true },
+  getRelayState: { method: 'GET', path: '/api/relay', body: false },
+  pauseRelay: { method: 'PUT', path: '/api/relay/pause', body: false },
+  resumeRelay: { method: 'DELETE', path: '/api/relay/pause', body: false },
+  removeDemo: { method: 'DELETE', path: '/api/demo', body: false },
+  getSettings: { method: 'GET', path: '/api/settings', body: false },
+  updateSettings: { method: 'PATCH', path: '/api/settings', body: true },
 };
 
 export const API_CALL_NAMES = Object.keys(API_CALLS) as ApiCallName[];

@@ -13,6 +13,7 @@ import {
   partial,
   SchemaError,
   string,
+  type Schema,
   withDefault,
   type Infer,
 } from './schema.js';
@@ -118,6 +119,72 @@ export const flvSettingsSchema = object({
   maxStreams: withDefault(integer(1, 100_000), DEFAULT_MAX_STREAMS),
 });
 
+/** Active health check: time between checks of one node, ms. */
+export const DEFAULT_HEALTH_INTERVAL_MS = 5_000;
+/** Active health check: time allowed for one check, ms. */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
+/** Consecutive passed checks that bring a down node up. */
+export const DEFAULT_HEALTH_PASSES = 2;
+/** Consecutive failed checks that take a node down. */
+export const DEFAULT_HEALTH_FAILS = 3;
+/** Passive checks: proxy failures within this window count against a node, ms. */
+export const DEFAULT_PASSIVE_WINDOW_MS = 30_000;
+/** Passive checks: this many proxy failures within the window take a node down. */
+export const DEFAULT_PASSIVE_MAX_FAILS = 5;
+/** Stream location by probe: a cached location is trusted this long, ms. */
+export const DEFAULT_PROBE_TTL_MS = 5_000;
+/** Stream location by probe: nodes' stream lists are refreshed in the background this often, ms. */
+export const DEFAULT_PROBE_REFRESH_MS = 2_000;
+/** Stream location by probe: time allowed for one node's answer, ms. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 1_500;
+/** Stream location by probe: most stream locations kept in the cache. */
+export const DEFAULT_PROBE_CACHE_ENTRIES = 10_000;
+
+/** Health checks and stream location defaults, set in one place (nodes may override health). */
+export const healthSettingsSchema = object({
+  /** Path requested by the active check (GET); any HTTP answer below 500 passes. Default "/". */
+  path: withDefault(string({ min: 1, max: 1024, pattern: /^\/[\x21-\x7e]*$/, patternName: 'a path starting with "/"' }), '/'),
+  /** Time between active checks, ms; 0 disables active checks. Default 5000. */
+  intervalMs: withDefault(ms(HOUR_MS), DEFAULT_HEALTH_INTERVAL_MS),
+  /** Time allowed for one check, ms. Default 2000. */
+  timeoutMs: withDefault(integer(10, 600_000), DEFAULT_HEALTH_TIMEOUT_MS),
+  /** Consecutive passes to bring a node up. Default 2. */
+  passes: withDefault(integer(1, 100), DEFAULT_HEALTH_PASSES),
+  /** Consecutive fails to take a node down. Default 3. */
+  fails: withDefault(integer(1, 100), DEFAULT_HEALTH_FAILS),
+  /** Window in which passive (proxy) failures count, ms. Default 30000. */
+  passiveWindowMs: withDefault(integer(100, HOUR_MS), DEFAULT_PASSIVE_WINDOW_MS),
+  /** Proxy failures within the window that take a node down; 0 disables passive checks. Default 5. */
+  passiveMaxFails: withDefault(integer(0, 10_000), DEFAULT_PASSIVE_MAX_FAILS),
+});
+
+export const locatorSettingsSchema = object({
+  /** A probed stream location is trusted this long, ms. Default 5000. */
+  probeTtlMs: withDefault(integer(100, HOUR_MS), DEFAULT_PROBE_TTL_MS),
+  /** Background refresh of nodes' stream lists, ms; 0 = only on demand. Default 2000. */
+  probeRefreshMs: withDefault(ms(HOUR_MS), DEFAULT_PROBE_REFRESH_MS),
+  /** Time allowed for one node's probe answer, ms. Default 1500. */
+  probeTimeoutMs: withDefault(integer(10, 60_000), DEFAULT_PROBE_TIMEOUT_MS),
+  /** Most cached stream locations. Default 10000. */
+  probeCacheEntries: withDefault(integer(1, 1_000_000), DEFAULT_PROBE_CACHE_ENTRIES),
+});
+
+export const NODE_API_TYPES = ['nms', 'srs', 'mediamtx', 'zlm', 'head'] as const;
+
+/** How to ask a node which streams it holds. */
+export const nodeApiSchema = object({
+  /** "nms" (node-media-server v4), "srs", "mediamtx", "zlm" (ZLMediaKit) or "head" (HEAD the stream URL). */
+  type: oneOf(NODE_API_TYPES),
+  /** Base URL of the API when it is not the node URL (e.g. MediaMTX's API port). */
+  url: optional(string({ min: 1, max: 2048 })),
+  /** nms: API user name. */
+  username: optional(string({ min: 1, max: 256 })),
+  /** nms: API password. */
+  password: optional(string({ min: 1, max: 256 })),
+  /** zlm: the API secret. */
+  secret: optional(string({ min: 1, max: 256 })),
+});
+
 /** Admin API (and UI) server settings. */
 export const adminSettingsSchema = object({
   /** Address the admin API listens on. Default 127.0.0.1 (loopback). */
@@ -130,6 +197,31 @@ export const adminSettingsSchema = object({
   maxBodyBytes: withDefault(integer(1_024, 64 * 1_048_576), DEFAULT_ADMIN_MAX_BODY_BYTES),
 });
 
+/** Default bound of the Traffic page's in-memory list, entries. */
+export const DEFAULT_TRAFFIC_LOG_ENTRIES = 10_000;
+/** Default port of the built-in demo node (electron/demo/); when taken, a free port is used. */
+export const DEFAULT_DEMO_PORT = 8092;
+
+/** Desktop app and operator UI settings. */
+export const appSettingsSchema = object({
+  /** Closing the window keeps RelayDeck, and the relay, running in the tray (where the desktop has one). Default true. */
+  closeToTray: withDefault(boolean(), true),
+  /** Most requests the Traffic page keeps in memory, entries; older ones are dropped. Default 10000. */
+  trafficLogEntries: withDefault(integer(100, 100_000), DEFAULT_TRAFFIC_LOG_ENTRIES),
+});
+
+/**
+ * The built-in demo node: a looping test stream served in-process on 127.0.0.1. Written on
+ * the first run (no config file yet) with its node and routes; "remove demo" sets enabled
+ * to false. Absent in configs that never had it.
+ */
+export const demoSettingsSchema = object({
+  /** Serve the demo node. Default true. */
+  enabled: withDefault(boolean(), true),
+  /** Port of the demo node (loopback only); 0 picks a free port, as does a taken port. Default 8092. */
+  port: withDefault(port(), DEFAULT_DEMO_PORT),
+});
+
 /** A media node: configuration only (live state lives in the engine). */
 export const nodeSchema = object({
   /** Unique id, referenced by routes. */
@@ -140,10 +232,24 @@ export const nodeSchema = object({
   enabled: withDefault(boolean(), true),
   /** Relative weight for balancing locators. Default 1. */
   weight: withDefault(integer(1, 1_000), 1),
+  /** Draining: no new sessions go to the node, existing ones continue. Default false. */
+  draining: withDefault(boolean(), false),
+  /** Per-node overrides of the `health` defaults. */
+  health: optional(partial(healthSettingsSchema)),
+  /** The node's stream-list API, for routes with locate "probe". */
+  api: optional(nodeApiSchema),
 });
 
 export const ROUTE_KINDS = ['flv', 'hls', 'file'] as const;
 export const ROUTE_MODES = ['redirect', 'proxy'] as const;
+
+export const LOCATORS = ['first', 'static', 'probe', 'hash', 'least-load'] as const;
+
+/** One static location rule: streams whose key matches `match` ("*" = any characters) go to `node`. */
+export const staticRuleSchema = object({
+  match: string({ min: 1, max: 512, pattern: /^[\x21-\x7e]+$/, patternName: 'a pattern of visible ASCII, "*" as wildcard' }),
+  node: id(),
+});
 
 /** A route: requests whose path starts with `path` (longest prefix wins). */
 export const routeSchema = object({
@@ -167,14 +273,25 @@ export const routeSchema = object({
   gopCache: withDefault(boolean(), true),
   /** flv fan-out: how long a viewer of an offline stream waits for it to come online, ms; 0 = fast 404. Default 0. */
   offlineWaitMs: withDefault(integer(0, 600_000), 0),
+  /** How the node for a stream is found: "first", "static", "probe", "hash" or "least-load". Default "first". */
+  locate: withDefault(oneOf(LOCATORS), 'first'),
+  /** locate "static": stream-key patterns ("live/cam*") to node ids, first match wins. */
+  static: optional(array(staticRuleSchema, 1_000)),
+  /** locate "least-load": balance on active "viewers" or on outgoing "mbps". Default "viewers". */
+  leastLoadBy: withDefault(oneOf(['viewers', 'mbps'] as const), 'viewers'),
 });
 
 export const configSchema = object({
   relay: withDefault(relaySettingsSchema, relaySettingsSchema.parse({}, 'relay')),
   admin: withDefault(adminSettingsSchema, adminSettingsSchema.parse({}, 'admin')),
   flv: withDefault(flvSettingsSchema, flvSettingsSchema.parse({}, 'flv')),
+  health: withDefault(healthSettingsSchema, healthSettingsSchema.parse({}, 'health')),
+  locator: withDefault(locatorSettingsSchema, locatorSettingsSchema.parse({}, 'locator')),
   nodes: withDefault(array(nodeSchema, MAX_NODES), []),
   routes: withDefault(array(routeSchema, MAX_ROUTES), []),
+  app: withDefault(appSettingsSchema, appSettingsSchema.parse({}, 'app')),
+  /** Undefined unless the demo was ever installed (see demoSettingsSchema). */
+  demo: optional(demoSettingsSchema) as Schema<DemoSettings | undefined>,
 });
 
 export const routePatchSchema = partial(routeSchema);
@@ -183,6 +300,12 @@ export const nodePatchSchema = partial(nodeSchema);
 export type RelaySettings = Infer<typeof relaySettingsSchema>;
 export type AdminSettings = Infer<typeof adminSettingsSchema>;
 export type FlvSettings = Infer<typeof flvSettingsSchema>;
+export type HealthSettings = Infer<typeof healthSettingsSchema>;
+export type LocatorSettings = Infer<typeof locatorSettingsSchema>;
+export type NodeApiConfig = Infer<typeof nodeApiSchema>;
+export type Locator = (typeof LOCATORS)[number];
+export type AppSettings = Infer<typeof appSettingsSchema>;
+export type DemoSettings = Infer<typeof demoSettingsSchema>;
 /** A media node as configured. */
 export type NodeConfig = Infer<typeof nodeSchema>;
 /** A route as configured. */
@@ -220,10 +343,25 @@ function checkCrossFields(config: RelayDeckConfig): void {
   checkUnique(config.routes, (r) => r.id, 'routes', 'id');
   checkUnique(config.routes, (r) => r.path, 'routes', 'path');
   const nodeIds = new Set(config.nodes.map((n) => n.id));
+  config.nodes.forEach((node, i) => {
+    if (node.api?.url) checkNodeUrl(node.api.url, `nodes[${i}].api.url`);
+    if (node.api?.type === 'nms' && (!node.api.username || !node.api.password)) {
+      throw new SchemaError(`nodes[${i}].api`, `'username' and 'password' are required when type is 'nms'`);
+    }
+  });
   config.routes.forEach((route, i) => {
     route.nodes?.forEach((nodeId, j) => {
       if (!nodeIds.has(nodeId)) throw new SchemaError(`routes[${i}].nodes[${j}]`, `no node with id "${nodeId}"`);
     });
+    route.static?.forEach((rule, j) => {
+      if (!nodeIds.has(rule.node)) throw new SchemaError(`routes[${i}].static[${j}].node`, `no node with id "${rule.node}"`);
+    });
+    if (route.locate === 'static' && !route.static?.length) {
+      throw new SchemaError(`routes[${i}].static`, `is required when locate is 'static'`);
+    }
+    if (route.static && route.locate !== 'static') {
+      throw new SchemaError(`routes[${i}].static`, `is useless when locate is '${route.locate}'`);
+    }
   });
   if (config.flv.reconnectMinMs > config.flv.reconnectMaxMs) {
     throw new SchemaError('flv.reconnectMinMs', `must not exceed flv.reconnectMaxMs (${config.flv.reconnectMaxMs})`);

@@ -2,7 +2,7 @@
  * Plain data objects that cross a process boundary (IPC, HTTP, the browser).
  * No classes, no functions: each survives structured clone and JSON.
  */
-import type { NodeConfig, RouteConfig, RouteMode } from './config.js';
+import type { AdminSettings, AppSettings, FlvSettings, NodeConfig, RelaySettings, RouteConfig, RouteKind, RouteMode } from './config.js';
 
 /** The JSON error body every transport returns: `{ "error": { "code", "message" } }`. */
 export interface ErrorBody {
@@ -78,8 +78,52 @@ export interface StatsDto {
 
 /** A node as the API shows it: its configuration plus live state. */
 export interface NodeDto extends NodeConfig {
-  /** Proxied requests to this node in flight now. */
+  /** "up", "down", "draining" or "disabled"; only "up" nodes get new sessions. */
+  status: 'up' | 'down' | 'draining' | 'disabled';
+  /** Requests and viewers served by this node now (for a draining node: how many remain). */
   activeSessions: number;
+  /** Upstream connections to the node now: FLV pulls plus plainly proxied requests. */
+  activePulls: number;
+  /** RTT of the last passed health check, ms (-1 before the first). */
+  rttMs: number;
+  consecutivePasses: number;
+  consecutiveFails: number;
+  /** Epoch ms of the last active check (0 = none yet). */
+  lastCheckAt: number;
+  /** Why the last check failed ("" when it passed). */
+  lastError: string;
+  /** Proxy failures within health.passiveWindowMs. */
+  passiveFailures: number;
+  /** Traffic over the last second, Mbit/s. */
+  mbpsIn: number;
+  mbpsOut: number;
+  /** Streams the node holds: from its stream-list API when probed, else the live FLV streams pulled from it (at most 100). */
+  streams: string[];
+}
+
+/** The answer of the resolve check: where a request path goes now, and why. */
+export interface ResolveDto {
+  /** The checked request path (with its query). */
+  path: string;
+  /** Status the relay would answer: 302/307 (redirect) or 200 (proxied). */
+  status: number;
+  routeId: string;
+  kind: RouteKind;
+  mode: RouteMode;
+  /** The chosen node. */
+  nodeId: string;
+  /** The final upstream URL (proxy) or the redirect Location. */
+  url: string;
+  /** Which locator chose: "first", "static", "probe", "hash" or "least-load". */
+  locator: string;
+  /** The stream key the locator used ("app/name"). */
+  streamKey: string;
+  /** Why, in words. */
+  reason: string;
+  /** Age of the cached location used, ms; null when nothing cached was used. */
+  cacheAgeMs: number | null;
+  /** The other usable nodes, in failover order. */
+  fallbackNodeIds: string[];
 }
 
 export type RouteDto = RouteConfig;
@@ -125,4 +169,105 @@ export interface StreamDto {
   framesDropped: number;
   gopCacheBytes: number;
   startedAt: number;
+}
+
+/** One sample of the throughput history (electron/history/): counts over the interval, gauges at its end. */
+export interface HistoryPointDto {
+  /** Epoch ms at the end of the interval. */
+  t: number;
+  /** Bytes read from nodes during the interval. */
+  bytesIn: number;
+  /** Bytes written to viewers during the interval. */
+  bytesOut: number;
+  /** Requests that reached the relay during the interval. */
+  requests: number;
+  /** Of those, answered with a redirect. */
+  redirects: number;
+  /** Errors counted during the interval (viewers leaving and operator kicks are not errors). */
+  errors: number;
+  /** Requests in flight at the end (minute points: the highest second of the minute). */
+  viewers: number;
+  /** Live FLV fan-out streams at the end (minute points: the highest). */
+  streams: number;
+  /** Upstream connections open at the end: FLV pulls plus plain proxied requests (minute points: the highest). */
+  pulls: number;
+  /** Estimated bytes that redirect answers kept off the relay during the interval (see SavingsDto). */
+  savedBytes: number;
+}
+
+/** A history ring as columns, oldest first: every array has one entry per point. */
+export type HistorySeriesDto = { [K in keyof HistoryPointDto]: number[] } & {
+  /** Length of one interval, ms. */
+  stepMs: number;
+  /** Most points the ring keeps. */
+  capacity: number;
+};
+
+/** The engine's throughput history: 1 s points (10 min) and 1 min points (24 h). */
+export interface HistoryDto {
+  seconds: HistorySeriesDto;
+  minutes: HistorySeriesDto;
+}
+
+/**
+ * Bandwidth that redirect routes kept off the relay, estimated: each redirected request is
+ * counted as the mean bytes a finished proxied request of the same route kind (flv, hls,
+ * file) sent to its viewer. A kind with no proxied sample yet adds nothing.
+ */
+export interface SavingsDto {
+  /** Estimated bytes saved since the engine started. */
+  bytes: number;
+  /** Redirect answers since the engine started. */
+  redirects: number;
+  /** Redirects of a kind with no proxied sample (not in `bytes`). */
+  unestimatedRedirects: number;
+  /** Mean bytes per finished proxied request, by route kind (0 = no sample). */
+  meanProxiedBytes: Record<RouteKind, number>;
+  /** Finished proxied requests the means come from, by route kind. */
+  samples: Record<RouteKind, number>;
+}
+
+/** The built-in demo node (electron/demo/), when it is installed. */
+export interface DemoStateDto {
+  /** Id of the demo node in the config. */
+  nodeId: string;
+  /** Where the demo node listens (loopback). */
+  nodeUrl: string;
+  /** Relay path of the demo HTTP-FLV stream, e.g. "/demo/live.flv". */
+  flvPath: string;
+  /** Relay path of the demo HLS playlist, e.g. "/demo-hls/live.m3u8". */
+  hlsPath: string;
+  /** Ids of the routes that serve it. */
+  routeIds: string[];
+}
+
+/** Relay-wide state the operator can change at run time. */
+export interface RelayStateDto {
+  /** True while the relay answers new requests 503 OVERLOADED (requests in flight continue). */
+  paused: boolean;
+  /** The demo node, or null when none is installed. */
+  demo: DemoStateDto | null;
+  /** True when a saved listen address (host or port) differs from the running one. */
+  restartNeeded: boolean;
+}
+
+
+/** Every setting, as stored (the admin token included: only an operator can read this). */
+export interface SettingsDto {
+  relay: RelaySettings;
+  admin: AdminSettings;
+  flv: FlvSettings;
+  app: AppSettings;
+  /** Addresses the servers listen on now; host and port changes apply after a restart. */
+  listening: { relayUrl: string; adminUrl: string };
+  /** True when a saved host or port differs from the running one. */
+  restartNeeded: boolean;
+}
+
+/** A settings change: any subset of each section's fields. */
+export interface SettingsPatch {
+  relay?: Partial<RelaySettings>;
+  admin?: Partial<AdminSettings>;
+  flv?: Partial<FlvSettings>;
+  app?: Partial<AppSettings>;
 }

@@ -5,8 +5,10 @@
  * `{ "error": { "code", "message" } }` becomes an `ApiError` with the HTTP status.
  * Uses only `fetch`, so it runs unchanged in a page and in Node 20.
  */
-import { API_CALL_NAMES, API_CALLS, ApiError, type ApiCallName, type HttpBinding, type RelayDeckApi } from './api.js';
+import { API_CALL_NAMES, API_CALLS, ApiError, type ApiCallName, type HttpBinding, type RelayDeckClient } from './api.js';
 import type { ErrorBody } from './dto.js';
+import { EventStreamClient, type EventStreamStatus } from './event-stream-client.js';
+import { EVENTS_PATH } from './events.js';
 
 /** A call that gets no response within this long is abandoned, in ms. */
 export const DEFAULT_HTTP_CLIENT_TIMEOUT_MS = 15_000;
@@ -32,6 +34,8 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** The fetch to use. Default: the global fetch. */
   fetch?: typeof fetch;
+  /** Told when the event stream (onEvent) connects, drops or is refused. */
+  onEventStatus?: (status: EventStreamStatus) => void;
 }
 
 type AnyInput = { id?: unknown; body?: unknown } | undefined;
@@ -58,8 +62,11 @@ async function readJson(response: Response): Promise<{ ok: true; value: unknown 
   }
 }
 
-/** Build a `RelayDeckApi` that talks to the admin HTTP API at `options.baseUrl`. */
-export function createHttpClient(options: HttpClientOptions): RelayDeckApi {
+/**
+ * Build a client of the admin HTTP API at `options.baseUrl`: every call, plus `onEvent`
+ * (the SSE stream at EVENTS_PATH, shared by all listeners; see event-stream-client.ts).
+ */
+export function createHttpClient(options: HttpClientOptions): RelayDeckClient {
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_CLIENT_TIMEOUT_MS;
   const doFetch = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
@@ -75,7 +82,8 @@ export function createHttpClient(options: HttpClientOptions): RelayDeckApi {
     }
     let response: Response;
     try {
-      response = await doFetch(`${base}${pathFor(binding, input)}`, {
+      const query = binding.query && input?.body && typeof input.body === 'object' ? `?${new URLSearchParams(input.body as Record<string, string>)}` : '';
+      response = await doFetch(`${base}${pathFor(binding, input)}${query}`, {
         method: binding.method,
         headers,
         body,
@@ -102,7 +110,9 @@ export function createHttpClient(options: HttpClientOptions): RelayDeckApi {
     return parsed.value;
   }
 
-  const client: Record<string, (input: AnyInput) => Promise<unknown>> = {};
-  for (const name of API_CALL_NAMES) client[name] = (input) => call(name, input);
-  return client as unknown as RelayDeckApi;
+  const client: Record<string, unknown> = {};
+  for (const name of API_CALL_NAMES) client[name] = (input: AnyInput) => call(name, input);
+  const events = new EventStreamClient({ url: `${base}${EVENTS_PATH}`, token: tokenOf, fetch: doFetch, onStatus: options.onEventStatus });
+  client.onEvent = events.subscribe.bind(events);
+  return client as unknown as RelayDeckClient;
 }

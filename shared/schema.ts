@@ -97,17 +97,27 @@ export function array<T>(item: Schema<T>, max: number): Schema<T[]> {
   };
 }
 
-/** The field may be omitted; then `fallback()` is used (undefined when no fallback). */
-export function optional<T>(inner: Schema<T>, fallback?: () => T): Schema<T> {
-  return { parse: (v, p) => inner.parse(v, p), whenMissing: fallback ?? (() => undefined as T) };
+/** A field that may be omitted (its key is optional in the parsed type). */
+export interface OptionalSchema<T> extends Schema<T> {
+  readonly isOptional: true;
 }
 
+/** The field may be omitted; it is then absent from the result. */
+export function optional<T>(inner: Schema<T>): OptionalSchema<T> {
+  return { parse: (v, p) => inner.parse(v, p), whenMissing: () => undefined as T, isOptional: true };
+}
+
+/** The field may be omitted; then a copy of `value` is used. */
 export function withDefault<T>(inner: Schema<T>, value: T): Schema<T> {
-  return optional(inner, () => (typeof value === 'object' && value !== null ? structuredClone(value) : value));
+  return { parse: (v, p) => inner.parse(v, p), whenMissing: () => (typeof value === 'object' && value !== null ? structuredClone(value) : value) };
 }
 
 type Shape = Record<string, Schema<unknown>>;
-export type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { isOptional: true } ? K : never }[keyof S];
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+export type ObjectOf<S extends Shape> = Simplify<
+  { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
+>;
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
@@ -142,6 +152,6 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> & { shape
 /** Every key of the object shape made optional with no default: for PATCH bodies. */
 export function partial<S extends Shape>(base: { shape: S }): Schema<Partial<ObjectOf<S>>> {
   const loose: Shape = {};
-  for (const [key, field] of Object.entries(base.shape)) loose[key] = optional({ parse: field.parse });
+  for (const [key, field] of Object.entries(base.shape)) loose[key] = optional({ parse: (v, p) => field.parse(v, p) });
   return object(loose) as unknown as Schema<Partial<ObjectOf<S>>>;
 }

@@ -43,8 +43,8 @@ function pickRoute(config: RelayDeckConfig, id: string): RouteConfig {
 }
 
 export function createApiService(engine: Engine): RelayDeckApi {
-  const nodeDto = (node: NodeConfig, counts: Map<string, number>): NodeDto => ({ ...node, activeSessions: counts.get(node.id) ?? 0 });
-  const findNode = (config: RelayDeckConfig, id: string) => nodeDto(config.nodes[indexOf(config.nodes, id, 'node')], engine.sessions.countByNode());
+  const nodeDto = (node: NodeConfig): NodeDto => engine.nodeDto(node);
+  const findNode = (config: RelayDeckConfig, id: string) => nodeDto(config.nodes[indexOf(config.nodes, id, 'node')]);
 
   return {
     async getServerInfo() {
@@ -89,8 +89,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
       return { deleted: id };
     },
     async listNodes() {
-      const counts = engine.sessions.countByNode();
-      return engine.config.nodes.map((node) => nodeDto(node, counts));
+      return engine.config.nodes.map((node) => nodeDto(node));
     },
     async createNode(input) {
       const node = nodeSchema.parse(inputObject(input).body, 'body');
@@ -159,8 +158,8 @@ export function createApiService(engine: Engine): RelayDeckApi {
     async resolvePath(input) {
       const { path } = resolveBodySchema.parse(inputObject(input).body, 'body');
       const table = engine.routeTable;
-      const match = table instanceof GatedRouteTable ? (p: string) => table.matchIgnoringPause(p) : undefined;
-      return resolvePath(table, path, engine.paused, match);
+      const match = table instanceof GatedRouteTable ? (p: string) => table.matchIgnoringPause(p) : (p: string) => table.match(p);
+      return resolvePath({ table, locator: engine.locator, paused: engine.paused, match }, path);
     },
     async getRelayState() {
       return engine.relayState();

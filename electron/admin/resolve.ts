@@ -1,13 +1,14 @@
 /**
  * "Where would this URL go?": the answer the relay would give to a GET of a path right
  * now, worked out with the same steps the relay server takes (target check, longest-prefix
- * route, node choice, upstream URL), without sending anything.
+ * route, the route's locator, upstream URL), without proxying anything. When the relay
+ * would refuse the request, this throws the same error (404 NO_ROUTE, 503 NO_NODE, ...).
  */
 import type { ResolveDto } from '../../shared/dto.js';
-import { chooseNode } from '../relay/node-choice.js';
-import { toRelayError } from '../relay/errors.js';
+import { RelayError } from '../relay/errors.js';
 import type { RouteTable } from '../relay/route-table.js';
-import { parseRequestTarget, upstreamUrl } from '../relay/target.js';
+import { parseRequestTarget, upstreamTarget } from '../relay/target.js';
+import type { StreamLocator } from '../upstream/locator.js';
 
 /** Longest path (or URL) accepted by the check, characters. */
 export const RESOLVE_MAX_PATH_CHARS = 4_096;
@@ -16,29 +17,48 @@ export const RESOLVE_MAX_PATH_CHARS = 4_096;
 export function requestTargetOf(input: string): string {
   const text = input.trim();
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    const url = new URL(text);
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new RelayError('BAD_REQUEST', `path: not a valid URL: ${text.slice(0, 100)}`);
+    }
     return url.pathname + url.search;
   }
   return text;
 }
 
-/** Resolve `input` against `table`; `match` is the route lookup to use (the gate ignored). */
-export function resolvePath(table: RouteTable, input: string, paused: boolean, match = (path: string) => table.match(path)): ResolveDto {
-  let path = input;
-  try {
-    path = requestTargetOf(input);
-    const target = parseRequestTarget(path);
-    path = target.path + target.query;
-    const route = match(target.path);
-    if (!route) return { path, status: 404, errorCode: 'NO_ROUTE', reason: `no route's prefix matches ${target.path}` };
-    const base = { path, routeId: route.id, kind: route.kind, mode: route.mode };
-    if (paused) return { ...base, status: 503, errorCode: 'OVERLOADED', reason: `route "${route.id}" matches, but the relay is paused: new requests get 503 until it is resumed` };
-    const choice = chooseNode(table, route, target);
-    const url = upstreamUrl(choice.node, route, target).href;
-    const how = route.mode === 'redirect' ? `answers ${route.status} with Location ${url}` : `streams ${url} through the relay`;
-    return { ...base, nodeId: choice.node.id, url, status: route.mode === 'redirect' ? route.status : 200, reason: `route "${route.id}" (prefix ${route.path}, ${route.kind}, ${route.mode}) ${how}; node "${choice.node.id}": ${choice.reason}` };
-  } catch (error) {
-    const relayError = toRelayError(error);
-    return { path, status: relayError.status, errorCode: relayError.code, reason: relayError.message };
-  }
+export interface ResolveContext {
+  table: RouteTable;
+  locator: StreamLocator;
+  paused: boolean;
+  /** Route lookup without the pause gate. */
+  match: (path: string) => ReturnType<RouteTable['match']>;
+}
+
+/** Resolve `input` as the relay would answer it now. */
+export async function resolvePath(ctx: ResolveContext, input: string): Promise<ResolveDto> {
+  const target = parseRequestTarget(requestTargetOf(input));
+  const path = target.path + target.query;
+  const route = ctx.match(target.path);
+  if (!route) throw new RelayError('NO_ROUTE', `no route's prefix matches ${target.path}`);
+  if (ctx.paused) throw new RelayError('OVERLOADED', `route "${route.id}" matches, but the relay is paused: new requests get 503 until it is resumed`);
+  const location = await ctx.locator.locate(ctx.table, route, target);
+  const [node, ...fallback] = location.nodes;
+  const url = upstreamTarget(node, route, target).href;
+  const how = route.mode === 'redirect' ? `answers ${route.status} with Location ${url}` : `streams ${url} through the relay`;
+  return {
+    path,
+    status: route.mode === 'redirect' ? route.status : 200,
+    routeId: route.id,
+    kind: route.kind,
+    mode: route.mode,
+    nodeId: node.id,
+    url,
+    locator: location.locator,
+    streamKey: location.streamKey,
+    reason: `route "${route.id}" (prefix ${route.path}, ${route.kind}, ${route.mode}) ${how}; node ${node.id}: ${location.reason}`,
+    cacheAgeMs: location.cacheAgeMs ?? null,
+    fallbackNodeIds: fallback.map((n) => n.id),
+  };
 }

@@ -134,6 +134,7 @@ export class AdminServer {
     const idMatch = call.pattern.exec(path)?.[1];
     if (idMatch !== undefined) input.id = decodeURIComponent(idMatch);
     if (call.body) input.body = await readJsonBody(req, this.deps.maxBodyBytes());
+    else if (API_CALLS[call.name].query) input.body = Object.fromEntries(new URL(req.url ?? '/', 'http://admin').searchParams);
     const method = this.deps.api[call.name] as (input: unknown) => Promise<unknown>;
     const output = await method(input);
     sendJson(res, API_CALLS[call.name].okStatus ?? (req.method === 'POST' ? 201 : 200), output);

@@ -4,17 +4,17 @@
  * Pure functions on a config draft, used through Engine.changeConfig so every change is
  * validated and saved like any other.
  */
-import { DEFAULT_DEMO_PORT, type RelayDeckConfig, type RouteConfig } from '../../shared/config.js';
+import { DEFAULT_DEMO_PORT, nodeSchema, routeSchema, type RelayDeckConfig, type RouteConfig } from '../../shared/config.js';
 import type { DemoStateDto } from '../../shared/dto.js';
 import { RelayError } from '../relay/errors.js';
 import { DEMO_FLV_PATH, DEMO_HLS_DIR, DEMO_HLS_PLAYLIST_PATH } from './server.js';
 
 export const DEMO_NODE_ID = 'demo';
 
-/** The demo routes, as installed (ids are how removeDemo finds them again). */
+/** The demo routes, as installed, every other field at its default (ids are how removeDemo finds them again). */
 export const DEMO_ROUTES: readonly RouteConfig[] = [
-  { id: 'demo-flv', path: '/demo/', kind: 'flv', mode: 'proxy', nodes: [DEMO_NODE_ID], stripPrefix: false, status: 302, fanout: true, gopCache: true, offlineWaitMs: 0 },
-  { id: 'demo-hls', path: DEMO_HLS_DIR, kind: 'hls', mode: 'proxy', nodes: [DEMO_NODE_ID], stripPrefix: false, status: 302, fanout: true, gopCache: true, offlineWaitMs: 0 },
+  routeSchema.parse({ id: 'demo-flv', path: '/demo/', kind: 'flv', mode: 'proxy', nodes: [DEMO_NODE_ID] }, 'demo.routes[0]'),
+  routeSchema.parse({ id: 'demo-hls', path: DEMO_HLS_DIR, kind: 'hls', mode: 'proxy', nodes: [DEMO_NODE_ID] }, 'demo.routes[1]'),
 ];
 
 const DEMO_ROUTE_IDS = new Set(DEMO_ROUTES.map((r) => r.id));
@@ -44,7 +44,7 @@ export function installDemo(draft: RelayDeckConfig, nodeUrl: string, port = draf
     node.url = nodeUrl;
     return;
   }
-  draft.nodes.push({ id: DEMO_NODE_ID, url: nodeUrl, enabled: true, weight: 1 });
+  draft.nodes.push(nodeSchema.parse({ id: DEMO_NODE_ID, url: nodeUrl }, 'demo.node'));
   for (const route of DEMO_ROUTES) {
     if (!draft.routes.some((r) => r.id === route.id || r.path === route.path)) draft.routes.push(structuredClone(route) as RouteConfig);
   }

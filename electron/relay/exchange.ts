@@ -34,6 +34,8 @@ export class ProxyExchange {
     private readonly sessions: SessionRegistry,
     private readonly timeouts: ExchangeTimeouts,
     private readonly log: Logger,
+    /** Reports an upstream failure (by error code) so it can count against the node. */
+    private readonly onUpstreamFailure: (code: string) => void = () => {},
   ) {
     session.abort = (reason) => this.abort(reason);
     session.finishGracefully = () => this.finishGracefully();
@@ -68,10 +70,12 @@ export class ProxyExchange {
     this.upstreamResponse = upstreamResponse;
     this.session.status = upstreamResponse.statusCode ?? 0;
     const stats = this.session.routeStats;
+    const node = this.session.node;
     upstreamResponse.on('data', (chunk: Buffer) => {
       this.lastDataAt = Date.now();
       this.session.bytesIn += chunk.length;
       stats.bytesIn += chunk.length;
+      if (node) node.bytesIn += chunk.length;
     });
     upstreamResponse.on('error', (error: NodeJS.ErrnoException) => this.upstreamError(error));
     upstreamResponse.on('close', () => {
@@ -84,6 +88,7 @@ export class ProxyExchange {
   countOut(length: number): void {
     this.session.bytesOut += length;
     this.session.routeStats.bytesOut += length;
+    if (this.session.node) this.session.node.bytesOut += length;
   }
 
   private armIdleTimer(): void {
@@ -111,6 +116,7 @@ export class ProxyExchange {
 
   fail(error: RelayError): void {
     if (this.done) return;
+    this.onUpstreamFailure(error.code);
     if (error.code === 'INTERNAL') this.log.error(`session ${this.session.id}: ${error.message}`);
     else this.log.info(`${this.session.facts.path}: ${error.code} ${error.message}`);
     this.upstream?.destroy();

@@ -4,7 +4,7 @@
  * the configured routes and nodes and the fixed error codes.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { StreamDto } from '../../shared/dto.js';
+import type { NodeDto, StreamDto } from '../../shared/dto.js';
 import type { SessionRegistry } from './sessions.js';
 import type { StatsBook } from './stats.js';
 
@@ -21,7 +21,19 @@ const STREAM_SERIES: [string, string, (s: StreamDto) => number][] = [
   ['relaydeck_flv_gop_ms', 'Time between the last two keyframes, ms.', (s) => s.gopMs],
 ];
 
-export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistry, streams: () => StreamDto[]): Registry {
+/** Per-node series: one label set per configured node (bounded by MAX_NODES). */
+const NODE_SERIES: [string, string, (n: NodeDto) => number][] = [
+  ['relaydeck_node_up', 'Node usable for new sessions (1) or not (0: down, draining or disabled).', (n) => (n.status === 'up' ? 1 : 0)],
+  ['relaydeck_node_draining', 'Node is draining (1) or not (0).', (n) => (n.status === 'draining' ? 1 : 0)],
+  ['relaydeck_node_rtt_ms', 'RTT of the last passed health check, ms (-1 before the first).', (n) => n.rttMs],
+  ['relaydeck_node_sessions', 'Requests and viewers served by the node now.', (n) => n.activeSessions],
+  ['relaydeck_node_pulls', 'Upstream connections to the node now.', (n) => n.activePulls],
+  ['relaydeck_node_mbps_in', 'Traffic from the node over the last second, Mbit/s.', (n) => n.mbpsIn],
+  ['relaydeck_node_mbps_out', 'Traffic to viewers of the node over the last second, Mbit/s.', (n) => n.mbpsOut],
+  ['relaydeck_node_passive_failures', 'Proxy failures of the node within the passive window.', (n) => n.passiveFailures],
+];
+
+export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistry, streams: () => StreamDto[], nodes: () => NodeDto[] = () => []): Registry {
   const registry = new Registry();
   const perRoute = (name: string, help: string, pick: (s: ReturnType<StatsBook['route']>) => number, labelNames: string[] = ['route']) =>
     new Counter({
@@ -59,6 +71,18 @@ export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistr
       for (const [node, n] of sessions.countByNode()) this.set({ node }, n);
     },
   });
+  for (const [name, help, pick] of NODE_SERIES) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['node'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const node of nodes()) this.set({ node: node.id }, pick(node));
+      },
+    });
+  }
   for (const [name, help, pick] of STREAM_SERIES) {
     new Gauge({
       name,

@@ -10,7 +10,8 @@ import type { Logger } from '../log.js';
 import { FlvHub } from './flv/hub.js';
 import { ERROR_STATUS, errorBody, RelayError, toRelayError, type ErrorCode } from './errors.js';
 import { ProxyExchange } from './exchange.js';
-import { chooseNode } from './node-choice.js';
+import type { Location, StreamLocator } from '../upstream/locator.js';
+import type { NodeRegistry } from '../upstream/registry.js';
 import { clientAddress, createUpstreamAgents, proxyNative, type ProxyJob, type UpstreamAgents } from './proxy.js';
 import { createHttpProxy3, proxyWithHttpProxy3 } from './proxy-http-proxy3.js';
 import { sendError, sendRedirect } from './respond.js';
@@ -28,7 +29,14 @@ export interface RelayServerDeps {
   sessions: SessionRegistry;
   stats: StatsBook;
   log: Logger;
+  /** Finds the node(s) for a request (health-aware; see electron/upstream/locator.ts). */
+  locator: StreamLocator;
+  /** Live node state: passive failures and traffic are counted there. */
+  nodes: NodeRegistry;
 }
+
+/** Upstream failures that count against the node (passive health checks). */
+const NODE_FAULTS: ReadonlySet<string> = new Set(['DIAL', 'UPSTREAM_TIMEOUT', 'UPSTREAM_PROTOCOL', 'UPSTREAM_RESET', 'IDLE_TIMEOUT', 'UPSTREAM_FORMAT']);
 
 export class RelayServer {
   private readonly server: http.Server;
@@ -41,7 +49,7 @@ export class RelayServer {
   constructor(private readonly deps: RelayServerDeps) {
     const settings = deps.table().config.relay;
     this.agents = createUpstreamAgents(settings.maxIdleUpstreamSockets);
-    this.hub = new FlvHub({ table: deps.table, sessions: deps.sessions, stats: deps.stats, log: deps.log });
+    this.hub = new FlvHub({ table: deps.table, sessions: deps.sessions, stats: deps.stats, log: deps.log, locator: deps.locator, nodes: deps.nodes, onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code) });
     this.server = http.createServer({ noDelay: true }, (req, res) => this.handle(req, res));
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   }
@@ -84,13 +92,44 @@ export class RelayServer {
         res.setHeader('allow', 'GET, HEAD');
         throw new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${route.kind} route "${route.id}"`);
       }
-      const choice = chooseNode(table, route, target);
-      const upstream = upstreamTarget(choice.node, route, target);
-      if (route.mode === 'redirect') this.redirect(req, res, route, choice.node.id, upstream, target);
-      else this.proxy(req, res, route, choice.node.id, upstream, target, table);
+      const located = this.deps.locator.locate(table, route, target);
+      const found = route;
+      if (located instanceof Promise) {
+        located.then(
+          (location) => this.dispatchLocated(req, res, found, target, table, location),
+          (error) => this.answerError(req, res, found, toRelayError(error)),
+        );
+      } else {
+        this.dispatch(req, res, route, target, table, located);
+      }
     } catch (error) {
       this.answerError(req, res, route, toRelayError(error));
     }
+  }
+
+  /** After an asynchronous lookup: the viewer may have left meanwhile. */
+  private dispatchLocated(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, table: RouteTable, location: Location): void {
+    if (res.destroyed || req.socket.destroyed) {
+      this.deps.stats.countError(route.id, 'CLIENT_CLOSED');
+      return;
+    }
+    try {
+      this.dispatch(req, res, route, target, table, location);
+    } catch (error) {
+      this.answerError(req, res, route, toRelayError(error));
+    }
+  }
+
+  private dispatch(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, table: RouteTable, location: Location): void {
+    const node = location.nodes[0];
+    const upstream = upstreamTarget(node, route, target);
+    if (route.mode === 'redirect') this.redirect(req, res, route, node.id, upstream, target);
+    else this.proxy(req, res, route, node.id, upstream, target, table, location);
+  }
+
+  /** A failure that is the node's fault counts against it (passive health check). */
+  private nodeFault(nodeId: string, code: string): void {
+    if (NODE_FAULTS.has(code)) this.deps.nodes.recordFailure(nodeId, code);
   }
 
   private redirect(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, upstream: UpstreamTarget, target: RequestTarget): void {
@@ -99,21 +138,22 @@ export class RelayServer {
     this.deps.sessions.logAnswered(this.requestFacts(req, route, nodeId, target), route.status, Date.now());
   }
 
-  private proxy(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, upstream: UpstreamTarget, target: RequestTarget, table: RouteTable): void {
+  private proxy(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, upstream: UpstreamTarget, target: RequestTarget, table: RouteTable, location: Location): void {
     const settings = table.config.relay;
     if (this.stopping) throw new RelayError('OVERLOADED', 'relay is shutting down');
     if (this.deps.sessions.size >= settings.maxSessions) {
       throw new RelayError('OVERLOADED', `relay is at relay.maxSessions (${settings.maxSessions})`);
     }
     if (route.kind === 'flv' && route.fanout && req.method === 'GET') {
-      this.hub.join(req, res, route, target, this.requestFacts(req, route, nodeId, target));
+      this.hub.join(req, res, route, target, this.requestFacts(req, route, nodeId, target), location);
       return;
     }
     const routeStats = this.deps.stats.route(route.id);
     routeStats.proxied += 1;
     routeStats.active += 1;
     const session = this.deps.sessions.open(this.requestFacts(req, route, nodeId, target));
-    const exchange = new ProxyExchange(req, res, session, this.deps.sessions, settings, this.deps.log.child(route.id));
+    session.node = this.deps.nodes.get(nodeId);
+    const exchange = new ProxyExchange(req, res, session, this.deps.sessions, settings, this.deps.log.child(route.id), (code) => this.nodeFault(nodeId, code));
     const job: ProxyJob = { exchange, target: upstream, agents: this.agents, viewerProtocol: 'http', live: route.kind !== 'file' };
     if (settings.proxyEngine === 'http-proxy-3') proxyWithHttpProxy3(this.httpProxy3, job);
     else proxyNative(job);

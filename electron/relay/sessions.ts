@@ -28,6 +28,8 @@ export class Session {
   firstByteMs?: number;
   firstKeyframeMs?: number;
   framesDropped?: number;
+  /** Traffic counters of the node serving this session, when known. */
+  node?: { bytesIn: number; bytesOut: number };
   /** Bytes queued for the viewer now (fan-out viewers); set by the viewer. */
   queuedBytes: () => number = () => 0;
   readonly startedAt = Date.now();
@@ -57,6 +59,8 @@ export class Session {
 
 export class SessionRegistry {
   private readonly live = new Map<string, Session>();
+  /** Live sessions per node id, kept as sessions open and close (least-load reads it per request). */
+  private readonly perNode = new Map<string, number>();
   private readonly finished: RequestLog;
   private nextId = 1;
 
@@ -74,6 +78,7 @@ export class SessionRegistry {
   open(facts: SessionFacts): Session {
     const session = new Session(String(this.nextId++), facts, this.stats.route(facts.routeId));
     this.live.set(session.id, session);
+    this.perNode.set(facts.nodeId, (this.perNode.get(facts.nodeId) ?? 0) + 1);
     return session;
   }
 
@@ -85,6 +90,9 @@ export class SessionRegistry {
   /** Remove the session and log it with its final status and optional error code. */
   close(session: Session, status: number, errorCode?: string): void {
     if (!this.live.delete(session.id)) return;
+    const left = (this.perNode.get(session.facts.nodeId) ?? 1) - 1;
+    if (left > 0) this.perNode.set(session.facts.nodeId, left);
+    else this.perNode.delete(session.facts.nodeId);
     session.status = status;
     if (errorCode) this.stats.countError(session.facts.routeId, errorCode);
     this.finished.record({ ...session.toDto(), errorCode });
@@ -107,9 +115,7 @@ export class SessionRegistry {
   }
 
   /** Live sessions per node id. */
-  countByNode(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const s of this.live.values()) counts.set(s.facts.nodeId, (counts.get(s.facts.nodeId) ?? 0) + 1);
-    return counts;
+  countByNode(): ReadonlyMap<string, number> {
+    return this.perNode;
   }
 }

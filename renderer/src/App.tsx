@@ -1,10 +1,13 @@
 /**
- * Chooses the transport: the preload's IPC bridge in the desktop app, else the admin HTTP
- * API on this origin after asking for the token once.
+ * Chooses the transport: the preload's IPC bridge in the desktop app (calls and events,
+ * no token), else the admin HTTP API and its event stream on this origin, after asking
+ * for the token once (kept in sessionStorage, never in the URL).
  */
 import { useCallback, useMemo, useState } from 'react';
-import type { RelayDeckApi } from '../../shared/api.js';
-import { Dashboard } from './Dashboard.js';
+import type { ApiError, RelayDeckClient } from '../../shared/api.js';
+import type { EventStreamStatus } from '../../shared/event-stream-client.js';
+import { LiveProvider } from './live/LiveContext.js';
+import { Shell } from './Shell.js';
 import { TokenForm } from './TokenForm.js';
 import { bridgeApi, forgetToken, httpApi, isOrphanPage, storedToken, storeToken } from './transport.js';
 
@@ -12,14 +15,8 @@ export function App() {
   const bridge = useMemo(() => bridgeApi(), []);
   const [token, setToken] = useState(storedToken);
   const [notice, setNotice] = useState<string>();
-
-  const api: RelayDeckApi | undefined = useMemo(() => bridge ?? (token ? httpApi(token) : undefined), [bridge, token]);
-
-  const acceptToken = useCallback((next: string) => {
-    storeToken(next);
-    setNotice(undefined);
-    setToken(next);
-  }, []);
+  const [eventStatus, setEventStatus] = useState<EventStreamStatus>();
+  const [loadError, setLoadError] = useState<ApiError>();
 
   const onUnauthorized = useCallback(() => {
     forgetToken();
@@ -27,15 +24,56 @@ export function App() {
     setNotice('The server refused that token. Check admin.token in the config file.');
   }, []);
 
+  const onEventStatus = useCallback(
+    (status: EventStreamStatus) => {
+      setEventStatus(status);
+      if (status.state === 'unauthorized') onUnauthorized();
+    },
+    [onUnauthorized],
+  );
+
+  const api: RelayDeckClient | undefined = useMemo(() => bridge ?? (token ? httpApi(token, onEventStatus) : undefined), [bridge, token, onEventStatus]);
+
+  const acceptToken = useCallback((next: string) => {
+    storeToken(next);
+    setNotice(undefined);
+    setLoadError(undefined);
+    setToken(next);
+  }, []);
+
+  const onLoadError = useCallback(
+    (error: ApiError) => {
+      if (error.status === 401) onUnauthorized();
+      else setLoadError(error);
+    },
+    [onUnauthorized],
+  );
+
   if (isOrphanPage()) {
     return (
-      <main>
-        <p className="error" role="alert">
+      <main className="standalone">
+        <p className="notice error" role="alert">
           This page needs the RelayDeck app (its preload is missing). Open the admin URL in a browser instead.
         </p>
       </main>
     );
   }
   if (!api) return <TokenForm notice={notice} onSubmit={acceptToken} />;
-  return <Dashboard key={bridge ? 'ipc' : token} api={api} onUnauthorized={onUnauthorized} />;
+  if (loadError) {
+    return (
+      <main className="standalone">
+        <p className="notice error" role="alert">
+          Cannot reach the engine: {loadError.message} <code>{loadError.code}</code>
+        </p>
+        <button type="button" onClick={() => setLoadError(undefined)}>
+          Try again
+        </button>
+      </main>
+    );
+  }
+  return (
+    <LiveProvider key={bridge ? 'ipc' : token} api={api} transport={bridge ? 'ipc' : 'http'} onLoadError={onLoadError}>
+      <Shell eventStatus={bridge ? undefined : eventStatus} />
+    </LiveProvider>
+  );
 }

@@ -1,9 +1,9 @@
 /// <reference types="vite/client" />
-import type { RelayDeckApi } from '../../shared/api.js';
+import type { RelayDeckClient } from '../../shared/api.js';
 
 declare global {
   interface Window {
     /** The operator API exposed by the Electron preload (electron/preload.ts); absent in a browser. */
-    readonly relaydeck?: RelayDeckApi;
+    readonly relaydeck?: RelayDeckClient;
   }
 }

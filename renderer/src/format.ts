@@ -33,3 +33,44 @@ export function formatErrorCounts(errors: Record<string, number>): string {
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
 }
+
+/** bytes per second → "3.2 Mbit/s", "850 kbit/s", "0 bit/s" (decimal units, as networks count). */
+export function formatBitsPerSecond(bytesPerSecond: number): string {
+  const bits = bytesPerSecond * 8;
+  if (bits >= 1e9) return `${(bits / 1e9).toFixed(2)} Gbit/s`;
+  if (bits >= 1e6) return `${(bits / 1e6).toFixed(1)} Mbit/s`;
+  if (bits >= 1e3) return `${Math.round(bits / 1e3)} kbit/s`;
+  return `${Math.round(bits)} bit/s`;
+}
+
+/** kbit/s → "1.2 Mbit/s" / "850 kbit/s". */
+export function formatKbps(kbps: number): string {
+  return formatBitsPerSecond((kbps * 1000) / 8);
+}
+
+/** Epoch ms → "14:03:07" (local time). */
+export function formatClock(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour12: false });
+}
+
+/** Epoch ms → "14:03" (local time). */
+export function formatHourMinute(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
+}
+
+/** 12345 → "12,345". */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** 0.0123 → "1.2 %". */
+export function formatPercent(ratio: number): string {
+  if (!Number.isFinite(ratio)) return '—';
+  return `${(ratio * 100).toFixed(ratio < 0.1 ? 1 : 0)} %`;
+}
+
+/** ms → "12 ms" / "1.4 s"; undefined → "—". */
+export function formatMs(ms: number | undefined): string {
+  if (ms === undefined) return '—';
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

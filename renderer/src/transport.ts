@@ -3,7 +3,8 @@
  * (IPC, no token). In a browser the page talks to the admin HTTP API on its own origin with
  * the admin token, which is asked for once and kept in sessionStorage (never in the URL).
  */
-import { API_CALL_NAMES, ApiError, type RelayDeckApi } from '../../shared/api.js';
+import { API_CALL_NAMES, ApiError, type RelayDeckClient } from '../../shared/api.js';
+import type { EventStreamStatus } from '../../shared/event-stream-client.js';
 import { createHttpClient } from '../../shared/http-client.js';
 
 /** sessionStorage key of the admin token (per tab, gone when the tab closes). */
@@ -27,15 +28,18 @@ export function asApiError(error: unknown): ApiError {
 }
 
 /** `window.relaydeck` with every rejection turned into an `ApiError`; undefined outside Electron. */
-export function bridgeApi(): RelayDeckApi | undefined {
+export function bridgeApi(): RelayDeckClient | undefined {
   const bridge = window.relaydeck;
   if (!bridge) return undefined;
-  const api: Record<string, (input: unknown) => Promise<unknown>> = {};
+  const api: Record<string, unknown> = {};
   for (const name of API_CALL_NAMES) {
     const method = bridge[name] as (input: unknown) => Promise<unknown>;
-    api[name] = (input) => method(input).catch((error: unknown) => Promise.reject(asApiError(error)));
+    api[name] = (input: unknown) => method(input).catch((error: unknown) => Promise.reject(asApiError(error)));
   }
-  return api as unknown as RelayDeckApi;
+  // Events arrive over IPC from main (one fixed channel); a bridge without onEvent (an older
+  // preload) simply has no live updates.
+  api.onEvent = typeof bridge.onEvent === 'function' ? bridge.onEvent.bind(bridge) : () => () => undefined;
+  return api as unknown as RelayDeckClient;
 }
 
 export function storedToken(): string | undefined {
@@ -50,9 +54,9 @@ export function forgetToken(): void {
   sessionStorage.removeItem(TOKEN_STORAGE_KEY);
 }
 
-/** The admin HTTP API on this page's own origin (connect-src 'self'). */
-export function httpApi(token: string): RelayDeckApi {
-  return createHttpClient({ baseUrl: window.location.origin, token });
+/** The admin HTTP API and its event stream on this page's own origin (connect-src 'self'). */
+export function httpApi(token: string, onEventStatus?: (status: EventStreamStatus) => void): RelayDeckClient {
+  return createHttpClient({ baseUrl: window.location.origin, token, onEventStatus });
 }
 
 /**

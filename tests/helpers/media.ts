@@ -30,6 +30,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** The API account of every test node-media-server (tests/fixtures/nms-origin.cjs). */
+export const NMS_API_USER = { username: 'relaydeck', password: 'relaydeck-test' };
+
 export interface NmsOrigin {
   httpUrl: string;
   rtmpUrl: string;

@@ -11,10 +11,11 @@ describe('redirect mode', () => {
   let relay: StartedRelay;
   before(async () => {
     relay = await startRelay({
+      health: { intervalMs: 0 }, // redirect only: nothing connects to these nodes
       nodes: [
-        { id: 'a', url: 'http://10.1.2.3:8000' },
-        { id: 'b', url: 'https://media.example.net/base/' },
-        { id: 'off', url: 'http://10.9.9.9:1', enabled: false },
+        { id: 'a', url: 'http://127.0.0.2:8000' },
+        { id: 'b', url: 'https://media.invalid/base/' },
+        { id: 'off', url: 'http://127.0.0.3:1', enabled: false },
       ],
       routes: [
         { id: 'live', path: '/live/', kind: 'flv', mode: 'redirect', nodes: ['a'] },
@@ -29,19 +30,19 @@ describe('redirect mode', () => {
   it('keeps the path and the query for a route without stripPrefix', async () => {
     const answer = await request(`${relay.relayUrl}/live/cam1.flv?token=abc&x=%20y`);
     assert.equal(answer.status, 302);
-    assert.equal(answer.headers.location, 'http://10.1.2.3:8000/live/cam1.flv?token=abc&x=%20y');
+    assert.equal(answer.headers.location, 'http://127.0.0.2:8000/live/cam1.flv?token=abc&x=%20y');
     assert.equal(answer.headers['cache-control'], 'no-store');
   });
 
   it('strips the prefix and keeps the node URL path', async () => {
     const answer = await request(`${relay.relayUrl}/img/2024/a.png?w=100`);
-    assert.equal(answer.headers.location, 'https://media.example.net/base/2024/a.png?w=100');
+    assert.equal(answer.headers.location, 'https://media.invalid/base/2024/a.png?w=100');
   });
 
   it('uses the longest matching prefix, skips disabled nodes and honours status 307', async () => {
     const answer = await request(`${relay.relayUrl}/img/hd/b.png`);
     assert.equal(answer.status, 307);
-    assert.equal(answer.headers.location, 'http://10.1.2.3:8000/img/hd/b.png');
+    assert.equal(answer.headers.location, 'http://127.0.0.2:8000/img/hd/b.png');
   });
 
   it('answers 503 NO_NODE when every node of the route is disabled', async () => {
@@ -54,7 +55,7 @@ describe('redirect mode', () => {
     const answer = await request(`${relay.relayUrl}/live/cam1.flv`, {
       headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https', forwarded: 'host=evil.example' },
     });
-    assert.equal(answer.headers.location, 'http://10.1.2.3:8000/live/cam1.flv');
+    assert.equal(answer.headers.location, 'http://127.0.0.2:8000/live/cam1.flv');
   });
 
   it('refuses encoded CR/LF and other control characters in path or query with 400 JSON', async () => {

@@ -9,7 +9,8 @@ import type { RouteConfig } from '../../../shared/config.js';
 import type { StreamDto } from '../../../shared/dto.js';
 import type { Logger } from '../../log.js';
 import { RelayError } from '../errors.js';
-import { rankNodes } from '../node-choice.js';
+import type { Location, StreamLocator } from '../../upstream/locator.js';
+import type { NodeRegistry } from '../../upstream/registry.js';
 import type { RouteTable } from '../route-table.js';
 import type { SessionFacts, SessionRegistry } from '../sessions.js';
 import type { StatsBook } from '../stats.js';
@@ -22,6 +23,10 @@ export interface FlvHubDeps {
   sessions: SessionRegistry;
   stats: StatsBook;
   log: Logger;
+  locator: StreamLocator;
+  nodes: NodeRegistry;
+  /** An upstream failure of a pull, by error code (passive health, probe cache). */
+  onNodeFault: (nodeId: string, code: string) => void;
 }
 
 /** Opaque, URL-safe stream id (the upstream query may hold credentials, so it is hashed). */
@@ -40,14 +45,13 @@ export class FlvHub {
   }
 
   /** Attach a viewer to its stream, opening the stream (and its pull) when it is the first. */
-  join(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, facts: SessionFacts): void {
+  join(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, facts: SessionFacts, location: Location): void {
     const id = streamId(route, target);
     let stream = this.streams.get(id);
     const table = this.deps.table();
     if (!stream) {
-      rankNodes(table, route, target); // fail fast with NO_NODE before anything is opened
       if (this.streams.size >= table.config.flv.maxStreams) throw new RelayError('OVERLOADED', `relay is at flv.maxStreams (${table.config.flv.maxStreams})`);
-      stream = this.openStream(id, route, target);
+      stream = this.openStream(id, route, target, location);
     }
     const session = this.deps.sessions.open({ ...facts, nodeId: stream.nodeId || facts.nodeId });
     session.streamId = id;
@@ -64,13 +68,24 @@ export class FlvHub {
     stream.addViewer(viewer);
   }
 
-  private openStream(id: string, route: RouteConfig, target: RequestTarget): FlvStream {
+  private openStream(id: string, route: RouteConfig, target: RequestTarget, first: Location): FlvStream {
     const log = this.deps.log.child(`flv ${route.id}${target.path}`);
+    let pending: Location | undefined = first;
     const stream = new FlvStream({
       id,
       route,
       target,
-      rankNodes: () => rankNodes(this.deps.table(), route, target),
+      // The request's own lookup serves the first pull; reconnects look up afresh.
+      rankNodes: async () => {
+        const location = pending ?? (await this.deps.locator.locate(this.deps.table(), route, target));
+        pending = undefined;
+        return location.nodes;
+      },
+      nodeState: (nodeId) => this.deps.nodes.get(nodeId),
+      onNodeFault: (nodeId, code) => {
+        this.deps.onNodeFault(nodeId, code);
+        if (route.locate === 'probe') this.deps.locator.forgetLocation(route, target, nodeId);
+      },
       urlOn: (node) => upstreamUrl(node, route, target),
       flv: () => this.deps.table().config.flv,
       timeouts: () => this.deps.table().config.relay,

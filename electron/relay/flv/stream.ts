@@ -10,7 +10,7 @@
 import type { FlvSettings, NodeConfig, RouteConfig } from '../../../shared/config.js';
 import type { StreamDto } from '../../../shared/dto.js';
 import type { Logger } from '../../log.js';
-import { RelayError } from '../errors.js';
+import { RelayError, toRelayError } from '../errors.js';
 import type { ExchangeTimeouts } from '../exchange.js';
 import { sendError } from '../respond.js';
 import type { RequestTarget } from '../target.js';
@@ -29,8 +29,12 @@ export interface StreamContext {
   id: string;
   route: RouteConfig;
   target: RequestTarget;
-  /** Nodes to try, best first (fresh on every attempt, so config changes apply). */
-  rankNodes: () => NodeConfig[];
+  /** Nodes to try, best first (looked up on every attempt, so health and config changes apply). */
+  rankNodes: () => Promise<NodeConfig[]>;
+  /** Live counters of a node (traffic is counted there). */
+  nodeState: (nodeId: string) => { bytesIn: number; bytesOut: number } | undefined;
+  /** A pull failed in a way that is the node's fault, or the node lacks the stream. */
+  onNodeFault: (nodeId: string, code: string) => void;
   /** Upstream URL on a node. */
   urlOn: (node: NodeConfig) => URL;
   flv: () => FlvSettings;
@@ -48,8 +52,13 @@ export class FlvStream {
   private readonly cache: GopCache;
   private pull: FlvPull | undefined;
   private reader = new FlvTagReader();
-  private nodeIndex = 0;
   private failedAttempts = 0;
+  /** Nodes the last lookup offered (for the backoff's round size). */
+  private nodeCount = 1;
+  /** The node whose pull failed last (skipped next time if another is offered). */
+  private failedNodeId = '';
+  private connecting = false;
+  private node: { bytesIn: number; bytesOut: number } | undefined;
   private sessionHasMedia = false;
   nodeId = '';
   /** Added to every upstream timestamp of the current session. */
@@ -86,7 +95,7 @@ export class FlvStream {
     this.idleTimer = undefined;
     this.viewers.add(viewer);
     if (this.state === 'live' && this.cache.header) this.stats.bytesOut += viewer.start(this.cache.startupBuffers(), this.cache.hasKeyframe, this.cache.configVersion);
-    else if (!this.pull && !this.reconnectTimer && this.state !== 'closing') this.connect();
+    else if (!this.pull && !this.reconnectTimer && !this.connecting && this.state !== 'closing') this.connect();
   }
 
   /** The viewer's connection ended (any cause). */
@@ -101,15 +110,25 @@ export class FlvStream {
 
   private connect(): void {
     this.reconnectTimer = undefined;
-    let nodes: NodeConfig[];
-    try {
-      nodes = this.ctx.rankNodes();
-    } catch (error) {
-      this.onPullFailed(error as RelayError);
-      return;
-    }
-    const node = nodes[this.nodeIndex % nodes.length];
+    this.connecting = true;
+    this.ctx.rankNodes().then(
+      (nodes) => {
+        this.connecting = false;
+        if (this.state !== 'closing') this.connectTo(nodes);
+      },
+      (error: unknown) => {
+        this.connecting = false;
+        if (this.state !== 'closing') this.onPullFailed(toRelayError(error));
+      },
+    );
+  }
+
+  private connectTo(nodes: NodeConfig[]): void {
+    this.nodeCount = nodes.length;
+    // A node that just failed is skipped while others remain (the locator may still list it).
+    const node = nodes.length > 1 && this.failedNodeId ? (nodes.find((n) => n.id !== this.failedNodeId) ?? nodes[0]) : nodes[0];
     this.nodeId = node.id;
+    this.node = this.ctx.nodeState(node.id);
     this.reader = new FlvTagReader();
     this.sessionHasMedia = false;
     this.stats.newSession();
@@ -146,6 +165,7 @@ export class FlvStream {
   private onData(pull: FlvPull, chunk: Buffer): void {
     if (pull !== this.pull) return;
     this.stats.countIn(chunk.length);
+    if (this.node) this.node.bytesIn += chunk.length;
     let items;
     try {
       items = this.reader.push(chunk);
@@ -202,6 +222,7 @@ export class FlvStream {
     this.graceTimer = undefined;
     this.sessionHasMedia = true;
     this.failedAttempts = 0;
+    this.failedNodeId = '';
     if (this.state === 'reconnecting') {
       this.stats.reconnects += 1;
       this.cache.resetMedia();
@@ -235,6 +256,7 @@ export class FlvStream {
     let written = 0;
     for (const viewer of this.viewers) written += viewer.send(batch, this.configTags);
     this.stats.bytesOut += written;
+    if (this.node) this.node.bytesOut += written;
   }
 
   private startPendingViewers(): void {
@@ -252,6 +274,8 @@ export class FlvStream {
     if (this.state === 'closing') return;
     const reason = error ?? new RelayError('UPSTREAM_RESET', `node ${this.nodeId} ended the stream`);
     if (this.sessionHasMedia) this.ctx.countError(reason.code);
+    this.failedNodeId = this.nodeId;
+    this.ctx.onNodeFault(this.nodeId, reason.code);
     this.onPullFailed(reason);
   }
 
@@ -260,10 +284,7 @@ export class FlvStream {
       this.close(error.message);
       return;
     }
-    if (!this.sessionHasMedia) {
-      this.nodeIndex += 1; // this node could not serve: try the next one
-      this.failedAttempts += 1;
-    }
+    if (!this.sessionHasMedia) this.failedAttempts += 1;
     if (this.state === 'live') {
       this.state = 'reconnecting';
       this.ctx.log.warn(`upstream lost (${error.code}: ${error.message}); keeping ${this.viewers.size} viewer(s) for up to ${this.ctx.flv().failoverGraceMs} ms`);
@@ -276,12 +297,7 @@ export class FlvStream {
 
   private scheduleReconnect(): void {
     const flv = this.ctx.flv();
-    let nodeCount = 1;
-    try {
-      nodeCount = this.ctx.rankNodes().length;
-    } catch {
-      /* no node now; retry after the backoff */
-    }
+    const nodeCount = Math.max(1, this.nodeCount);
     // Try every node once at once, then back off between rounds.
     const round = Math.floor(this.failedAttempts / nodeCount);
     const delay = this.failedAttempts > 0 && this.failedAttempts % nodeCount !== 0 ? 0 : Math.min(flv.reconnectMaxMs, flv.reconnectMinMs * 2 ** Math.max(0, round - 1));
@@ -292,13 +308,7 @@ export class FlvStream {
   private answerExpiredViewers(error: RelayError): void {
     const waitMs = this.ctx.route.offlineWaitMs;
     const now = Date.now();
-    let nodeCount = 1;
-    try {
-      nodeCount = this.ctx.rankNodes().length;
-    } catch {
-      /* counted as one */
-    }
-    const triedAll = this.failedAttempts >= nodeCount;
+    const triedAll = this.failedAttempts >= Math.max(1, this.nodeCount);
     for (const viewer of [...this.viewers]) {
       if (viewer.isStarted) continue;
       if (triedAll && now - viewer.session.startedAt >= waitMs) this.rejectViewer(viewer, error);

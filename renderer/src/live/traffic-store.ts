@@ -1,0 +1,129 @@
+/**
+ * The Traffic page's data: finished requests in a ring of fixed capacity
+ * (app.trafficLogEntries, default 10,000; the oldest are dropped) and the requests in
+ * flight now, replaced by each traffic event so their bytes keep growing. Rows get a
+ * local sequence number, the key the virtualized list uses.
+ */
+import type { RequestLogEntry, SessionDto } from '../../../shared/dto.js';
+import type { TrafficEvent } from '../../../shared/events.js';
+import { ExternalStore } from './external-store.js';
+
+/** A row of the traffic list: a finished request, or one in flight (`live`). */
+export interface TrafficRow extends SessionDto {
+  /** Local key, unique per row. */
+  seq: number;
+  live: boolean;
+  durationMs: number;
+  errorCode?: string;
+}
+
+/** Entries kept when no setting says otherwise (shared/config.ts DEFAULT_TRAFFIC_LOG_ENTRIES). */
+export const DEFAULT_TRAFFIC_CAPACITY = 10_000;
+
+function fingerprint(entry: RequestLogEntry): string {
+  return `${entry.id}|${entry.startedAt}|${entry.durationMs}|${entry.status}|${entry.bytesOut}|${entry.clientAddress}|${entry.path}`;
+}
+
+export class TrafficStore extends ExternalStore {
+  private ring: (TrafficRow | undefined)[];
+  private start = 0;
+  private count = 0;
+  private nextSeq = 1;
+  private live: TrafficRow[] = [];
+  /** Finished rows dropped from the ring to stay within capacity. */
+  dropped = 0;
+  /** Requests in flight, counted by the engine (the event may carry fewer). */
+  liveTotal = 0;
+  /** Times the engine's own log rolled over between two events (entries lost there). */
+  gaps = 0;
+  /** Fingerprints of the initial load, to skip them once if the first event repeats them. */
+  private initial: Set<string> | undefined;
+
+  constructor(private capacity = DEFAULT_TRAFFIC_CAPACITY) {
+    super();
+    this.ring = new Array(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get limit(): number {
+    return this.capacity;
+  }
+
+  /** Change the bound (the setting changed); keeps the newest rows. */
+  resize(capacity: number): void {
+    if (capacity === this.capacity) return;
+    const rows = this.finishedOldestFirst().slice(-capacity);
+    this.capacity = capacity;
+    this.ring = new Array(capacity);
+    this.start = 0;
+    this.count = 0;
+    for (const row of rows) this.push(row);
+    this.changed();
+  }
+
+  /** The log as first fetched (listRequestLog) and the sessions in flight (listSessions). */
+  load(log: RequestLogEntry[], live: SessionDto[]): void {
+    this.initial = new Set(log.map(fingerprint));
+    for (const entry of log) this.push(this.row(entry, false));
+    this.setLive(live, live.length);
+    this.changed();
+  }
+
+  apply(event: TrafficEvent): void {
+    const skip = this.initial;
+    this.initial = undefined;
+    for (const entry of event.finished) {
+      if (skip?.has(fingerprint(entry))) continue;
+      this.push(this.row(entry, false));
+    }
+    if (event.gap) this.gaps += 1;
+    this.setLive(event.live, event.liveTotal);
+    this.changed();
+  }
+
+  clear(): void {
+    this.ring = new Array(this.capacity);
+    this.start = 0;
+    this.count = 0;
+    this.dropped = 0;
+    this.changed();
+  }
+
+  private row(entry: RequestLogEntry | SessionDto, live: boolean): TrafficRow {
+    const durationMs = 'durationMs' in entry ? entry.durationMs : Date.now() - entry.startedAt;
+    return { ...entry, durationMs, seq: this.nextSeq++, live };
+  }
+
+  private setLive(sessions: SessionDto[], total: number): void {
+    const now = Date.now();
+    this.live = sessions.map((s) => ({ ...s, seq: -Number(s.id) || -this.nextSeq++, live: true, durationMs: now - s.startedAt }));
+    this.liveTotal = total;
+  }
+
+  private push(row: TrafficRow): void {
+    const at = (this.start + this.count) % this.capacity;
+    this.ring[at] = row;
+    if (this.count < this.capacity) this.count += 1;
+    else {
+      this.start = (this.start + 1) % this.capacity;
+      this.dropped += 1;
+    }
+  }
+
+  private finishedOldestFirst(): TrafficRow[] {
+    const out: TrafficRow[] = [];
+    for (let i = 0; i < this.count; i += 1) out.push(this.ring[(this.start + i) % this.capacity] as TrafficRow);
+    return out;
+  }
+
+  /** Requests in flight (newest first), then finished ones, newest first. */
+  rowsNewestFirst(): TrafficRow[] {
+    const live = [...this.live].sort((a, b) => b.startedAt - a.startedAt);
+    const out: TrafficRow[] = live;
+    for (let i = this.count - 1; i >= 0; i -= 1) out.push(this.ring[(this.start + i) % this.capacity] as TrafficRow);
+    return out;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Nodes: each node with its health (up, down, draining, disabled) and check RTT, the
+ * streams it holds, its upstream pulls, sessions and Mbit/s; enable or disable, drain,
+ * add, edit and remove.
+ */
+import { useState } from 'react';
+import type { ApiError } from '../../../shared/api.js';
+import type { NodeConfig } from '../../../shared/config.js';
+import type { NodeDto } from '../../../shared/dto.js';
+import { Dialog } from '../components/Dialog.js';
+import { ErrorNotice, InfoNotice } from '../components/Notice.js';
+import { Switch } from '../components/Switch.js';
+import { NodeForm } from '../forms/NodeForm.js';
+import { formatCount, formatMs } from '../format.js';
+import { useApi, useLive, useLiveContext } from '../live/LiveContext.js';
+import { asApiError } from '../transport.js';
+
+const formatMbps = (mbps: number) => (mbps < 10 ? mbps.toFixed(2) : mbps.toFixed(1));
+
+function healthTone(status: NodeDto['status']): string {
+  return status === 'up' ? 'good' : status === 'down' ? 'bad' : status === 'draining' ? 'warn' : 'muted';
+}
+
+function healthTitle(node: NodeDto): string {
+  const parts = [`${node.consecutivePasses} passes, ${node.consecutiveFails} fails in a row`, `${node.passiveFailures} proxy failures in the passive window`];
+  if (node.lastCheckAt) parts.push(`last check ${new Date(node.lastCheckAt).toLocaleTimeString()}`);
+  if (node.lastError) parts.push(`last error: ${node.lastError}`);
+  return parts.join('; ');
+}
+
+type Editing = { kind: 'add' } | { kind: 'edit'; node: NodeDto } | { kind: 'delete'; node: NodeDto };
+
+export function NodesPage() {
+  const api = useApi();
+  const { live } = useLiveContext();
+  const { nodes } = useLive();
+  const [editing, setEditing] = useState<Editing>();
+  const [error, setError] = useState<ApiError>();
+  const [notice, setNotice] = useState<string>();
+
+  const replaceInList = (node: NodeDto) => live.setNodes(nodes.some((n) => n.id === node.id) ? nodes.map((n) => (n.id === node.id ? node : n)) : [...nodes, node]);
+  const patch = (node: NodeDto, body: Partial<NodeConfig>, done: string) => {
+    setError(undefined);
+    api
+      .updateNode({ id: node.id, body })
+      .then((changed) => {
+        replaceInList(changed);
+        setNotice(done);
+      })
+      .catch((caught: unknown) => setError(asApiError(caught)));
+  };
+  const remove = (node: NodeDto) => {
+    api
+      .deleteNode({ id: node.id })
+      .then(() => {
+        live.setNodes(nodes.filter((n) => n.id !== node.id));
+        setNotice(`Node ${node.id} removed.`);
+      })
+      .catch((caught: unknown) => setError(asApiError(caught)))
+      .finally(() => setEditing(undefined));
+  };
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Nodes</h1>
+        <button type="button" className="primary" onClick={() => setEditing({ kind: 'add' })}>
+          Add node
+        </button>
+      </div>
+      <ErrorNotice error={error} onDismiss={() => setError(undefined)} prefix="Change refused" />
+      <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
+      {nodes.length === 0 ? (
+        <p className="empty">No nodes. Add the media servers the relay sends viewers to.</p>
+      ) : (
+        <div className="table-wrap">
+<table aria-label="Nodes">
+          <thead>
+            <tr>
+              <th>Id</th>
+              <th>URL</th>
+              <th>Health</th>
+              <th>RTT</th>
+              <th>Enabled</th>
+              <th>Drain</th>
+              <th>Weight</th>
+              <th>Streams held</th>
+              <th title="Upstream connections to this node now: FLV pulls plus plainly proxied requests">Pulls</th>
+              <th title="Requests and viewers served from this node now">Sessions</th>
+              <th title="Traffic over the last second: from the node / to its viewers">Mbit/s in / out</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {nodes.map((node) => {
+              return (
+                <tr key={node.id} data-node={node.id}>
+                  <td>{node.id}</td>
+                  <td>
+                    <code>{node.url}</code>
+                  </td>
+                  <td>
+                    <span className={`badge ${healthTone(node.status)}`} title={healthTitle(node)}>
+                      {node.status}
+                    </span>
+                  </td>
+                  <td>{formatMs(node.rttMs >= 0 ? node.rttMs : undefined)}</td>
+                  <td>
+                    <Switch checked={node.enabled} onChange={(on) => patch(node, { enabled: on }, `Node ${node.id} ${on ? 'enabled' : 'disabled'}.`)} label={`Node ${node.id} enabled`} />
+                  </td>
+                  <td>
+                    <Switch checked={node.draining === true} onChange={(on) => patch(node, { draining: on }, on ? `Node ${node.id} draining: no new sessions.` : `Node ${node.id} takes new sessions again.`)} label={`Drain node ${node.id}`} />
+                  </td>
+                  <td>{node.weight}</td>
+                  <td title={node.streams.join('\n')}>{formatCount(node.streams.length)}</td>
+                  <td>{formatCount(node.activePulls)}</td>
+                  <td>{formatCount(node.activeSessions)}</td>
+                  <td>
+                    {formatMbps(node.mbpsIn)} / {formatMbps(node.mbpsOut)}
+                  </td>
+                  <td className="actions">
+                    <button type="button" className="small" onClick={() => setEditing({ kind: 'edit', node })}>
+                      Edit
+                    </button>
+                    <button type="button" className="small danger" onClick={() => setEditing({ kind: 'delete', node })}>
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+</div>
+      )}
+      {editing?.kind === 'add' && (
+        <Dialog title="Add node" onClose={() => setEditing(undefined)} wide>
+          <NodeForm
+            nodes={nodes}
+            onDone={(node) => {
+              replaceInList(node);
+              setEditing(undefined);
+              setNotice(`Node ${node.id} added.`);
+            }}
+          />
+        </Dialog>
+      )}
+      {editing?.kind === 'edit' && (
+        <Dialog title={`Edit node ${editing.node.id}`} onClose={() => setEditing(undefined)} wide>
+          <NodeForm
+            node={editing.node}
+            nodes={nodes}
+            onDone={(node) => {
+              replaceInList(node);
+              setEditing(undefined);
+              setNotice(`Node ${node.id} saved.`);
+            }}
+          />
+        </Dialog>
+      )}
+      {editing?.kind === 'delete' && (
+        <Dialog title={`Remove node ${editing.node.id}?`} onClose={() => setEditing(undefined)}>
+          <p>Routes that name this node must be changed first. Streams pulled from it now continue until they end.</p>
+          <div className="form-actions">
+            <button type="button" onClick={() => setEditing(undefined)}>
+              Keep it
+            </button>
+            <button type="button" className="danger" onClick={() => remove(editing.node)}>
+              Remove node
+            </button>
+          </div>
+        </Dialog>
+      )}
+    </div>
+  );
+}

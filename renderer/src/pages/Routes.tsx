@@ -1,0 +1,241 @@
+/**
+ * Routes: every route with a redirect/proxy switch that applies from the next request,
+ * its counters, and add / edit / remove with validated forms; above them, the
+ * "where would this URL go?" check (resolvePath), answered as the relay would answer.
+ */
+import { useState, type FormEvent } from 'react';
+import type { ApiError } from '../../../shared/api.js';
+import type { RouteMode } from '../../../shared/config.js';
+import type { ResolveDto, RouteDto } from '../../../shared/dto.js';
+import { Dialog } from '../components/Dialog.js';
+import { ErrorNotice, InfoNotice } from '../components/Notice.js';
+import { Switch } from '../components/Switch.js';
+import { RouteForm } from '../forms/RouteForm.js';
+import { formatBytes, formatCount, formatErrorCounts, formatMs } from '../format.js';
+import { useApi, useLive, useLiveContext } from '../live/LiveContext.js';
+import { asApiError } from '../transport.js';
+
+/** The relay's answer to a path: where it goes, or the error a viewer would get. */
+type Verdict = { ok: true; answer: ResolveDto } | { ok: false; error: ApiError };
+
+function ResolveBox() {
+  const api = useApi();
+  const [path, setPath] = useState('');
+  const [verdict, setVerdict] = useState<Verdict>();
+  const check = (event: FormEvent) => {
+    event.preventDefault();
+    api
+      .resolvePath({ body: { path } })
+      .then((answer) => setVerdict({ ok: true, answer }))
+      .catch((caught: unknown) => setVerdict({ ok: false, error: asApiError(caught) }));
+  };
+  const answer = verdict?.ok ? verdict.answer : undefined;
+  return (
+    <section className="panel resolve" aria-label="Where would this URL go?">
+      <h2>Where would this URL go?</h2>
+      <form className="inline-form" onSubmit={check}>
+        <input aria-label="Path or URL to check" placeholder="/live/cam1.flv or http://relay:8090/live/cam1.flv?token=…" value={path} onChange={(e) => setPath(e.target.value)} spellCheck={false} />
+        <button type="submit" className="primary" disabled={!path.trim()}>
+          Check
+        </button>
+      </form>
+      {verdict && !verdict.ok && (
+        <div className="resolve-answer bad" role="status" data-testid="resolve-answer">
+          <div className="resolve-status">
+            <span className="badge bad">{verdict.error.status || 'error'}</span> {verdict.error.code}
+          </div>
+          <p>{verdict.error.message}</p>
+        </div>
+      )}
+      {answer && (
+        <div className="resolve-answer good" role="status" data-testid="resolve-answer">
+          <div className="resolve-status">
+            <span className="badge good">{answer.status}</span> {answer.mode === 'redirect' ? 'redirected' : 'proxied'}
+          </div>
+          <dl className="facts">
+            <dt>Path</dt>
+            <dd>
+              <code>{answer.path}</code>
+            </dd>
+            <dt>Route</dt>
+            <dd>
+              {answer.routeId} ({answer.kind}, {answer.mode})
+            </dd>
+            <dt>Node</dt>
+            <dd>
+              {answer.nodeId}
+              {answer.fallbackNodeIds.length > 0 && <span className="hint"> · then {answer.fallbackNodeIds.join(', ')}</span>}
+            </dd>
+            <dt>Upstream URL</dt>
+            <dd>
+              <code>{answer.url}</code>
+            </dd>
+            <dt>Found by</dt>
+            <dd>
+              {answer.locator} (stream key <code>{answer.streamKey}</code>
+              {answer.cacheAgeMs !== null ? `, cached ${formatMs(answer.cacheAgeMs)} ago` : ''})
+            </dd>
+            <dt>Why</dt>
+            <dd>{answer.reason}</dd>
+          </dl>
+        </div>
+      )}
+    </section>
+  );
+}
+
+type Editing = { kind: 'add' } | { kind: 'edit'; route: RouteDto } | { kind: 'delete'; route: RouteDto };
+
+export function RoutesPage() {
+  const api = useApi();
+  const { live } = useLiveContext();
+  const { routes, nodes, stats } = useLive();
+  const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
+  const [editing, setEditing] = useState<Editing>();
+  const [error, setError] = useState<ApiError>();
+  const [notice, setNotice] = useState<string>();
+
+  const replaceInList = (route: RouteDto, oldId = route.id) => live.setRoutes(routes.some((r) => r.id === oldId) ? routes.map((r) => (r.id === oldId ? route : r)) : [...routes, route]);
+
+  const setMode = (route: RouteDto, mode: RouteMode) => {
+    setPending((ids) => new Set(ids).add(route.id));
+    setError(undefined);
+    api
+      .updateRoute({ id: route.id, body: { mode } })
+      .then((changed) => {
+        replaceInList(changed);
+        setNotice(`Route ${route.id} now ${mode === 'redirect' ? `redirects (${changed.status})` : 'proxies'}, from the next request on.`);
+      })
+      .catch((caught: unknown) => setError(asApiError(caught)))
+      .finally(() =>
+        setPending((ids) => {
+          const next = new Set(ids);
+          next.delete(route.id);
+          return next;
+        }),
+      );
+  };
+
+  const remove = (route: RouteDto) => {
+    api
+      .deleteRoute({ id: route.id })
+      .then(() => {
+        live.setRoutes(routes.filter((r) => r.id !== route.id));
+        setNotice(`Route ${route.id} removed.`);
+      })
+      .catch((caught: unknown) => setError(asApiError(caught)))
+      .finally(() => setEditing(undefined));
+  };
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Routes</h1>
+        <button type="button" className="primary" onClick={() => setEditing({ kind: 'add' })}>
+          Add route
+        </button>
+      </div>
+      <ResolveBox />
+      <ErrorNotice error={error} onDismiss={() => setError(undefined)} prefix="Change refused" />
+      <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
+      {routes.length === 0 ? (
+        <p className="empty">No routes. Add one to send viewers to your nodes.</p>
+      ) : (
+        <div className="table-wrap">
+<table aria-label="Routes">
+          <thead>
+            <tr>
+              <th>Id</th>
+              <th>Path prefix</th>
+              <th>Kind</th>
+              <th>Nodes</th>
+              <th>Mode</th>
+              <th>Requests</th>
+              <th title="redirected / proxied">Redirected / proxied</th>
+              <th>Active</th>
+              <th>To viewers</th>
+              <th>Errors</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {routes.map((route) => {
+              const s = stats?.routes[route.id];
+              return (
+                <tr key={route.id} data-route={route.id}>
+                  <td>{route.id}</td>
+                  <td>
+                    <code>{route.path}</code>
+                  </td>
+                  <td>{route.kind}</td>
+                  <td>{route.nodes?.join(', ') ?? 'all'}</td>
+                  <td>
+                    <Switch checked={route.mode === 'proxy'} onChange={(on) => setMode(route, on ? 'proxy' : 'redirect')} label={`Proxy mode for route ${route.id}`} offText="redirect" onText="proxy" disabled={pending.has(route.id)} />
+                  </td>
+                  <td>{formatCount(s?.requests ?? 0)}</td>
+                  <td>
+                    {formatCount(s?.redirects ?? 0)} / {formatCount(s?.proxied ?? 0)}
+                  </td>
+                  <td>{formatCount(s?.active ?? 0)}</td>
+                  <td>{formatBytes(s?.bytesOut ?? 0)}</td>
+                  <td className="errors">{formatErrorCounts(s?.errors ?? {})}</td>
+                  <td className="actions">
+                    <button type="button" className="small" onClick={() => setEditing({ kind: 'edit', route })}>
+                      Edit
+                    </button>
+                    <button type="button" className="small danger" onClick={() => setEditing({ kind: 'delete', route })}>
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+</div>
+      )}
+      {editing?.kind === 'add' && (
+        <Dialog title="Add route" onClose={() => setEditing(undefined)} wide>
+          <RouteForm
+            routes={routes}
+            nodes={nodes}
+            onDone={(route) => {
+              replaceInList(route);
+              setEditing(undefined);
+              setNotice(`Route ${route.id} added.`);
+            }}
+          />
+        </Dialog>
+      )}
+      {editing?.kind === 'edit' && (
+        <Dialog title={`Edit route ${editing.route.id}`} onClose={() => setEditing(undefined)} wide>
+          <RouteForm
+            route={editing.route}
+            routes={routes}
+            nodes={nodes}
+            onDone={(route) => {
+              replaceInList(route, editing.route.id);
+              setEditing(undefined);
+              setNotice(`Route ${route.id} saved.`);
+            }}
+          />
+        </Dialog>
+      )}
+      {editing?.kind === 'delete' && (
+        <Dialog title={`Remove route ${editing.route.id}?`} onClose={() => setEditing(undefined)}>
+          <p>
+            New requests for <code>{editing.route.path}</code> will get 404 NO_ROUTE. Requests in flight continue.
+          </p>
+          <div className="form-actions">
+            <button type="button" onClick={() => setEditing(undefined)}>
+              Keep it
+            </button>
+            <button type="button" className="danger" onClick={() => remove(editing.route)}>
+              Remove route
+            </button>
+          </div>
+        </Dialog>
+      )}
+    </div>
+  );
+}

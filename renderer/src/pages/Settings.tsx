@@ -1,0 +1,265 @@
+/**
+ * Settings: listen ports and bind addresses (loopback or LAN, with a warning for LAN;
+ * these apply after a restart, and the page says so), the admin token (shown on demand,
+ * copied with one click), relay and fan-out defaults (each with its default from the
+ * schema), and the app's own settings. Values are checked field by field with the shared
+ * schema before they are sent; the engine checks the whole config again.
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { ApiError } from '../../../shared/api.js';
+import type { SettingsDto, SettingsPatch } from '../../../shared/dto.js';
+import { ErrorNotice, InfoNotice } from '../components/Notice.js';
+import { hasErrors, integerOrUndefined, type FieldErrors } from '../forms/validate.js';
+import { useApi, useLiveContext } from '../live/LiveContext.js';
+import { asApiError } from '../transport.js';
+import { APP_FIELDS, defaultOf, FLV_FIELDS, LISTEN_FIELDS, RELAY_FIELDS, SECTION_SCHEMAS, type SectionName, type SettingField } from './settings-fields.js';
+
+type Values = Record<string, string | boolean>;
+const keyOf = (f: { section: string; key: string }) => `${f.section}.${f.key}`;
+const ALL_FIELDS = [...LISTEN_FIELDS, ...RELAY_FIELDS, ...FLV_FIELDS, ...APP_FIELDS];
+const LOOPBACK = '127.0.0.1';
+const ALL_INTERFACES = '0.0.0.0';
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function valuesOf(settings: SettingsDto): Values {
+  const values: Values = { 'relay.host': settings.relay.host, 'admin.host': settings.admin.host };
+  for (const field of ALL_FIELDS) {
+    const value = (settings[field.section] as Record<string, unknown>)[field.key];
+    values[keyOf(field)] = typeof value === 'boolean' ? value : String(value ?? '');
+  }
+  return values;
+}
+
+/** The changed fields as a patch, and the errors of the bad ones (named "section.key"). */
+function buildPatch(values: Values, settings: SettingsDto): { patch: SettingsPatch; errors: FieldErrors } {
+  const patch: Record<string, Record<string, unknown>> = {};
+  const errors: FieldErrors = {};
+  const consider = (section: SectionName, key: string, value: unknown) => {
+    const current = (settings[section] as Record<string, unknown>)[key];
+    if (value === current) return;
+    try {
+      SECTION_SCHEMAS[section].shape[key].parse(value, `${section}.${key}`);
+      (patch[section] ??= {})[key] = value;
+    } catch (error) {
+      errors[`${section}.${key}`] = (error as { detail?: string }).detail ?? String(error);
+    }
+  };
+  consider('relay', 'host', String(values['relay.host']).trim());
+  consider('admin', 'host', String(values['admin.host']).trim());
+  for (const field of ALL_FIELDS) {
+    const raw = values[keyOf(field)];
+    const value = field.type === 'number' ? integerOrUndefined(String(raw)) ?? defaultOf(field.section, field.key) : raw;
+    consider(field.section, field.key, value);
+  }
+  return { patch: patch as SettingsPatch, errors };
+}
+
+function HostChoice({ label, value, onChange, error }: { label: string; value: string; onChange: (v: string) => void; error?: string }) {
+  const mode = value === LOOPBACK ? 'loopback' : value === ALL_INTERFACES ? 'lan' : 'custom';
+  return (
+    <div className={`field ${error ? 'invalid' : ''}`}>
+      <span className="label">{label}</span>
+      <div className="radio-row" role="radiogroup" aria-label={label}>
+        <label>
+          <input type="radio" checked={mode === 'loopback'} onChange={() => onChange(LOOPBACK)} /> This computer only (127.0.0.1)
+        </label>
+        <label>
+          <input type="radio" checked={mode === 'lan'} onChange={() => onChange(ALL_INTERFACES)} /> LAN: all interfaces (0.0.0.0)
+        </label>
+        <label>
+          <input type="radio" checked={mode === 'custom'} onChange={() => onChange(mode === 'custom' ? value : '')} /> Address:
+          <input aria-label={`${label}: address`} value={mode === 'custom' ? value : ''} onChange={(e) => onChange(e.target.value)} disabled={mode !== 'custom'} spellCheck={false} />
+        </label>
+      </div>
+      {!isLoopback(value) && value !== '' && (
+        <small className="field-warning" role="note">
+          Reachable from other machines on your network. Anyone who can reach this address can use it; keep the admin token secret and firewall the ports you do not mean to share.
+        </small>
+      )}
+      {error && (
+        <small className="field-error" role="alert">
+          {error}
+        </small>
+      )}
+    </div>
+  );
+}
+
+function FieldInput({ field, values, setValue, error }: { field: SettingField; values: Values; setValue: (k: string, v: string | boolean) => void; error?: string }) {
+  const key = keyOf(field);
+  const fallback = defaultOf(field.section, field.key);
+  const value = values[key];
+  const id = `setting-${key.replace('.', '-')}`;
+  if (field.type === 'boolean') {
+    return (
+      <div className="field check">
+        <label htmlFor={id}>
+          <input id={id} type="checkbox" checked={value === true} onChange={(e) => setValue(key, e.target.checked)} /> {field.label}
+        </label>
+        <small className="hint">default: {String(fallback)}</small>
+      </div>
+    );
+  }
+  return (
+    <div className={`field ${error ? 'invalid' : ''}`}>
+      <label htmlFor={id}>
+        {field.label}
+        {field.unit ? `, ${field.unit}` : ''}
+      </label>
+      <div className="with-reset">
+        {field.type === 'choice' ? (
+          <select id={id} value={String(value)} onChange={(e) => setValue(key, e.target.value)}>
+            {field.choices?.map((c) => (
+              <option key={c}>{c}</option>
+            ))}
+          </select>
+        ) : (
+          <input id={id} inputMode="numeric" value={String(value)} onChange={(e) => setValue(key, e.target.value)} aria-invalid={error ? true : undefined} />
+        )}
+        <button type="button" className="small ghost" onClick={() => setValue(key, String(fallback))} disabled={String(value) === String(fallback)} title="Back to the default">
+          default
+        </button>
+      </div>
+      {error ? (
+        <small className="field-error" role="alert">
+          {error}
+        </small>
+      ) : (
+        <small className="hint">
+          default: {String(fallback)}
+          {field.restart ? ' · applies after a restart' : ''}
+        </small>
+      )}
+    </div>
+  );
+}
+
+function TokenBox({ token }: { token: string }) {
+  const [shown, setShown] = useState(false);
+  const [copied, setCopied] = useState<string>();
+  const input = useRef<HTMLInputElement>(null);
+  const copy = () => {
+    const fallback = () => {
+      // The async clipboard can be refused (permissions); a selected field still copies.
+      setShown(true);
+      requestAnimationFrame(() => {
+        input.current?.select();
+        setCopied(document.execCommand('copy') ? 'Copied.' : 'Selected: press Ctrl+C to copy.');
+      });
+    };
+    if (navigator.clipboard) navigator.clipboard.writeText(token).then(() => setCopied('Copied.'), fallback);
+    else fallback();
+  };
+  return (
+    <div className="field">
+      <label htmlFor="admin-token">Admin token (the browser UI and the API ask for it)</label>
+      <div className="with-reset">
+        <input id="admin-token" ref={input} readOnly type={shown ? 'text' : 'password'} value={token} spellCheck={false} />
+        <button type="button" className="small" onClick={() => setShown(!shown)}>
+          {shown ? 'Hide' : 'Show'}
+        </button>
+        <button type="button" className="small" onClick={copy}>
+          Copy
+        </button>
+      </div>
+      <small className="hint">{copied ?? 'Kept in the config file (admin.token, file mode 0600). It never goes into a URL.'}</small>
+    </div>
+  );
+}
+
+export function SettingsPage() {
+  const api = useApi();
+  const { traffic, transport } = useLiveContext();
+  const [settings, setSettings] = useState<SettingsDto>();
+  const [values, setValues] = useState<Values>({});
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [failure, setFailure] = useState<ApiError>();
+  const [notice, setNotice] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api.getSettings({}).then(
+      (loaded) => {
+        setSettings(loaded);
+        setValues(valuesOf(loaded));
+      },
+      (caught: unknown) => setFailure(asApiError(caught)),
+    );
+  }, [api]);
+
+  if (!settings) return <div className="page">{failure ? <ErrorNotice error={failure} /> : <p>Loading settings…</p>}</div>;
+  const setValue = (key: string, value: string | boolean) => setValues((v) => ({ ...v, [key]: value }));
+
+  const save = () => {
+    const { patch, errors: found } = buildPatch(values, settings);
+    setErrors(found);
+    setFailure(undefined);
+    setNotice(undefined);
+    if (hasErrors(found)) return;
+    if (Object.keys(patch).length === 0) {
+      setNotice('Nothing changed.');
+      return;
+    }
+    setBusy(true);
+    api
+      .updateSettings({ body: patch })
+      .then((saved) => {
+        setSettings(saved);
+        setValues(valuesOf(saved));
+        traffic.resize(saved.app.trafficLogEntries);
+        setNotice(saved.restartNeeded ? 'Saved. Ports and bind addresses apply after RelayDeck restarts; everything else applies now.' : 'Saved: applies from the next request.');
+      })
+      .catch((caught: unknown) => {
+        const error = asApiError(caught);
+        const match = /^body\.(\w+\.\w+): (.*)$/s.exec(error.message);
+        if (match) setErrors({ [match[1]]: match[2] });
+        else setFailure(error);
+      })
+      .finally(() => setBusy(false));
+  };
+
+  const fieldsOf = (list: SettingField[]) => list.map((f) => <FieldInput key={keyOf(f)} field={f} values={values} setValue={setValue} error={errors[keyOf(f)]} />);
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Settings</h1>
+        <button type="button" className="primary" onClick={save} disabled={busy}>
+          Save settings
+        </button>
+      </div>
+      <ErrorNotice error={failure} onDismiss={() => setFailure(undefined)} prefix="Not saved" />
+      <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
+      {settings.restartNeeded && <p className="notice warn">Saved listen settings differ from the running ones: restart RelayDeck to apply them.</p>}
+      <section className="panel">
+        <h2>Listening</h2>
+        <p className="hint">
+          Now: relay <code>{settings.listening.relayUrl}</code>, admin <code>{settings.listening.adminUrl}</code>. Port and address changes apply after a restart; 0 picks a free port.
+        </p>
+        <div className="form-grid">
+          <HostChoice label="Relay bind address" value={String(values['relay.host'])} onChange={(v) => setValue('relay.host', v)} error={errors['relay.host']} />
+          <HostChoice label="Admin bind address" value={String(values['admin.host'])} onChange={(v) => setValue('admin.host', v)} error={errors['admin.host']} />
+          {fieldsOf(LISTEN_FIELDS)}
+        </div>
+      </section>
+      <section className="panel">
+        <h2>Admin token</h2>
+        <TokenBox token={settings.admin.token ?? ''} />
+      </section>
+      <section className="panel">
+        <h2>Relay defaults</h2>
+        <div className="form-grid">{fieldsOf(RELAY_FIELDS)}</div>
+      </section>
+      <section className="panel">
+        <h2>FLV fan-out defaults</h2>
+        <div className="form-grid">{fieldsOf(FLV_FIELDS)}</div>
+      </section>
+      <section className="panel">
+        <h2>App</h2>
+        <div className="form-grid">{fieldsOf(APP_FIELDS.filter((f) => transport === 'ipc' || f.key !== 'closeToTray'))}</div>
+      </section>
+    </div>
+  );
+}

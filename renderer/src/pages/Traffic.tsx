@@ -1,0 +1,180 @@
+/**
+ * Traffic: the live request log. Requests in flight sit on top with bytes that keep
+ * growing while they stream; finished ones follow, newest first. Filter, search, pause
+ * (the view freezes; collection goes on) and export as JSON Lines. The list is
+ * virtualized and the store bounded (app.trafficLogEntries), so a long session with
+ * 10,000+ entries stays responsive and does not grow memory.
+ */
+import { useDeferredValue, useMemo, useState } from 'react';
+import type { ApiError } from '../../../shared/api.js';
+import { ErrorNotice } from '../components/Notice.js';
+import { VirtualList } from '../components/VirtualList.js';
+import { formatBytes, formatClock, formatCount, formatMs } from '../format.js';
+import { useApi, useLive, useTraffic } from '../live/LiveContext.js';
+import { filterRows, isFiltering, NO_FILTER, STATUS_FILTERS, toJsonLines, type StatusFilter, type TrafficFilter } from '../live/traffic-filter.js';
+import type { TrafficRow } from '../live/traffic-store.js';
+import { asApiError } from '../transport.js';
+
+/** Height of one log row, CSS px (styles.css .traffic-row). */
+const ROW_HEIGHT_PX = 26;
+
+function statusClass(row: TrafficRow): string {
+  if (row.live) return 'live';
+  if (row.status >= 500) return 's5';
+  if (row.status >= 400) return 's4';
+  if (row.status >= 300) return 's3';
+  return 's2';
+}
+
+function Row({ row, selected, onSelect }: { row: TrafficRow; selected: boolean; onSelect: (row: TrafficRow) => void }) {
+  return (
+    <div className={`traffic-row ${selected ? 'selected' : ''} ${row.live ? 'is-live' : ''}`} onClick={() => onSelect(row)}>
+      <span role="cell">{formatClock(row.startedAt)}</span>
+      <span role="cell">{row.method}</span>
+      <span role="cell" className="path" title={row.path}>
+        {row.path}
+      </span>
+      <span role="cell" className={`status ${statusClass(row)}`}>
+        {row.live ? 'live' : row.status}
+      </span>
+      <span role="cell">{row.mode}</span>
+      <span role="cell">{row.routeId}</span>
+      <span role="cell">{row.nodeId || '—'}</span>
+      <span role="cell">{row.clientAddress}</span>
+      <span role="cell" className="num">
+        {formatMs(row.durationMs)}
+      </span>
+      <span role="cell" className="num">
+        {formatBytes(row.bytesOut)}
+      </span>
+      <span role="cell" className="error-code">
+        {row.errorCode ?? ''}
+      </span>
+    </div>
+  );
+}
+
+function download(text: string, name: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/x-ndjson' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function Details({ row, onClose }: { row: TrafficRow; onClose: () => void }) {
+  const api = useApi();
+  const [error, setError] = useState<ApiError>();
+  const [kicked, setKicked] = useState(false);
+  const { seq: _seq, live, ...entry } = row;
+  return (
+    <aside className="traffic-details" aria-label="Request details">
+      <header className="dialog-head">
+        <h2>
+          {row.method} {row.path}
+        </h2>
+        <button type="button" className="ghost" aria-label="Close details" onClick={onClose}>
+          ✕
+        </button>
+      </header>
+      <pre>{JSON.stringify(entry, null, 2)}</pre>
+      {live && row.id && (
+        <button
+          type="button"
+          className="danger"
+          disabled={kicked}
+          onClick={() =>
+            api
+              .kickSession({ id: row.id })
+              .then(() => setKicked(true))
+              .catch((caught: unknown) => setError(asApiError(caught)))
+          }
+        >
+          {kicked ? 'Kicked' : 'Kick this viewer'}
+        </button>
+      )}
+      <ErrorNotice error={error} />
+    </aside>
+  );
+}
+
+export function TrafficPage() {
+  const { traffic, version } = useTraffic();
+  const { routes } = useLive();
+  const [filter, setFilter] = useState<TrafficFilter>(NO_FILTER);
+  const [frozen, setFrozen] = useState<{ rows: TrafficRow[]; version: number }>();
+  const [selected, setSelected] = useState<TrafficRow>();
+  const deferredFilter = useDeferredValue(filter);
+
+  const current = useMemo(() => traffic.rowsNewestFirst(), [traffic, version]);
+  const rows = frozen?.rows ?? current;
+  const shown = useMemo(() => filterRows(rows, deferredFilter), [rows, deferredFilter]);
+  const set = (patch: Partial<TrafficFilter>) => setFilter((f) => ({ ...f, ...patch }));
+  const liveCount = rows.filter((r) => r.live).length;
+
+  return (
+    <div className="page traffic-page">
+      <div className="page-head">
+        <h1>Traffic</h1>
+        <span className="counts" data-testid="traffic-counts">
+          {isFiltering(filter) ? `${formatCount(shown.length)} of ` : ''}
+          {formatCount(rows.length)} requests · {formatCount(traffic.liveTotal)} in flight · kept: last {formatCount(traffic.limit)}
+          {traffic.dropped ? ` (${formatCount(traffic.dropped)} older dropped)` : ''}
+          {frozen ? ` · paused, ${formatCount(Math.max(0, version - frozen.version))} updates waiting` : ''}
+        </span>
+      </div>
+      <div className="toolbar" role="toolbar" aria-label="Traffic filters">
+        <input type="search" aria-label="Search requests" placeholder="Search path, client, user agent, node, route, error…" value={filter.text} onChange={(e) => set({ text: e.target.value })} spellCheck={false} />
+        <select aria-label="Status" value={filter.status} onChange={(e) => set({ status: e.target.value as StatusFilter })}>
+          {STATUS_FILTERS.map((s) => (
+            <option key={s} value={s}>
+              {s === 'all' ? 'any status' : s}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Mode" value={filter.mode} onChange={(e) => set({ mode: e.target.value as TrafficFilter['mode'] })}>
+          <option value="all">any mode</option>
+          <option value="redirect">redirect</option>
+          <option value="proxy">proxy</option>
+        </select>
+        <select aria-label="Route" value={filter.routeId} onChange={(e) => set({ routeId: e.target.value })}>
+          <option value="">any route</option>
+          {routes.map((r) => (
+            <option key={r.id} value={r.id}>
+              {r.id}
+            </option>
+          ))}
+        </select>
+        <button type="button" aria-pressed={frozen !== undefined} onClick={() => setFrozen(frozen ? undefined : { rows: current, version })}>
+          {frozen ? 'Resume' : 'Pause'}
+        </button>
+        <button type="button" onClick={() => download(toJsonLines(shown), `relaydeck-traffic-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)} disabled={shown.length === 0}>
+          Export JSON Lines
+        </button>
+        <button type="button" onClick={() => traffic.clear()} title="Forget finished requests shown here (the engine's log is not changed)">
+          Clear
+        </button>
+      </div>
+      {traffic.gaps > 0 && <p className="notice info">The engine's request log rolled over {traffic.gaps} time(s) between updates: some requests are missing. Raise relay.requestLogEntries to keep more.</p>}
+      <div className="traffic-head" role="row">
+        <span>Time</span>
+        <span>Method</span>
+        <span>Path</span>
+        <span>Status</span>
+        <span>Mode</span>
+        <span>Route</span>
+        <span>Node</span>
+        <span>Client</span>
+        <span className="num">Duration</span>
+        <span className="num">Bytes</span>
+        <span>Error</span>
+      </div>
+      <div className="traffic-body">
+        <VirtualList label="Requests" items={shown} rowHeight={ROW_HEIGHT_PX} getKey={(row) => row.seq} renderRow={(row) => <Row row={row} selected={selected?.seq === row.seq} onSelect={setSelected} />} className="traffic-list" />
+        {selected && <Details key={selected.seq} row={selected} onClose={() => setSelected(undefined)} />}
+      </div>
+      <p className="hint">{liveCount ? `${liveCount} in flight shown on top: their bytes grow every second.` : 'Requests in flight appear on top while they stream.'}</p>
+    </div>
+  );
+}
