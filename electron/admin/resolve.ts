@@ -15,7 +15,7 @@ export const RESOLVE_MAX_PATH_CHARS = 4_096;
 
 /** Accept a relay path ("/live/cam1.flv") or a whole URL ("http://relay:8090/live/cam1.flv?k=1"). */
 export function requestTargetOf(input: string): string {
-  const text = input.trim();
+  const text = input.replace(/^ +| +$/g, ''); // spaces only: control characters must reach the check
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     let url: URL;
     try {

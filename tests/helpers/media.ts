@@ -55,9 +55,10 @@ export async function startNms(): Promise<NmsOrigin> {
     rtmpUrl: `rtmp://127.0.0.1:${rtmpPort}`,
     child,
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
-        await new Promise((r) => child.once('exit', r));
+        await exited;
       }
     },
   };
