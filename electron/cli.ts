@@ -9,12 +9,16 @@ import { ConfigFileError, defaultConfigPath, loadOrCreateConfig, readConfigFile 
 import { Engine } from './engine.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
+import { parseTtl, signPath } from './relay/auth/sign-url.js';
+import { RelayError } from './relay/errors.js';
 
 const log = createLogger('cli');
 
 const USAGE = `relaydeck ${VERSION}
 Usage:
   relaydeck serve [--config FILE]   run the relay and admin API headless (UI at the admin URL)
+  relaydeck sign --route ID --path /live/cam1.flv --ttl 1h [--prefix /live/cam1/] [--config FILE]
+                                    print a signed viewer URL (the route needs auth.keys)
   relaydeck help                    this text
 
 Without --config the per-user file ${defaultConfigPath()} is used (created on first run).`;
@@ -24,15 +28,34 @@ export function builtUiDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'renderer');
 }
 
-function parseFlags(args: string[]): { config?: string } {
-  const flags: { config?: string } = {};
+/** `--name value` / `--name=value` flags; only `allowed` names are accepted. */
+function parseFlags(args: string[], allowed: readonly string[] = ['config']): Record<string, string> {
+  const flags: Record<string, string> = {};
   for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i];
-    if (arg === '--config' && args[i + 1]) flags.config = args[++i];
-    else if (arg.startsWith('--config=')) flags.config = arg.slice('--config='.length);
-    else throw new UsageError(`unknown argument "${arg}"`);
+    const match = /^--([a-z]+)(?:=(.*))?$/.exec(args[i]);
+    const name = match?.[1];
+    if (!match || !name || !allowed.includes(name)) throw new UsageError(`unknown argument "${args[i]}"`);
+    const value = match[2] ?? args[++i];
+    if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    flags[name] = value;
   }
   return flags;
+}
+
+/** `relaydeck sign`: print a signed viewer URL for a route of the config file. */
+export async function sign(args: string[]): Promise<number> {
+  const flags = parseFlags(args, ['config', 'route', 'path', 'ttl', 'prefix']);
+  for (const required of ['route', 'path', 'ttl']) if (!flags[required]) throw new UsageError(`--${required} is required`);
+  const configPath = path.resolve(flags.config ?? defaultConfigPath());
+  const config = await readConfigFile(configPath);
+  const route = config.routes.find((r) => r.id === flags.route);
+  if (!route) throw new UsageError(`no route "${flags.route}" in ${configPath}`);
+  const signed = signPath(route, flags.path, parseTtl(flags.ttl), flags.prefix);
+  const host = config.relay.host.includes(':') ? `[${config.relay.host}]` : config.relay.host;
+  const base = config.relay.port === 0 ? '' : `http://${host}:${config.relay.port}`;
+  process.stdout.write(`${base}${signed.pathAndQuery}\n`);
+  process.stderr.write(`expires ${new Date(signed.expiresAt * 1000).toISOString()} (key ${signed.keyId})\n`);
+  return 0;
 }
 
 class UsageError extends Error {}
@@ -75,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'serve') return await serve(rest);
+    if (command === 'sign') return await sign(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
@@ -91,6 +115,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof ConfigFileError) {
       process.stderr.write(`relaydeck: bad config ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof RelayError) {
+      process.stderr.write(`relaydeck: ${error.message}\n`);
       return 2;
     }
     process.stderr.write(`relaydeck: ${(error as Error).message}\n`);

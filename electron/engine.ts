@@ -28,6 +28,7 @@ import type { NodeDto } from '../shared/dto.js';
 import { StreamLocator } from './upstream/locator.js';
 import { StreamProbe } from './upstream/probe.js';
 import { NodeRegistry } from './upstream/registry.js';
+import { AuditLog } from './admin/audit-log.js';
 
 export interface EngineOptions {
   config: RelayDeckConfig;
@@ -58,6 +59,8 @@ export class Engine {
   readonly demo: DemoController;
   /** Listen addresses as started: a saved change differs from these until a restart. */
   private readonly startedListenKey: string;
+  /** Record of every changing admin call, HTTP or IPC (admin/audit-log.ts). */
+  readonly audit: AuditLog;
   /** Live node state: health checks, passive failures, traffic (upstream/registry.ts). */
   readonly nodes: NodeRegistry;
   /** Which node holds a stream, by asking the nodes (upstream/probe.ts). */
@@ -87,7 +90,18 @@ export class Engine {
       { config: () => this.config, persisted: options.configPath !== undefined, changeConfig: (change) => this.changeConfig(change), closeStreamsOfRoutes: (ids) => this.closeStreamsOfRoutes(ids) },
       createLogger('demo'),
     );
-    this.admin = new AdminServer({ api: this.api, token: () => this.config.admin.token ?? '', metrics, uiDir: options.uiDir, log: createLogger('admin'), maxBodyBytes: () => this.config.admin.maxBodyBytes, events: this.events });
+    this.audit = AuditLog.besideConfig(options.configPath, () => this.config.admin.auditLogMaxBytes, createLogger('audit'));
+    this.admin = new AdminServer({
+      api: this.api,
+      token: () => this.config.admin.token ?? '',
+      metrics,
+      uiDir: options.uiDir,
+      log: createLogger('admin'),
+      maxBodyBytes: () => this.config.admin.maxBodyBytes,
+      events: this.events,
+      maxFailedAuthPerMinute: () => this.config.admin.maxFailedAuthPerMinute,
+      audit: this.audit,
+    });
   }
 
   /** Start both servers on the configured addresses (port 0 picks a free port). */

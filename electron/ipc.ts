@@ -9,7 +9,8 @@
  * tests register the handlers on a recorder under plain Node.
  */
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { API_CALL_NAMES, ipcChannel, type ApiCallName, type RelayDeckApi } from '../shared/api.js';
+import { API_CALL_NAMES, API_CALLS, ipcChannel, type ApiCallName, type RelayDeckApi } from '../shared/api.js';
+import type { AuditLog } from './admin/audit-log.js';
 import { UNTRUSTED_SENDER_CODE, UNTRUSTED_SENDER_STATUS, type IpcErrorData, type IpcResult } from './desktop/ipc-result.js';
 import type { Logger } from './log.js';
 import { toRelayError } from './relay/errors.js';
@@ -20,6 +21,8 @@ export interface IpcDeps {
   /** Decides whether the event comes from our own page (see desktop/sender-check.ts). */
   isTrusted: (event: IpcMainInvokeEvent) => boolean;
   log: Logger;
+  /** Where changing calls are recorded (who: "desktop", from: "ipc"). */
+  audit?: Pick<AuditLog, 'write'>;
 }
 
 /** Copy an error field by field into plain data; unknown faults become INTERNAL (500). */
@@ -40,11 +43,17 @@ export function registerIpcHandlers(deps: IpcDeps): () => void {
       log.warn(`refused ${name} from an untrusted frame (${event.senderFrame?.url ?? 'frame gone'})`);
       return { ok: false, error: { code: UNTRUSTED_SENDER_CODE, message: 'IPC is accepted from the RelayDeck window only', status: UNTRUSTED_SENDER_STATUS } };
     }
+    const changes = API_CALLS[name].method !== 'GET';
+    const fields = (input ?? {}) as { id?: string; body?: unknown };
+    const audit = (outcome: string) => changes && void deps.audit?.write({ who: 'desktop', from: 'ipc', call: name, id: fields.id, body: fields.body, outcome });
     try {
       const method = api[name] as (input: unknown) => Promise<unknown>;
-      return { ok: true, value: await method(input ?? {}) };
+      const value = await method(input ?? {});
+      audit('ok');
+      return { ok: true, value };
     } catch (error) {
       const data = toIpcErrorData(error);
+      audit(data.code);
       if (data.code === 'INTERNAL') log.error(`${name}: ${data.message}`);
       return { ok: false, error: data };
     }

@@ -209,7 +209,7 @@ async function run(): Promise<void> {
     app.exit(1);
     return;
   }
-  removeIpcHandlers = registerIpcHandlers({ ipcMain, api: engine.api, isTrusted, log: log.child('ipc') });
+  removeIpcHandlers = registerIpcHandlers({ ipcMain, api: engine.api, isTrusted, log: log.child('ipc'), audit: engine.audit });
   unsubscribers.push(forwardEvents(engine.ticker, () => mainWindow?.webContents, APP_ORIGIN));
   mainWindow = createMainWindow();
   createTray(engine);

@@ -5,7 +5,7 @@
  */
 import type { NodeConfig, RouteConfig } from './config.js';
 import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
-import type { HistoryDto, RelayStateDto, ResolveDto, SettingsDto, SettingsPatch } from './dto.js';
+import type { HistoryDto, RelayStateDto, ResolveDto, SettingsDto, SettingsPatch, SignedUrlDto } from './dto.js';
 import type { RelayDeckEventSource } from './events.js';
 
 export type { RelayDeckEvent, RelayDeckEventListener, RelayDeckEventSource } from './events.js';
@@ -26,6 +26,8 @@ export interface ApiSignatures {
   deleteNode: { input: { id: string }; output: { deleted: string } };
   /** Requests in flight, with their bytes so far. */
   listSessions: { input: Record<string, never>; output: SessionDto[] };
+  /** A signed viewer URL for a route: `?sign=EXPIRY-HMAC`, optionally covering a path prefix (HLS). */
+  signUrl: { input: { body: { routeId: string; path: string; ttl: string; prefix?: string } }; output: SignedUrlDto };
   /** Disconnect one viewer/request now. */
   kickSession: { input: { id: string }; output: { kicked: string } };
   /** Live FLV streams with their upstream and viewer counts. */
@@ -90,6 +92,7 @@ export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
   updateNode: { method: 'PATCH', path: '/api/nodes/:id', body: true },
   deleteNode: { method: 'DELETE', path: '/api/nodes/:id', body: false },
   listSessions: { method: 'GET', path: '/api/sessions', body: false },
+  signUrl: { method: 'POST', path: '/api/sign', body: true, okStatus: 200 },
   kickSession: { method: 'DELETE', path: '/api/sessions/:id', body: false },
   listStreams: { method: 'GET', path: '/api/streams', body: false },
   closeStream: { method: 'DELETE', path: '/api/streams/:id', body: false },

@@ -47,7 +47,16 @@ const id = () => string({ min: 1, max: 64, pattern: ID_PATTERN, patternName: 'an
 const port = () => integer(0, 65_535);
 const host = () => string({ min: 1, max: 255, pattern: /^[A-Za-z0-9.:[\]-]+$/, patternName: 'a host name or IP address' });
 const ms = (max: number) => integer(0, max);
+/** An IPv4/IPv6 address or CIDR ("10.0.0.0/8", "2001:db8::/32"); checked fully in checkCrossFields. */
+const cidr = () => string({ min: 2, max: 64, pattern: /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/, patternName: 'an IPv4 or IPv6 address or CIDR' });
 const HOUR_MS = 3_600_000;
+
+/** A viewer must send its request head within this long (slowloris), ms. */
+export const DEFAULT_HEADER_READ_TIMEOUT_MS = 10_000;
+/** Largest request head, bytes. */
+export const DEFAULT_MAX_HEADER_BYTES = 16_384;
+/** Most request header fields. */
+export const DEFAULT_MAX_HEADER_COUNT = 100;
 
 /** Viewer-facing relay server settings. */
 export const relaySettingsSchema = object({
@@ -71,7 +80,20 @@ export const relaySettingsSchema = object({
   shutdownGraceMs: withDefault(ms(600_000), DEFAULT_SHUTDOWN_GRACE_MS),
   /** Finished requests kept in memory. Default 1000. */
   requestLogEntries: withDefault(integer(0, 100_000), DEFAULT_REQUEST_LOG_ENTRIES),
+  /** A viewer must send its whole request head within this long, else 408 (slowloris), ms. Default 10000. */
+  headerReadTimeoutMs: withDefault(integer(100, 600_000), DEFAULT_HEADER_READ_TIMEOUT_MS),
+  /** Largest request head accepted, bytes; larger gets 431. Default 16384. */
+  maxHeaderBytes: withDefault(integer(1_024, 1_048_576), DEFAULT_MAX_HEADER_BYTES),
+  /** Most request header fields accepted; more gets 431. Default 100. */
+  maxHeaderCount: withDefault(integer(8, 2_000), DEFAULT_MAX_HEADER_COUNT),
+  /** Proxies whose X-Forwarded-For is believed (CIDRs); the viewer's address is the last one not in this list. Default none. */
+  trustedProxies: withDefault(array(cidr(), 256), []),
 });
+
+/** Failed admin logins allowed per client address per minute before 429. */
+export const DEFAULT_ADMIN_MAX_FAILED_AUTH_PER_MINUTE = 10;
+/** The admin audit log rolls over (to audit.log.1) past this size, bytes. */
+export const DEFAULT_AUDIT_LOG_MAX_BYTES = 5 * 1_048_576;
 
 /** Default GOP cache bound in bytes (per stream). */
 export const DEFAULT_GOP_CACHE_MAX_BYTES = 8 * 1_048_576;
@@ -195,6 +217,12 @@ export const adminSettingsSchema = object({
   token: optional(string({ min: 16, max: 256, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII without spaces' })),
   /** Largest request body, bytes. Default 1048576. */
   maxBodyBytes: withDefault(integer(1_024, 64 * 1_048_576), DEFAULT_ADMIN_MAX_BODY_BYTES),
+  /** Must be true to bind the admin API to a non-loopback address (a warning is printed). Default false. */
+  allowRemote: withDefault(boolean(), false),
+  /** Failed logins allowed per client address per minute; more get 429. Default 10. */
+  maxFailedAuthPerMinute: withDefault(integer(1, 10_000), DEFAULT_ADMIN_MAX_FAILED_AUTH_PER_MINUTE),
+  /** Audit log size before it rolls over to audit.log.1, bytes. Default 5242880 (5 MiB). */
+  auditLogMaxBytes: withDefault(integer(4_096, 1_073_741_824), DEFAULT_AUDIT_LOG_MAX_BYTES),
 });
 
 /** Default bound of the Traffic page's in-memory list, entries. */
@@ -243,6 +271,20 @@ export const nodeSchema = object({
 export const ROUTE_KINDS = ['flv', 'hls', 'file'] as const;
 export const ROUTE_MODES = ['redirect', 'proxy'] as const;
 
+/** Viewer auth of a route: IP lists, and signed URLs or static tokens (either is enough). */
+export const viewerAuthSchema = object({
+  /** HMAC secrets for `?sign=EXPIRY-HMAC`; several may be active at once (rotation). */
+  keys: optional(array(object({ id: id(), secret: string({ min: 16, max: 512 }) }), 16)),
+  /** Static tokens (`?token=`), each with a label counted in the stats and an optional expiry. */
+  tokens: optional(array(object({ token: string({ min: 8, max: 512, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII' }), label: id(), expiresAt: optional(string({ min: 1, max: 64 })) }), 1_000)),
+  /** Only these client addresses (CIDRs) may watch; empty = any. */
+  allow: optional(array(cidr(), 1_000)),
+  /** These client addresses (CIDRs) may not watch. */
+  deny: optional(array(cidr(), 1_000)),
+  /** Pass the auth parameters on to the node and into redirects. Default false (stripped). */
+  passParams: withDefault(boolean(), false),
+});
+
 export const LOCATORS = ['first', 'static', 'probe', 'hash', 'least-load'] as const;
 
 /** One static location rule: streams whose key matches `match` ("*" = any characters) go to `node`. */
@@ -279,6 +321,8 @@ export const routeSchema = object({
   static: optional(array(staticRuleSchema, 1_000)),
   /** locate "least-load": balance on active "viewers" or on outgoing "mbps". Default "viewers". */
   leastLoadBy: withDefault(oneOf(['viewers', 'mbps'] as const), 'viewers'),
+  /** Viewer auth for this route; absent = open. */
+  auth: optional(viewerAuthSchema),
 });
 
 export const configSchema = object({
@@ -363,6 +407,21 @@ function checkCrossFields(config: RelayDeckConfig): void {
       throw new SchemaError(`routes[${i}].static`, `is useless when locate is '${route.locate}'`);
     }
   });
+  config.relay.trustedProxies.forEach((text, i) => checkCidr(text, `relay.trustedProxies[${i}]`));
+  config.routes.forEach((route, i) => {
+    const auth = route.auth;
+    if (!auth) return;
+    auth.allow?.forEach((text, j) => checkCidr(text, `routes[${i}].auth.allow[${j}]`));
+    auth.deny?.forEach((text, j) => checkCidr(text, `routes[${i}].auth.deny[${j}]`));
+    auth.tokens?.forEach((token, j) => {
+      if (token.expiresAt !== undefined && Number.isNaN(parseExpiry(token.expiresAt))) {
+        throw new SchemaError(`routes[${i}].auth.tokens[${j}].expiresAt`, `expected an ISO date or epoch ms, got "${token.expiresAt}"`);
+      }
+    });
+  });
+  if (!isLoopbackHost(config.admin.host) && !config.admin.allowRemote) {
+    throw new SchemaError('admin.host', `"${config.admin.host}" is not a loopback address: set admin.allowRemote to true to expose the admin API`);
+  }
   if (config.flv.reconnectMinMs > config.flv.reconnectMaxMs) {
     throw new SchemaError('flv.reconnectMinMs', `must not exceed flv.reconnectMaxMs (${config.flv.reconnectMaxMs})`);
   }
@@ -370,6 +429,25 @@ function checkCrossFields(config: RelayDeckConfig): void {
   if (relay.port !== 0 && relay.port === admin.port && relay.host === admin.host) {
     throw new SchemaError('admin.port', `must differ from relay.port (${relay.port})`);
   }
+}
+
+/** A token expiry as epoch ms: an ISO date or a number of ms; NaN when neither. */
+export function parseExpiry(text: string): number {
+  return /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+}
+
+/** True for loopback host names and addresses (the admin API's safe default). */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
+
+function checkCidr(text: string, path: string): void {
+  const [address, prefix, extra] = text.split('/');
+  const v4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(address) && address.split('.').every((p) => Number(p) <= 255);
+  const v6 = !v4 && address.includes(':') && /^[0-9A-Fa-f:.]+$/.test(address) && (address.match(/::/g) ?? []).length <= 1;
+  const max = v4 ? 32 : 128;
+  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max);
+  if ((!v4 && !v6) || !prefixOk || extra !== undefined) throw new SchemaError(path, `expected an IPv4 or IPv6 address or CIDR, got "${text}"`);
 }
 
 /** Validate untrusted data as a full configuration, filling defaults. Throws SchemaError. */

@@ -67,6 +67,8 @@ export interface RouteStatsDto {
   errors: Record<string, number>;
   /** Proxied requests in flight now. */
   active: number;
+  /** Requests admitted with each static token, by token label. */
+  tokens: Record<string, number>;
 }
 
 export interface StatsDto {
@@ -270,4 +272,14 @@ export interface SettingsPatch {
   admin?: Partial<AdminSettings>;
   flv?: Partial<FlvSettings>;
   app?: Partial<AppSettings>;
+}
+
+/** A signed viewer URL (admin API `signUrl`, `relaydeck sign`). */
+export interface SignedUrlDto {
+  /** The full viewer URL on the relay. */
+  url: string;
+  /** Unix seconds after which the relay answers 410. */
+  expiresAt: number;
+  /** Id of the route key that signed it. */
+  keyId: string;
 }

@@ -10,12 +10,19 @@ import { string } from '../../shared/schema.js';
 import type { Engine } from '../engine.js';
 import { VERSION } from '../version.js';
 import { RelayError } from '../relay/errors.js';
+import { parseTtl, signPath } from '../relay/auth/sign-url.js';
 import { GatedRouteTable } from '../live/pause-gate.js';
 import { resolvePath, RESOLVE_MAX_PATH_CHARS } from './resolve.js';
 import { applySettingsPatch, settingsDto, settingsPatchSchema } from './settings.js';
-import { object } from '../../shared/schema.js';
+import { object, optional } from '../../shared/schema.js';
 
 const idSchema = string({ min: 1, max: 64 });
+const signBodySchema = object({
+  routeId: string({ min: 1, max: 64 }),
+  path: string({ min: 1, max: 4096 }),
+  ttl: string({ min: 1, max: 16 }),
+  prefix: optional(string({ min: 1, max: 4096 })),
+});
 const resolveBodySchema = object({ path: string({ min: 1, max: RESOLVE_MAX_PATH_CHARS }) });
 
 function inputObject(input: unknown): Record<string, unknown> {
@@ -130,6 +137,13 @@ export function createApiService(engine: Engine): RelayDeckApi {
     },
     async listSessions() {
       return engine.sessions.list();
+    },
+    async signUrl(input) {
+      const body = signBodySchema.parse(inputObject(input).body, 'body');
+      const route = engine.config.routes.find((r) => r.id === body.routeId);
+      if (!route) throw new RelayError('NOT_FOUND', `no route with id "${body.routeId}"`);
+      const signed = signPath(route, body.path, parseTtl(body.ttl), body.prefix);
+      return { url: engine.relayUrl + signed.pathAndQuery, expiresAt: signed.expiresAt, keyId: signed.keyId };
     },
     async kickSession(input) {
       const id = idOf(input);

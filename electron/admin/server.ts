@@ -13,6 +13,8 @@ import type { Logger } from '../log.js';
 import type { EventStreamServer } from './events.js';
 import { errorBody, RelayError, toRelayError } from '../relay/errors.js';
 import { serveStatic } from './static.js';
+import type { AuditLog } from './audit-log.js';
+import { LoginLimiter } from './login-limiter.js';
 
 export interface AdminServerDeps {
   api: RelayDeckApi;
@@ -24,6 +26,10 @@ export interface AdminServerDeps {
   events?: EventStreamServer;
   log: Logger;
   maxBodyBytes: () => number;
+  /** Failed logins allowed per address per minute (admin.maxFailedAuthPerMinute). */
+  maxFailedAuthPerMinute?: () => number;
+  /** Where changing calls are recorded. */
+  audit?: AuditLog;
 }
 
 interface CompiledCall {
@@ -47,6 +53,22 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
 export function bearerMatches(header: string | undefined, token: string): boolean {
   if (!token || !header?.startsWith('Bearer ')) return false;
   return timingSafeEqual(digest(header.slice(7)), digest(token));
+}
+
+/**
+ * Only the admin UI's own origin may call the API from a browser: a request that carries
+ * an Origin other than its own Host is refused (no CORS headers are ever sent either).
+ */
+function refuseForeignOrigin(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  let host = '';
+  try {
+    host = new URL(origin).host;
+  } catch {
+    /* a malformed Origin is foreign */
+  }
+  if (host === '' || host !== req.headers.host) throw new RelayError('CORS_FORBIDDEN', `cross-origin call from ${String(origin).slice(0, 100)} refused`);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
@@ -75,8 +97,10 @@ async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unk
 export class AdminServer {
   private readonly server: http.Server;
   private readonly calls = compileCalls();
+  private readonly limiter: LoginLimiter;
 
   constructor(private readonly deps: AdminServerDeps) {
+    this.limiter = new LoginLimiter(deps.maxFailedAuthPerMinute ?? (() => 10));
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error) => this.answerError(res, toRelayError(error)));
     });
@@ -103,7 +127,14 @@ export class AdminServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics' || path.startsWith('/api/')) {
+      refuseForeignOrigin(req);
+      const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      if (this.limiter.blocked(address)) {
+        res.setHeader('retry-after', String(this.limiter.retryAfterSeconds(address)));
+        throw new RelayError('RATE_LIMITED', 'too many failed logins from this address; try again later');
+      }
       if (!bearerMatches(req.headers.authorization, this.deps.token())) {
+        this.limiter.recordFailure(address);
         res.setHeader('www-authenticate', 'Bearer realm="relaydeck"');
         throw new RelayError('UNAUTHORIZED', 'missing or wrong admin token (Authorization: Bearer TOKEN)');
       }
@@ -136,7 +167,17 @@ export class AdminServer {
     if (call.body) input.body = await readJsonBody(req, this.deps.maxBodyBytes());
     else if (API_CALLS[call.name].query) input.body = Object.fromEntries(new URL(req.url ?? '/', 'http://admin').searchParams);
     const method = this.deps.api[call.name] as (input: unknown) => Promise<unknown>;
-    const output = await method(input);
+    const changes = API_CALLS[call.name].method !== 'GET';
+    const audit = (outcome: string) =>
+      changes && this.deps.audit?.write({ who: 'admin-token', from: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), call: call.name, id: input.id as string | undefined, body: input.body, outcome });
+    let output: unknown;
+    try {
+      output = await method(input);
+    } catch (error) {
+      void audit(toRelayError(error).code);
+      throw error;
+    }
+    void audit('ok');
     sendJson(res, API_CALLS[call.name].okStatus ?? (req.method === 'POST' ? 201 : 200), output);
   }
 

@@ -9,6 +9,18 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   /** The admin API request lacks a valid bearer token. */
   UNAUTHORIZED: 401,
+  /** The route needs viewer credentials (a signed URL or a token) and none were given. */
+  AUTH_MISSING: 401,
+  /** The viewer's credentials are not valid for this route. */
+  AUTH_INVALID: 403,
+  /** The viewer's address is denied (or not allowed) on this route. */
+  IP_DENIED: 403,
+  /** The viewer's credentials were valid but have expired. */
+  AUTH_EXPIRED: 410,
+  /** Cross-origin call to the admin API (only the app's own origin may call it). */
+  CORS_FORBIDDEN: 403,
+  /** Too many failed admin logins from this address; wait a minute. */
+  RATE_LIMITED: 429,
   /** No route matches the path. */
   NO_ROUTE: 404,
   /** No such route/node in an admin call. */

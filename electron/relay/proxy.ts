@@ -31,8 +31,17 @@ export function createUpstreamAgents(maxIdleSockets: number): UpstreamAgents {
   return { http: new http.Agent(options), https: new https.Agent(options) };
 }
 
-/** The client's address without the IPv4-mapped IPv6 prefix. */
+const viewerAddresses = new WeakMap<IncomingMessage, string>();
+
+/** Record the viewer's address as worked out (trusted proxies' X-Forwarded-For honoured). */
+export function rememberViewerAddress(req: IncomingMessage, address: string): void {
+  viewerAddresses.set(req, address);
+}
+
+/** The viewer's address: as remembered, else the socket's, without the IPv4-mapped IPv6 prefix. */
 export function clientAddress(req: IncomingMessage): string {
+  const remembered = viewerAddresses.get(req);
+  if (remembered !== undefined) return remembered;
   const address = req.socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -12,7 +12,8 @@ import { ERROR_STATUS, errorBody, RelayError, toRelayError, type ErrorCode } fro
 import { ProxyExchange } from './exchange.js';
 import type { Location, StreamLocator } from '../upstream/locator.js';
 import type { NodeRegistry } from '../upstream/registry.js';
-import { clientAddress, createUpstreamAgents, proxyNative, type ProxyJob, type UpstreamAgents } from './proxy.js';
+import { checkViewerAuth, viewerAddress } from './auth/viewer-auth.js';
+import { clientAddress, createUpstreamAgents, proxyNative, rememberViewerAddress, type ProxyJob, type UpstreamAgents } from './proxy.js';
 import { createHttpProxy3, proxyWithHttpProxy3 } from './proxy-http-proxy3.js';
 import { sendError, sendRedirect } from './respond.js';
 import type { RouteTable } from './route-table.js';
@@ -50,7 +51,19 @@ export class RelayServer {
     const settings = deps.table().config.relay;
     this.agents = createUpstreamAgents(settings.maxIdleUpstreamSockets);
     this.hub = new FlvHub({ table: deps.table, sessions: deps.sessions, stats: deps.stats, log: deps.log, locator: deps.locator, nodes: deps.nodes, onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code) });
-    this.server = http.createServer({ noDelay: true }, (req, res) => this.handle(req, res));
+    this.server = http.createServer(
+      {
+        noDelay: true,
+        maxHeaderSize: settings.maxHeaderBytes,
+        // Slowloris: the whole request head within headerReadTimeoutMs, checked often enough to answer in time.
+        headersTimeout: settings.headerReadTimeoutMs,
+        requestTimeout: 0,
+        connectionsCheckingInterval: Math.min(1_000, settings.headerReadTimeoutMs),
+      },
+      (req, res) => this.handle(req, res),
+    );
+    // One more than allowed, so an excess is seen (Node drops header fields past this count).
+    this.server.maxHeadersCount = settings.maxHeaderCount + 1;
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   }
 
@@ -83,15 +96,24 @@ export class RelayServer {
     let route: RouteConfig | undefined;
     try {
       const table = this.deps.table();
-      const target = parseRequestTarget(req.url);
+      let target = parseRequestTarget(req.url);
       route = table.match(target.path);
       if (!route) throw new RelayError('NO_ROUTE', `no route matches ${target.path}`);
       const routeStats = this.deps.stats.route(route.id);
       routeStats.requests += 1;
+      const settings = table.config.relay;
+      if (req.rawHeaders.length / 2 > settings.maxHeaderCount) {
+        throw new RelayError('HEADERS_TOO_LARGE', `more than relay.maxHeaderCount (${settings.maxHeaderCount}) header fields`);
+      }
       if (route.kind !== 'file' && !STREAM_METHODS.has(req.method ?? '')) {
         res.setHeader('allow', 'GET, HEAD');
         throw new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${route.kind} route "${route.id}"`);
       }
+      const viewer = viewerAddress(req, settings.trustedProxies);
+      rememberViewerAddress(req, viewer);
+      const auth = checkViewerAuth(route, target, viewer);
+      if (auth.tokenLabel) routeStats.tokens[auth.tokenLabel] = (routeStats.tokens[auth.tokenLabel] ?? 0) + 1;
+      if (auth.query !== target.query) target = { path: target.path, query: auth.query };
       const located = this.deps.locator.locate(table, route, target);
       const found = route;
       if (located instanceof Promise) {

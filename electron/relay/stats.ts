@@ -5,7 +5,7 @@
 import type { RouteStatsDto, StatsDto } from '../../shared/dto.js';
 
 export function emptyRouteStats(): RouteStatsDto {
-  return { requests: 0, redirects: 0, proxied: 0, bytesIn: 0, bytesOut: 0, errors: {}, active: 0 };
+  return { requests: 0, redirects: 0, proxied: 0, bytesIn: 0, bytesOut: 0, errors: {}, active: 0, tokens: {} };
 }
 
 export class StatsBook {
@@ -50,6 +50,7 @@ export class StatsBook {
       totals.bytesOut += stats.bytesOut;
       totals.active += stats.active;
       for (const [code, n] of Object.entries(stats.errors)) totals.errors[code] = (totals.errors[code] ?? 0) + n;
+      for (const [label, n] of Object.entries(stats.tokens)) totals.tokens[label] = (totals.tokens[label] ?? 0) + n;
     }
     return { startedAt: this.startedAt, totals, routes };
   }

@@ -13,9 +13,11 @@ export interface StartedRelay {
   stop(): Promise<void>;
 }
 
+/** A config for tests: ports 0, a known token, and active health checks off unless the test sets `health`. */
 export function testConfig(partial: Record<string, unknown>): RelayDeckConfig {
   const base = partial as { relay?: object; admin?: object };
   return parseConfig({
+    health: { intervalMs: 0 },
     ...partial,
     relay: { port: 0, ...(base.relay ?? {}) },
     admin: { port: 0, token: TEST_TOKEN, ...(base.admin ?? {}) },

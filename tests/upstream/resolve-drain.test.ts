@@ -20,6 +20,7 @@ describe('resolve check and drain', () => {
     b.streams.add('/live/cam2.flv');
     const [urlA, urlB] = [await a.start(), await b.start()];
     relay = await startRelay({
+      health: { intervalMs: 500 },
       flv: { idleCloseMs: 0 },
       nodes: [{ id: 'a', url: urlA }, { id: 'b', url: urlB }],
       routes: [

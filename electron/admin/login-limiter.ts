@@ -1,0 +1,45 @@
+/**
+ * Failed admin logins per client address in a sliding minute; past the limit the address
+ * gets 429 until the minute is over. Bounded: at most ADMIN_LIMITER_MAX_ADDRESSES tracked
+ * (the oldest entry is dropped first).
+ */
+
+/** Most client addresses tracked at once. */
+export const ADMIN_LIMITER_MAX_ADDRESSES = 10_000;
+const WINDOW_MS = 60_000;
+
+export class LoginLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly maxPerMinute: () => number) {}
+
+  private recent(address: string, now: number): number[] {
+    const list = (this.failures.get(address) ?? []).filter((t) => now - t < WINDOW_MS);
+    if (list.length === 0) this.failures.delete(address);
+    else this.failures.set(address, list);
+    return list;
+  }
+
+  /** True when the address has used up its failures for now. */
+  blocked(address: string, now = Date.now()): boolean {
+    return this.recent(address, now).length >= this.maxPerMinute();
+  }
+
+  /** Seconds until the address may try again. */
+  retryAfterSeconds(address: string, now = Date.now()): number {
+    const oldest = this.recent(address, now)[0] ?? now;
+    return Math.max(1, Math.ceil((oldest + WINDOW_MS - now) / 1000));
+  }
+
+  recordFailure(address: string, now = Date.now()): void {
+    const list = this.recent(address, now);
+    list.push(now);
+    this.failures.delete(address);
+    this.failures.set(address, list.slice(-this.maxPerMinute()));
+    while (this.failures.size > ADMIN_LIMITER_MAX_ADDRESSES) this.failures.delete(this.failures.keys().next().value as string);
+  }
+
+  get trackedAddresses(): number {
+    return this.failures.size;
+  }
+}
