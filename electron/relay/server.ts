@@ -202,6 +202,12 @@ export class RelayServer {
   }
 }
 
+/** True when the rejected bytes start like a request line ("BREW /x HTTP/1.1"), not like binary garbage. */
+function looksLikeRequestLine(error: NodeJS.ErrnoException): boolean {
+  const raw = (error as { rawPacket?: Buffer }).rawPacket;
+  return raw !== undefined && /^[A-Z][A-Z-]{0,31} \/[\x21-\x7e]* HTTP\/1\.[01]\r\n/.test(raw.subarray(0, 2048).toString('latin1'));
+}
+
 /** Malformed requests rejected by Node's parser get a JSON answer, then the socket closes. */
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable || error.code === 'ECONNRESET') {
@@ -209,7 +215,13 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     return;
   }
   const code: ErrorCode =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'HEADERS_TOO_LARGE'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'REQUEST_TIMEOUT'
+        : error.code === 'HPE_INVALID_METHOD' && looksLikeRequestLine(error)
+          ? 'METHOD_NOT_ALLOWED' // a well-formed but unknown method is allowed on no route
+          : 'BAD_REQUEST';
   const status = ERROR_STATUS[code];
   const text = http.STATUS_CODES[status] ?? 'Error';
   const body = JSON.stringify(errorBody(code, `malformed request: ${error.code ?? error.message}`));
