@@ -12,17 +12,27 @@ export type { RelayDeckEvent, RelayDeckEventListener, RelayDeckEventSource } fro
 
 /** Input and output of every call. Inputs are `{ id?, body? }`: `id` fills `:id` in the HTTP path. */
 export interface ApiSignatures {
+  /** The relay and admin URLs as listening now, the version and start time. */
   getServerInfo: { input: Record<string, never>; output: ServerInfoDto };
+  /** Every route as configured. */
   listRoutes: { input: Record<string, never>; output: RouteDto[] };
+  /** Add a route (validated with the whole config; 409 when the id exists). */
   createRoute: { input: { body: RouteConfig }; output: RouteDto };
+  /** Replace a route as a whole. */
   replaceRoute: { input: { id: string; body: RouteConfig }; output: RouteDto };
   /** Partial update, e.g. `{ mode: "redirect" }`; applies from the next request. */
   updateRoute: { input: { id: string; body: Partial<RouteConfig> }; output: RouteDto };
+  /** Remove a route; streams in flight on it continue until they end. */
   deleteRoute: { input: { id: string }; output: { deleted: string } };
+  /** Every node: its configuration and live state (health, RTT, sessions, pulls, Mbit/s, streams). */
   listNodes: { input: Record<string, never>; output: NodeDto[] };
+  /** Add a node. */
   createNode: { input: { body: NodeConfig }; output: NodeDto };
+  /** Replace a node as a whole (the id cannot change: routes refer to it). */
   replaceNode: { input: { id: string; body: NodeConfig }; output: NodeDto };
+  /** Partial update, e.g. `{ draining: true }` or `{ enabled: false }`. */
   updateNode: { input: { id: string; body: Partial<NodeConfig> }; output: NodeDto };
+  /** Remove a node (409 while a route names it). */
   deleteNode: { input: { id: string }; output: { deleted: string } };
   /** Requests in flight, with their bytes so far. */
   listSessions: { input: Record<string, never>; output: SessionDto[] };
@@ -36,6 +46,7 @@ export interface ApiSignatures {
   closeStream: { input: { id: string }; output: { closed: string } };
   /** The most recent finished requests, newest last (bounded by relay.requestLogEntries). */
   listRequestLog: { input: Record<string, never>; output: RequestLogEntry[] };
+  /** Totals and per-route counters: requests, redirects, proxied, bytes in/out, errors by code, token uses by label. */
   getStats: { input: Record<string, never>; output: StatsDto };
   /** Throughput history: 1 s points for 10 min and 1 min points for 24 h (electron/history/). */
   getHistory: { input: Record<string, never>; output: HistoryDto };
