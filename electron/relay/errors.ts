@@ -63,6 +63,14 @@ export const ERROR_STATUS = {
   OVERLOADED: 503,
   /** The node sent no response headers within relay.headerTimeoutMs. */
   UPSTREAM_TIMEOUT: 504,
+  /** HLS: the node's playlist is malformed (not UTF-8, no #EXTM3U, bad attribute list, ...); the message names the line. */
+  HLS_BAD_PLAYLIST: 502,
+  /** HLS: the node's playlist is larger than hls.playlistMaxBytes (it was cut off, never held whole). */
+  HLS_PLAYLIST_TOO_LARGE: 502,
+  /** HLS: a playlist URI points at a node path no hls route reaches (or at a foreign host while hls.foreignUris is "reject"). */
+  HLS_UNMAPPABLE_URI: 502,
+  /** HLS: the node answered an HLS request with a redirect, which the relay does not follow (it would leak the node). */
+  HLS_UPSTREAM_REDIRECT: 502,
   /** An unexpected fault in the relay itself. */
   INTERNAL: 500,
 } as const;

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { RouteConfig } from '../../shared/config.js';
 import type { Logger } from '../log.js';
 import { FlvHub } from './flv/hub.js';
+import { HlsRelay } from './hls/handler.js';
 import { ERROR_STATUS, errorBody, RelayError, toRelayError, type ErrorCode } from './errors.js';
 import { ProxyExchange } from './exchange.js';
 import type { Location, StreamLocator } from '../upstream/locator.js';
@@ -45,12 +46,15 @@ export class RelayServer {
   private readonly httpProxy3 = createHttpProxy3();
   /** Live FLV fan-out streams (flv routes in proxy mode with fanout on). */
   readonly hub: FlvHub;
+  /** HLS through the relay: playlist rewriting, segment cache, coalescing (hls routes). */
+  readonly hls: HlsRelay;
   private stopping = false;
 
   constructor(private readonly deps: RelayServerDeps) {
     const settings = deps.table().config.relay;
     this.agents = createUpstreamAgents(settings.maxIdleUpstreamSockets);
     this.hub = new FlvHub({ table: deps.table, sessions: deps.sessions, stats: deps.stats, log: deps.log, locator: deps.locator, nodes: deps.nodes, onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code) });
+    this.hls = new HlsRelay({ ...deps, log: deps.log.child('hls'), onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code), stopping: () => this.stopping });
     this.server = http.createServer(
       {
         noDelay: true,
@@ -85,6 +89,7 @@ export class RelayServer {
     this.server.closeIdleConnections();
     for (const session of this.deps.sessions.all()) session.finishGracefully();
     this.hub.closeAll('relay stopping');
+    this.hls.close();
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(timer);
@@ -114,6 +119,7 @@ export class RelayServer {
       const auth = checkViewerAuth(route, target, viewer);
       if (auth.tokenLabel) routeStats.tokens[auth.tokenLabel] = (routeStats.tokens[auth.tokenLabel] ?? 0) + 1;
       if (auth.query !== target.query) target = { path: target.path, query: auth.query };
+      if (route.kind === 'hls' && this.hls.takes(route, target)) return this.hls.handle(req, res, route, target, table);
       const located = this.deps.locator.locate(table, route, target);
       const found = route;
       if (located instanceof Promise) {

@@ -53,6 +53,7 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
       hole = await startBlackHole();
       relay = await startRelay({
         relay: { proxyEngine, connectTimeoutMs: 300, headerTimeoutMs: 300, idleStreamTimeoutMs: 400 },
+        health: { intervalMs: 0, passiveMaxFails: 0 }, // every failure here is on purpose: keep the nodes usable
         nodes: [
           { id: 'good', url: goodUrl },
           { id: 'raw', url: rawUrl },

@@ -12,6 +12,16 @@ export interface GopCacheLimits {
   maxTags: number;
 }
 
+/** What a late joiner is sent first. */
+export interface StartupBytes {
+  /** FLV header, metadata, sequence headers. */
+  head: Buffer[];
+  /** The cached GOP from its keyframe (empty when none is cached). */
+  gop: Buffer[];
+  gopBytes: number;
+  configVersion: number;
+}
+
 export class GopCache {
   header: Buffer | undefined;
   metadata: FlvTag | undefined;
@@ -77,13 +87,12 @@ export class GopCache {
     return this.gop.length;
   }
 
-  /** The start-up bytes for a late joiner, in order: header, metadata, sequence headers, GOP. */
-  startupBuffers(): Buffer[] {
-    const out: Buffer[] = [];
-    if (this.header) out.push(this.header);
-    for (const tag of [this.metadata, this.videoSequenceHeader, this.audioSequenceHeader]) if (tag) out.push(tag.bytes);
-    for (const tag of this.gop) out.push(tag.bytes);
-    return out;
+  /** The start-up bytes for a late joiner, in order: header, metadata and sequence headers (`head`), then the GOP. */
+  startup(): StartupBytes {
+    const head: Buffer[] = [];
+    if (this.header) head.push(this.header);
+    for (const tag of [this.metadata, this.videoSequenceHeader, this.audioSequenceHeader]) if (tag) head.push(tag.bytes);
+    return { head, gop: this.gop.map((tag) => tag.bytes), gopBytes: this.gopBytes, configVersion: this.configVersion };
   }
 
   /** Metadata and sequence headers, for a viewer that resumes at a keyframe without them. */

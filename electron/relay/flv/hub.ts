@@ -91,6 +91,9 @@ export class FlvHub {
       timeouts: () => this.deps.table().config.relay,
       log,
       countError: (code) => this.deps.stats.countError(route.id, code),
+      countBytesIn: (bytes) => {
+        this.deps.stats.route(route.id).bytesIn += bytes;
+      },
       onClosed: (closed) => {
         if (this.streams.get(id) === closed) this.streams.delete(id);
       },

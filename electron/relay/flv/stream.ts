@@ -42,6 +42,8 @@ export interface StreamContext {
   log: Logger;
   /** Counts an error against the route. */
   countError: (code: string) => void;
+  /** Counts bytes read from the node against the route. */
+  countBytesIn: (bytes: number) => void;
   onClosed: (stream: FlvStream) => void;
 }
 
@@ -94,7 +96,7 @@ export class FlvStream {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.viewers.add(viewer);
-    if (this.state === 'live' && this.cache.header) this.stats.bytesOut += viewer.start(this.cache.startupBuffers(), this.cache.hasKeyframe, this.cache.configVersion);
+    if (this.state === 'live' && this.cache.header) this.stats.bytesOut += viewer.start(this.cache.startup());
     else if (!this.pull && !this.reconnectTimer && !this.connecting && this.state !== 'closing') this.connect();
   }
 
@@ -165,6 +167,7 @@ export class FlvStream {
   private onData(pull: FlvPull, chunk: Buffer): void {
     if (pull !== this.pull) return;
     this.stats.countIn(chunk.length);
+    this.ctx.countBytesIn(chunk.length);
     if (this.node) this.node.bytesIn += chunk.length;
     let items;
     try {
@@ -262,7 +265,7 @@ export class FlvStream {
   private startPendingViewers(): void {
     if (this.state !== 'live' || !this.cache.header) return;
     for (const viewer of this.viewers) {
-      if (!viewer.isStarted) this.stats.bytesOut += viewer.start(this.cache.startupBuffers(), this.cache.hasKeyframe, this.cache.configVersion);
+      if (!viewer.isStarted) this.stats.bytesOut += viewer.start(this.cache.startup());
     }
   }
 

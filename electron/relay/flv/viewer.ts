@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../log.js';
 import type { Session } from '../sessions.js';
+import type { StartupBytes } from './gop-cache.js';
 
 /** Tags from one upstream chunk, concatenated once and shared by every viewer. */
 export interface TagBatch {
@@ -63,16 +64,20 @@ export class FlvViewer {
     return this.started;
   }
 
-  /** Bytes written but not yet taken by the kernel: the viewer's queue. */
+  /** Bytes written but not yet taken by the kernel: the viewer's queue (the response's count includes its socket's). */
   private queuedBytes(): number {
-    return (this.socket?.writableLength ?? 0) + this.res.writableLength;
+    return this.res.writableLength;
   }
 
   /** The viewer's socket once the headers are out (body bytes go straight to it). */
   private socket: import('node:net').Socket | undefined;
 
-  /** Send the HTTP headers and the start-up bytes (header, metadata, sequence headers, cached GOP). */
-  start(startup: Buffer[], startsWithKeyframe: boolean, configVersion: number): number {
+  /**
+   * Send the HTTP headers and the start-up bytes: header, metadata, sequence headers and
+   * the cached GOP. A GOP that would not fit in the viewer's queue bound is left out: the
+   * viewer then starts at the next live keyframe instead.
+   */
+  start(startup: StartupBytes): number {
     if (this.closed) return 0;
     this.started = true;
     this.res.removeHeader('transfer-encoding'); // no chunked framing: the body ends with the connection
@@ -82,9 +87,12 @@ export class FlvViewer {
     this.session.status = 200;
     this.session.firstByteMs = Date.now() - this.session.startedAt;
     let written = 0;
-    for (const buffer of startup) written += this.write(buffer);
-    this.configVersion = configVersion;
-    if (startsWithKeyframe) this.markKeyframe();
+    for (const buffer of startup.head) written += this.write(buffer);
+    this.configVersion = startup.configVersion;
+    if (startup.gop.length > 0 && this.queuedBytes() + startup.gopBytes <= this.limits.queueMaxBytes) {
+      for (const buffer of startup.gop) written += this.write(buffer);
+      this.markKeyframe();
+    }
     return written;
   }
 

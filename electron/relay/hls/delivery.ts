@@ -1,0 +1,142 @@
+/**
+ * Writing one shared fetch to one viewer. An object (segment, part, key, a node's error
+ * answer) streams chunk by chunk from the viewer's own position, pausing on a full socket
+ * until it drains; a 2xx playlist waits until complete and is rendered for this viewer.
+ * Failures before the first byte are JSON errors from the taxonomy; after it, the
+ * response can only be cut. The end is reported once.
+ */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { ERROR_STATUS, RelayError, toRelayError } from '../errors.js';
+import { sendError } from '../respond.js';
+import type { FetchWatcher, SharedFetch } from './fetch.js';
+
+/** Response header saying how the relay's cache answered: HIT, SHARED (joined a fetch in flight), MISS or BYPASS. */
+export const CACHE_STATUS_HEADER = 'x-relaydeck-cache';
+
+export interface RenderedPlaylist {
+  body: string;
+  headers: OutgoingHttpHeaders;
+}
+
+export interface DeliveryEvents {
+  /** This viewer's copy of a complete 2xx playlist; throws a RelayError when it cannot be made. */
+  renderPlaylist(source: SharedFetch): RenderedPlaylist;
+  /** Bytes handed to the viewer's socket. */
+  countOut(bytes: number): void;
+  /** The delivery ended with this status (499 when the viewer left first) and error code. */
+  ended(status: number, errorCode?: string): void;
+}
+
+export class Delivery implements FetchWatcher {
+  position = 0;
+  private started = false;
+  private done = false;
+  private waitingDrain = false;
+
+  constructor(
+    private readonly source: SharedFetch,
+    private readonly res: ServerResponse,
+    private readonly headOnly: boolean,
+    private readonly cacheStatus: string,
+    private readonly events: DeliveryEvents,
+  ) {}
+
+  start(): void {
+    this.position = this.source.base;
+    this.res.on('close', () => this.finish(ERROR_STATUS.CLIENT_CLOSED, 'CLIENT_CLOSED'));
+    this.res.on('drain', () => {
+      this.waitingDrain = false;
+      this.wake();
+    });
+    this.source.watch(this);
+    this.wake();
+  }
+
+  wake(): void {
+    if (this.done) return;
+    const source = this.source;
+    if (!this.started) {
+      if (source.state === 'pending') return;
+      if (source.state === 'failed') {
+        this.failBeforeHeaders(source.error ?? new RelayError('INTERNAL', 'fetch failed without an error'));
+        return;
+      }
+      if (source.kind === 'playlist' && source.status >= 200 && source.status < 300) {
+        if (source.state === 'complete') this.sendPlaylist();
+        return;
+      }
+      this.writeHeaders();
+      if (this.headOnly) {
+        this.res.end();
+        this.finish(source.status);
+        return;
+      }
+    }
+    this.pump();
+  }
+
+  private writeHeaders(): void {
+    const source = this.source;
+    const headers: OutgoingHttpHeaders = { ...source.headers, [CACHE_STATUS_HEADER]: this.cacheStatus };
+    if (source.state === 'complete' && source.base === 0) headers['content-length'] = source.received;
+    else if (source.contentLength === undefined) delete headers['content-length'];
+    this.started = true;
+    this.res.writeHead(source.status, headers);
+    if (source.state !== 'complete') this.res.flushHeaders();
+  }
+
+  private pump(): void {
+    if (this.waitingDrain || this.done) return;
+    const source = this.source;
+    while (this.position < source.end) {
+      const chunk = source.chunk(this.position);
+      this.position += 1;
+      this.events.countOut(chunk.length);
+      if (!this.res.write(chunk)) {
+        this.waitingDrain = true;
+        break;
+      }
+    }
+    source.advanced();
+    if (this.waitingDrain) return;
+    if (source.state === 'complete' && this.position >= source.end) {
+      this.res.end();
+      this.finish(source.status);
+    } else if (source.state === 'failed') {
+      this.res.destroy();
+      this.finish(source.status, source.error?.code);
+    }
+  }
+
+  private sendPlaylist(): void {
+    let rendered: RenderedPlaylist;
+    try {
+      rendered = this.events.renderPlaylist(this.source);
+    } catch (error) {
+      this.failBeforeHeaders(toRelayError(error));
+      return;
+    }
+    const length = Buffer.byteLength(rendered.body);
+    this.started = true;
+    this.res.writeHead(this.source.status, { ...rendered.headers, 'content-length': length, [CACHE_STATUS_HEADER]: this.cacheStatus });
+    if (this.headOnly) {
+      this.res.end();
+    } else {
+      this.events.countOut(length);
+      this.res.end(rendered.body);
+    }
+    this.finish(this.source.status);
+  }
+
+  private failBeforeHeaders(error: RelayError): void {
+    sendError(this.res, error);
+    this.finish(error.status, error.code);
+  }
+
+  private finish(status: number, errorCode?: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.source.unwatch(this);
+    this.events.ended(status, errorCode);
+  }
+}
