@@ -103,6 +103,15 @@ describe('relaydeck serve', () => {
     assert.equal(run.output().stdout, '');
   });
 
+  it('runs as `npx relaydeck` from the project, as the README says', async () => {
+    const { execFile } = await import('node:child_process');
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('npx', ['--no-install', 'relaydeck', '--version'], { cwd: root, timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout))),
+    );
+    assert.match(out.trim(), /^\d+\.\d+\.\d+$/);
+  });
+
   it('exits 2 on unknown arguments with the usage', async () => {
     const run = runServe(['--bogus']);
     assert.equal(await run.exited, 2);
