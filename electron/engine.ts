@@ -11,6 +11,7 @@ import { createApiService } from './admin/api-service.js';
 import { writeConfigAtomic } from './config/store.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './relay/metrics.js';
+import { registerHlsMetrics } from './relay/hls/metrics.js';
 import { RouteTable } from './relay/route-table.js';
 import { RelayServer } from './relay/server.js';
 import { SessionRegistry } from './relay/sessions.js';
@@ -84,6 +85,7 @@ export class Engine {
     this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay'), locator: this.locator, nodes: this.nodes });
     this.api = createApiService(this);
     const metrics = createMetricsRegistry(this.stats, this.sessions, () => this.relay.hub.list(), () => this.config.nodes.map((n) => this.nodeDto(n)));
+    registerHlsMetrics(metrics, () => this.relay.hls.listStreams(), () => this.relay.hls.cacheStats());
     this.ticker = new LiveTicker(engineSources(this), createLogger('live'));
     this.events = new EventStreamServer(this.ticker, createLogger('events'));
     this.demo = new DemoController(
@@ -129,6 +131,11 @@ export class Engine {
   /** Live FLV fan-out streams. */
   get flvStreams() {
     return this.relay.hub;
+  }
+
+  /** HLS through the relay: per-stream stats and the segment/playlist cache. */
+  get hls() {
+    return this.relay.hls;
   }
 
   /** A node's configuration with its live state, as the API shows it. */

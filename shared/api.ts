@@ -6,6 +6,7 @@
 import type { NodeConfig, RouteConfig } from './config.js';
 import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
 import type { HistoryDto, RelayStateDto, ResolveDto, SettingsDto, SettingsPatch, SignedUrlDto } from './dto.js';
+import type { HlsCacheDto, HlsStreamDto } from './dto.js';
 import type { RelayDeckEventSource } from './events.js';
 
 export type { RelayDeckEvent, RelayDeckEventListener, RelayDeckEventSource } from './events.js';
@@ -44,6 +45,10 @@ export interface ApiSignatures {
   listStreams: { input: Record<string, never>; output: StreamDto[] };
   /** End a live stream: its upstream pull and all its viewers. */
   closeStream: { input: { id: string }; output: { closed: string } };
+  /** HLS streams seen by the relay, with viewers, cache hit ratio, node requests saved and bytes. */
+  listHlsStreams: { input: Record<string, never>; output: HlsStreamDto[] };
+  /** The HLS segment and playlist cache: bytes and entries against their bounds, hits, coalesced requests. */
+  getHlsCache: { input: Record<string, never>; output: HlsCacheDto };
   /** The most recent finished requests, newest last (bounded by relay.requestLogEntries). */
   listRequestLog: { input: Record<string, never>; output: RequestLogEntry[] };
   /** Totals and per-route counters: requests, redirects, proxied, bytes in/out, errors by code, token uses by label. */
@@ -107,6 +112,8 @@ export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
   kickSession: { method: 'DELETE', path: '/api/sessions/:id', body: false },
   listStreams: { method: 'GET', path: '/api/streams', body: false },
   closeStream: { method: 'DELETE', path: '/api/streams/:id', body: false },
+  listHlsStreams: { method: 'GET', path: '/api/hls/streams', body: false },
+  getHlsCache: { method: 'GET', path: '/api/hls/cache', body: false },
   listRequestLog: { method: 'GET', path: '/api/requests', body: false },
   getStats: { method: 'GET', path: '/api/stats', body: false },
   getHistory: { method: 'GET', path: '/api/history', body: false },

@@ -141,6 +141,79 @@ export const flvSettingsSchema = object({
   maxStreams: withDefault(integer(1, 100_000), DEFAULT_MAX_STREAMS),
 });
 
+/** HLS segment cache bound, bytes (all segments of all streams together). */
+export const DEFAULT_HLS_SEGMENT_CACHE_MAX_BYTES = 128 * 1_048_576;
+/** HLS segment cache bound, entries. */
+export const DEFAULT_HLS_SEGMENT_CACHE_MAX_ENTRIES = 10_000;
+/** Largest single object (segment, part, key, error body) the HLS cache keeps, bytes; larger ones stream through uncached. */
+export const DEFAULT_HLS_SEGMENT_MAX_BYTES = 16 * 1_048_576;
+/** A cached segment is served this long, ms (a live encoder that restarts may reuse segment names). */
+export const DEFAULT_HLS_SEGMENT_TTL_MS = 60_000;
+/** A live media playlist is cached for this percentage of its target duration (of its part target for LL-HLS). */
+export const DEFAULT_HLS_PLAYLIST_CACHE_PERCENT = 50;
+/** Master playlists and ended (VOD / EXT-X-ENDLIST) playlists are cached this long, ms. */
+export const DEFAULT_HLS_STATIC_PLAYLIST_CACHE_MS = 5_000;
+/** Largest playlist accepted from a node, bytes; a larger one is cut off and answered 502 HLS_PLAYLIST_TOO_LARGE. */
+export const DEFAULT_HLS_PLAYLIST_MAX_BYTES = 4 * 1_048_576;
+/** HLS playlist cache bound, bytes (raw playlists from nodes). */
+export const DEFAULT_HLS_PLAYLIST_CACHE_MAX_BYTES = 32 * 1_048_576;
+/** HLS playlist cache bound, entries. */
+export const DEFAULT_HLS_PLAYLIST_CACHE_MAX_ENTRIES = 1_000;
+/** Node errors (non-2xx answers, failed fetches) are cached this long, ms. */
+export const DEFAULT_HLS_ERROR_CACHE_MS = 1_000;
+/** Query parameters of a viewer's playlist request carried into every relay URI of the playlist: the viewer auth parameters (signature, signed prefix, token). */
+export const DEFAULT_HLS_CARRY_PARAMS: readonly string[] = ['sign', 'sp', 'token'];
+/** An HLS viewer counts as watching while it made a request within this long, ms. */
+export const DEFAULT_HLS_VIEWER_WINDOW_MS = 15_000;
+/** Most HLS streams with stats at once (the least recently active is dropped). */
+export const DEFAULT_HLS_MAX_STREAMS = 1_000;
+/** Most HLS viewers tracked at once, over all streams. */
+export const DEFAULT_HLS_MAX_TRACKED_VIEWERS = 100_000;
+/** An HLS stream's stats are dropped after no request for this long, ms. */
+export const DEFAULT_HLS_STREAM_IDLE_MS = 120_000;
+
+/** The relay's own query parameter in rewritten HLS URIs (stream and node hint; electron/relay/hls/hint.ts). */
+export const HLS_HINT_PARAM = '_rdh';
+
+/** HLS through the relay (hls routes): playlist rewriting, segment and playlist cache, stats. */
+export const hlsSettingsSchema = object({
+  /** Segment cache bound over all streams, bytes; fetches in flight that may be cached count against it too; 0 turns segment caching off. Default 134217728 (128 MiB). */
+  segmentCacheMaxBytes: withDefault(integer(0, 64 * 1_073_741_824), DEFAULT_HLS_SEGMENT_CACHE_MAX_BYTES),
+  /** Segment cache bound, entries. Default 10000. */
+  segmentCacheMaxEntries: withDefault(integer(1, 1_000_000), DEFAULT_HLS_SEGMENT_CACHE_MAX_ENTRIES),
+  /** Largest object cached, bytes; larger ones stream through uncached. Default 16777216 (16 MiB). */
+  segmentMaxBytes: withDefault(integer(1_024, 1_073_741_824), DEFAULT_HLS_SEGMENT_MAX_BYTES),
+  /** How long a cached segment is served, ms. Default 60000. */
+  segmentTtlMs: withDefault(integer(100, 24 * HOUR_MS), DEFAULT_HLS_SEGMENT_TTL_MS),
+  /** Live media playlists are cached for this percentage of the target duration (part target for LL-HLS), percent; 0 = not cached (concurrent requests still share one fetch). Default 50. */
+  playlistCachePercent: withDefault(integer(0, 100), DEFAULT_HLS_PLAYLIST_CACHE_PERCENT),
+  /** Master and ended (VOD) playlists are cached this long, ms. Default 5000. */
+  staticPlaylistCacheMs: withDefault(ms(HOUR_MS), DEFAULT_HLS_STATIC_PLAYLIST_CACHE_MS),
+  /** Largest playlist accepted from a node, bytes; over it: 502 HLS_PLAYLIST_TOO_LARGE. Default 4194304 (4 MiB). */
+  playlistMaxBytes: withDefault(integer(1_024, 256 * 1_048_576), DEFAULT_HLS_PLAYLIST_MAX_BYTES),
+  /** Playlist cache bound, bytes. Default 33554432 (32 MiB). */
+  playlistCacheMaxBytes: withDefault(integer(0, 4 * 1_073_741_824), DEFAULT_HLS_PLAYLIST_CACHE_MAX_BYTES),
+  /** Playlist cache bound, entries. Default 1000. */
+  playlistCacheMaxEntries: withDefault(integer(1, 100_000), DEFAULT_HLS_PLAYLIST_CACHE_MAX_ENTRIES),
+  /** Node errors (non-2xx, failed fetches) are cached this long, ms; 0 = not cached. Default 1000. */
+  errorCacheMs: withDefault(ms(60_000), DEFAULT_HLS_ERROR_CACHE_MS),
+  /** Query parameters carried from a viewer's playlist request into the playlist's relay URIs (never into node URLs). Default ["sign", "sp", "token"]. */
+  carryParams: withDefault(
+    array(string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_.~-]+$/, patternName: 'a query parameter name of letters, digits, "_", ".", "~" or "-"' }), 16),
+    [...DEFAULT_HLS_CARRY_PARAMS],
+  ),
+  /** An http(s) URI on a host that is no configured node: "keep" it as written, or "reject" the playlist (502). Default "keep". */
+  foreignUris: withDefault(oneOf(['keep', 'reject'] as const), 'keep'),
+  /** A viewer counts as watching while it made a request within this long, ms. Default 15000. */
+  viewerWindowMs: withDefault(integer(1_000, HOUR_MS), DEFAULT_HLS_VIEWER_WINDOW_MS),
+  /** Most streams with stats at once. Default 1000. */
+  maxStreams: withDefault(integer(1, 100_000), DEFAULT_HLS_MAX_STREAMS),
+  /** Most viewers tracked at once over all streams. Default 100000. */
+  maxTrackedViewers: withDefault(integer(1, 10_000_000), DEFAULT_HLS_MAX_TRACKED_VIEWERS),
+  /** A stream's stats are dropped after no request for this long, ms. Default 120000. */
+  streamIdleMs: withDefault(integer(1_000, 24 * HOUR_MS), DEFAULT_HLS_STREAM_IDLE_MS),
+});
+
 /** Active health check: time between checks of one node, ms. */
 export const DEFAULT_HEALTH_INTERVAL_MS = 5_000;
 /** Active health check: time allowed for one check, ms. */
@@ -329,6 +402,7 @@ export const configSchema = object({
   relay: withDefault(relaySettingsSchema, relaySettingsSchema.parse({}, 'relay')),
   admin: withDefault(adminSettingsSchema, adminSettingsSchema.parse({}, 'admin')),
   flv: withDefault(flvSettingsSchema, flvSettingsSchema.parse({}, 'flv')),
+  hls: withDefault(hlsSettingsSchema, hlsSettingsSchema.parse({}, 'hls')),
   health: withDefault(healthSettingsSchema, healthSettingsSchema.parse({}, 'health')),
   locator: withDefault(locatorSettingsSchema, locatorSettingsSchema.parse({}, 'locator')),
   nodes: withDefault(array(nodeSchema, MAX_NODES), []),
@@ -344,6 +418,7 @@ export const nodePatchSchema = partial(nodeSchema);
 export type RelaySettings = Infer<typeof relaySettingsSchema>;
 export type AdminSettings = Infer<typeof adminSettingsSchema>;
 export type FlvSettings = Infer<typeof flvSettingsSchema>;
+export type HlsSettings = Infer<typeof hlsSettingsSchema>;
 export type HealthSettings = Infer<typeof healthSettingsSchema>;
 export type LocatorSettings = Infer<typeof locatorSettingsSchema>;
 export type NodeApiConfig = Infer<typeof nodeApiSchema>;
@@ -425,6 +500,9 @@ function checkCrossFields(config: RelayDeckConfig): void {
   if (config.flv.reconnectMinMs > config.flv.reconnectMaxMs) {
     throw new SchemaError('flv.reconnectMinMs', `must not exceed flv.reconnectMaxMs (${config.flv.reconnectMaxMs})`);
   }
+  config.hls.carryParams.forEach((name, i) => {
+    if (name === HLS_HINT_PARAM || name.startsWith('_HLS_')) throw new SchemaError(`hls.carryParams[${i}]`, `"${name}" is reserved by the relay and LL-HLS`);
+  });
   const { relay, admin } = config;
   if (relay.port !== 0 && relay.port === admin.port && relay.host === admin.host) {
     throw new SchemaError('admin.port', `must differ from relay.port (${relay.port})`);

@@ -173,6 +173,68 @@ export interface StreamDto {
   startedAt: number;
 }
 
+/**
+ * An HLS stream seen by the relay (hls routes): its playlists and, in proxy mode, its
+ * segments. Keyed by route and stream key ("app/name" of its top playlist).
+ */
+export interface HlsStreamDto {
+  /** Opaque id (route id + stream key, hashed). */
+  id: string;
+  routeId: string;
+  /** "app/name" of the playlist the stream was first seen by. */
+  streamKey: string;
+  /** Node of the last playlist fetched for it. */
+  nodeId: string;
+  /** Distinct viewers (client address + user agent + carried auth parameters) with a request within hls.viewerWindowMs. */
+  viewers: number;
+  requests: number;
+  playlistRequests: number;
+  /** Requests for anything else: segments, parts, init sections, keys. */
+  segmentRequests: number;
+  /** Answered from the cache. */
+  cacheHits: number;
+  /** Answered by joining a fetch already in flight (request coalescing). */
+  coalesced: number;
+  /** Requests that started a fetch from the node (cache misses). */
+  upstreamRequests: number;
+  /** Requests passed to the node uncached on purpose (LL-HLS blocking reloads). */
+  bypassed: number;
+  /** Node requests the cache and coalescing saved: cacheHits + coalesced. */
+  upstreamRequestsSaved: number;
+  /** (cacheHits + coalesced) / requests answered, 0..1 (0 before any request). */
+  hitRatio: number;
+  /** Bytes read from the node for the stream. */
+  bytesIn: number;
+  /** Bytes written to its viewers. */
+  bytesOut: number;
+  /** Requests that ended in an error (viewers leaving early not counted). */
+  errors: number;
+  startedAt: number;
+  lastRequestAt: number;
+}
+
+/** The HLS cache as a whole (electron/relay/hls/cache.ts). */
+export interface HlsCacheDto {
+  /** Bytes held by cached segments (with a fixed per-entry overhead), and the bound. */
+  segmentBytes: number;
+  segmentEntries: number;
+  segmentMaxBytes: number;
+  playlistBytes: number;
+  playlistEntries: number;
+  playlistMaxBytes: number;
+  /** Node fetches in flight now, and the bytes the cacheable ones hold. */
+  inflight: number;
+  inflightBytes: number;
+  /** Entries dropped to stay within the bounds. */
+  evictions: number;
+  hits: number;
+  /** Requests that joined a fetch in flight. */
+  shared: number;
+  misses: number;
+  /** Requests passed uncached (LL-HLS blocking reloads). */
+  bypassed: number;
+}
+
 /** One sample of the throughput history (electron/history/): counts over the interval, gauges at its end. */
 export interface HistoryPointDto {
   /** Epoch ms at the end of the interval. */

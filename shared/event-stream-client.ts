@@ -12,6 +12,8 @@ import { SseParser } from './sse.js';
 export const DEFAULT_EVENT_RETRY_MS = 1_000;
 /** Longest delay between reconnects, ms. */
 export const MAX_EVENT_RETRY_MS = 15_000;
+/** Most listeners on one client at once (a page needs a handful). */
+export const MAX_EVENT_STREAM_LISTENERS = 64;
 
 /** The state of the event connection, for a "live / reconnecting" badge. */
 export type EventStreamState = 'connecting' | 'open' | 'retrying' | 'unauthorized' | 'closed';
@@ -41,6 +43,7 @@ export class EventStreamClient {
   /** Add a listener (opening the connection for the first); returns its unsubscribe function. */
   subscribe(listener: RelayDeckEventListener): () => void {
     if (typeof listener !== 'function') throw new TypeError('onEvent: listener must be a function');
+    if (this.listeners.size >= MAX_EVENT_STREAM_LISTENERS) throw new Error(`onEvent: at most ${MAX_EVENT_STREAM_LISTENERS} listeners`);
     this.listeners.add(listener);
     if (this.listeners.size === 1) this.connect();
     return () => {

@@ -7,7 +7,7 @@
  * Every event is a throttled snapshot or a bounded batch, sent at most once per
  * `EVENT_INTERVAL_MS`; nothing is sent per chunk or per request.
  */
-import type { HistoryPointDto, NodeDto, RelayStateDto, RequestLogEntry, RouteDto, SavingsDto, SessionDto, StatsDto, StreamDto } from './dto.js';
+import type { HistoryPointDto, HlsCacheDto, HlsStreamDto, NodeDto, RelayStateDto, RequestLogEntry, RouteDto, SavingsDto, SessionDto, StatsDto, StreamDto } from './dto.js';
 
 /** How often the engine publishes `snapshot` and `traffic` events, in ms. */
 export const EVENT_INTERVAL_MS = 1_000;
@@ -27,7 +27,11 @@ export interface SnapshotEvent {
   /** Epoch ms when the snapshot was taken. */
   at: number;
   stats: StatsDto;
+  /** Live FLV fan-out streams. */
   streams: StreamDto[];
+  /** HLS streams seen recently, with their cache figures. */
+  hlsStreams: HlsStreamDto[];
+  hlsCache: HlsCacheDto;
   nodes: NodeDto[];
   relay: RelayStateDto;
   savings: SavingsDto;

@@ -155,6 +155,12 @@ export function createApiService(engine: Engine): RelayDeckApi {
     async listStreams() {
       return engine.flvStreams.list();
     },
+    async listHlsStreams() {
+      return engine.hls.listStreams();
+    },
+    async getHlsCache() {
+      return engine.hls.cacheStats();
+    },
     async closeStream(input) {
       const id = idOf(input);
       engine.flvStreams.closeStream(id);

@@ -49,6 +49,11 @@ export interface HlsClip {
   durationS: number;
 }
 
+/** An AVC "end of sequence" tag (packet type 2): a file's last tag, which would reset decoders mid-loop. */
+function isEndOfSequence(bytes: Buffer): boolean {
+  return bytes[0] === TAG_VIDEO && (bytes[11] & 0x0f) === 7 && bytes[12] === 2;
+}
+
 function frameStepMs(timestamps: number[], fallback: number): number {
   if (timestamps.length < 2) return fallback;
   return (timestamps[timestamps.length - 1] - timestamps[0]) / (timestamps.length - 1);
@@ -73,7 +78,7 @@ export function parseFlvClip(file: Buffer): FlvClip {
       if (typeof tag.metadata.height === 'number') height = tag.metadata.height;
     } else if (tag.video?.sequenceHeader || tag.audio?.sequenceHeader) {
       sequenceHeaders.push(Buffer.from(tag.bytes));
-    } else if (tag.type === TAG_VIDEO || tag.type === TAG_AUDIO) {
+    } else if ((tag.type === TAG_VIDEO || tag.type === TAG_AUDIO) && !isEndOfSequence(tag.bytes)) {
       tags.push({ type: tag.type, timestamp: tag.timestamp, keyframe: tag.video?.keyframe === true, bytes: Buffer.from(tag.bytes) });
     }
   }

@@ -9,6 +9,8 @@ export function engineSources(engine: Engine): LiveSources {
   return {
     stats: () => engine.api.getStats({}),
     streams: () => engine.api.listStreams({}),
+    hlsStreams: () => engine.api.listHlsStreams({}),
+    hlsCache: () => engine.api.getHlsCache({}),
     nodes: () => engine.api.listNodes({}),
     routes: () => engine.api.listRoutes({}),
     sessions: () => engine.api.listSessions({}),

@@ -7,7 +7,7 @@
  * A listener that throws is logged and kept; it never breaks the tick or other listeners.
  */
 import type { RouteKind } from '../../shared/config.js';
-import type { NodeDto, RelayStateDto, RequestLogEntry, RouteDto, SessionDto, StatsDto, StreamDto } from '../../shared/dto.js';
+import type { HlsCacheDto, HlsStreamDto, NodeDto, RelayStateDto, RequestLogEntry, RouteDto, SessionDto, StatsDto, StreamDto } from '../../shared/dto.js';
 import { EVENT_INTERVAL_MS, EVENT_MAX_LIVE_SESSIONS, type RelayDeckEvent, type RelayDeckEventListener } from '../../shared/events.js';
 import { HistoryBook } from '../history/book.js';
 import { SavingsEstimator } from '../history/savings.js';
@@ -24,6 +24,8 @@ export const NOT_FAILURE_CODES: ReadonlySet<string> = new Set(['CLIENT_CLOSED', 
 export interface LiveSources {
   stats(): Promise<StatsDto>;
   streams(): Promise<StreamDto[]>;
+  hlsStreams(): Promise<HlsStreamDto[]>;
+  hlsCache(): Promise<HlsCacheDto>;
   nodes(): Promise<NodeDto[]>;
   routes(): Promise<RouteDto[]>;
   /** Requests in flight now. */
@@ -123,8 +125,8 @@ export class LiveTicker {
       pulls: countPulls(streams, sessionCount),
     });
     if (this.listeners.size === 0) return;
-    const [nodes, live] = await Promise.all([this.sources.nodes(), this.sources.sessions()]);
-    const snapshot: RelayDeckEvent = { type: 'snapshot', at: now, stats, streams, nodes, relay: this.sources.relayState(), savings: this.savings.toDto(), sessions: sessionCount, point: step.point };
+    const [nodes, live, hlsStreams, hlsCache] = await Promise.all([this.sources.nodes(), this.sources.sessions(), this.sources.hlsStreams(), this.sources.hlsCache()]);
+    const snapshot: RelayDeckEvent = { type: 'snapshot', at: now, stats, streams, hlsStreams, hlsCache, nodes, relay: this.sources.relayState(), savings: this.savings.toDto(), sessions: sessionCount, point: step.point };
     if (step.minutePoint) snapshot.minutePoint = step.minutePoint;
     this.publish(snapshot);
     const shown = live.length > EVENT_MAX_LIVE_SESSIONS ? live.slice(0, EVENT_MAX_LIVE_SESSIONS) : live;

@@ -44,7 +44,11 @@ export function App() {
   const onLoadError = useCallback(
     (error: ApiError) => {
       if (error.status === 401) onUnauthorized();
-      else setLoadError(error);
+      else if (error.status === 429) {
+        forgetToken();
+        setToken(undefined);
+        setNotice(`${error.message} (too many refused tokens from this address).`);
+      } else setLoadError(error);
     },
     [onUnauthorized],
   );

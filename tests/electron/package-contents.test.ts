@@ -55,8 +55,8 @@ before(async () => {
 
 after(() => rm(work, { recursive: true, force: true }));
 
-test('the app holds the entry points: main, preload bundle, renderer page, package.json', () => {
-  for (const file of ['/package.json', '/dist/electron/main.js', '/dist/electron/preload.cjs', '/dist/electron/cli.js', '/dist/renderer/index.html', '/dist/shared/api.js']) {
+test('the app holds the entry points: main, preload bundle, renderer page, package.json, the demo clip', () => {
+  for (const file of ['/package.json', '/dist/electron/main.js', '/dist/electron/preload.cjs', '/dist/electron/cli.js', '/dist/renderer/index.html', '/dist/shared/api.js', '/dist/electron/demo/assets/demo.flv', '/dist/electron/demo/assets/clip.m3u8', '/dist/electron/demo/assets/seg0.m2ts']) {
     assert.ok(entries.includes(file), `${file} is packed`);
   }
 });

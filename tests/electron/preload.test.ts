@@ -1,5 +1,6 @@
 /**
- * The bundled preload exposes exactly one method per API call and nothing raw. The bundle is
+ * The bundled preload exposes exactly one method per API call, plus `onEvent` (the one
+ * subscription to main's pushed events), and nothing raw. The bundle is
  * built fresh (build/build-preload.mjs, the same options `npm run build` uses) and run in a
  * `vm` context whose only module is a recording stand-in for `electron`: it records what is
  * exposed and which channel each method invokes. It says nothing about real Electron beyond
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import vm from 'node:vm';
 import { API_CALL_NAMES, ipcChannel } from '../../shared/api.js';
+import { IPC_EVENT_CHANNEL } from '../../shared/events.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildPreload } from '../../build/build-preload.mjs';
 
@@ -38,6 +40,7 @@ function loadPreload(answer: (channel: string, input: unknown) => unknown = () =
   const exposed: { key: string; api: unknown }[] = [];
   const invocations: Invocation[] = [];
   const required: string[] = [];
+  const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
   const electron = {
     contextBridge: {
       exposeInMainWorld: (key: string, api: unknown) => exposed.push({ key, api }),
@@ -47,6 +50,11 @@ function loadPreload(answer: (channel: string, input: unknown) => unknown = () =
         invocations.push({ channel, args });
         return answer(channel, args[0]);
       },
+      on: (channel: string, listener: (...args: unknown[]) => void) => {
+        if (!listeners.has(channel)) listeners.set(channel, new Set());
+        listeners.get(channel)!.add(listener);
+      },
+      removeListener: (channel: string, listener: (...args: unknown[]) => void) => listeners.get(channel)?.delete(listener),
     },
   };
   const module = { exports: {} };
@@ -56,7 +64,9 @@ function loadPreload(answer: (channel: string, input: unknown) => unknown = () =
     throw new Error(`a sandboxed preload cannot require "${id}"`);
   };
   vm.runInContext(bundle, vm.createContext({ module, exports: module.exports, require: sandboxRequire }), { filename: 'preload.cjs' });
-  return { exposed, invocations, required };
+  /** Play main sending `payload` on `channel` (with Electron's event object first). */
+  const emit = (channel: string, payload: unknown) => listeners.get(channel)?.forEach((l) => l({ sender: 'ipc-event-object', ports: [] }, payload));
+  return { exposed, invocations, required, listeners, emit };
 }
 
 test('the bundle requires nothing but electron', () => {
@@ -70,9 +80,9 @@ test('it exposes one object, window.relaydeck, once', () => {
   assert.equal(exposed[0].key, 'relaydeck');
 });
 
-test('the exposed surface is exactly API_CALL_NAMES, all functions, nothing raw', () => {
+test('the exposed surface is exactly API_CALL_NAMES plus onEvent, all functions, nothing raw', () => {
   const api = loadPreload().exposed[0].api as ExposedApi;
-  assert.deepEqual(Object.keys(api).sort(), [...API_CALL_NAMES].sort());
+  assert.deepEqual(Object.keys(api).sort(), [...API_CALL_NAMES, 'onEvent'].sort());
   for (const name of API_CALL_NAMES) assert.equal(typeof api[name], 'function', name);
   for (const raw of ['invoke', 'send', 'on', 'ipcRenderer', 'sendSync', 'postMessage']) assert.equal(raw in api, false, raw);
 });
@@ -117,4 +127,29 @@ test('an error answer is rethrown as an ApiError with code, message and status',
 test('an answer of an unknown shape is an ApiError, not a value', async () => {
   const { exposed } = loadPreload(() => 'surprise');
   await assert.rejects((exposed[0].api as ExposedApi).getStats({}), (error: Error & { code?: string }) => error.name === 'ApiError' && error.code === 'BAD_IPC_ANSWER');
+});
+
+test('onEvent listens on the one event channel and hands the page the event only', () => {
+  const { exposed, listeners, emit } = loadPreload();
+  const onEvent = (exposed[0].api as { onEvent: (listener: (event: unknown) => void) => () => void }).onEvent;
+  const received: unknown[] = [];
+  const unsubscribe = onEvent((event) => received.push(event));
+  assert.deepEqual([...listeners.keys()], [IPC_EVENT_CHANNEL], 'no other channel is listened to');
+  const snapshot = { type: 'config', at: 1, routes: [], nodes: [] };
+  emit(IPC_EVENT_CHANNEL, snapshot);
+  assert.equal(received.length, 1);
+  assert.equal(JSON.stringify(received[0]), JSON.stringify(snapshot), 'the payload, not the IPC event object');
+  emit(IPC_EVENT_CHANNEL, { type: 'not-an-event' });
+  emit(IPC_EVENT_CHANNEL, 'junk');
+  assert.equal(received.length, 1, 'payloads that are not events are dropped');
+  unsubscribe();
+  unsubscribe();
+  assert.equal(listeners.get(IPC_EVENT_CHANNEL)?.size, 0, 'unsubscribing removes the IPC listener (once)');
+  emit(IPC_EVENT_CHANNEL, snapshot);
+  assert.equal(received.length, 1);
+});
+
+test('onEvent refuses a listener that is not a function', () => {
+  const onEvent = (loadPreload().exposed[0].api as { onEvent: (listener: unknown) => unknown }).onEvent;
+  assert.throws(() => onEvent('relaydeck:listRoutes'), /listener must be a function/);
 });

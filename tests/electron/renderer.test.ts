@@ -1,12 +1,13 @@
 /**
  * The built operator page (dist/renderer) in headless Chromium, against a real engine:
  *  - browser mode: served on the admin port, asks for the token once (sessionStorage, never
- *    the URL), shows routes and nodes, and its toggle switches a route's mode;
+ *    the URL), shows the routes, and a route's switch changes its mode;
  *  - desktop mode: the page as the app://relaydeck/ protocol handler answers it (relayed over
  *    a local HTTP server, since plain Chromium has no app: scheme), with a stand-in for the
- *    preload's `window.relaydeck` (a Playwright binding calling the real engine API). This
- *    checks the handler's files and CSP header work for the page and that the page uses the
- *    bridge; it is not Electron.
+ *    preload's `window.relaydeck`: one function per call (a Playwright binding calling the
+ *    real engine API) and `onEvent`, fed with the engine's real events. This checks the
+ *    handler's files and CSP header work for the page and that the page uses the bridge,
+ *    calls and events; it is not Electron.
  * Needs `npm run build` and Debian's /usr/bin/chromium; skipped, saying so, without Chromium.
  */
 import assert from 'node:assert/strict';
@@ -81,28 +82,31 @@ function watchProblems(page: Page): string[] {
   return problems;
 }
 
-async function routeModeCell(page: Page): Promise<string> {
-  return (await page.locator('tr', { hasText: '/live/' }).locator('.mode').textContent()) ?? '';
+const modeSwitch = (page: Page) => page.getByRole('switch', { name: 'Proxy mode for route live' });
+
+async function openRoutes(page: Page): Promise<void> {
+  await page.getByRole('link', { name: 'Routes' }).click();
+  await page.locator('tr[data-route="live"]').waitFor({ timeout: UI_WAIT_MS });
 }
 
-test('browser mode: token once, then routes and nodes; the toggle switches the mode', { skip }, async () => {
+test('browser mode: token once, then the routes; the switch changes the mode', { skip }, async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = watchProblems(page);
   await page.goto(`${engine.adminUrl}/`);
   await page.getByLabel('Admin token').fill(ADMIN_TOKEN, { timeout: UI_WAIT_MS });
   await page.getByRole('button', { name: 'Connect' }).click();
-  await page.locator('td', { hasText: 'origin1' }).waitFor({ timeout: UI_WAIT_MS });
-  assert.equal(await routeModeCell(page), 'redirect');
-  assert.equal(page.url(), `${engine.adminUrl}/`, 'the token is not in the URL');
+  await openRoutes(page);
+  assert.equal(await modeSwitch(page).getAttribute('aria-checked'), 'false', 'redirect');
+  assert.equal(page.url(), `${engine.adminUrl}/#/routes`, 'the token is not in the URL');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('relaydeck.adminToken')), ADMIN_TOKEN);
 
-  await page.getByRole('button', { name: 'to proxy' }).click();
-  await page.getByRole('button', { name: 'to redirect' }).waitFor({ timeout: UI_WAIT_MS });
+  await modeSwitch(page).click();
+  await page.locator('[role="switch"][aria-checked="true"]').waitFor({ timeout: UI_WAIT_MS });
   assert.equal(engine.config.routes[0].mode, 'proxy');
 
   await page.reload();
-  await page.locator('td', { hasText: 'origin1' }).waitFor({ timeout: UI_WAIT_MS });
+  await page.locator('tr[data-route="live"]').waitFor({ timeout: UI_WAIT_MS });
   assert.equal(await page.getByLabel('Admin token').count(), 0, 'not asked again in the same tab');
   assert.deepEqual(problems, []);
   await context.close();
@@ -119,7 +123,7 @@ test('browser mode: a refused token asks again', { skip }, async () => {
   await context.close();
 });
 
-test('desktop mode: as served by the app:// handler, the page uses window.relaydeck within its CSP', { skip }, async () => {
+test('desktop mode: as served by the app:// handler, the page uses window.relaydeck (calls and events) within its CSP', { skip }, async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = watchProblems(page);
@@ -131,20 +135,37 @@ test('desktop mode: as served by the app:// handler, the page uses window.relayd
     return (engine.api[name] as (input: unknown) => Promise<unknown>)(input);
   });
   await page.addInitScript((names: string[]) => {
-    const call = (window as unknown as { __relaydeckCall: (name: string, input: unknown) => Promise<unknown> }).__relaydeckCall;
-    const api = Object.fromEntries(names.map((name) => [name, (input: unknown) => call(name, input)]));
+    const w = window as unknown as { __relaydeckCall: (name: string, input: unknown) => Promise<unknown>; __relaydeckEmit: (event: unknown) => void };
+    const listeners = new Set<(event: unknown) => void>();
+    w.__relaydeckEmit = (event) => listeners.forEach((l) => l(event));
+    const api: Record<string, unknown> = Object.fromEntries(names.map((name) => [name, (input: unknown) => w.__relaydeckCall(name, input)]));
+    api.onEvent = (listener: (event: unknown) => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    };
     Object.defineProperty(window, 'relaydeck', { value: Object.freeze(api) });
   }, API_CALL_NAMES);
-  const response = await page.goto(`${appRelayUrl}/index.html`);
-  assert.ok(response?.headers()['content-security-policy'], 'the handler sent its CSP header');
-  await page.locator('td', { hasText: 'origin1' }).waitFor({ timeout: UI_WAIT_MS });
-  assert.equal(await page.getByLabel('Admin token').count(), 0, 'no token in desktop mode');
-  const before = await routeModeCell(page);
-  const next = before === 'redirect' ? 'proxy' : 'redirect';
-  await page.getByRole('button', { name: `to ${next}` }).click();
-  await page.getByRole('button', { name: `to ${before}` }).waitFor({ timeout: UI_WAIT_MS });
-  assert.equal(engine.config.routes[0].mode, next);
-  assert.ok(calls.includes('updateRoute') && calls.includes('listRoutes'));
-  assert.deepEqual(problems, []);
-  await context.close();
+  // Main's side: every engine event is sent to the page, as electron/desktop/event-forwarder.ts does.
+  const unsubscribe = engine.ticker.subscribe((event) => void page.evaluate((e) => (window as unknown as { __relaydeckEmit: (e: unknown) => void }).__relaydeckEmit(e), event).catch(() => undefined));
+  try {
+    const response = await page.goto(`${appRelayUrl}/index.html`);
+    assert.ok(response?.headers()['content-security-policy'], 'the handler sent its CSP header');
+    await openRoutes(page);
+    assert.equal(await page.getByLabel('Admin token').count(), 0, 'no token in desktop mode');
+    const before = await modeSwitch(page).getAttribute('aria-checked');
+    await modeSwitch(page).click();
+    await page.locator(`[role="switch"][aria-checked="${before === 'true' ? 'false' : 'true'}"]`).waitFor({ timeout: UI_WAIT_MS });
+    assert.equal(engine.config.routes[0].mode, before === 'true' ? 'redirect' : 'proxy');
+    assert.ok(calls.includes('updateRoute') && calls.includes('listRoutes'));
+
+    // A request to the relay reaches the Traffic page through the pushed traffic event only.
+    await page.getByRole('link', { name: 'Traffic' }).click();
+    await fetch(`${engine.relayUrl}/live/desktop-event-probe.flv`, { redirect: 'manual' }).then((r) => r.arrayBuffer());
+    await page.locator('.traffic-row', { hasText: '/live/desktop-event-probe.flv' }).waitFor({ timeout: UI_WAIT_MS });
+    const relevant = problems.filter((p) => !/Failed to load resource/.test(p));
+    assert.deepEqual(relevant, []);
+  } finally {
+    unsubscribe();
+    await context.close();
+  }
 });

@@ -97,6 +97,9 @@ function rewriteUri(ref: UriRef, ctx: RewriteContext, routeByDir: Map<string, Ro
   }
   if (ctx.mode === 'redirect' && ref.role === 'media') return url.href;
   const { node, nodePath } = onNode;
+  if (nodePath === undefined) {
+    throw new RelayError('HLS_UNMAPPABLE_URI', `line ${ref.line + 1}: ${ref.source} is on the host of node "${node.id}" but outside its URL's path`);
+  }
   const dirKey = `${node.id}\n${nodePath.slice(0, nodePath.lastIndexOf('/') + 1)}`;
   let route = routeByDir.get(dirKey);
   if (route === undefined) {

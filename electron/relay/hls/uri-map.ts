@@ -28,11 +28,11 @@ function nodesByOrigin(table: RouteTable): Map<string, NodeConfig[]> {
 
 export interface NodeUrl {
   node: NodeConfig;
-  /** The path on the node below the node URL's own path, starting with "/". */
-  nodePath: string;
+  /** The path on the node below the node URL's own path, starting with "/"; undefined when the URL is on the node's host but outside that path. */
+  nodePath: string | undefined;
 }
 
-/** The configured node an absolute http(s) URL points at; undefined for any other host. */
+/** The configured node an absolute http(s) URL points at (by origin); undefined for any other host. */
 export function nodeOfUrl(table: RouteTable, url: URL): NodeUrl | undefined {
   const candidates = nodesByOrigin(table).get(url.origin);
   if (!candidates) return undefined;
@@ -42,7 +42,7 @@ export function nodeOfUrl(table: RouteTable, url: URL): NodeUrl | undefined {
       return { node, nodePath: url.pathname.slice(base.length) || '/' };
     }
   }
-  return undefined;
+  return { node: candidates[0], nodePath: undefined };
 }
 
 /** The route whose prefix is the longest match for `path`, ignoring the pause gate. */

@@ -26,18 +26,24 @@ export interface LineChartProps {
   height?: number;
   /** Shown when there are fewer than two points. */
   emptyText?: string;
+  /** The values are counts: grid steps are whole numbers. */
+  integer?: boolean;
 }
 
 const MARGIN = { top: 10, right: 12, bottom: 22, left: 72 };
-const Y_TICKS = 4;
+/** Most horizontal grid lines above zero. */
+const MAX_Y_TICKS = 4;
 const X_TICKS = 5;
 
-/** A round axis maximum ≥ value: 1, 2, 2.5 or 5 × a power of ten. */
-export function niceMax(value: number): number {
-  if (!(value > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
+/** The y axis: a step of 1, 2 or 5 × a power of ten, and at most MAX_Y_TICKS steps to the top. */
+export function niceScale(max: number, integer = false): { step: number; top: number } {
+  // All zero (or no finite value): an axis from 0 to 1.
+  if (!(max > 0) || !Number.isFinite(max)) return integer ? { step: 1, top: 1 } : { step: 0.25, top: 1 };
+  const wanted = max / MAX_Y_TICKS;
+  const power = 10 ** Math.floor(Math.log10(wanted));
+  let step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= wanted) ?? 10 * power;
+  if (integer) step = Math.max(1, Math.round(step));
+  return { step, top: Math.ceil(max / step) * step };
 }
 
 function pathOf(values: readonly number[], x: (i: number) => number, y: (v: number) => number): string {
@@ -46,7 +52,7 @@ function pathOf(values: readonly number[], x: (i: number) => number, y: (v: numb
   return d;
 }
 
-export function LineChart({ title, times, series, format, timeFormat, height = 180, emptyText = 'Collecting data…' }: LineChartProps) {
+export function LineChart({ title, times, series, format, timeFormat, height = 180, emptyText = 'Collecting data…', integer = false }: LineChartProps) {
   const [ref, size] = useElementSize<HTMLDivElement>();
   const [hover, setHover] = useState<number>();
   const width = Math.max(size.width, 200);
@@ -57,11 +63,12 @@ export function LineChart({ title, times, series, format, timeFormat, height = 1
   const geometry = useMemo(() => {
     let max = 0;
     for (const s of series) for (const v of s.values) if (v > max) max = v;
-    const top = niceMax(max);
+    const { top, step } = niceScale(max, integer);
     const x = (i: number) => MARGIN.left + (count > 1 ? (i / (count - 1)) * plotW : 0);
     const y = (v: number) => MARGIN.top + plotH - (v / top) * plotH;
-    return { top, x, y, paths: series.map((s) => pathOf(s.values, x, y)) };
-  }, [series, count, plotW, plotH]);
+    const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
+    return { top, x, y, ticks, paths: series.map((s) => pathOf(s.values, x, y)) };
+  }, [series, count, plotW, plotH, integer]);
 
   const onMove = (event: PointerEvent<SVGSVGElement>) => {
     if (count < 2) return;
@@ -72,7 +79,7 @@ export function LineChart({ title, times, series, format, timeFormat, height = 1
 
   const baseline = MARGIN.top + plotH;
   return (
-    <figure className="chart" ref={ref} aria-label={title}>
+    <figure className="chart" aria-label={title}>
       <figcaption>
         <span className="chart-title">{title}</span>
         <span className="legend">
@@ -83,12 +90,12 @@ export function LineChart({ title, times, series, format, timeFormat, height = 1
           ))}
         </span>
       </figcaption>
+      <div className="chart-body" ref={ref}>
       {count < 2 ? (
         <div className="chart-empty">{emptyText}</div>
       ) : (
         <svg width={width} height={height} onPointerMove={onMove} onPointerLeave={() => setHover(undefined)} role="img">
-          {Array.from({ length: Y_TICKS + 1 }, (_, i) => {
-            const value = (geometry.top * i) / Y_TICKS;
+          {geometry.ticks.map((value, i) => {
             const y = geometry.y(value);
             return (
               <g key={i} className="grid">
@@ -120,6 +127,7 @@ export function LineChart({ title, times, series, format, timeFormat, height = 1
           )}
         </svg>
       )}
+      </div>
       {hover !== undefined && count >= 2 && (
         <div className="chart-readout" role="status">
           <strong>{timeFormat(times[hover])}</strong>

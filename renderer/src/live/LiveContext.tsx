@@ -6,6 +6,7 @@
  */
 import { createContext, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import type { ApiError, RelayDeckClient } from '../../../shared/api.js';
+import type { ServerInfoDto } from '../../../shared/dto.js';
 import type { RelayDeckEvent } from '../../../shared/events.js';
 import { asApiError } from '../transport.js';
 import { LiveStore, type LiveState } from './live-store.js';
@@ -51,11 +52,12 @@ export function useTraffic(): { traffic: TrafficStore; version: number } {
 }
 
 /** Load everything once, then follow the events. */
-async function initialLoad(api: RelayDeckClient, live: LiveStore, traffic: TrafficStore): Promise<void> {
-  const [info, stats, streams, nodes, routes, relay, history, log, sessions, settings] = await Promise.all([
-    api.getServerInfo({}),
+async function initialLoad(api: RelayDeckClient, live: LiveStore, traffic: TrafficStore, info: ServerInfoDto): Promise<void> {
+  const [stats, streams, hlsStreams, hlsCache, nodes, routes, relay, history, log, sessions, settings] = await Promise.all([
     api.getStats({}),
     api.listStreams({}),
+    api.listHlsStreams({}),
+    api.getHlsCache({}),
     api.listNodes({}),
     api.listRoutes({}),
     api.getRelayState({}),
@@ -66,7 +68,7 @@ async function initialLoad(api: RelayDeckClient, live: LiveStore, traffic: Traff
   ]);
   traffic.resize(settings.app.trafficLogEntries);
   traffic.load(log, sessions);
-  live.load({ info, stats, streams, nodes, routes, relay, history, sessions: sessions.length, updatedAt: Date.now() });
+  live.load({ info, stats, streams, hlsStreams, hlsCache, nodes, routes, relay, history, sessions: sessions.length, updatedAt: Date.now() });
 }
 
 export interface LiveProviderProps {
@@ -90,11 +92,19 @@ export function LiveProvider({ api, transport, children, onLoadError }: LiveProv
       if (event.type === 'traffic') value.traffic.apply(event);
       else value.live.apply(event);
     };
-    const unsubscribe = api.onEvent((event) => {
-      if (!held) apply(event);
-      else if (held.length < MAX_HELD_EVENTS) held.push(event);
-    });
-    initialLoad(api, value.live, value.traffic).then(
+    let unsubscribe = () => {};
+    const load = async () => {
+      // One call first: a wrong token then costs one refused request, not one per call
+      // (the admin port limits failed logins per address).
+      const info = await api.getServerInfo({});
+      if (cancelled) return;
+      unsubscribe = api.onEvent((event) => {
+        if (!held) apply(event);
+        else if (held.length < MAX_HELD_EVENTS) held.push(event);
+      });
+      await initialLoad(api, value.live, value.traffic, info);
+    };
+    load().then(
       () => {
         const pending = held ?? [];
         held = undefined;

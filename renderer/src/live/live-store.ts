@@ -4,7 +4,7 @@
  * calls, then kept current by pushed events; history points are appended to fixed-size
  * columns (the engine's own capacities), so a long session does not grow memory.
  */
-import type { HistoryDto, HistoryPointDto, HistorySeriesDto, NodeDto, RelayStateDto, RouteDto, SavingsDto, ServerInfoDto, StatsDto, StreamDto } from '../../../shared/dto.js';
+import type { HistoryDto, HistoryPointDto, HistorySeriesDto, HlsCacheDto, HlsStreamDto, NodeDto, RelayStateDto, RouteDto, SavingsDto, ServerInfoDto, StatsDto, StreamDto } from '../../../shared/dto.js';
 import type { RelayDeckEvent, SnapshotEvent } from '../../../shared/events.js';
 import { ExternalStore } from './external-store.js';
 
@@ -12,6 +12,8 @@ export interface LiveState {
   info?: ServerInfoDto;
   stats?: StatsDto;
   streams: StreamDto[];
+  hlsStreams: HlsStreamDto[];
+  hlsCache?: HlsCacheDto;
   nodes: NodeDto[];
   routes: RouteDto[];
   relay?: RelayStateDto;
@@ -42,7 +44,7 @@ export function appendPoint(series: HistorySeriesDto, point: HistoryPointDto): H
 }
 
 export class LiveStore extends ExternalStore {
-  private state: LiveState = { streams: [], nodes: [], routes: [], sessions: 0, updatedAt: 0, configVersion: 0 };
+  private state: LiveState = { streams: [], hlsStreams: [], nodes: [], routes: [], sessions: 0, updatedAt: 0, configVersion: 0 };
 
   readonly getState = (): LiveState => this.state;
 
@@ -72,6 +74,8 @@ export class LiveStore extends ExternalStore {
       ...this.state,
       stats: event.stats,
       streams: event.streams,
+      hlsStreams: event.hlsStreams,
+      hlsCache: event.hlsCache,
       nodes: event.nodes,
       relay: event.relay,
       savings: event.savings,

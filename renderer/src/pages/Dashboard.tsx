@@ -76,19 +76,19 @@ function ThroughputCharts({ seconds, minutes }: { seconds: HistorySeriesDto; min
     ],
     [seconds],
   );
-  const perSecondCount = (v: number) => `${v < 10 && v % 1 ? v.toFixed(1) : formatCount(v)}/s`;
+  const perSecondCount = (v: number) => `${formatCount(v)}/s`;
   return (
     <div className="charts">
       <LineChart title="Throughput, last 10 minutes (1 s points)" times={seconds.t} series={tenMinutes} format={formatBitsPerSecond} timeFormat={formatClock} />
       <LineChart title="Throughput, last 24 hours (1 min points)" times={minutes.t} series={day} format={formatBitsPerSecond} timeFormat={formatHourMinute} emptyText="The first minute point appears after a minute." />
-      <LineChart title="Viewers against upstream pulls, last 10 minutes" times={seconds.t} series={audience} format={(v) => formatCount(v)} timeFormat={formatClock} />
-      <LineChart title="Requests and errors, last 10 minutes" times={seconds.t} series={requests} format={perSecondCount} timeFormat={formatClock} />
+      <LineChart title="Viewers against upstream pulls, last 10 minutes" times={seconds.t} series={audience} format={(v) => formatCount(v)} timeFormat={formatClock} integer />
+      <LineChart title="Requests and errors, last 10 minutes" times={seconds.t} series={requests} format={perSecondCount} timeFormat={formatClock} integer />
     </div>
   );
 }
 
 export function DashboardPage() {
-  const { stats, streams, sessions, lastPoint, history, savings, relay } = useLive();
+  const { stats, streams, hlsStreams, sessions, lastPoint, history, savings, relay } = useLive();
   const [preview, setPreview] = useState<string>();
   const seconds = history?.seconds;
   const recentRequests = seconds ? sumTail(seconds.requests, RECENT_WINDOW_S) : 0;
@@ -104,7 +104,12 @@ export function DashboardPage() {
       <div className="stats-grid">
         <StatCard label="To viewers" value={formatBitsPerSecond(lastPoint?.bytesOut ?? 0)} detail={`from nodes ${formatBitsPerSecond(lastPoint?.bytesIn ?? 0)}`} />
         <StatCard label="Viewers" value={formatCount(sessions)} detail={`peak in 10 min: ${formatCount(seconds ? maxOf(seconds.viewers) : 0)}`} />
-        <StatCard label="Streams" value={formatCount(streams.length)} detail={`${formatCount(streams.reduce((n, s) => n + s.viewers, 0))} viewers on fan-out streams`} />
+        <StatCard
+          label="Streams"
+          value={formatCount(streams.length + hlsStreams.length)}
+          detail={`${formatCount(streams.reduce((n, s) => n + s.viewers, 0))} FLV viewers · ${formatCount(hlsStreams.reduce((n, s) => n + s.viewers, 0))} HLS viewers`}
+          title="Live FLV fan-out streams plus HLS streams requested recently (an HLS viewer is counted while it keeps requesting)."
+        />
         <StatCard
           label="Pulls / viewers"
           value={`${formatCount(pulls)} / ${formatCount(sessions)}`}
@@ -115,7 +120,7 @@ export function DashboardPage() {
         <StatCard
           label={`Error rate (${RECENT_WINDOW_S} s)`}
           value={formatPercent(errorRate)}
-          detail={`${formatCount(recentErrors)} errors in ${formatCount(recentRequests)} requests`}
+          detail={`${formatCount(recentErrors)} error${recentErrors === 1 ? '' : 's'} in ${formatCount(recentRequests)} requests`}
           tone={errorRate > 0.05 ? 'bad' : errorRate > 0 ? 'warn' : 'good'}
           title="Errors the relay answered or logged, viewers leaving and operator kicks excluded."
         />

@@ -25,7 +25,7 @@ function isLoopback(host: string): boolean {
 }
 
 function valuesOf(settings: SettingsDto): Values {
-  const values: Values = { 'relay.host': settings.relay.host, 'admin.host': settings.admin.host };
+  const values: Values = { 'relay.host': settings.relay.host, 'admin.host': settings.admin.host, 'admin.allowRemote': settings.admin.allowRemote };
   for (const field of ALL_FIELDS) {
     const value = (settings[field.section] as Record<string, unknown>)[field.key];
     values[keyOf(field)] = typeof value === 'boolean' ? value : String(value ?? '');
@@ -49,6 +49,7 @@ function buildPatch(values: Values, settings: SettingsDto): { patch: SettingsPat
   };
   consider('relay', 'host', String(values['relay.host']).trim());
   consider('admin', 'host', String(values['admin.host']).trim());
+  consider('admin', 'allowRemote', values['admin.allowRemote'] === true);
   for (const field of ALL_FIELDS) {
     const raw = values[keyOf(field)];
     const value = field.type === 'number' ? integerOrUndefined(String(raw)) ?? defaultOf(field.section, field.key) : raw;
@@ -240,7 +241,17 @@ export function SettingsPage() {
         </p>
         <div className="form-grid">
           <HostChoice label="Relay bind address" value={String(values['relay.host'])} onChange={(v) => setValue('relay.host', v)} error={errors['relay.host']} />
-          <HostChoice label="Admin bind address" value={String(values['admin.host'])} onChange={(v) => setValue('admin.host', v)} error={errors['admin.host']} />
+          <div>
+            <HostChoice label="Admin bind address" value={String(values['admin.host'])} onChange={(v) => setValue('admin.host', v)} error={errors['admin.host']} />
+            {!isLoopback(String(values['admin.host'])) && (
+              <div className="field check">
+                <label>
+                  <input type="checkbox" checked={values['admin.allowRemote'] === true} onChange={(e) => setValue('admin.allowRemote', e.target.checked)} /> Allow the admin API off this computer (admin.allowRemote)
+                </label>
+                <small className="hint">Required for a non-loopback admin address: the token is then all that protects the relay's controls.</small>
+              </div>
+            )}
+          </div>
           {fieldsOf(LISTEN_FIELDS)}
         </div>
       </section>

@@ -1,12 +1,12 @@
 /**
- * Live streams: one row per fanned-out stream (route, node, viewers, bitrate, codec and
- * resolution, GOP, uptime). A row opens to its viewers (from listSessions, refreshed every
+ * Live streams: one row per fanned-out FLV stream (route, node, viewers, bitrate, codec and
+ * resolution, GOP, uptime), and the HLS streams with their cache figures. A row opens to its viewers (from listSessions, refreshed every
  * second while open) with IP, user agent, time to first byte and keyframe, bytes and
  * drops; the operator can kick a viewer, close the stream, or preview it through the relay.
  */
 import { Fragment, useEffect, useState } from 'react';
 import type { ApiError } from '../../../shared/api.js';
-import type { RouteDto, SessionDto, StreamDto } from '../../../shared/dto.js';
+import type { HlsCacheDto, HlsStreamDto, RouteDto, SessionDto, StreamDto } from '../../../shared/dto.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Preview } from '../components/Preview.js';
 import { formatBytes, formatCount, formatDuration, formatKbps, formatMs } from '../format.js';
@@ -108,9 +108,68 @@ function ViewerRows({ stream, onKick }: { stream: StreamDto; onKick: (session: S
   );
 }
 
+function HlsStreams({ streams, cache }: { streams: readonly HlsStreamDto[]; cache: HlsCacheDto | undefined }) {
+  const now = Date.now();
+  return (
+    <section className="panel" aria-label="HLS streams">
+      <h2>HLS streams</h2>
+      {cache && (
+        <p className="hint" data-testid="hls-cache">
+          Cache: segments {formatBytes(cache.segmentBytes)} of {formatBytes(cache.segmentMaxBytes)} ({formatCount(cache.segmentEntries)} entries), playlists {formatBytes(cache.playlistBytes)}; {formatCount(cache.hits)} hits,{' '}
+          {formatCount(cache.shared)} joined a fetch in flight, {formatCount(cache.misses)} misses, {formatCount(cache.evictions)} evicted.
+        </p>
+      )}
+      {streams.length === 0 ? (
+        <p className="empty">No HLS stream requested recently.</p>
+      ) : (
+        <div className="table-wrap">
+          <table aria-label="HLS streams" className="compact">
+            <thead>
+              <tr>
+                <th>Route</th>
+                <th>Stream</th>
+                <th>Node</th>
+                <th>Viewers</th>
+                <th title="playlists / segments">Requests</th>
+                <th title="answered from the cache or a fetch in flight">Hit ratio</th>
+                <th title="node requests the cache and coalescing saved">Node requests saved</th>
+                <th>From node / to viewers</th>
+                <th>Errors</th>
+                <th>Last request</th>
+              </tr>
+            </thead>
+            <tbody>
+              {streams.map((h) => (
+                <tr key={h.id} data-hls={h.streamKey}>
+                  <td>{h.routeId}</td>
+                  <td>
+                    <code>{h.streamKey}</code>
+                  </td>
+                  <td>{h.nodeId || '—'}</td>
+                  <td>{formatCount(h.viewers)}</td>
+                  <td>
+                    {formatCount(h.playlistRequests)} / {formatCount(h.segmentRequests)}
+                  </td>
+                  <td>{(h.hitRatio * 100).toFixed(0)} %</td>
+                  <td>{formatCount(h.upstreamRequestsSaved)}</td>
+                  <td>
+                    {formatBytes(h.bytesIn)} / {formatBytes(h.bytesOut)}
+                  </td>
+                  <td className={h.errors ? 'warn' : ''}>{formatCount(h.errors)}</td>
+                  <td>{formatDuration(now - h.lastRequestAt)} ago</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
 export function StreamsPage() {
   const api = useApi();
-  const { streams, routes } = useLive();
+  const { streams, routes, hlsStreams, hlsCache } = useLive();
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const [preview, setPreview] = useState<string>();
   const [error, setError] = useState<ApiError>();
@@ -136,6 +195,7 @@ export function StreamsPage() {
       <h1>Streams</h1>
       <ErrorNotice error={error} onDismiss={() => setError(undefined)} />
       <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
+      <h2>HTTP-FLV streams</h2>
       {streams.length === 0 ? (
         <p className="empty">No live stream. A stream appears here when a viewer asks the relay for an FLV path on a proxy route.</p>
       ) : (
@@ -206,6 +266,7 @@ export function StreamsPage() {
         </table>
 </div>
       )}
+      <HlsStreams streams={hlsStreams} cache={hlsCache} />
       {previewStream && (
         <section className="panel">
           <h2>Preview of {relayPathOf(previewStream, routes)}</h2>

@@ -118,7 +118,7 @@ export function TrafficPage() {
       <div className="page-head">
         <h1>Traffic</h1>
         <span className="counts" data-testid="traffic-counts">
-          {isFiltering(filter) ? `${formatCount(shown.length)} of ` : ''}
+          {isFiltering(deferredFilter) ? `${formatCount(shown.length)} of ` : ''}
           {formatCount(rows.length)} requests · {formatCount(traffic.liveTotal)} in flight · kept: last {formatCount(traffic.limit)}
           {traffic.dropped ? ` (${formatCount(traffic.dropped)} older dropped)` : ''}
           {frozen ? ` · paused, ${formatCount(Math.max(0, version - frozen.version))} updates waiting` : ''}

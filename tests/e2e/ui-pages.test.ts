@@ -1,0 +1,281 @@
+/**
+ * The operator UI in headless Chromium against `relaydeck serve`, as a new user meets it:
+ * a config with no nodes and no routes, so the built-in demo node installs itself and a
+ * live stream is there at once. Each page shows the engine's real data; switching a route
+ * to redirect makes the next real request get a 302; pausing makes it get 503; kicking a
+ * viewer closes its connection; the preview plays through the relay (currentTime
+ * advances); forms refuse bad input naming the field; the demo goes in one click.
+ * Screenshots of every page go to build/screenshots/ (the README shows them).
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright';
+import { launchChromium, noChromium } from '../helpers/browser.js';
+import { sleep, waitFor } from '../helpers/http.js';
+import { goTo, holdViewer, openSignedIn, probe, screenshot, startServe, uiSkipReason, UI_TOKEN, UI_WAIT_MS, type HeldViewer, type Served } from './ui-support.js';
+
+const skip = uiSkipReason(noChromium);
+if (skip) console.log(`# skipping the UI pages suite: ${skip}`);
+
+const FLV_PATH = '/demo/live.flv';
+const HLS_PATH = '/demo-hls/live.m3u8';
+/** Second points the dashboard screenshot waits for, so its charts show a trend. */
+const DASHBOARD_POINTS = 40;
+
+/** A plain HLS client: every second, the playlist and its newest segment, through the relay. */
+function pollHls(relayUrl: string): () => void {
+  const timer = setInterval(async () => {
+    try {
+      const playlist = await (await fetch(`${relayUrl}${HLS_PATH}`)).text();
+      const last = playlist.trim().split('\n').filter((line) => line && !line.startsWith('#')).at(-1);
+      if (last) await (await fetch(new URL(last, `${relayUrl}${HLS_PATH}`))).arrayBuffer();
+    } catch {
+      /* the demo may be gone (last test) */
+    }
+  }, 1_000);
+  return () => clearInterval(timer);
+}
+
+describe('the operator UI against relaydeck serve (first run, demo node)', { skip }, () => {
+  let served: Served;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  const viewers: HeldViewer[] = [];
+  let stopHls = () => undefined as void;
+
+  before(async () => {
+    served = await startServe({ relay: { port: 0, shutdownGraceMs: 500 }, admin: { port: 0, token: UI_TOKEN } });
+    // A few real viewers of the demo stream, so every page has something live to show.
+    for (let i = 0; i < 3; i += 1) viewers.push(await holdViewer(`${served.relayUrl}${FLV_PATH}`, `e2e-viewer-${i} (Chromium-like)`));
+    stopHls = pollHls(served.relayUrl);
+    browser = await launchChromium();
+    ({ page, problems } = await openSignedIn(browser, served.adminUrl));
+  });
+
+  after(async () => {
+    stopHls();
+    viewers.forEach((v) => v.close());
+    await browser?.close();
+    const code = await served?.stop();
+    assert.equal(code, 0, `relaydeck serve exited ${code}: ${served?.stderr()}`);
+  });
+
+  it('the first run starts the demo node: the dashboard shows its stream and live numbers', async () => {
+    await page.getByText('Demo node running.').waitFor({ timeout: UI_WAIT_MS });
+    const streams = page.getByRole('region', { name: 'Streams', exact: true });
+    await waitFor(async () => Number(await streams.locator('.stat-value').textContent()) >= 1, UI_WAIT_MS, 'the demo stream on the dashboard');
+    await waitFor(async () => Number(await page.getByRole('region', { name: 'Viewers', exact: true }).locator('.stat-value').textContent()) >= 3, UI_WAIT_MS, 'three viewers');
+    assert.match((await page.getByRole('region', { name: 'To viewers', exact: true }).locator('.stat-value').textContent()) ?? '', /bit\/s$/);
+    assert.equal(page.url().includes(UI_TOKEN), false, 'the token is not in the URL');
+  });
+
+  it('Streams: the demo stream with codec, resolution and GOP; its viewers with TTFB and TTFK', async () => {
+    await goTo(page, 'streams', 'Streams');
+    const row = page.locator('tr', { hasText: FLV_PATH }).first();
+    await row.getByText('live', { exact: true }).waitFor({ timeout: UI_WAIT_MS });
+    await row.getByText('25 frames · 1.00 s').waitFor({ timeout: UI_WAIT_MS });
+    assert.match((await row.textContent()) ?? '', /avc \+ aac 320×180 @ 25 fps/);
+    await row.getByRole('button', { name: `Viewers of ${FLV_PATH}` }).click();
+    const table = page.getByRole('table', { name: `Viewers of ${FLV_PATH}` });
+    await table.getByText('e2e-viewer-0 (Chromium-like)').waitFor({ timeout: UI_WAIT_MS });
+    assert.match((await table.locator('tbody tr').first().textContent()) ?? '', /\d+ ms/, 'TTFB / TTFK are shown');
+    await screenshot(page, 'streams');
+  });
+
+  it('Streams: kicking a viewer closes its connection', async () => {
+    const victim = await holdViewer(`${served.relayUrl}${FLV_PATH}`, 'e2e-kick-me');
+    await waitFor(() => victim.bytes() > 10_000, UI_WAIT_MS, 'the victim to receive media');
+    const row = page.getByRole('table', { name: `Viewers of ${FLV_PATH}` }).locator('tbody tr', { hasText: 'e2e-kick-me' });
+    await row.waitFor({ timeout: UI_WAIT_MS });
+    const started = Date.now();
+    await row.getByRole('button', { name: /^Kick viewer/ }).click();
+    await Promise.race([victim.closed, sleep(5_000).then(() => assert.fail('the kicked viewer is still connected after 5 s'))]);
+    console.log(`# kick: connection closed ${Date.now() - started} ms after the click`);
+    await page.getByText(/kicked\./).waitFor({ timeout: UI_WAIT_MS });
+  });
+
+  it('Streams: the preview plays through the relay (currentTime advances)', async () => {
+    const row = page.locator('tr', { hasText: FLV_PATH }).first();
+    await row.getByRole('button', { name: 'Preview' }).click();
+    const video = page.getByTestId('preview-video');
+    await video.waitFor({ timeout: UI_WAIT_MS });
+    const first = await waitFor(
+      async () => {
+        const t = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
+        return t > 0.5 ? t : undefined;
+      },
+      UI_WAIT_MS,
+      'the preview to play',
+    );
+    await sleep(2_000);
+    const later = await video.evaluate((v: HTMLVideoElement) => ({ t: v.currentTime, w: v.videoWidth, frames: v.getVideoPlaybackQuality().totalVideoFrames }));
+    assert.ok(later.t > first + 1, `currentTime advanced ${first} → ${later.t}`);
+    assert.equal(later.w, 320);
+    assert.match((await page.getByText(/^Playing /).textContent()) ?? '', new RegExp(`${served.relayUrl.replace(/[.:/]/g, '\\$&')}${FLV_PATH}`), 'played from the relay URL');
+    console.log(`# preview: currentTime ${first.toFixed(2)} → ${later.t.toFixed(2)} s, ${later.frames} frames decoded`);
+    await screenshot(page, 'preview');
+    await row.getByRole('button', { name: 'Preview' }).click();
+  });
+
+  it('Routes: turning the switch makes the next real request get a 302, and back a 200', async () => {
+    await goTo(page, 'routes', 'Routes');
+    const toggle = page.getByRole('switch', { name: 'Proxy mode for route demo-flv' });
+    assert.equal(await toggle.getAttribute('aria-checked'), 'true');
+    assert.equal((await probe(`${served.relayUrl}${FLV_PATH}`)).status, 200);
+    await toggle.click();
+    await waitFor(async () => (await toggle.getAttribute('aria-checked')) === 'false', UI_WAIT_MS, 'the switch to show redirect');
+    const redirected = await probe(`${served.relayUrl}${FLV_PATH}`);
+    assert.equal(redirected.status, 302);
+    assert.match(redirected.location ?? '', /^http:\/\/127\.0\.0\.1:\d+\/demo\/live\.flv$/);
+    await toggle.click();
+    await waitFor(async () => (await toggle.getAttribute('aria-checked')) === 'true', UI_WAIT_MS, 'the switch to show proxy');
+    assert.equal((await probe(`${served.relayUrl}${FLV_PATH}`)).status, 200);
+  });
+
+  it('Routes: "where would this URL go?" answers as the relay would', async () => {
+    await page.getByLabel('Path or URL to check').fill(`${served.relayUrl}/nowhere/x.flv`);
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByTestId('resolve-answer').getByText('NO_ROUTE').waitFor({ timeout: UI_WAIT_MS });
+    await page.getByLabel('Path or URL to check').fill(`${FLV_PATH}?token=abc`);
+    await page.getByRole('button', { name: 'Check' }).click();
+    const answer = page.getByTestId('resolve-answer');
+    await answer.getByText('proxied').waitFor({ timeout: UI_WAIT_MS });
+    assert.match((await answer.textContent()) ?? '', /demo-flv/);
+    assert.match((await answer.textContent()) ?? '', /\/demo\/live\.flv\?token=abc/);
+    await screenshot(page, 'routes');
+  });
+
+  it('Routes: the form refuses a bad route naming the field, then adds a good one', async () => {
+    await page.getByRole('button', { name: 'Add route' }).click();
+    const form = page.getByRole('form', { name: 'Add route' });
+    await form.getByLabel('Id').fill('cams');
+    await form.getByLabel('Path prefix').fill('no-slash');
+    await form.getByRole('button', { name: 'Add route' }).click();
+    await form.getByText('expected a path prefix that starts and ends with "/"').waitFor({ timeout: UI_WAIT_MS });
+    await form.getByLabel('Path prefix').fill('/demo/');
+    await form.getByRole('button', { name: 'Add route' }).click();
+    await form.getByText('route "demo-flv" has this path already').waitFor({ timeout: UI_WAIT_MS });
+    await form.getByLabel('Path prefix').fill('/cams/');
+    await form.getByLabel('Mode').selectOption('redirect');
+    await form.getByRole('button', { name: 'Add route' }).click();
+    await page.locator('tr[data-route="cams"]').waitFor({ timeout: UI_WAIT_MS });
+    const routes = (await (await fetch(`${served.adminUrl}/api/routes`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { id: string; mode: string }[];
+    assert.equal(routes.find((r) => r.id === 'cams')?.mode, 'redirect');
+  });
+
+  it('the relay switch: paused, the next request gets 503; resumed, 200', async () => {
+    await page.getByRole('button', { name: 'Pause relay' }).click();
+    await page.getByTestId('relay-state').getByText(/paused/).waitFor({ timeout: UI_WAIT_MS });
+    assert.equal((await probe(`${served.relayUrl}${FLV_PATH}`)).status, 503);
+    assert.ok(viewers.every((v) => v.bytes() > 0), 'viewers in flight are untouched');
+    await page.getByRole('button', { name: 'Resume relay' }).click();
+    await page.getByTestId('relay-state').getByText('relaying').waitFor({ timeout: UI_WAIT_MS });
+    assert.equal((await probe(`${served.relayUrl}${FLV_PATH}`)).status, 200);
+  });
+
+  it('Nodes: the demo node is up with its stream; a bad URL is refused by field; drain applies', async () => {
+    await goTo(page, 'nodes', 'Nodes');
+    const row = page.locator('tr[data-node="demo"]');
+    await row.getByText('up', { exact: true }).waitFor({ timeout: UI_WAIT_MS });
+    await page.getByRole('button', { name: 'Add node' }).click();
+    const form = page.getByRole('form', { name: 'Add node' });
+    await form.getByLabel('Id').fill('edge2');
+    await form.getByLabel('URL').fill('http://10.0.0.9:8080/?x=1');
+    await form.getByRole('button', { name: 'Add node' }).click();
+    await form.getByText('must not have a query or fragment').waitFor({ timeout: UI_WAIT_MS });
+    await form.getByLabel('URL').fill('http://127.0.0.1:9');
+    await form.getByRole('button', { name: 'Add node' }).click();
+    await page.locator('tr[data-node="edge2"]').waitFor({ timeout: UI_WAIT_MS });
+    await page.getByRole('switch', { name: 'Drain node edge2' }).click();
+    await page.locator('tr[data-node="edge2"]').getByText('draining', { exact: true }).waitFor({ timeout: UI_WAIT_MS });
+    await page.getByRole('switch', { name: 'Node edge2 enabled' }).click();
+    await page.locator('tr[data-node="edge2"]').getByText('disabled', { exact: true }).waitFor({ timeout: UI_WAIT_MS });
+    await screenshot(page, 'nodes');
+  });
+
+  it('Traffic: live viewers on top with growing bytes; finished requests below; filters', async () => {
+    await goTo(page, 'traffic', 'Traffic');
+    const firstLive = page.locator('.traffic-row.is-live').first();
+    await firstLive.waitFor({ timeout: UI_WAIT_MS });
+    const bytesOf = async () => (await firstLive.locator('span').nth(9).textContent()) ?? '';
+    const before = await bytesOf();
+    await waitFor(async () => (await bytesOf()) !== before, 5_000, 'the bytes of a live row to grow');
+    console.log(`# traffic: a live row's bytes grew from ${before} to ${await bytesOf()}`);
+    await page.getByLabel('Status').selectOption('3xx');
+    await page.locator('.traffic-row', { hasText: '302' }).first().waitFor({ timeout: UI_WAIT_MS });
+    assert.equal(await page.locator('.traffic-row.is-live').count(), 0, 'the 3xx filter hides live rows');
+    await page.getByLabel('Status').selectOption('all');
+    await page.getByLabel('Search requests').fill('cams');
+    await waitFor(async () => (await page.locator('.traffic-row').count()) === 0, UI_WAIT_MS, 'no request matches "cams"');
+    await page.getByLabel('Search requests').fill('');
+    await page.locator('.traffic-row').first().waitFor({ timeout: UI_WAIT_MS });
+    // Pause freezes the view (collection goes on); export writes the rows shown as JSON Lines.
+    await page.getByRole('toolbar', { name: 'Traffic filters' }).getByRole('button', { name: 'Pause', exact: true }).click();
+    const frozen = await firstLive.locator('span').nth(9).textContent();
+    await sleep(2_100);
+    assert.equal(await firstLive.locator('span').nth(9).textContent(), frozen, 'paused: the view does not change');
+    await page.getByTestId('traffic-counts').getByText(/updates waiting/).waitFor({ timeout: UI_WAIT_MS });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON Lines' }).click()]);
+    const lines = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    assert.ok(lines.length >= 4 && lines.every((entry) => typeof entry.path === 'string' && typeof entry.status === 'number'), `${lines.length} JSON lines`);
+    assert.match(download.suggestedFilename(), /^relaydeck-traffic-.*\.jsonl$/);
+    await page.getByRole('toolbar', { name: 'Traffic filters' }).getByRole('button', { name: 'Resume', exact: true }).click();
+    await screenshot(page, 'traffic');
+  });
+
+  it('Settings: ports, bind address with a LAN warning, token shown on demand; a save applies', async () => {
+    await goTo(page, 'settings', 'Settings');
+    const token = page.getByLabel('Admin token (the browser UI and the API ask for it)');
+    assert.equal(await token.getAttribute('type'), 'password');
+    await page.getByRole('button', { name: 'Show' }).click();
+    assert.equal(await token.inputValue(), UI_TOKEN);
+    await page.getByRole('button', { name: 'Hide' }).click();
+    await page.getByRole('radiogroup', { name: 'Admin bind address' }).getByLabel('LAN: all interfaces (0.0.0.0)').check();
+    await page.getByText('Reachable from other machines on your network.').waitFor({ timeout: UI_WAIT_MS });
+    await screenshot(page, 'settings');
+    await page.getByRole('radiogroup', { name: 'Admin bind address' }).getByLabel('This computer only (127.0.0.1)').check();
+    await page.getByLabel('Pull closes after the last viewer, ms').fill('-5');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('expected an integer from 0 to 3600000, got -5').waitFor({ timeout: UI_WAIT_MS });
+    await page.getByLabel('Pull closes after the last viewer, ms').fill('2500');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved: applies from the next request.').waitFor({ timeout: UI_WAIT_MS });
+    const saved = (await (await fetch(`${served.adminUrl}/api/settings`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { flv: { idleCloseMs: number } };
+    assert.equal(saved.flv.idleCloseMs, 2500);
+  });
+
+  it('Dashboard: throughput, audience, requests and redirect savings from the engine history', async () => {
+    await goTo(page, 'dashboard', 'Dashboard');
+    await page.getByRole('figure', { name: 'Throughput, last 10 minutes (1 s points)' }).locator('path.line').first().waitFor({ timeout: UI_WAIT_MS });
+    // Redirected requests of the flv kind: the savings estimate counts each as a proxied flv viewer's mean bytes.
+    for (let i = 0; i < 20; i += 1) assert.equal((await probe(`${served.relayUrl}/cams/cam${i}.flv`)).status, 302);
+    type History = { seconds: { t: number[]; bytesOut: number[]; savedBytes: number[] } };
+    const history = await waitFor(
+      async () => {
+        const h = (await (await fetch(`${served.adminUrl}/api/history`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as History;
+        return h.seconds.t.length >= DASHBOARD_POINTS ? h : undefined;
+      },
+      DASHBOARD_POINTS * 1_000 + UI_WAIT_MS,
+      `${DASHBOARD_POINTS} second points`,
+    );
+    assert.ok(history.seconds.bytesOut.some((b) => b > 0), 'bytes out recorded');
+    assert.ok(history.seconds.savedBytes.some((b) => b > 0), 'redirect savings estimated');
+    const saved = page.getByRole('region', { name: 'Saved by redirects (est.)', exact: true }).locator('.stat-value');
+    await waitFor(async () => (await saved.textContent()) !== '0 B', UI_WAIT_MS, 'the savings figure');
+    await page.waitForTimeout(1_200);
+    await screenshot(page, 'dashboard');
+  });
+
+  it('the demo goes in one click: its routes, its node and its stream', async () => {
+    await page.getByRole('button', { name: 'Remove demo' }).click();
+    await page.getByText('Demo node running.').waitFor({ state: 'detached', timeout: UI_WAIT_MS });
+    const routes = (await (await fetch(`${served.adminUrl}/api/routes`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { id: string }[];
+    assert.deepEqual(routes.map((r) => r.id), ['cams']);
+    assert.equal((await probe(`${served.relayUrl}${FLV_PATH}`)).status, 404);
+    await Promise.race([Promise.all(viewers.map((v) => v.closed)), sleep(15_000).then(() => assert.fail('demo viewers still connected'))]);
+    const relevant = problems.filter((p) => !/Failed to load resource/.test(p));
+    assert.deepEqual(relevant, [], 'no console errors or CSP violations');
+  });
+});
