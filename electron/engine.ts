@@ -88,6 +88,10 @@ export class Engine {
     registerHlsMetrics(metrics, () => this.relay.hls.listStreams(), () => this.relay.hls.cacheStats());
     this.ticker = new LiveTicker(engineSources(this), createLogger('live'));
     this.events = new EventStreamServer(this.ticker, createLogger('events'));
+    this.nodes.onStatusChange((change) => {
+      const node = this.config.nodes.find((n) => n.id === change.nodeId);
+      if (node) this.ticker.publishNodeStatus({ type: 'node', at: Date.now(), ...change, node: this.nodeDto(node) });
+    });
     this.demo = new DemoController(
       { config: () => this.config, persisted: options.configPath !== undefined, changeConfig: (change) => this.changeConfig(change), closeStreamsOfRoutes: (ids) => this.closeStreamsOfRoutes(ids) },
       createLogger('demo'),

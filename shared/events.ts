@@ -68,12 +68,24 @@ export interface ConfigEvent {
   nodes: NodeDto[];
 }
 
+/** A node changed status (up, down, draining, disabled), pushed when it happens (not throttled: rare). */
+export interface NodeStatusEvent {
+  type: 'node';
+  at: number;
+  nodeId: string;
+  from: NodeDto['status'];
+  to: NodeDto['status'];
+  /** Why, in words ("3 check(s) failed: ECONNREFUSED", "configuration changed", ...). */
+  reason: string;
+  node: NodeDto;
+}
+
 /** Every event the engine pushes. */
-export type RelayDeckEvent = SnapshotEvent | TrafficEvent | ConfigEvent;
+export type RelayDeckEvent = SnapshotEvent | TrafficEvent | ConfigEvent | NodeStatusEvent;
 
 export type RelayDeckEventType = RelayDeckEvent['type'];
 
-export const EVENT_TYPES: readonly RelayDeckEventType[] = ['snapshot', 'traffic', 'config'];
+export const EVENT_TYPES: readonly RelayDeckEventType[] = ['snapshot', 'traffic', 'config', 'node'];
 
 export type RelayDeckEventListener = (event: RelayDeckEvent) => void;
 

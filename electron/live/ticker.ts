@@ -144,6 +144,11 @@ export class LiveTicker {
     }
   }
 
+  /** Push a node status change at once (they are rare, so not throttled). */
+  publishNodeStatus(event: Extract<RelayDeckEvent, { type: 'node' }>): void {
+    this.publish(event);
+  }
+
   private publish(event: RelayDeckEvent): void {
     for (const listener of [...this.listeners]) {
       try {

@@ -19,6 +19,7 @@ export function sendError(res: ServerResponse, error: RelayError): void {
 
 /** Answer with a redirect; `location` must come from configuration, never from request headers. */
 export function sendRedirect(res: ServerResponse, status: 302 | 307, location: string): void {
-  res.writeHead(status, { location, 'content-length': 0, 'cache-control': 'no-store' });
+  // CORS on the redirect itself, so a browser player on another origin may follow it.
+  res.writeHead(status, { location, 'content-length': 0, 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
   res.end();
 }

@@ -205,6 +205,14 @@ export class RelayServer {
     this.deps.stats.countError(routeId, error.code);
     if (error.code === 'INTERNAL') this.deps.log.error(`${req.method} ${req.url}: ${error.message}`);
     sendError(res, error);
+    // Refused requests show in the request log too (path only: the query may hold credentials).
+    const path = (req.url ?? '').split('?')[0].slice(0, 1024);
+    this.deps.sessions.logAnswered(
+      { routeId, mode: route?.mode ?? 'proxy', method: req.method ?? '', path, nodeId: '', clientAddress: clientAddress(req), userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) },
+      error.status,
+      Date.now(),
+      error.code,
+    );
   }
 }
 

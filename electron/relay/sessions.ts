@@ -83,8 +83,8 @@ export class SessionRegistry {
   }
 
   /** Record a request answered without a live session (a redirect): no entry object is kept. */
-  logAnswered(facts: SessionFacts, status: number, startedAt: number): void {
-    this.finished.record({ id: '', ...facts, startedAt, bytesIn: 0, bytesOut: 0, status });
+  logAnswered(facts: SessionFacts, status: number, startedAt: number, errorCode?: string): void {
+    this.finished.record({ id: '', ...facts, startedAt, bytesIn: 0, bytesOut: 0, status, errorCode });
   }
 
   /** Remove the session and log it with its final status and optional error code. */
