@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOn } from '../net/listen.js';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { API_CALL_NAMES, API_CALLS, type ApiCallName, type RelayDeckApi } from '../../shared/api.js';
@@ -107,15 +108,8 @@ export class AdminServer {
     this.server.on('clientError', (_error, socket) => socket.destroy());
   }
 
-  async listen(host: string, port: number): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.server.address() as AddressInfo;
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return listenOn(this.server, host, port);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { RelayError } from '../relay/errors.js';
 
-const CONTENT_TYPES: Record<string, string> = {
+/** Content types of the files the built UI holds (shared with the desktop app:// handler). */
+export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',

@@ -12,7 +12,7 @@
 import type { CustomScheme } from 'electron';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UI_CONTENT_SECURITY_POLICY } from '../admin/static.js';
+import { CONTENT_TYPES, UI_CONTENT_SECURITY_POLICY } from '../admin/static.js';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'relaydeck';
@@ -31,16 +31,6 @@ export const APP_SCHEME_PRIVILEGES: CustomScheme = {
   privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, bypassCSP: false, allowServiceWorkers: false, stream: false },
 };
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 /** Headers on every answer: the same CSP as the admin port's UI, no sniffing, no referrer. */
 function securityHeaders(): Record<string, string> {

@@ -4,6 +4,7 @@
  * config change applies from the next request while requests in flight continue.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOn } from '../net/listen.js';
 import type { AddressInfo, Socket } from 'node:net';
 import type { RouteConfig } from '../../shared/config.js';
 import type { Logger } from '../log.js';
@@ -71,15 +72,8 @@ export class RelayServer {
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   }
 
-  async listen(host: string, port: number): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.server.address() as AddressInfo;
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return listenOn(this.server, host, port);
   }
 
   /** Stop accepting, end streams cleanly, and cut whatever is left after `graceMs`. */
