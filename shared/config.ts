@@ -57,6 +57,8 @@ export const DEFAULT_HEADER_READ_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_HEADER_BYTES = 16_384;
 /** Most request header fields. */
 export const DEFAULT_MAX_HEADER_COUNT = 100;
+/** Pending connections queued by the kernel for the relay port. */
+export const DEFAULT_LISTEN_BACKLOG = 4_096;
 
 /** Viewer-facing relay server settings. */
 export const relaySettingsSchema = object({
@@ -86,6 +88,8 @@ export const relaySettingsSchema = object({
   maxHeaderBytes: withDefault(integer(1_024, 1_048_576), DEFAULT_MAX_HEADER_BYTES),
   /** Most request header fields accepted; more gets 431. Default 100. */
   maxHeaderCount: withDefault(integer(8, 2_000), DEFAULT_MAX_HEADER_COUNT),
+  /** Pending connections the kernel may queue for the relay (flash crowds); capped by the OS (net.core.somaxconn). Default 4096. */
+  listenBacklog: withDefault(integer(1, 65_535), DEFAULT_LISTEN_BACKLOG),
   /** Proxies whose X-Forwarded-For is believed (CIDRs); the viewer's address is the last one not in this list. Default none. */
   trustedProxies: withDefault(array(cidr(), 256), []),
 });

@@ -2,10 +2,11 @@
 import type { Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-export async function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
+/** `backlog`: pending connections the kernel queues (capped by net.core.somaxconn); Node's default is 511. */
+export async function listenOn(server: Server, host: string, port: number, backlog = 511): Promise<AddressInfo> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(port, host, backlog, () => {
       server.off('error', reject);
       resolve();
     });

@@ -73,7 +73,7 @@ export class RelayServer {
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
-    return listenOn(this.server, host, port);
+    return listenOn(this.server, host, port, this.deps.table().config.relay.listenBacklog);
   }
 
   /** Stop accepting, end streams cleanly, and cut whatever is left after `graceMs`. */

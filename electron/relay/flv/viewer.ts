@@ -64,9 +64,13 @@ export class FlvViewer {
     return this.started;
   }
 
-  /** Bytes written but not yet taken by the kernel: the viewer's queue (the response's count includes its socket's). */
+  /**
+   * Bytes written but not yet taken by the kernel: the viewer's queue. Once the headers are
+   * out every byte goes through the socket, so its count is the queue (cheaper to read than
+   * the response's, which adds the socket's to its own).
+   */
   private queuedBytes(): number {
-    return this.res.writableLength;
+    return this.socket ? this.socket.writableLength : this.res.writableLength;
   }
 
   /** The viewer's socket once the headers are out (body bytes go straight to it). */
@@ -117,7 +121,8 @@ export class FlvViewer {
     }
     const start = batch.tagStarts[from];
     const length = batch.buffer.length - start;
-    if (this.queuedBytes() + length > this.limits.queueMaxBytes) {
+    const queued = this.queuedBytes();
+    if (queued + length > this.limits.queueMaxBytes) {
       this.fallBehind(batch.tagStarts.length - from);
       return 0;
     }
@@ -130,7 +135,7 @@ export class FlvViewer {
     }
     written += this.write(start === 0 ? batch.buffer : batch.buffer.subarray(start));
     this.configVersion = config.version;
-    if (this.behindSince && this.queuedBytes() < this.limits.queueMaxBytes / 2) this.behindSince = 0;
+    if (this.behindSince && queued < this.limits.queueMaxBytes / 2) this.behindSince = 0;
     return written;
   }
 
