@@ -72,13 +72,34 @@ export function groupRssBytes(pids) {
   return total;
 }
 
-/** Whole-machine CPU counters from /proc/stat (ticks): busy and total. */
+/** Whole-machine CPU counters from /proc/stat (ticks): busy, total, task time (user+nice+system) and irq+softirq. */
 export function machineTicks() {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
   const values = line.trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, idle, iowait, irq, softirq, steal] = values;
   const total = user + nice + system + idle + iowait + irq + softirq + (steal || 0);
-  return { busy: total - idle - iowait, total };
+  return { busy: total - idle - iowait, total, task: user + nice + system, irq: irq + softirq };
+}
+
+const CPU_COUNT = (() => {
+  try {
+    return readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length || 1;
+  } catch {
+    return 1;
+  }
+})();
+
+/** TCP listen-queue overflows and drops, machine-wide (/proc/net/netstat TcpExt). */
+export function tcpListenDrops() {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/).map(Number);
+    const get = (name) => values[names.indexOf(name)] ?? 0;
+    return { overflows: get('ListenOverflows'), drops: get('ListenDrops') };
+  } catch {
+    return { overflows: 0, drops: 0 };
+  }
 }
 
 /** A CPU probe over a group of pids plus the whole machine: call start(), then stop(). */
@@ -94,8 +115,17 @@ export function cpuProbe(pidsFn) {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const cpu = groupCpuSeconds(pidsFn()) - cpu0;
       const m1 = machineTicks();
-      const machineBusy = (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total);
-      return { seconds, cpuSeconds: cpu, cores: cpu / seconds, machineBusyFraction: machineBusy };
+      const totalTicks = Math.max(1, m1.total - m0.total);
+      const machineBusy = (m1.busy - m0.busy) / totalTicks;
+      return {
+        seconds,
+        cpuSeconds: cpu,
+        cores: cpu / seconds,
+        machineBusyFraction: machineBusy,
+        // Every process's user+system time on the machine, and irq+softirq (e.g. loopback TCP), in cores.
+        machineTaskCores: ((m1.task - m0.task) / totalTicks) * CPU_COUNT,
+        machineIrqCores: ((m1.irq - m0.irq) / totalTicks) * CPU_COUNT,
+      };
     },
   };
 }
@@ -457,10 +487,11 @@ export async function startNginx({ dir, originPort }) {
 
 // ---------------------------------------------------------------- formatting
 
-export function table(headers, rows) {
+/** A plain-text table: the first `left` columns left-aligned (default 1), the others right-aligned. */
+export function table(headers, rows, { left = 1 } = {}) {
   const cells = [headers, ...rows].map((row) => row.map((c) => (c === undefined || c === null ? '-' : String(c))));
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
-  const line = (row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (row) => row.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   const sep = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(cells[0]), sep, ...cells.slice(1).map(line)].join('\n');
 }
@@ -470,6 +501,10 @@ export const fmt = {
   fixed: (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-'),
   ms: (n) => (Number.isFinite(n) ? (n < 1 ? `${(n * 1000).toFixed(0)}us` : `${n.toFixed(2)}ms`) : '-'),
   mb: (bytes) => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : '-'),
-  ratio: (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}x` : '-'),
+  ratio: (a, b) => {
+    if (!(Number.isFinite(a) && Number.isFinite(b) && b !== 0)) return '-';
+    const r = a / b;
+    return Math.abs(r) < 0.1 && r !== 0 ? `${r.toPrecision(2)}x` : `${r.toFixed(2)}x`;
+  },
   sci: (n) => (Number.isFinite(n) ? n.toExponential(2) : '-'),
 };

@@ -1,9 +1,12 @@
 // Viewer load for the HTTP-FLV bench, forked by run.mjs with an IPC channel.
-// Opens N plain TCP connections that each send one GET and keep reading, ramped in batches.
-// Once every viewer has its first bytes (or after a bounded wait) and a 1 s settle, it
-// measures a window of --seconds: it sends { type: 'window-start' } and
-// { type: 'window-end' } so the parent can sample CPU, then closes every socket at once
-// and sends { type: 'result', ... } with per-viewer byte rates.
+// Opens N plain TCP connections that each send one GET and keep reading (bytes are counted,
+// not parsed: every read lands in one shared buffer, so the load generator stays cheap),
+// ramped in batches; after each batch it sends { type: 'ramp', opened } so the parent can
+// spread its measuring viewers through the ramp. Once every viewer has its first bytes (or
+// after a bounded wait) and a 1 s settle, it measures a window of --seconds: it sends
+// { type: 'window-start' } and { type: 'window-end' } so the parent can sample CPU, then waits
+// for { cmd: 'leave' } (at most --leave-wait-ms), closes every socket at once and sends
+// { type: 'result', ... } with per-viewer byte rates.
 // Usage: node viewers.mjs --url URL --n N --seconds S --bitrate BITS
 import net from 'node:net';
 
@@ -19,6 +22,7 @@ const BITRATE = Number(opt('--bitrate', 2_000_000));
 const BATCH = Number(opt('--batch', 100));
 const BATCH_GAP_MS = Number(opt('--batch-gap-ms', 25));
 const FIRST_BYTE_WAIT_MS = Number(opt('--first-byte-wait-ms', 10_000));
+const LEAVE_WAIT_MS = Number(opt('--leave-wait-ms', 15_000));
 const SETTLE_MS = 1_000;
 const MIN_FRACTION = 0.9;
 
@@ -26,9 +30,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const send = (message) => process.send?.(message);
 
 const request = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUser-Agent: relaydeck-bench-viewer\r\nAccept: */*\r\n\r\n`;
+/** Every socket reads into this one buffer: its bytes are only counted, never kept. */
+const readBuffer = Buffer.allocUnsafe(256 * 1024);
 
 class Viewer {
   bytes = 0;
+  reads = 0;
   status = 0;
   firstByteAt = 0;
   startedAt = performance.now();
@@ -36,32 +43,40 @@ class Viewer {
   closedEarly = false;
   windowStartBytes = 0;
   windowEndBytes = 0;
+  windowStartReads = 0;
+  windowEndReads = 0;
   inWindow = false;
   lastDataAt = 0;
   maxGapMs = 0;
 
   constructor() {
-    this.socket = net.connect({ host: url.hostname, port: Number(url.port) });
+    this.socket = net.connect({
+      host: url.hostname,
+      port: Number(url.port),
+      onread: { buffer: readBuffer, callback: (nread, buf) => this.onRead(nread, buf) },
+    });
     this.socket.setNoDelay(true);
     this.socket.on('connect', () => this.socket.write(request));
-    this.socket.on('data', (chunk) => {
-      const now = performance.now();
-      if (this.bytes === 0) {
-        this.firstByteAt = now;
-        const line = chunk.toString('latin1', 0, Math.min(chunk.length, 32));
-        const match = /^HTTP\/1\.[01] (\d{3})/.exec(line);
-        this.status = match ? Number(match[1]) : -1;
-      }
-      if (this.inWindow && this.lastDataAt) this.maxGapMs = Math.max(this.maxGapMs, now - this.lastDataAt);
-      this.lastDataAt = now;
-      this.bytes += chunk.length;
-    });
     this.socket.on('error', (error) => {
       this.error ||= error.code || error.message;
     });
     this.socket.on('close', () => {
       if (!this.finished) this.closedEarly = true;
     });
+  }
+
+  onRead(nread, buf) {
+    const now = performance.now();
+    if (this.bytes === 0) {
+      this.firstByteAt = now;
+      const line = buf.toString('latin1', 0, Math.min(nread, 32));
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(line);
+      this.status = match ? Number(match[1]) : -1;
+    }
+    if (this.inWindow && this.lastDataAt) this.maxGapMs = Math.max(this.maxGapMs, now - this.lastDataAt);
+    this.lastDataAt = now;
+    this.bytes += nread;
+    this.reads += 1;
   }
 }
 
@@ -70,10 +85,18 @@ function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
 }
 
+let leaveAsked;
+const leave = new Promise((resolve) => (leaveAsked = resolve));
+process.on('message', (message) => {
+  if (message?.cmd === 'leave') leaveAsked();
+});
+process.on('disconnect', () => process.exit(0));
+
 const viewers = [];
 const rampStart = performance.now();
 for (let i = 0; i < N; i += BATCH) {
   for (let j = i; j < Math.min(N, i + BATCH); j += 1) viewers.push(new Viewer());
+  send({ type: 'ramp', opened: viewers.length, of: N });
   await sleep(BATCH_GAP_MS);
 }
 const rampMs = performance.now() - rampStart;
@@ -87,15 +110,18 @@ send({ type: 'window-start' });
 const windowStart = performance.now();
 for (const v of viewers) {
   v.windowStartBytes = v.bytes;
+  v.windowStartReads = v.reads;
   v.inWindow = true;
 }
 await sleep(SECONDS * 1000);
 const windowSeconds = (performance.now() - windowStart) / 1000;
 for (const v of viewers) {
   v.windowEndBytes = v.bytes;
+  v.windowEndReads = v.reads;
   v.inWindow = false;
 }
 send({ type: 'window-end', windowSeconds });
+await Promise.race([leave, sleep(LEAVE_WAIT_MS)]);
 
 // Leave all at once, as a crowd leaving when a stream ends.
 for (const v of viewers) {
@@ -112,6 +138,7 @@ const statuses = {};
 for (const v of viewers) statuses[v.status] = (statuses[v.status] ?? 0) + 1;
 const errors = {};
 for (const v of viewers) if (v.error) errors[v.error] = (errors[v.error] ?? 0) + 1;
+const readsInWindow = viewers.reduce((sum, v) => sum + v.windowEndReads - v.windowStartReads, 0);
 
 send({
   type: 'result',
@@ -128,6 +155,8 @@ send({
   minFraction: MIN_FRACTION,
   rateBytesPerSec: { min: sorted[0], p5: quantile(sorted, 0.05), median: quantile(sorted, 0.5), max: sorted[sorted.length - 1] },
   totalBytesInWindow: viewers.reduce((sum, v) => sum + v.windowEndBytes - v.windowStartBytes, 0),
+  /** Socket reads per viewer per second in the window: about the proxy's writes per viewer per second. */
+  readsPerViewerPerSec: readsInWindow / N / windowSeconds,
   firstByteMs: { median: quantile(firstByteMs, 0.5), p99: quantile(firstByteMs, 0.99), max: firstByteMs[firstByteMs.length - 1] },
   maxGapMs: { median: quantile(gaps, 0.5), p99: quantile(gaps, 0.99), max: gaps[gaps.length - 1] },
 });
