@@ -29,9 +29,10 @@
 //                              shrink for a short BENCH_VIEW_SECONDS so every joiner fits in the window)
 //   BENCH_NGINX_SEG_BUFFERING=off  nginx proxy_buffering for /seg/: off (default, faster here) or on
 //   BENCH_SKIP_BUILD=1         never run `npm run build:node` (dist/ must exist)
-//   BENCH_MAX_SECONDS=900      hard wall-clock limit for the whole run (a full run takes about 9 min)
+//   BENCH_MAX_SECONDS=1080     hard wall-clock limit for the whole run (a full run takes about 11 min)
 // Needs /usr/sbin/nginx and wrk on PATH. Linux only (/proc).
 import { spawnSync, fork } from 'node:child_process';
+import { benchHls, hlsAnomalies, printHls } from './hls.mjs';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -82,12 +83,12 @@ const SETTINGS = {
   joinerDelayMs: 3_000,
   joinerSpacingMs: 237, // not a divisor of the 1 s GOP: joiners land at spread GOP phases
   joinerTimeoutMs: 4_000,
-  only: (env.BENCH_ONLY || 'redirect,flv,seg').split(',').map((s) => s.trim()),
+  only: (env.BENCH_ONLY || 'redirect,flv,seg,hls').split(',').map((s) => s.trim()),
   wrkSeconds: num('BENCH_WRK_SECONDS', 10, 1, 120),
   warmupSeconds: num('BENCH_WARMUP_SECONDS', 2, 0, 30),
   viewSeconds: num('BENCH_VIEW_SECONDS', 15, 2, 120),
   bitrate: num('BENCH_BITRATE', 2_000_000, 10_000, 50_000_000),
-  maxSeconds: num('BENCH_MAX_SECONDS', 900, 30, 3600),
+  maxSeconds: num('BENCH_MAX_SECONDS', 1080, 30, 3600),
   rounds: num('BENCH_ROUNDS', 2, 1, 10),
   wrkThreads: 2,
   wrkConnections: 50,
@@ -1192,6 +1193,11 @@ async function main() {
   if (SETTINGS.only.includes('seg')) {
     results.seg = await benchSeg();
     printSeg(results.seg);
+  }
+  if (SETTINGS.only.includes('hls')) {
+    results.hls = await benchHls();
+    printHls(results.hls, log);
+    for (const line of hlsAnomalies(results.hls)) anomaly(line);
   }
 
   results.anomalies = anomalies;

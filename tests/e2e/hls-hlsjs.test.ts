@@ -51,11 +51,11 @@ async function play(browser: Browser, pageUrl: string, streamUrl: string): Promi
   const tab = await browser.newPage();
   await tab.goto(pageUrl);
   await tab.evaluate((url) => (window as any).startPlayer(url), streamUrl);
-  const first = await waitFor(async () => {
+  const first = await waitFor<Playback | undefined>(async () => {
     const p: Playback = await tab.evaluate(() => (window as any).playback());
     if (p.error) throw new Error(`player error: ${p.error}`);
     return p.currentTime > 0.5 && p.frames > 10 ? p : undefined;
-  }, 20_000, 'playback to start');
+  }, 20_000, 'playback to start') as Playback;
   await sleep(5_000); // five target durations: several playlist refreshes
   const later: Playback = await tab.evaluate(() => (window as any).playback());
   assert.equal(later.error, null);

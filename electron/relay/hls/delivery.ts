@@ -42,6 +42,7 @@ export class Delivery implements FetchWatcher {
   ) {}
 
   start(): void {
+    this.source.compact();
     this.position = this.source.base;
     this.res.on('close', () => this.finish(ERROR_STATUS.CLIENT_CLOSED, 'CLIENT_CLOSED'));
     this.res.on('drain', () => {
@@ -92,6 +93,11 @@ export class Delivery implements FetchWatcher {
       const chunk = source.chunk(this.position);
       this.position += 1;
       this.events.countOut(chunk.length);
+      if (source.state === 'complete' && this.position === source.end) {
+        this.res.end(chunk); // the last chunk and the end in one write (a cached object: headers and body together)
+        this.finish(source.status);
+        return;
+      }
       if (!this.res.write(chunk)) {
         this.waitingDrain = true;
         break;

@@ -8,6 +8,9 @@
  * other object larger than its limit, or one that would take the in-flight total over the
  * cache bound, stops being cacheable ("detached": no one new joins), drops the chunks every
  * watcher has written, and pauses the node while it holds more than its limit.
+ *
+ * Longer than most files on purpose: the upstream request, its timers and the retained body
+ * share one state (pausing the node depends on where the readers are), so they stay together.
  */
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
@@ -23,6 +26,14 @@ export type FetchState = 'pending' | 'body' | 'complete' | 'failed';
 
 /** Bytes an entry accounts for beyond its body (headers, bookkeeping), for the cache bounds. */
 export const ENTRY_OVERHEAD_BYTES = 512;
+/**
+ * A cached playlist accounts for this many times its raw bytes: the raw body, its parsed
+ * lines, and the templates and renderings memoized for viewers (render.ts keeps those
+ * within MEMO_BUDGET_FACTOR times the raw bytes), so the playlist cache bound covers them.
+ */
+export const PLAYLIST_FOOTPRINT_FACTOR = 5;
+/** Memoized templates and renderings of a playlist may hold this many times its raw bytes. */
+export const MEMO_BUDGET_FACTOR = 3;
 /** Largest error body (a node's 404 page) kept for the brief error cache, bytes. */
 export const ERROR_BODY_MAX_BYTES = 65_536;
 
@@ -66,7 +77,8 @@ export interface FetchSpec {
   nodeId: string;
   /** Path and query on the node. */
   path: string;
-  headers: OutgoingHttpHeaders;
+  /** Request headers for the node, built only when the fetch starts (not for hits). */
+  headers: () => OutgoingHttpHeaders;
   timeouts: ExchangeTimeouts;
   agent: http.Agent;
   playlistMaxBytes: number;
@@ -92,8 +104,11 @@ export class SharedFetch implements Sized {
   base = 0;
   private chunks: Buffer[] = [];
   private retained = 0;
-  /** Per-object memo for the relay (parsed playlist, templates). */
-  readonly memo = new Map<string, unknown>();
+  /** The parsed playlist (or why it could not be parsed), once parsed (render.ts). */
+  parsed: unknown;
+  /** Templates and renderings for viewers (render.ts), with their size in characters. */
+  readonly memo = new Map<string, { value: unknown; chars: number }>();
+  memoChars = 0;
   private readonly watchers = new Set<FetchWatcher>();
   private request: ClientRequest | undefined;
   private response: IncomingMessage | undefined;
@@ -110,7 +125,12 @@ export class SharedFetch implements Sized {
   }
 
   get sizeBytes(): number {
-    return this.retained + ENTRY_OVERHEAD_BYTES;
+    return (this.kind === 'playlist' ? this.retained * PLAYLIST_FOOTPRINT_FACTOR : this.retained) + ENTRY_OVERHEAD_BYTES;
+  }
+
+  /** Characters the memo may hold: MEMO_BUDGET_FACTOR times the raw body. */
+  get memoBudget(): number {
+    return this.retained * MEMO_BUDGET_FACTOR;
   }
 
   /** One past the index of the last chunk received. */
@@ -125,6 +145,15 @@ export class SharedFetch implements Sized {
   /** The whole body (complete, never-trimmed fetches: playlists and cached objects). */
   body(): Buffer {
     return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.retained);
+  }
+
+  /**
+   * A complete entry that nobody is reading: its chunks joined into one buffer (once), so
+   * each later viewer gets it in one write. Never while a watcher holds a chunk position.
+   */
+  compact(): void {
+    if (this.state !== 'complete' || this.chunks.length < 2 || this.watchers.size > 0 || this.base !== 0) return;
+    this.chunks = [Buffer.concat(this.chunks, this.retained)];
   }
 
   watch(watcher: FetchWatcher): void {
@@ -146,7 +175,7 @@ export class SharedFetch implements Sized {
       path: spec.path,
       method: 'GET',
       agent: spec.agent,
-      headers: spec.headers,
+      headers: spec.headers(),
     });
     this.request = request;
     const { connectTimeoutMs, headerTimeoutMs } = spec.timeouts;
@@ -177,6 +206,8 @@ export class SharedFetch implements Sized {
     this.status = status;
     this.headers = viewerResponseHeaders(response.headers);
     delete this.headers['set-cookie'];
+    // Browser players on another origin (hls.js) need CORS; a node without it is served with it, as FLV viewers are.
+    this.headers['access-control-allow-origin'] ??= '*';
     const length = Number(response.headers['content-length']);
     this.contentLength = Number.isFinite(length) && response.headers['content-length'] !== undefined ? length : undefined;
     if (isPlaylistContentType(response.headers['content-type'])) this.kind = 'playlist';

@@ -20,13 +20,13 @@ import { upstreamRequestHeaders } from '../headers.js';
 import { clientAddress } from '../proxy.js';
 import { sendError } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
-import type { SessionRegistry } from '../sessions.js';
+import type { SessionFacts, SessionRegistry } from '../sessions.js';
 import type { StatsBook } from '../stats.js';
 import { nodeEndpoint, nodePath, type RequestTarget } from '../target.js';
-import { HlsCache } from './cache.js';
-import { Delivery } from './delivery.js';
+import { HlsCache, type CacheOutcome } from './cache.js';
+import { Delivery, type RenderedPlaylist } from './delivery.js';
 import type { FetchSpec, SharedFetch } from './fetch.js';
-import { HLS_BLOCKING_PARAMS, HLS_HINT_PARAM, readHint, type StreamHint } from './hint.js';
+import { HLS_BLOCKING_HEADER_TIMEOUT_MS, HLS_BLOCKING_PARAMS, HLS_HINT_PARAM, readHint, type StreamHint } from './hint.js';
 import { hasAnyParam, pickPieces, withoutParams } from './query.js';
 import { playlistTtlMs, renderPlaylist } from './render.js';
 import { safeCarryPieces } from './rewrite.js';
@@ -145,16 +145,12 @@ export class HlsRelay {
   }
 
   private serve(request: HlsRequest, node: NodeConfig): void {
-    const { req, res, route, target, table, hint, upstreamQuery } = request;
+    const { req, route, target, table, hint } = request;
     const settings = table.config.hls;
-    const endpoint = nodeEndpoint(node);
-    const pathOnNode = nodePath(route, target.path);
     const carryNames = carrySet(settings.carryParams);
-    const range = rangeOf(req);
-    const isPlaylist = PLAYLIST_PATH.test(target.path);
-    // Only playlists take _HLS_msn/_HLS_part, whatever their path (a rendition report may name "waitForMSN.php").
-    const blocking = hasAnyParam(upstreamQuery, HLS_BLOCKING_PARAMS);
     const carry = safeCarryPieces(pickPieces(viewerQuery(req), carryNames));
+    const isPlaylist = PLAYLIST_PATH.test(target.path);
+    const pathOnNode = nodePath(route, target.path);
     const stream = (hint && this.streams.get(hint.streamId)) || (isPlaylist ? this.streams.open(route.id, streamKey(pathOnNode), node.id) : undefined);
     const facts = {
       routeId: route.id,
@@ -169,33 +165,50 @@ export class HlsRelay {
       if (isPlaylist) stream.nodeId = node.id;
       this.streams.seen(stream, clientHash(`${facts.clientAddress}\n${facts.userAgent}\n${carry.join('&')}`));
     }
-    const spec: FetchSpec = {
-      key: `${endpoint.origin}${endpoint.basePath}${pathOnNode}${withoutParams(upstreamQuery, carryNames)}${range ? `\nrange=${range}` : ''}`,
-      kind: isPlaylist ? 'playlist' : 'segment',
-      endpoint,
-      nodeId: node.id,
-      path: endpoint.basePath + pathOnNode + upstreamQuery,
-      headers: sharedFetchHeaders(req, endpoint.host, facts.clientAddress, range),
-      timeouts: table.config.relay,
-      agent: endpoint.protocol === 'https:' ? this.cache.agents.https : this.cache.agents.http,
-      playlistMaxBytes: settings.playlistMaxBytes,
-      objectMaxBytes: settings.segmentMaxBytes,
-      streamId: stream?.id,
-      routeId: route.id,
-    };
+    // Only playlists take _HLS_msn/_HLS_part, whatever their path (a rendition report may name "waitForMSN.php").
+    const blocking = hasAnyParam(request.upstreamQuery, HLS_BLOCKING_PARAMS);
+    const spec = this.fetchSpec(request, node, { pathOnNode, carryNames, isPlaylist, blocking, streamId: stream?.id, clientAddress: facts.clientAddress });
     const { fetch, outcome } = blocking ? this.cache.bypass(spec) : this.cache.obtain(spec);
     stream?.count(outcome, isPlaylist);
+    const viewer = { table, route, streamId: stream?.id ?? '', carry, carryNames, foreignUris: settings.foreignUris };
+    this.deliver(request, fetch, outcome, facts, stream, (source) => renderPlaylist(source, viewer));
+  }
+
+  /** What to ask the node, and under which cache key (the node URL without carried auth parameters, plus any Range). */
+  private fetchSpec(request: HlsRequest, node: NodeConfig, facts: { pathOnNode: string; carryNames: ReadonlySet<string>; isPlaylist: boolean; blocking: boolean; streamId?: string; clientAddress: string }): FetchSpec {
+    const { req, route, table, upstreamQuery } = request;
+    const relay = table.config.relay;
+    const endpoint = nodeEndpoint(node);
+    const range = rangeOf(req);
+    return {
+      key: `${endpoint.origin}${endpoint.basePath}${facts.pathOnNode}${withoutParams(upstreamQuery, facts.carryNames)}${range ? `\nrange=${range}` : ''}`,
+      kind: facts.isPlaylist ? 'playlist' : 'segment',
+      endpoint,
+      nodeId: node.id,
+      path: endpoint.basePath + facts.pathOnNode + upstreamQuery,
+      headers: () => sharedFetchHeaders(req, endpoint.host, facts.clientAddress, range),
+      timeouts: facts.blocking ? { ...relay, headerTimeoutMs: Math.max(relay.headerTimeoutMs, HLS_BLOCKING_HEADER_TIMEOUT_MS) } : relay,
+      agent: endpoint.protocol === 'https:' ? this.cache.agents.https : this.cache.agents.http,
+      playlistMaxBytes: table.config.hls.playlistMaxBytes,
+      objectMaxBytes: table.config.hls.segmentMaxBytes,
+      streamId: facts.streamId,
+      routeId: route.id,
+    };
+  }
+
+  /** Open the session and hand the object to the viewer, counting bytes and the end. */
+  private deliver(request: HlsRequest, fetch: SharedFetch, outcome: CacheOutcome, facts: SessionFacts, stream: HlsStreamStats | undefined, render: (source: SharedFetch) => RenderedPlaylist): void {
+    const { req, res, route } = request;
     const routeStats = this.deps.stats.route(route.id);
     routeStats.proxied += 1;
     routeStats.active += 1;
     const session = this.deps.sessions.open(facts);
-    const nodeState = this.deps.nodes.get(node.id);
+    const nodeState = this.deps.nodes.get(facts.nodeId);
     session.node = nodeState;
     session.abort = () => res.destroy();
     session.finishGracefully = () => res.destroy();
-    const viewer = { table, route, streamId: stream?.id ?? '', carry, carryNames, foreignUris: settings.foreignUris };
     const delivery = new Delivery(fetch, res, req.method === 'HEAD', outcome.toUpperCase(), {
-      renderPlaylist: (source) => renderPlaylist(source, viewer),
+      renderPlaylist: render,
       countOut: (bytes) => {
         session.bytesOut += bytes;
         routeStats.bytesOut += bytes;
@@ -219,10 +232,14 @@ export class HlsRelay {
     if (stream) stream.bytesIn += bytes;
   }
 
+  /** A request refused before it had a session (no node, overloaded): counted, answered, and in the request log like the relay's own. */
   private answerError(req: IncomingMessage, res: ServerResponse, route: RouteConfig, error: RelayError): void {
     this.deps.stats.countError(route.id, error.code);
     if (error.code === 'INTERNAL') this.deps.log.error(`${req.method} ${req.url}: ${error.message}`);
     sendError(res, error);
+    const path = (req.url ?? '').split('?')[0].slice(0, 1024);
+    const facts = { routeId: route.id, mode: route.mode, method: req.method ?? '', path, nodeId: '', clientAddress: clientAddress(req), userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) };
+    this.deps.sessions.logAnswered(facts, error.status, Date.now(), error.code);
   }
 
   listStreams(): HlsStreamDto[] {

@@ -17,6 +17,12 @@ export { HLS_HINT_PARAM };
 
 /** LL-HLS blocking playlist reload parameters (RFC 8216bis §6.2.5.2): such requests pass uncached. */
 export const HLS_BLOCKING_PARAMS: readonly string[] = ['_HLS_msn', '_HLS_part'];
+/**
+ * A node may hold an LL-HLS blocking reload for up to three target durations before it
+ * answers (RFC 8216bis §6.2.5.2): such a request waits at least this long for the node's
+ * response headers, whatever relay.headerTimeoutMs says, in ms.
+ */
+export const HLS_BLOCKING_HEADER_TIMEOUT_MS = 30_000;
 
 export interface StreamHint {
   streamId: string;

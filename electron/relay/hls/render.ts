@@ -2,7 +2,8 @@
  * A fetched playlist as each viewer gets it: parsed once per fetch, turned into a template
  * once per (route table, route, mode, stream), rendered once per distinct set of carried
  * auth parameters. All three are memoized on the fetch (which is the cache entry), so 500
- * viewers of a cached playlist cost one parse, one rewrite and a string join each.
+ * viewers of a cached playlist cost one parse, one rewrite and a string join each. The memo
+ * is bounded (fetch.ts: MEMO_BUDGET_FACTOR), and the playlist cache accounts for it.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { HlsSettings, RouteConfig } from '../../../shared/config.js';
@@ -15,7 +16,6 @@ import { buildTemplate, renderTemplate, type TemplatePart } from './rewrite.js';
 
 /** Most memo entries (templates and renderings) kept per fetched playlist. */
 export const MAX_RENDERINGS_PER_PLAYLIST = 64;
-const PARSED = 'parsed';
 const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 /** Headers of the node's answer that describe its bytes, not the rewritten ones. */
 const BODY_HEADERS = ['content-length', 'etag', 'last-modified', 'content-md5', 'content-encoding', 'accept-ranges', 'content-range', 'digest'];
@@ -31,21 +31,32 @@ function tableId(table: RouteTable): number {
   return id;
 }
 
-function remember(fetch: SharedFetch, key: string, value: unknown): void {
+/** Keep `value` for later viewers, oldest entries making room; within the fetch's memo budget (else it is simply not kept). */
+function remember(fetch: SharedFetch, key: string, value: unknown, chars: number): void {
   const memo = fetch.memo;
-  if (memo.size >= MAX_RENDERINGS_PER_PLAYLIST) {
-    for (const old of memo.keys()) {
-      if (old === PARSED) continue;
-      memo.delete(old);
-      break;
-    }
+  if (chars > fetch.memoBudget) return;
+  for (const [old, entry] of memo) {
+    if (memo.size < MAX_RENDERINGS_PER_PLAYLIST && fetch.memoChars + chars <= fetch.memoBudget) break;
+    memo.delete(old);
+    fetch.memoChars -= entry.chars;
   }
-  memo.set(key, value);
+  memo.set(key, { value, chars });
+  fetch.memoChars += chars;
+}
+
+function recall<T>(fetch: SharedFetch, key: string): T | undefined {
+  return fetch.memo.get(key)?.value as T | undefined;
+}
+
+function templateChars(template: TemplatePart[]): number {
+  let chars = 0;
+  for (const part of template) chars += typeof part === 'string' ? part.length : part.path.length + part.params.reduce((n, p) => n + p.length + 1, 0);
+  return chars;
 }
 
 /** The parsed playlist of a complete 2xx fetch (memoized); throws RelayError HLS_BAD_PLAYLIST. */
 export function parsedPlaylist(fetch: SharedFetch): Playlist {
-  let parsed = fetch.memo.get(PARSED) as Playlist | RelayError | undefined;
+  let parsed = fetch.parsed as Playlist | RelayError | undefined;
   if (!parsed) {
     try {
       parsed = parsePlaylist(fetch.body());
@@ -53,7 +64,7 @@ export function parsedPlaylist(fetch: SharedFetch): Playlist {
       if (!(error instanceof PlaylistError)) throw error;
       parsed = new RelayError('HLS_BAD_PLAYLIST', `the node's playlist is malformed: ${error.message}`, { cause: error });
     }
-    fetch.memo.set(PARSED, parsed);
+    fetch.parsed = parsed;
   }
   if (parsed instanceof RelayError) throw parsed;
   return parsed;
@@ -86,7 +97,7 @@ export interface ViewerContext {
 export function renderPlaylist(fetch: SharedFetch, ctx: ViewerContext): RenderedPlaylist {
   const playlist = parsedPlaylist(fetch);
   const templateKey = `t\n${tableId(ctx.table)}\n${ctx.route.id}\n${ctx.route.mode}\n${ctx.streamId}`;
-  let template = fetch.memo.get(templateKey) as TemplatePart[] | RelayError | undefined;
+  let template = recall<TemplatePart[] | RelayError>(fetch, templateKey);
   if (!template) {
     try {
       const base = new URL(fetch.spec.endpoint.origin + fetch.spec.path);
@@ -95,14 +106,14 @@ export function renderPlaylist(fetch: SharedFetch, ctx: ViewerContext): Rendered
       if (!(error instanceof RelayError)) throw error;
       template = error;
     }
-    remember(fetch, templateKey, template);
+    remember(fetch, templateKey, template, template instanceof RelayError ? 0 : templateChars(template));
   }
   if (template instanceof RelayError) throw template;
   const renderKey = `r\n${templateKey}\n${ctx.carry.join('&')}`;
-  let body = fetch.memo.get(renderKey) as string | undefined;
+  let body = recall<string>(fetch, renderKey);
   if (body === undefined) {
     body = renderTemplate(template, ctx.carry, ctx.carryNames);
-    remember(fetch, renderKey, body);
+    remember(fetch, renderKey, body, body.length);
   }
   return { body, headers: playlistHeaders(fetch.headers, ctx.carry.length > 0) };
 }

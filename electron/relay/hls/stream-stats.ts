@@ -89,6 +89,8 @@ export class HlsStreamBook {
   /** Streams by id, least recently active first. */
   private readonly streams = new Map<string, HlsStreamStats>();
   private trackedViewers = 0;
+  /** Stream ids by route and stream key (hashing once per stream, not per request); bounded by hls.maxStreams. */
+  private readonly ids = new Map<string, string>();
 
   constructor(private readonly settings: () => HlsSettings) {}
 
@@ -102,7 +104,13 @@ export class HlsStreamBook {
 
   /** The stream of a playlist request: existing, or new (dropping the least recently active at the bound). */
   open(routeId: string, streamKey: string, nodeId: string): HlsStreamStats {
-    const id = hlsStreamId(routeId, streamKey);
+    const name = `${routeId}\n${streamKey}`;
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      if (this.ids.size >= this.settings().maxStreams) this.ids.clear();
+      id = hlsStreamId(routeId, streamKey);
+      this.ids.set(name, id);
+    }
     const known = this.streams.get(id);
     if (known) return known;
     const max = this.settings().maxStreams;

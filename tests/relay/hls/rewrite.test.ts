@@ -33,7 +33,7 @@ const route = (id: string) => table.config.routes.find((r) => r.id === id)!;
 const CARRY_NAMES = new Set(['sign', 'sp', 'token']);
 const H = '_rdh=S1.a';
 
-function rewrite(text: string, ctx: Partial<RewriteContext> & { base: string }, carry: string[] = []): string {
+function rewrite(text: string, ctx: Partial<Omit<RewriteContext, 'base'>> & { base: string }, carry: string[] = []): string {
   const full: RewriteContext = { table, route: route('live'), mode: 'proxy', streamId: 'S1', foreignUris: 'keep', ...ctx, base: new URL(ctx.base) };
   return renderTemplate(buildTemplate(parsePlaylist(text), full), carry, CARRY_NAMES);
 }
