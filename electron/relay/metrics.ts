@@ -33,6 +33,28 @@ const NODE_SERIES: [string, string, (n: NodeDto) => number][] = [
   ['relaydeck_node_passive_failures', 'Proxy failures of the node within the passive window.', (n) => n.passiveFailures],
 ];
 
+/** One gauge per [name, help, value] series, with a label set per item, read at scrape time. */
+export function registerGaugeSeries<T>(
+  registry: Registry,
+  series: readonly (readonly [string, string, (item: T) => number])[],
+  items: () => T[],
+  labels: (item: T) => Record<string, string>,
+): void {
+  for (const [name, help, pick] of series) {
+    const labelNames = Object.keys(labels({} as T));
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const item of items()) this.set(labels(item), pick(item));
+      },
+    });
+  }
+}
+
 export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistry, streams: () => StreamDto[], nodes: () => NodeDto[] = () => []): Registry {
   const registry = new Registry();
   const perRoute = (name: string, help: string, pick: (s: ReturnType<StatsBook['route']>) => number, labelNames: string[] = ['route']) =>
@@ -71,29 +93,7 @@ export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistr
       for (const [node, n] of sessions.countByNode()) this.set({ node }, n);
     },
   });
-  for (const [name, help, pick] of NODE_SERIES) {
-    new Gauge({
-      name,
-      help,
-      labelNames: ['node'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const node of nodes()) this.set({ node: node.id }, pick(node));
-      },
-    });
-  }
-  for (const [name, help, pick] of STREAM_SERIES) {
-    new Gauge({
-      name,
-      help,
-      labelNames: ['route', 'stream'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const stream of streams()) this.set({ route: stream.routeId, stream: stream.id }, pick(stream));
-      },
-    });
-  }
+  registerGaugeSeries(registry, NODE_SERIES, nodes, (node) => ({ node: node.id }));
+  registerGaugeSeries(registry, STREAM_SERIES, streams, (stream) => ({ route: stream.routeId, stream: stream.id }));
   return registry;
 }

@@ -2,6 +2,7 @@
  * HLS series for /metrics, read at scrape time: per stream (one label set per stream with
  * stats, bounded by hls.maxStreams) and for the cache as a whole.
  */
+import { registerGaugeSeries } from '../metrics.js';
 import { Gauge, type Registry } from 'prom-client';
 import type { HlsCacheDto, HlsStreamDto } from '../../../shared/dto.js';
 
@@ -28,18 +29,7 @@ const CACHE_SERIES: [string, string, (c: HlsCacheDto) => number][] = [
 ];
 
 export function registerHlsMetrics(registry: Registry, streams: () => HlsStreamDto[], cache: () => HlsCacheDto): void {
-  for (const [name, help, pick] of STREAM_SERIES) {
-    new Gauge({
-      name,
-      help,
-      labelNames: ['route', 'stream'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const stream of streams()) this.set({ route: stream.routeId, stream: stream.streamKey }, pick(stream));
-      },
-    });
-  }
+  registerGaugeSeries(registry, STREAM_SERIES, streams, (stream) => ({ route: stream.routeId, stream: stream.streamKey }));
   for (const [name, help, pick] of CACHE_SERIES) {
     new Gauge({
       name,
