@@ -11,6 +11,7 @@ import { Dialog } from '../components/Dialog.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Switch } from '../components/Switch.js';
 import { RouteForm } from '../forms/RouteForm.js';
+import { SignBox } from '../components/SignBox.js';
 import { formatBytes, formatCount, formatErrorCounts, formatMs } from '../format.js';
 import { useApi, useLive, useLiveContext } from '../live/LiveContext.js';
 import { asApiError } from '../transport.js';
@@ -136,6 +137,7 @@ export function RoutesPage() {
         </button>
       </div>
       <ResolveBox />
+      <SignBox routes={routes} />
       <ErrorNotice error={error} onDismiss={() => setError(undefined)} prefix="Change refused" />
       <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
       {routes.length === 0 ? (
