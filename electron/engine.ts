@@ -4,7 +4,7 @@
  * Electron's main process alike; it never imports `electron`.
  */
 import type { AddressInfo } from 'node:net';
-import { parseConfig, type RelayDeckConfig } from '../shared/config.js';
+import { isLoopbackHost, parseConfig, type RelayDeckConfig } from '../shared/config.js';
 import type { RelayDeckApi } from '../shared/api.js';
 import { AdminServer } from './admin/server.js';
 import { createApiService } from './admin/api-service.js';
@@ -25,7 +25,7 @@ import { engineSources } from './live/engine-sources.js';
 import { GatedRouteTable, PauseGate } from './live/pause-gate.js';
 import { LiveTicker } from './live/ticker.js';
 import type { NodeConfig } from '../shared/config.js';
-import type { NodeDto } from '../shared/dto.js';
+import type { NodeDto, StreamDto } from '../shared/dto.js';
 import { StreamLocator } from './upstream/locator.js';
 import { StreamProbe } from './upstream/probe.js';
 import { NodeRegistry } from './upstream/registry.js';
@@ -84,7 +84,7 @@ export class Engine {
     this.locator = new StreamLocator({ registry: this.nodes, probe: this.probe, sessionsByNode: () => this.sessions.countByNode() });
     this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay'), locator: this.locator, nodes: this.nodes });
     this.api = createApiService(this);
-    const metrics = createMetricsRegistry(this.stats, this.sessions, () => this.relay.hub.list(), () => this.config.nodes.map((n) => this.nodeDto(n)));
+    const metrics = createMetricsRegistry(this.stats, this.sessions, () => this.relay.hub.list(), () => this.nodeDtos());
     registerHlsMetrics(metrics, () => this.relay.hls.listStreams(), () => this.relay.hls.cacheStats());
     this.ticker = new LiveTicker(engineSources(this), createLogger('live'));
     this.events = new EventStreamServer(this.ticker, createLogger('events'));
@@ -121,7 +121,7 @@ export class Engine {
       await engine.relay.close(0);
       throw error;
     }
-    if (!isLoopback(admin.host)) engine.log.warn(`admin API is bound to ${admin.host}, reachable from other machines; keep the token secret`);
+    if (!isLoopbackHost(admin.host)) engine.log.warn(`admin API is bound to ${admin.host}, reachable from other machines; keep the token secret`);
     await engine.demo.start();
     engine.probe.start();
     engine.ticker.start();
@@ -142,13 +142,23 @@ export class Engine {
     return this.relay.hls;
   }
 
-  /** A node's configuration with its live state, as the API shows it. */
+  /** Nodes' configuration with their live state, as the API shows them (the stream list is read once). */
+  nodeDtos(nodes: readonly NodeConfig[] = this.config.nodes): NodeDto[] {
+    const streams = this.relay.hub.list();
+    const sessionsByNode = this.sessions.countByNode();
+    return nodes.map((node) => this.toNodeDto(node, streams, sessionsByNode.get(node.id) ?? 0));
+  }
+
+  /** One node's configuration with its live state. */
   nodeDto(node: NodeConfig): NodeDto {
+    return this.nodeDtos([node])[0];
+  }
+
+  private toNodeDto(node: NodeConfig, allStreams: StreamDto[], sessions: number): NodeDto {
     const state = this.nodes.get(node.id);
-    const streams = this.relay.hub.list().filter((s) => s.nodeId === node.id);
+    const streams = allStreams.filter((s) => s.nodeId === node.id);
     const pulledFlv = streams.filter((s) => s.upstreamOpen > 0).length;
     const viewersOfStreams = streams.reduce((n, s) => n + s.viewers, 0);
-    const sessions = this.sessions.countByNode().get(node.id) ?? 0;
     return {
       ...node,
       status: state?.status ?? (node.enabled ? 'up' : 'disabled'),
@@ -255,6 +265,3 @@ export class Engine {
   }
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
-}

@@ -96,7 +96,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
       return { deleted: id };
     },
     async listNodes() {
-      return engine.config.nodes.map((node) => nodeDto(node));
+      return engine.nodeDtos();
     },
     async createNode(input) {
       const node = nodeSchema.parse(inputObject(input).body, 'body');

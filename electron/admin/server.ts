@@ -3,7 +3,8 @@
  * `/metrics`, and the built UI. API and metrics need `Authorization: Bearer TOKEN`.
  * No CORS headers are sent, so other origins cannot read any answer.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { peerAddress } from '../net/address.js';
+import { secretsMatch } from '../net/secret.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOn } from '../net/listen.js';
 import type { AddressInfo } from 'node:net';
@@ -48,12 +49,10 @@ function compileCalls(): CompiledCall[] {
   });
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
-/** Constant-time bearer token check (digests make the lengths equal). */
+/** Constant-time bearer token check. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   if (!token || !header?.startsWith('Bearer ')) return false;
-  return timingSafeEqual(digest(header.slice(7)), digest(token));
+  return secretsMatch(header.slice(7), token);
 }
 
 /**
@@ -122,7 +121,7 @@ export class AdminServer {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics' || path.startsWith('/api/')) {
       refuseForeignOrigin(req);
-      const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      const address = peerAddress(req.socket);
       if (this.limiter.blocked(address)) {
         res.setHeader('retry-after', String(this.limiter.retryAfterSeconds(address)));
         throw new RelayError('RATE_LIMITED', 'too many failed logins from this address; try again later');
@@ -163,7 +162,7 @@ export class AdminServer {
     const method = this.deps.api[call.name] as (input: unknown) => Promise<unknown>;
     const changes = API_CALLS[call.name].method !== 'GET';
     const audit = (outcome: string) =>
-      changes && this.deps.audit?.write({ who: 'admin-token', from: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), call: call.name, id: input.id as string | undefined, body: input.body, outcome });
+      changes && this.deps.audit?.write({ who: 'admin-token', from: peerAddress(req.socket), call: call.name, id: input.id as string | undefined, body: input.body, outcome });
     let output: unknown;
     try {
       output = await method(input);

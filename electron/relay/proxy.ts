@@ -8,6 +8,7 @@ import https from 'node:https';
 import { upstreamRequestHeaders, viewerResponseHeaders } from './headers.js';
 import type { ProxyExchange } from './exchange.js';
 import type { UpstreamTarget } from './target.js';
+import { peerAddress } from '../net/address.js';
 
 /** Keep-alive agents shared by all proxied requests of one relay (bounded idle pools). */
 export interface UpstreamAgents {
@@ -40,10 +41,7 @@ export function rememberViewerAddress(req: IncomingMessage, address: string): vo
 
 /** The viewer's address: as remembered, else the socket's, without the IPv4-mapped IPv6 prefix. */
 export function clientAddress(req: IncomingMessage): string {
-  const remembered = viewerAddresses.get(req);
-  if (remembered !== undefined) return remembered;
-  const address = req.socket.remoteAddress ?? '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
+  return viewerAddresses.get(req) ?? peerAddress(req.socket);
 }
 
 function requestOptions(job: ProxyJob): https.RequestOptions {

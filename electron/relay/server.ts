@@ -6,7 +6,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOn } from '../net/listen.js';
 import type { AddressInfo, Socket } from 'node:net';
-import type { RouteConfig } from '../../shared/config.js';
+import type { RouteConfig, RouteMode } from '../../shared/config.js';
 import type { Logger } from '../log.js';
 import { FlvHub } from './flv/hub.js';
 import { HlsRelay } from './hls/handler.js';
@@ -19,7 +19,7 @@ import { clientAddress, createUpstreamAgents, proxyNative, rememberViewerAddress
 import { createHttpProxy3, proxyWithHttpProxy3 } from './proxy-http-proxy3.js';
 import { sendError, sendRedirect } from './respond.js';
 import type { RouteTable } from './route-table.js';
-import type { SessionRegistry } from './sessions.js';
+import type { SessionFacts, SessionRegistry } from './sessions.js';
 import { UNROUTED, type StatsBook } from './stats.js';
 import { parseRequestTarget, upstreamTarget, type RequestTarget, type UpstreamTarget } from './target.js';
 
@@ -181,16 +181,8 @@ export class RelayServer {
     else proxyNative(job);
   }
 
-  private requestFacts(req: IncomingMessage, route: RouteConfig, nodeId: string, target: RequestTarget) {
-    return {
-      routeId: route.id,
-      mode: route.mode,
-      method: req.method ?? '',
-      path: target.path,
-      nodeId,
-      clientAddress: clientAddress(req),
-      userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
-    };
+  private requestFacts(req: IncomingMessage, route: RouteConfig, nodeId: string, target: RequestTarget): SessionFacts {
+    return requestFacts(req, route.id, route.mode, nodeId, target.path);
   }
 
   private answerError(req: IncomingMessage, res: ServerResponse, route: RouteConfig | undefined, error: RelayError): void {
@@ -201,13 +193,21 @@ export class RelayServer {
     sendError(res, error);
     // Refused requests show in the request log too (path only: the query may hold credentials).
     const path = (req.url ?? '').split('?')[0].slice(0, 1024);
-    this.deps.sessions.logAnswered(
-      { routeId, mode: route?.mode ?? 'proxy', method: req.method ?? '', path, nodeId: '', clientAddress: clientAddress(req), userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) },
-      error.status,
-      Date.now(),
-      error.code,
-    );
+    this.deps.sessions.logAnswered(requestFacts(req, routeId, route?.mode ?? 'proxy', '', path), error.status, Date.now(), error.code);
   }
+}
+
+/** What the sessions API and the request log show of a request (the path without its query). */
+function requestFacts(req: IncomingMessage, routeId: string, mode: RouteMode, nodeId: string, path: string): SessionFacts {
+  return {
+    routeId,
+    mode,
+    method: req.method ?? '',
+    path,
+    nodeId,
+    clientAddress: clientAddress(req),
+    userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
+  };
 }
 
 /** True when the rejected bytes start like a request line ("BREW /x HTTP/1.1"), not like binary garbage. */

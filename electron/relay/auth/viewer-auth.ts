@@ -11,7 +11,9 @@ import { RelayError } from '../errors.js';
 import type { RequestTarget } from '../target.js';
 import { matchesAny, parseCidr, type Cidr } from './cidr.js';
 import { AUTH_PARAMS, SIGN_PARAM, SIGNED_PREFIX_PARAM, TOKEN_PARAM, verifySign } from './signing.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { peerAddress } from '../../net/address.js';
+import { sha256 } from '../../net/secret.js';
 
 /** What passed the check. */
 export interface AuthResult {
@@ -34,7 +36,7 @@ function cidrsOf(list: readonly string[]): Cidr[] {
 
 /** The viewer's address: the socket's, or from X-Forwarded-For when the socket is a trusted proxy. */
 export function viewerAddress(req: IncomingMessage, trustedProxies: readonly string[]): string {
-  const socketAddress = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const socketAddress = peerAddress(req.socket);
   if (trustedProxies.length === 0) return socketAddress;
   const trusted = cidrsOf(trustedProxies);
   if (!matchesAny(trusted, socketAddress)) return socketAddress;
@@ -72,13 +74,11 @@ export function withoutAuthParams(query: string): string {
   return kept.length > 0 ? `?${kept.map((p) => p.raw).join('&')}` : '';
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
 /** Find the static token in constant time per entry; returns the entry or undefined. */
 function findToken(given: string, tokens: NonNullable<NonNullable<RouteConfig['auth']>['tokens']>) {
-  const givenDigest = digest(given);
+  const givenDigest = sha256(given);
   let found: (typeof tokens)[number] | undefined;
-  for (const entry of tokens) if (timingSafeEqual(digest(entry.token), givenDigest) && !found) found = entry;
+  for (const entry of tokens) if (timingSafeEqual(sha256(entry.token), givenDigest) && !found) found = entry;
   return found;
 }
 
