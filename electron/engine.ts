@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, parseConfig, type RelayDeckConfig } from '../shared/config.js';
 import type { RelayDeckApi } from '../shared/api.js';
+import type { PreviewSources } from './admin/csp.js';
 import { AdminServer } from './admin/server.js';
 import { createApiService } from './admin/api-service.js';
 import { writeConfigAtomic } from './config/store.js';
@@ -102,6 +103,7 @@ export class Engine {
       token: () => this.config.admin.token ?? '',
       metrics,
       uiDir: options.uiDir,
+      previewSources: () => this.previewSources(),
       log: createLogger('admin'),
       maxBodyBytes: () => this.config.admin.maxBodyBytes,
       events: this.events,
@@ -188,6 +190,11 @@ export class Engine {
     return this.adminAddress ? urlOf(this.adminAddress) : '';
   }
 
+  /** Where the UI's stream preview may fetch from (admin/csp.ts): the relay and the nodes. */
+  previewSources(): Omit<PreviewSources, 'pageHost'> {
+    return { relayUrl: this.relayUrl, nodeUrls: this.config.nodes.map((node) => node.url) };
+  }
+
   /**
    * Apply a config change: `change` edits a copy, the result is validated as a whole,
    * saved atomically, then swapped in. On any error the running config is unchanged.
@@ -217,6 +224,8 @@ export class Engine {
     this.nodes.sync(next);
     void this.ticker.publishConfig();
     this.stats.retainRoutes(next.routes.map((r) => r.id));
+    // The HLS handler reads config.hls per request; lowered cache bounds are applied now rather than at the next sweep.
+    if (JSON.stringify(previous.hls) !== JSON.stringify(next.hls)) this.relay.hls.cache.sweep();
     for (const key of ['host', 'port'] as const) {
       if (previous.relay[key] !== next.relay[key] || previous.admin[key] !== next.admin[key]) {
         this.log.warn(`listen address changes (relay/admin ${key}) apply after a restart`);

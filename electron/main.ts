@@ -199,7 +199,7 @@ function stopEngineOnQuit(): void {
 async function run(): Promise<void> {
   await app.whenReady();
   hardenAllWebContents();
-  protocol.handle(APP_SCHEME, createAppProtocolHandler(UI_DIR));
+  protocol.handle(APP_SCHEME, createAppProtocolHandler(UI_DIR, () => engine?.previewSources()));
   try {
     engine = await startEngine();
   } catch (error) {

@@ -64,9 +64,9 @@ export interface ApiSignatures {
   resumeRelay: { input: Record<string, never>; output: RelayStateDto };
   /** Remove the built-in demo node and its routes, and stop it; it does not come back. */
   removeDemo: { input: Record<string, never>; output: RelayStateDto };
-  /** Every setting (ports, bind addresses, admin token, fan-out defaults, app). */
+  /** Every setting (ports, bind addresses, admin token, relay and fan-out defaults, HLS cache and playlists, app). */
   getSettings: { input: Record<string, never>; output: SettingsDto };
-  /** Change settings; host and port changes are saved and apply after a restart. */
+  /** Change settings (relay, admin, flv, hls, app); host and port changes are saved and apply after a restart, the rest applies live. */
   updateSettings: { input: { body: SettingsPatch }; output: SettingsDto };
 }
 

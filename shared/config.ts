@@ -175,6 +175,13 @@ export const DEFAULT_HLS_MAX_STREAMS = 1_000;
 export const DEFAULT_HLS_MAX_TRACKED_VIEWERS = 100_000;
 /** An HLS stream's stats are dropped after no request for this long, ms. */
 export const DEFAULT_HLS_STREAM_IDLE_MS = 120_000;
+/**
+ * Most nodes one HLS request (playlist or segment) is tried on, the first included: when a
+ * node fails before anything was sent to the viewer (no connection, reset, timeout, a 5xx
+ * answer, or a 404 while the locator offered other nodes) the next node that can serve the
+ * stream is asked, up to this many in all; 1 = no failover (electron/relay/hls/failover.ts).
+ */
+export const DEFAULT_HLS_MAX_NODE_ATTEMPTS = 3;
 
 /** The relay's own query parameter in rewritten HLS URIs (stream and node hint; electron/relay/hls/hint.ts). */
 export const HLS_HINT_PARAM = '_rdh';
@@ -216,6 +223,8 @@ export const hlsSettingsSchema = object({
   maxTrackedViewers: withDefault(integer(1, 10_000_000), DEFAULT_HLS_MAX_TRACKED_VIEWERS),
   /** A stream's stats are dropped after no request for this long, ms. Default 120000. */
   streamIdleMs: withDefault(integer(1_000, 24 * HOUR_MS), DEFAULT_HLS_STREAM_IDLE_MS),
+  /** Most nodes one request is tried on, the first included, nodes: a node that fails before the viewer got a byte (no connection, reset, timeout, 5xx, or 404 while the locator offered others) hands over to the next; 1 = no failover. Default 3. */
+  maxNodeAttempts: withDefault(integer(1, MAX_NODES), DEFAULT_HLS_MAX_NODE_ATTEMPTS),
 });
 
 /** Active health check: time between checks of one node, ms. */

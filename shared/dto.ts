@@ -2,7 +2,7 @@
  * Plain data objects that cross a process boundary (IPC, HTTP, the browser).
  * No classes, no functions: each survives structured clone and JSON.
  */
-import type { AdminSettings, AppSettings, FlvSettings, NodeConfig, RelaySettings, RouteConfig, RouteKind, RouteMode } from './config.js';
+import type { AdminSettings, AppSettings, FlvSettings, HlsSettings, NodeConfig, RelaySettings, RouteConfig, RouteKind, RouteMode } from './config.js';
 
 /** The JSON error body every transport returns: `{ "error": { "code", "message" } }`. */
 export interface ErrorBody {
@@ -318,9 +318,15 @@ export interface RelayStateDto {
 
 /** Every setting, as stored (the admin token included: only an operator can read this). */
 export interface SettingsDto {
+  /** The `relay` section (viewer-facing server, timeouts, limits). */
   relay: RelaySettings;
+  /** The `admin` section (admin API and UI). */
   admin: AdminSettings;
+  /** The `flv` section (HTTP-FLV fan-out); applies live. */
   flv: FlvSettings;
+  /** The `hls` section (HLS cache, playlist rewriting, stream stats); applies live (see electron/admin/settings.ts). */
+  hls: HlsSettings;
+  /** The `app` section (desktop app). */
   app: AppSettings;
   /** Addresses the servers listen on now; host and port changes apply after a restart. */
   listening: { relayUrl: string; adminUrl: string };
@@ -333,6 +339,8 @@ export interface SettingsPatch {
   relay?: Partial<RelaySettings>;
   admin?: Partial<AdminSettings>;
   flv?: Partial<FlvSettings>;
+  /** HLS fields to change; `carryParams` is replaced as a whole list. */
+  hls?: Partial<HlsSettings>;
   app?: Partial<AppSettings>;
 }
 

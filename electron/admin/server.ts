@@ -14,6 +14,7 @@ import { EVENTS_PATH } from '../../shared/events.js';
 import type { Logger } from '../log.js';
 import type { EventStreamServer } from './events.js';
 import { errorBody, RelayError, toRelayError } from '../relay/errors.js';
+import { hostOfHeader, uiContentSecurityPolicy, type PreviewSources } from './csp.js';
 import { serveStatic } from './static.js';
 import type { AuditLog } from './audit-log.js';
 import { LoginLimiter } from './login-limiter.js';
@@ -24,6 +25,8 @@ export interface AdminServerDeps {
   token: () => string;
   metrics: Registry;
   uiDir?: string;
+  /** Where the UI's stream preview may fetch from, besides loopback (read per page: config changes apply). */
+  previewSources?: () => Omit<PreviewSources, 'pageHost'>;
   /** The SSE event stream served at EVENTS_PATH (admin/events.ts); absent: no events. */
   events?: EventStreamServer;
   log: Logger;
@@ -137,7 +140,9 @@ export class AdminServer {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed here`);
     if (!this.deps.uiDir) throw new RelayError('NOT_FOUND', 'no UI is served by this engine');
-    await serveStatic(req, res, this.deps.uiDir, path);
+    const sources = this.deps.previewSources?.();
+    const csp = uiContentSecurityPolicy(sources && { ...sources, pageHost: hostOfHeader(req.headers.host) });
+    await serveStatic(req, res, this.deps.uiDir, path, csp);
   }
 
   private async serveMetrics(res: ServerResponse): Promise<void> {

@@ -19,10 +19,6 @@ export const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** The UI's Content-Security-Policy: same-origin scripts, API, media (the relay preview) via connect/media. */
-export const UI_CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' http://127.0.0.1:* http://localhost:*; media-src 'self' blob:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-
 async function resolveFile(uiDir: string, urlPath: string): Promise<string> {
   let decoded: string;
   try {
@@ -38,14 +34,15 @@ async function resolveFile(uiDir: string, urlPath: string): Promise<string> {
   return path.join(root, 'index.html');
 }
 
-export async function serveStatic(req: IncomingMessage, res: ServerResponse, uiDir: string, urlPath: string): Promise<void> {
+/** Serve a file of the built UI (index.html for client-side pages) with `csp` as its policy (admin/csp.ts). */
+export async function serveStatic(req: IncomingMessage, res: ServerResponse, uiDir: string, urlPath: string, csp: string): Promise<void> {
   const file = await resolveFile(uiDir, urlPath);
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat) throw new RelayError('NOT_FOUND', 'the UI is not built (run npm run build)');
   res.writeHead(200, {
     'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
     'content-length': stat.size,
-    'content-security-policy': UI_CONTENT_SECURITY_POLICY,
+    'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',

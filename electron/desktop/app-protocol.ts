@@ -12,7 +12,8 @@
 import type { CustomScheme } from 'electron';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CONTENT_TYPES, UI_CONTENT_SECURITY_POLICY } from '../admin/static.js';
+import { uiContentSecurityPolicy, type PreviewSources } from '../admin/csp.js';
+import { CONTENT_TYPES } from '../admin/static.js';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'relaydeck';
@@ -33,17 +34,17 @@ export const APP_SCHEME_PRIVILEGES: CustomScheme = {
 
 
 /** Headers on every answer: the same CSP as the admin port's UI, no sniffing, no referrer. */
-function securityHeaders(): Record<string, string> {
+function securityHeaders(csp: string): Record<string, string> {
   return {
-    'content-security-policy': UI_CONTENT_SECURITY_POLICY,
+    'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-cache',
   };
 }
 
-function plain(status: number, text: string, extra: Record<string, string> = {}): Response {
-  return new Response(text, { status, headers: { ...securityHeaders(), 'content-type': 'text/plain; charset=utf-8', ...extra } });
+function plain(status: number, text: string, csp: string, extra: Record<string, string> = {}): Response {
+  return new Response(text, { status, headers: { ...securityHeaders(csp), 'content-type': 'text/plain; charset=utf-8', ...extra } });
 }
 
 /**
@@ -74,15 +75,21 @@ export async function resolveAppFile(uiDir: string, url: string): Promise<string
   return path.join(root, 'index.html');
 }
 
-/** The `protocol.handle` handler serving `uiDir` on app://relaydeck/. */
-export function createAppProtocolHandler(uiDir: string): (request: Request) => Promise<Response> {
+/**
+ * The `protocol.handle` handler serving `uiDir` on app://relaydeck/. `previewSources` (read
+ * per answer, so config changes apply; absent until the engine runs) widens the CSP's
+ * connect-src to the relay and the nodes, as on the admin port.
+ */
+export function createAppProtocolHandler(uiDir: string, previewSources?: () => Omit<PreviewSources, 'pageHost'> | undefined): (request: Request) => Promise<Response> {
   return async (request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, 'method not allowed', { allow: 'GET, HEAD' });
+    const sources = previewSources?.();
+    const csp = uiContentSecurityPolicy(sources && { ...sources, pageHost: '127.0.0.1' });
+    if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, 'method not allowed', csp, { allow: 'GET, HEAD' });
     const file = await resolveAppFile(uiDir, request.url);
-    if (!file) return plain(404, 'not found');
+    if (!file) return plain(404, 'not found', csp);
     const body = await fs.readFile(file).catch(() => undefined);
-    if (!body) return plain(404, 'the UI is not built (run npm run build)');
-    const headers = { ...securityHeaders(), 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': String(body.length) };
+    if (!body) return plain(404, 'the UI is not built (run npm run build)', csp);
+    const headers = { ...securityHeaders(csp), 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': String(body.length) };
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
   };
 }

@@ -63,6 +63,8 @@ export const ERROR_STATUS = {
   OVERLOADED: 503,
   /** The node sent no response headers within relay.headerTimeoutMs. */
   UPSTREAM_TIMEOUT: 504,
+  /** The node answered with a server error (5xx); HLS answers it when no other node could answer instead (hls.maxNodeAttempts). */
+  UPSTREAM_STATUS: 502,
   /** HLS: the node's playlist is malformed (not UTF-8, no #EXTM3U, bad attribute list, ...); the message names the line. */
   HLS_BAD_PLAYLIST: 502,
   /** HLS: the node's playlist is larger than hls.playlistMaxBytes (it was cut off, never held whole). */

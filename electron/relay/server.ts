@@ -38,8 +38,8 @@ export interface RelayServerDeps {
   nodes: NodeRegistry;
 }
 
-/** Upstream failures that count against the node (passive health checks). */
-const NODE_FAULTS: ReadonlySet<string> = new Set(['DIAL', 'UPSTREAM_TIMEOUT', 'UPSTREAM_PROTOCOL', 'UPSTREAM_RESET', 'IDLE_TIMEOUT', 'UPSTREAM_FORMAT']);
+/** Upstream failures that count against the node (passive health checks); a 5xx answer (UPSTREAM_STATUS) fails an active check too. */
+const NODE_FAULTS: ReadonlySet<string> = new Set(['DIAL', 'UPSTREAM_TIMEOUT', 'UPSTREAM_PROTOCOL', 'UPSTREAM_RESET', 'IDLE_TIMEOUT', 'UPSTREAM_FORMAT', 'UPSTREAM_STATUS']);
 
 export class RelayServer {
   private readonly server: http.Server;

@@ -82,6 +82,14 @@ export class SessionRegistry {
     return session;
   }
 
+  /** The session is now served by another node (an HLS request that moved on after its node failed). */
+  moveTo(session: Session, nodeId: string): void {
+    if (!this.live.has(session.id) || session.facts.nodeId === nodeId) return;
+    this.release(session.facts.nodeId);
+    session.facts.nodeId = nodeId;
+    this.perNode.set(nodeId, (this.perNode.get(nodeId) ?? 0) + 1);
+  }
+
   /** Record a request answered without a live session (a redirect): no entry object is kept. */
   logAnswered(facts: SessionFacts, status: number, startedAt: number, errorCode?: string): void {
     this.finished.record({ id: '', ...facts, startedAt, bytesIn: 0, bytesOut: 0, status, errorCode });
@@ -90,12 +98,16 @@ export class SessionRegistry {
   /** Remove the session and log it with its final status and optional error code. */
   close(session: Session, status: number, errorCode?: string): void {
     if (!this.live.delete(session.id)) return;
-    const left = (this.perNode.get(session.facts.nodeId) ?? 1) - 1;
-    if (left > 0) this.perNode.set(session.facts.nodeId, left);
-    else this.perNode.delete(session.facts.nodeId);
+    this.release(session.facts.nodeId);
     session.status = status;
     if (errorCode) this.stats.countError(session.facts.routeId, errorCode);
     this.finished.record({ ...session.toDto(), errorCode });
+  }
+
+  private release(nodeId: string): void {
+    const left = (this.perNode.get(nodeId) ?? 1) - 1;
+    if (left > 0) this.perNode.set(nodeId, left);
+    else this.perNode.delete(nodeId);
   }
 
   get(id: string): Session | undefined {

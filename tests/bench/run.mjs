@@ -19,17 +19,20 @@
 //                              req/s) is reported, the others are shown as the range
 //   BENCH_VIEW_SECONDS=15      measured viewer window for the FLV bench
 //   BENCH_BITRATE=2000000      FLV stream bitrate, bit/s
-//   BENCH_FLV_BATCH=20,50      flv.writeBatchMs values for the extra relay rows ("none" for no such row)
+//   BENCH_FLV_BATCH=50,100     flv.writeBatchMs values for the extra relay rows ("none" for no such row)
 //   BENCH_FLV_ROUNDS=2         FLV runs per proxy and audience, interleaved (CPU ratio per round: mean and range)
 //   BENCH_QUIET_WAIT_S=10      before each FLV run, wait up to this long for other work on the machine to calm
 //                              down (processes outside the bench under 0.15 core for 1 s; 60 s in all; 0 = never)
 //   BENCH_FLV_NOFANOUT=1       also run the relay with fanout off (one upstream per viewer, native engine)
+//   BENCH_FLV_BARE=1,2         reference rows: the barest Node fan-out in 1 process and over 2 cluster
+//                              worker processes (the floor a single event loop pays, and what parallel
+//                              writes buy); "none" for no such row
 //   BENCH_LATENCY_SAMPLERS=50  latency samplers through the proxy (and as many direct to the origin)
 //   BENCH_JOINERS=20           late joiners per FLV run, one every 237 ms from 3 s into the window (both
 //                              shrink for a short BENCH_VIEW_SECONDS so every joiner fits in the window)
 //   BENCH_NGINX_SEG_BUFFERING=off  nginx proxy_buffering for /seg/: off (default, faster here) or on
 //   BENCH_SKIP_BUILD=1         never run `npm run build:node` (dist/ must exist)
-//   BENCH_MAX_SECONDS=1080     hard wall-clock limit for the whole run (a full run takes about 11 min)
+//   BENCH_MAX_SECONDS=1500     hard wall-clock limit for the whole run (a full run takes about 15 min)
 // Needs /usr/sbin/nginx and wrk on PATH. Linux only (/proc).
 import { spawnSync, fork } from 'node:child_process';
 import { benchHls, hlsAnomalies, printHls } from './hls.mjs';
@@ -44,6 +47,7 @@ import {
   NGINX_SEG_BUFFERING,
   NGINX_WORKERS,
   ask,
+  childPids,
   cpuProbe,
   fmt,
   forkHelper,
@@ -73,8 +77,10 @@ const num = (name, fallback, min, max) => {
 };
 const SETTINGS = {
   viewers: (env.BENCH_VIEWERS || '1000,2000').split(',').map((s) => Number(s.trim())),
-  flvBatchMs: ['', 'none', '0'].includes((env.BENCH_FLV_BATCH ?? '20,50').trim()) ? [] : (env.BENCH_FLV_BATCH ?? '20,50').split(',').map((s) => Number(s.trim())),
+  flvBatchMs: ['', 'none', '0'].includes((env.BENCH_FLV_BATCH ?? '50,100').trim()) ? [] : (env.BENCH_FLV_BATCH ?? '50,100').split(',').map((s) => Number(s.trim())),
   flvNoFanout: env.BENCH_FLV_NOFANOUT === '1',
+  /** Worker processes per bare fan-out reference row (0 = all in one process). */
+  flvBare: ['none', '0', 'off'].includes((env.BENCH_FLV_BARE ?? '1,2').trim()) ? [] : (env.BENCH_FLV_BARE ?? '1,2').split(',').map((s) => (Number(s.trim()) === 1 ? 0 : Number(s.trim()))),
   flvRounds: num('BENCH_FLV_ROUNDS', 2, 1, 5),
   quietWaitS: num('BENCH_QUIET_WAIT_S', 10, 0, 120),
   quietWaitTotalS: 60,
@@ -88,7 +94,7 @@ const SETTINGS = {
   warmupSeconds: num('BENCH_WARMUP_SECONDS', 2, 0, 30),
   viewSeconds: num('BENCH_VIEW_SECONDS', 15, 2, 120),
   bitrate: num('BENCH_BITRATE', 2_000_000, 10_000, 50_000_000),
-  maxSeconds: num('BENCH_MAX_SECONDS', 1080, 30, 3600),
+  maxSeconds: num('BENCH_MAX_SECONDS', 1500, 30, 3600),
   rounds: num('BENCH_ROUNDS', 2, 1, 10),
   wrkThreads: 2,
   wrkConnections: 50,
@@ -103,6 +109,7 @@ for (const n of SETTINGS.viewers) if (!Number.isInteger(n) || n < 1 || n > 5000)
   SETTINGS.joinerDelayMs = Math.max(0, Math.min(SETTINGS.joinerDelayMs, Math.floor(room / 3)));
   if (SETTINGS.joiners > 1) SETTINGS.joinerSpacingMs = Math.max(1, Math.min(SETTINGS.joinerSpacingMs, Math.floor((room - SETTINGS.joinerDelayMs) / (SETTINGS.joiners - 1))));
 }
+for (const w of SETTINGS.flvBare) if (!Number.isInteger(w) || w < 0 || w > 8) throw new Error('BENCH_FLV_BARE: each value must be a process count in 1..8, or "none"');
 for (const ms of SETTINGS.flvBatchMs) if (!Number.isInteger(ms) || ms < 1 || ms > 100) throw new Error('BENCH_FLV_BATCH: each value must be an integer in 1..100 (ms), or "none"');
 
 const CAVEAT =
@@ -249,6 +256,9 @@ const TARGETS = {
       return simpleHandle(server);
     },
   },
+  // FLV references: the barest fan-out (one pull, one socket.write per viewer per batch) in one
+  // process, and spread over two cluster workers (what parallel writes buy, and what they cost).
+  ...Object.fromEntries(SETTINGS.flvBare.map((workers) => [bareFanoutId(workers), bareFanoutTarget(workers)])),
   'node-bare-302': {
     label: 'bare Node 302 server (reference)',
     async start(origin) {
@@ -257,6 +267,21 @@ const TARGETS = {
     },
   },
 };
+
+function bareFanoutId(workers) {
+  return workers ? `node-bare-fanout-${workers}p` : 'node-bare-fanout';
+}
+
+function bareFanoutTarget(workers) {
+  return {
+    label: workers ? `bare Node fan-out, ${workers} worker processes (reference)` : 'bare Node fan-out, one process (reference)',
+    shares: true,
+    async start(origin) {
+      const server = await spawnServer(process.execPath, [path.join(BENCH_DIR, 'bare-fanout.mjs'), origin.url, '--workers', String(workers)], { ready: [/listening on (http:\/\/\S+)/] });
+      return { ...simpleHandle(server), pids: () => [server.child.pid, ...childPids(server.child.pid)] };
+    },
+  };
+}
 
 function simpleHandle(server) {
   return {
@@ -609,7 +634,7 @@ async function flvRun(id, n, round) {
   const target = TARGETS[id];
   const quiet = SETTINGS.quietWaitS > 0 ? await waitQuiet() : undefined;
   if (quiet && !quiet.quiet) progress(`machine not quiet before this run: other processes at ${fmt.fixed(quiet.otherCores)} cores after ${(quiet.waitedMs / 1000).toFixed(0)} s`);
-  const shares = target.relay === true && target.fanout === true; // one upstream pull for every viewer
+  const shares = target.shares === true || (target.relay === true && target.fanout === true); // one upstream pull for every viewer
   const samplers = Math.min(SETTINGS.latencySamplers, Math.floor(n / 2));
   const loadN = n - samplers;
   progress(`flv round ${round}: ${n} viewers via ${target.label}`);
@@ -798,6 +823,7 @@ function flvTargetIds() {
   if (!FANOUT_SUPPORTED) return ['nginx', 'relay-native', 'relay-http-proxy-3'];
   const ids = ['nginx', 'relay-fanout', ...SETTINGS.flvBatchMs.map((ms) => `relay-fanout-batch${ms}`)];
   if (SETTINGS.flvNoFanout) ids.push('relay-native-nofanout');
+  for (const workers of SETTINGS.flvBare) ids.push(bareFanoutId(workers));
   return ids;
 }
 
@@ -947,12 +973,12 @@ const ms1 = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '-');
 const ms0 = (v) => (Number.isFinite(v) ? `${Math.round(v)} ms` : '-');
 const ratioText = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
 const signedMs = (v) => (Number.isFinite(v) ? `${v < 0 ? '-' : '+'}${Math.abs(v).toFixed(1)} ms` : '-');
-const batchTag = (r) => (r.id === 'nginx' ? 'nginx' : r.writeBatchMs ? `batch${r.writeBatchMs}` : r.fanout ? 'relay' : r.id);
+const batchTag = (r) => (r.id === 'nginx' ? 'nginx' : r.id.startsWith('node-bare-fanout') ? r.id.replace('node-', '') : r.writeBatchMs ? `batch${r.writeBatchMs}` : r.fanout ? 'relay' : r.id);
 
-/** Per N: the nginx row, the default relay row, the batching rows. */
+/** Per N: the nginx row, the default relay row, the batching rows, the bare fan-out references. */
 function groupFlv(rows, n) {
   const mine = rows.filter((r) => r.viewers === n);
-  return { rows: mine, nginx: mine.find((r) => r.id === 'nginx'), relay: mine.find((r) => r.id === 'relay-fanout' || r.id === 'relay-native'), batch: mine.filter((r) => r.writeBatchMs > 0) };
+  return { rows: mine, nginx: mine.find((r) => r.id === 'nginx'), relay: mine.find((r) => r.id === 'relay-fanout' || r.id === 'relay-native'), batch: mine.filter((r) => r.writeBatchMs > 0), bare: mine.filter((r) => r.id.startsWith('node-bare-fanout') && r.latency?.viaProxyMs.n > 0) };
 }
 
 /** "0.66x" or, over several rounds, "0.66x (0.63-0.69)"; "est." when an nginx reference was estimated. */
@@ -1018,9 +1044,9 @@ function flvSummary(rows) {
     const max = FLV_GOALS.rssMaxBytes(n);
     return relay ? { text: `${fmt.mb(relay.rssPeakBytes)}; nginx ${fmt.mb(nginx?.rssPeakBytes)} (${fmt.ratio(relay.rssPeakBytes, nginx?.rssPeakBytes)})`, value: relay.rssPeakBytes, ok: Number.isFinite(max) ? relay.rssPeakBytes <= max : undefined } : { text: '-' };
   });
-  add('latency added over a direct connection, batching off', `p50 <=${FLV_GOALS.addedP50MaxMs} ms, p99 <=${FLV_GOALS.addedP99MaxMs} ms`, ({ relay, nginx }) =>
+  add('latency added over a direct connection, batching off', `p50 <=${FLV_GOALS.addedP50MaxMs} ms, p99 <=${FLV_GOALS.addedP99MaxMs} ms`, ({ relay, nginx, bare }) =>
     relay && relay.latency.viaProxyMs.n > 0
-      ? { text: `relay ${ms1(relay.latency.addedP50Ms)} / ${ms1(relay.latency.addedP99Ms)}${relay.rounds > 1 ? ` (rounds: ${relay.perRound.map((p) => `${p.addedP50Ms.toFixed(1)}/${p.addedP99Ms.toFixed(1)}`).join(', ')})` : ''}; nginx ${ms1(nginx?.latency.addedP50Ms)} / ${ms1(nginx?.latency.addedP99Ms)}`, p50: relay.latency.addedP50Ms, p99: relay.latency.addedP99Ms, ok: relay.latency.addedP50Ms <= FLV_GOALS.addedP50MaxMs && relay.latency.addedP99Ms <= FLV_GOALS.addedP99MaxMs }
+      ? { text: `relay ${ms1(relay.latency.addedP50Ms)} / ${ms1(relay.latency.addedP99Ms)}${relay.rounds > 1 ? ` (rounds: ${relay.perRound.map((p) => `${p.addedP50Ms.toFixed(1)}/${p.addedP99Ms.toFixed(1)}`).join(', ')})` : ''}; nginx ${ms1(nginx?.latency.addedP50Ms)} / ${ms1(nginx?.latency.addedP99Ms)}${bare.map((r) => `; ${batchTag(r)} ${ms1(r.latency.addedP50Ms)} / ${ms1(r.latency.addedP99Ms)}`).join('')}`, p50: relay.latency.addedP50Ms, p99: relay.latency.addedP99Ms, ok: relay.latency.addedP50Ms <= FLV_GOALS.addedP50MaxMs && relay.latency.addedP99Ms <= FLV_GOALS.addedP99MaxMs }
       : { text: '-' });
   add('late joiner: time to first keyframe', `median <${FLV_GOALS.firstKeyframeP50MaxMs} ms`, ({ relay, nginx }) =>
     relay && relay.joiners.n
@@ -1167,7 +1193,7 @@ async function main() {
       nginxNotes: `worker_processes ${NGINX_WORKERS}; accept_mutex, multi_accept, keepalive_requests left at their defaults; access_log off.`,
       relay: relayConfig('<native|http-proxy-3>', 'http://127.0.0.1:<origin>', '<random>', FANOUT_SUPPORTED ? '<true|false: flv bench only; omitted elsewhere>' : undefined, SETTINGS.flvBatchMs.length ? { writeBatchMs: '<flv bench batching rows only: ' + SETTINGS.flvBatchMs.join(' or ') + '>' } : undefined),
       relayNotes: FANOUT_SUPPORTED
-        ? 'flv bench: "fan-out (flv defaults)" = route default (fanout true, gopCache true, one upstream pull per stream, writeBatchMs 0, idleCloseMs 1500); "writeBatchMs N" = the same with flv.writeBatchMs N; "fanout off" (BENCH_FLV_NOFANOUT=1) = per-viewer proxy through the named engine. Redirect and seg benches leave fanout and flv unset.'
+        ? 'flv bench: "fan-out (flv defaults)" = route default (fanout true, gopCache true, one upstream pull per stream, writeBatchMs 0, idleCloseMs 1500); "writeBatchMs N" = the same with flv.writeBatchMs N; "fanout off" (BENCH_FLV_NOFANOUT=1) = per-viewer proxy through the named engine; "bare Node fan-out" (BENCH_FLV_BARE) = tests/bench/bare-fanout.mjs, the least a Node fan-out can do (one socket.write per viewer per batch, no GOP cache, no stats), in one process and over cluster workers. Redirect and seg benches leave fanout and flv unset.'
         : 'this build has no flv fan-out option: every flv viewer is proxied through the named engine',
       origin: `tests/bench/flv-origin.mjs: no GOP cache; FLV header, onMetaData, AVC sequence header on connect, then one ${Math.round(((SETTINGS.bitrate / 8) * 40) / 1000)}-byte H.264 tag every 40 ms (keyframe every 25), send stamp in each tag, chunked; segment ${SETTINGS.segmentBytes} bytes`,
       flvMeasure: 'viewers.mjs: load viewers (byte counts); flv-probe.mjs: latency samplers via the proxy (spread through the ramp) and direct to the origin, both ?stamp=1 (per-write send stamp), and late joiners parsing the FLV (tests/bench/flv-parse.mjs)',

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright';
 import { launchChromium, noChromium } from '../helpers/browser.js';
 import { sleep, waitFor } from '../helpers/http.js';
-import { goTo, holdViewer, openSignedIn, probe, screenshot, startServe, uiSkipReason, UI_TOKEN, UI_WAIT_MS, type HeldViewer, type Served } from './ui-support.js';
+import { goTo, holdViewer, openSignedIn, previewPlaying, probe, screenshot, startServe, uiSkipReason, UI_TOKEN, UI_WAIT_MS, type HeldViewer, type Served } from './ui-support.js';
 
 const skip = uiSkipReason(noChromium);
 if (skip) console.log(`# skipping the UI pages suite: ${skip}`);
@@ -99,16 +99,7 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
   it('Streams: the preview plays through the relay (currentTime advances)', async () => {
     const row = page.locator('tr', { hasText: FLV_PATH }).first();
     await row.getByRole('button', { name: 'Preview' }).click();
-    const video = page.getByTestId('preview-video');
-    await video.waitFor({ timeout: UI_WAIT_MS });
-    const first = await waitFor(
-      async () => {
-        const t = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
-        return t > 0.5 ? t : undefined;
-      },
-      UI_WAIT_MS,
-      'the preview to play',
-    );
+    const { video, currentTime: first } = await previewPlaying(page);
     await sleep(2_000);
     const later = await video.evaluate((v: HTMLVideoElement) => ({ t: v.currentTime, w: v.videoWidth, frames: v.getVideoPlaybackQuality().totalVideoFrames }));
     assert.ok(later.t > first + 1, `currentTime advanced ${first} → ${later.t}`);
@@ -244,6 +235,32 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await page.getByText('Saved: applies from the next request.').waitFor({ timeout: UI_WAIT_MS });
     const saved = (await (await fetch(`${served.adminUrl}/api/settings`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { flv: { idleCloseMs: number } };
     assert.equal(saved.flv.idleCloseMs, 2500);
+  });
+
+  it('Settings: the HLS section refuses bad values naming the field, changing nothing, and saves good ones', async () => {
+    type Hls = { hls: { segmentCacheMaxBytes: number; carryParams: string[] } };
+    const readHls = async () => ((await (await fetch(`${served.adminUrl}/api/settings`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as Hls).hls;
+    const before = await readHls();
+    const cacheBytes = page.getByLabel('Segment cache, all streams (0 = off), bytes');
+    const carry = page.getByLabel('Query parameters carried into playlist URIs, comma-separated');
+    assert.equal(await carry.inputValue(), 'sign, sp, token');
+    await cacheBytes.fill('-1');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('expected an integer from 0 to 68719476736, got -1').waitFor({ timeout: UI_WAIT_MS });
+    // Valid field by field, refused by the engine's whole-config check: the error lands under the field and nothing is saved.
+    await cacheBytes.fill('67108864');
+    await carry.fill('sign, _rdh');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('hls.carryParams[1]: "_rdh" is reserved').waitFor({ timeout: UI_WAIT_MS });
+    assert.deepEqual(await readHls(), before);
+    await carry.fill('sign, sp, token, auth');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await waitFor(async () => (await readHls()).carryParams.includes('auth'), UI_WAIT_MS, 'the HLS settings to be saved');
+    const saved = await readHls();
+    assert.equal(saved.segmentCacheMaxBytes, 67_108_864);
+    assert.deepEqual(saved.carryParams, ['sign', 'sp', 'token', 'auth']);
+    const file = JSON.parse(await fs.readFile(served.configPath, 'utf8')) as Hls;
+    assert.deepEqual(file.hls.carryParams, saved.carryParams);
   });
 
   it('Dashboard: throughput, audience, requests and redirect savings from the engine history', async () => {

@@ -10,7 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright';
+import type { Browser, Locator, Page } from 'playwright';
 import { waitFor } from '../helpers/http.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -98,6 +98,21 @@ export async function goTo(page: Page, id: string, heading: string): Promise<voi
   await page.getByRole('link', { name: heading, exact: false }).first().click();
   await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: UI_WAIT_MS });
   if (!page.url().endsWith(`#/${id}`)) throw new Error(`expected #/${id}, at ${page.url()}`);
+}
+
+/** Wait until the preview's video plays past 0.5 s; resolves its currentTime then. */
+export async function previewPlaying(page: Page, what = 'the preview to play'): Promise<{ video: Locator; currentTime: number }> {
+  const video = page.getByTestId('preview-video');
+  await video.waitFor({ timeout: UI_WAIT_MS });
+  const currentTime = await waitFor(
+    async () => {
+      const t = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
+      return t > 0.5 ? t : undefined;
+    },
+    UI_WAIT_MS,
+    what,
+  );
+  return { video, currentTime };
 }
 
 /** Save a screenshot of the page as build/screenshots/NAME.png. */

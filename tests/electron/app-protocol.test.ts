@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { APP_PAGE_URL, APP_SCHEME_PRIVILEGES, createAppProtocolHandler, resolveAppFile } from '../../electron/desktop/app-protocol.js';
-import { UI_CONTENT_SECURITY_POLICY } from '../../electron/admin/static.js';
+import { uiContentSecurityPolicy } from '../../electron/admin/csp.js';
 
 let base: string;
 let uiDir: string;
@@ -21,7 +21,7 @@ before(async () => {
   await writeFile(path.join(uiDir, 'index.html'), '<!doctype html><title>RelayDeck</title>');
   await writeFile(path.join(uiDir, 'assets', 'index-abc.js'), 'console.log(1)');
   await writeFile(path.join(base, 'secret.txt'), 'outside the UI folder');
-  handler = createAppProtocolHandler(uiDir);
+  handler = createAppProtocolHandler(uiDir, () => ({ relayUrl: 'http://192.168.7.5:8090', nodeUrls: ['http://10.0.0.9:8000/base/'] }));
 });
 
 after(() => rm(base, { recursive: true, force: true }));
@@ -41,7 +41,10 @@ test('serves index.html and assets with their types and the UI CSP', async () =>
   const page = await get(APP_PAGE_URL);
   assert.equal(page.status, 200);
   assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
-  assert.equal(page.headers.get('content-security-policy'), UI_CONTENT_SECURITY_POLICY);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  assert.equal(csp, uiContentSecurityPolicy({ relayUrl: 'http://192.168.7.5:8090', pageHost: '127.0.0.1', nodeUrls: ['http://10.0.0.9:8000/base/'] }));
+  assert.match(csp, /connect-src 'self' http:\/\/127\.0\.0\.1:\* http:\/\/localhost:\* http:\/\/192\.168\.7\.5:8090 http:\/\/10\.0\.0\.9:8000;/, 'the preview may reach the relay and the nodes');
+  assert.match(csp, /script-src 'self';/);
   assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
   assert.equal(await page.text(), '<!doctype html><title>RelayDeck</title>');
   const script = await get('app://relaydeck/assets/index-abc.js');

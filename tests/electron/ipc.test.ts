@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { IpcMainInvokeEvent } from 'electron';
 import { API_CALL_NAMES, ipcChannel } from '../../shared/api.js';
+import type { SettingsDto } from '../../shared/dto.js';
 import { APP_ORIGIN, APP_PAGE_URL } from '../../electron/desktop/app-protocol.js';
 import { isTrustedSender, senderFacts } from '../../electron/desktop/sender-check.js';
 import type { IpcResult } from '../../electron/desktop/ipc-result.js';
@@ -102,6 +103,18 @@ test('a good update through IPC changes the running config', async () => {
   const answer = await invoke('updateRoute', ourPage, { id: 'hls', body: { mode: 'redirect' } });
   assert.equal(answer.ok, true);
   assert.equal(engine.config.routes.find((r) => r.id === 'hls')?.mode, 'redirect');
+});
+
+test('the hls settings are read and patched over IPC like the other sections; a bad value names the field', async () => {
+  const read = await invoke('getSettings', ourPage, {});
+  assert.equal(read.ok && (read.value as SettingsDto).hls.foreignUris, 'keep');
+  const bad = await invoke('updateSettings', ourPage, { body: { hls: { segmentTtlMs: 1 } } });
+  assert.deepEqual(!bad.ok && [bad.error.code, bad.error.status], ['BAD_CONFIG', 400]);
+  assert.match(!bad.ok ? bad.error.message : '', /^body\.hls\.segmentTtlMs: /);
+  const good = await invoke('updateSettings', ourPage, { body: { hls: { segmentTtlMs: 20_000, foreignUris: 'reject' } } });
+  assert.equal(good.ok && (good.value as SettingsDto).hls.segmentTtlMs, 20_000);
+  assert.deepEqual(structuredClone(good), good);
+  assert.equal(engine.config.hls.foreignUris, 'reject');
 });
 
 test('unregistering removes every handler', () => {

@@ -64,6 +64,7 @@ describe('settings', () => {
     assert.equal(settings.listening.relayUrl, engine.relayUrl);
     assert.equal(settings.app.closeToTray, true);
     assert.equal(settings.app.trafficLogEntries, 10_000);
+    assert.deepEqual(settings.hls, engine.config.hls);
     assert.equal(settings.restartNeeded, false);
   });
 

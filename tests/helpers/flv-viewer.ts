@@ -7,6 +7,8 @@ export class FlvTestViewer {
   status = 0;
   headers: http.IncomingHttpHeaders = {};
   bytes = 0;
+  /** Socket reads that brought bytes (each at least one write by the relay). */
+  reads = 0;
   body = Buffer.alloc(0);
   ended = false;
   complete = false;
@@ -46,6 +48,7 @@ export class FlvTestViewer {
 
   private onData(chunk: Buffer): void {
     this.bytes += chunk.length;
+    this.reads += 1;
     if (this.status !== 200) {
       this.body = Buffer.concat([this.body, chunk]);
       return;

@@ -96,7 +96,7 @@ export class FlvStream {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.viewers.add(viewer);
-    if (this.state === 'live' && this.cache.header) this.stats.bytesOut += viewer.start(this.cache.startup());
+    if (this.state === 'live' && this.cache.header) this.startViewer(viewer);
     else if (!this.pull && !this.reconnectTimer && !this.connecting && this.state !== 'closing') this.connect();
   }
 
@@ -265,8 +265,21 @@ export class FlvStream {
   private startPendingViewers(): void {
     if (this.state !== 'live' || !this.cache.header) return;
     for (const viewer of this.viewers) {
-      if (!viewer.isStarted) this.stats.bytesOut += viewer.start(this.cache.startup());
+      if (!viewer.isStarted) this.startViewer(viewer);
     }
+  }
+
+  /**
+   * Start a viewer from the cache. Tags waiting for the batch timer (flv.writeBatchMs) are
+   * in the cache already: they go to the other viewers first, or the newcomer would get
+   * them twice (from the cache, then in the batch) and see its timestamps go back.
+   */
+  private startViewer(viewer: FlvViewer): void {
+    if (this.pendingBatches.length > 0) {
+      clearTimeout(this.batchTimer);
+      this.flushBatches();
+    }
+    this.stats.bytesOut += viewer.start(this.cache.startup());
   }
 
   private onPullEnded(pull: FlvPull, error?: RelayError): void {

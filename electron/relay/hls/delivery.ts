@@ -2,12 +2,15 @@
  * Writing one shared fetch to one viewer. An object (segment, part, key, a node's error
  * answer) streams chunk by chunk from the viewer's own position, pausing on a full socket
  * until it drains; a 2xx playlist waits until complete and is rendered for this viewer.
- * Failures before the first byte are JSON errors from the taxonomy; after it, the
- * response can only be cut. The end is reported once.
+ * Before the first byte, a fetch's status (and its failure, which may still come while a
+ * playlist is held) is put to `review`, which may swap in another node's fetch
+ * (failover.ts) or an error. Failures before the first byte are JSON errors from the
+ * taxonomy; after it, the response can only be cut. The end is reported once.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERROR_STATUS, RelayError, toRelayError } from '../errors.js';
 import { sendError } from '../respond.js';
+import type { CacheOutcome, Obtained } from './cache.js';
 import type { FetchWatcher, SharedFetch } from './fetch.js';
 
 /** Response header saying how the relay's cache answered: HIT, SHARED (joined a fetch in flight), MISS or BYPASS. */
@@ -18,7 +21,15 @@ export interface RenderedPlaylist {
   headers: OutgoingHttpHeaders;
 }
 
+/** What a review puts in place of a fetch: another fetch to deliver, or an error to answer. */
+export type Replacement = Obtained | RelayError;
+
 export interface DeliveryEvents {
+  /**
+   * Called when a fetch's status is known and again if it fails, while nothing was sent yet:
+   * undefined to deliver it as it is, else what to deliver instead (possibly later).
+   */
+  review(source: SharedFetch): Replacement | Promise<Replacement | undefined> | undefined;
   /** This viewer's copy of a complete 2xx playlist; throws a RelayError when it cannot be made. */
   renderPlaylist(source: SharedFetch): RenderedPlaylist;
   /** Bytes handed to the viewer's socket. */
@@ -32,32 +43,48 @@ export class Delivery implements FetchWatcher {
   private started = false;
   private done = false;
   private waitingDrain = false;
+  /** What of the current source was put to `review`: its status, then (a playlist is held until complete) its failure. */
+  private reviewed: 'status' | 'failure' | undefined;
+  /** A review's answer is awaited (the locator is being asked). */
+  private awaitingReview = false;
+  private cacheStatus: string;
 
   constructor(
-    private readonly source: SharedFetch,
+    private source: SharedFetch,
     private readonly res: ServerResponse,
     private readonly headOnly: boolean,
-    private readonly cacheStatus: string,
+    outcome: CacheOutcome,
     private readonly events: DeliveryEvents,
-  ) {}
+  ) {
+    this.cacheStatus = outcome.toUpperCase();
+  }
 
   start(): void {
-    this.source.compact();
-    this.position = this.source.base;
     this.res.on('close', () => this.finish(ERROR_STATUS.CLIENT_CLOSED, 'CLIENT_CLOSED'));
     this.res.on('drain', () => {
       this.waitingDrain = false;
       this.wake();
     });
-    this.source.watch(this);
+    this.follow(this.source);
+  }
+
+  /** Read from `source`, from its first chunk still held. */
+  private follow(source: SharedFetch): void {
+    this.source = source;
+    this.reviewed = undefined;
+    source.compact();
+    this.position = source.base;
+    source.watch(this);
     this.wake();
   }
 
   wake(): void {
-    if (this.done) return;
+    if (this.done || this.awaitingReview) return;
     const source = this.source;
     if (!this.started) {
       if (source.state === 'pending') return;
+      const stage = source.state === 'failed' ? 'failure' : 'status';
+      if (this.reviewed !== stage && this.review(source, stage)) return;
       if (source.state === 'failed') {
         this.failBeforeHeaders(source.error ?? new RelayError('INTERNAL', 'fetch failed without an error'));
         return;
@@ -74,6 +101,37 @@ export class Delivery implements FetchWatcher {
       }
     }
     this.pump();
+  }
+
+  /** Put the source to review; true when it is not delivered (replaced, or the answer is awaited). */
+  private review(source: SharedFetch, stage: 'status' | 'failure'): boolean {
+    this.reviewed = stage;
+    const replacement = this.events.review(source);
+    if (replacement === undefined) return false;
+    if (replacement instanceof Promise) {
+      this.awaitingReview = true;
+      replacement.then(
+        (next) => this.replace(next),
+        (error: unknown) => this.replace(toRelayError(error)),
+      );
+    } else {
+      this.replace(replacement);
+    }
+    return true;
+  }
+
+  private replace(next: Replacement | undefined): void {
+    this.awaitingReview = false;
+    if (this.done) return;
+    if (next === undefined) {
+      this.wake();
+    } else if (next instanceof RelayError) {
+      this.failBeforeHeaders(next);
+    } else {
+      this.source.unwatch(this);
+      this.cacheStatus = next.outcome.toUpperCase();
+      this.follow(next.fetch);
+    }
   }
 
   private writeHeaders(): void {

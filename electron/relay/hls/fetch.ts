@@ -204,6 +204,8 @@ export class SharedFetch implements Sized {
       return;
     }
     this.status = status;
+    // A server error is the node's fault (an active check would fail on it too); reported once per fetch, however many viewers share it.
+    if (status >= 500) this.owner.fault(this, 'UPSTREAM_STATUS');
     this.headers = viewerResponseHeaders(response.headers);
     delete this.headers['set-cookie'];
     // Browser players on another origin (hls.js) need CORS; a node without it is served with it, as FLV viewers are.

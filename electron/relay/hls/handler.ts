@@ -7,26 +7,29 @@
  * to its playlist's node; else the route's locator), build the cache key (the node URL
  * without the carried auth parameters, plus any Range), get the object from the cache, a
  * fetch in flight or a new fetch, and deliver it; a playlist is rewritten for this viewer.
+ * When the node fails before the viewer got a byte, the next node that can serve the
+ * stream is asked the same way (failover.ts), up to hls.maxNodeAttempts nodes.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeConfig, RouteConfig } from '../../../shared/config.js';
 import type { HlsCacheDto, HlsStreamDto } from '../../../shared/dto.js';
 import type { Logger } from '../../log.js';
-import type { StreamLocator } from '../../upstream/locator.js';
+import type { Location, StreamLocator } from '../../upstream/locator.js';
 import type { NodeRegistry } from '../../upstream/registry.js';
 import { streamKey } from '../../upstream/stream-key.js';
 import { RelayError, toRelayError } from '../errors.js';
-import { upstreamRequestHeaders } from '../headers.js';
 import { clientAddress } from '../proxy.js';
 import { sendError } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
-import type { SessionFacts, SessionRegistry } from '../sessions.js';
+import type { Session, SessionFacts, SessionRegistry } from '../sessions.js';
 import type { StatsBook } from '../stats.js';
-import { nodeEndpoint, nodePath, type RequestTarget } from '../target.js';
-import { HlsCache, type CacheOutcome } from './cache.js';
-import { Delivery, type RenderedPlaylist } from './delivery.js';
-import type { FetchSpec, SharedFetch } from './fetch.js';
-import { HLS_BLOCKING_HEADER_TIMEOUT_MS, HLS_BLOCKING_PARAMS, HLS_HINT_PARAM, readHint, type StreamHint } from './hint.js';
+import { nodePath, type RequestTarget } from '../target.js';
+import { HlsCache, type CacheOutcome, type Obtained } from './cache.js';
+import { Delivery, type RenderedPlaylist, type Replacement } from './delivery.js';
+import { NodeAttempts, shortfallOf, type Shortfall } from './failover.js';
+import type { SharedFetch } from './fetch.js';
+import { fetchSpec } from './fetch-spec.js';
+import { HLS_BLOCKING_PARAMS, HLS_HINT_PARAM, readHint, type StreamHint } from './hint.js';
 import { hasAnyParam, pickPieces, withoutParams } from './query.js';
 import { playlistTtlMs, renderPlaylist } from './render.js';
 import { safeCarryPieces } from './rewrite.js';
@@ -47,10 +50,6 @@ export interface HlsRelayDeps {
 
 /** A path the relay treats as a playlist before asking the node (a playlist content type also makes one). */
 export const PLAYLIST_PATH = /\.m3u8?$/i;
-/** Request headers never sent on a shared fetch: its answer must suit every viewer (Range is keyed and set again). */
-const UNSHARED_HEADERS = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range', 'accept-encoding', 'cache-control', 'pragma'];
-/** Longest Range header that is passed on (and keyed), characters. */
-const MAX_RANGE_CHARS = 200;
 const HINT_NAMES: ReadonlySet<string> = new Set([HLS_HINT_PARAM]);
 
 const carrySets = new WeakMap<readonly string[], ReadonlySet<string>>();
@@ -74,6 +73,18 @@ interface HlsRequest {
   hint: StreamHint | undefined;
   /** The query sent to the node: the target's, without the relay's hint. */
   upstreamQuery: string;
+}
+
+/** One request's way through its nodes: how to ask a node, and what has been asked so far. */
+interface HlsFlow {
+  attempts: NodeAttempts;
+  /** Ask `node` for the request's object: from the cache, a fetch in flight, or a new fetch. */
+  obtain: (node: NodeConfig) => Obtained;
+  /** How the fetch being delivered was obtained. */
+  outcome: CacheOutcome;
+  facts: SessionFacts;
+  stream: HlsStreamStats | undefined;
+  isPlaylist: boolean;
 }
 
 export class HlsRelay {
@@ -108,12 +119,12 @@ export class HlsRelay {
       const request: HlsRequest = { req, res, route, target, table, hint, upstreamQuery };
       const hinted = this.hintedNode(table, route, hint);
       if (hinted) {
-        this.serve(request, hinted);
+        this.serve(request, this.attempts(request, [hinted], false));
         return;
       }
-      const located = this.deps.locator.locate(table, route, { path: target.path, query: upstreamQuery });
+      const located = this.locate(request);
       if (!(located instanceof Promise)) {
-        this.serve(request, located.nodes[0]);
+        this.serve(request, this.attempts(request, located.nodes, true));
         return;
       }
       located.then(
@@ -123,7 +134,7 @@ export class HlsRelay {
             return;
           }
           try {
-            this.serve(request, location.nodes[0]);
+            this.serve(request, this.attempts(request, location.nodes, true));
           } catch (error) {
             this.answerError(req, res, route, toRelayError(error));
           }
@@ -135,6 +146,20 @@ export class HlsRelay {
     }
   }
 
+  /**
+   * The nodes the request may try: after a hinted node the locator is asked when it fails;
+   * after the nodes of a "probe" lookup it is asked again (the failed node's location was
+   * just forgotten, so a fresh probe may find the stream elsewhere).
+   */
+  private attempts(request: HlsRequest, nodes: NodeConfig[], located: boolean): NodeAttempts {
+    const locate = !located || request.route.locate === 'probe' ? () => this.locate(request) : undefined;
+    return new NodeAttempts(nodes, { maxAttempts: request.table.config.hls.maxNodeAttempts, method: request.req.method ?? '', located, locate });
+  }
+
+  private locate(request: HlsRequest): Location | Promise<Location> {
+    return this.deps.locator.locate(request.table, request.route, { path: request.target.path, query: request.upstreamQuery });
+  }
+
   /** The node a hint names, when the route may use it and it still serves (up, or draining for its current viewers). */
   private hintedNode(table: RouteTable, route: RouteConfig, hint: StreamHint | undefined): NodeConfig | undefined {
     if (!hint) return undefined;
@@ -144,8 +169,9 @@ export class HlsRelay {
     return status === 'up' || status === 'draining' ? node : undefined;
   }
 
-  private serve(request: HlsRequest, node: NodeConfig): void {
+  private serve(request: HlsRequest, attempts: NodeAttempts): void {
     const { req, route, target, table, hint } = request;
+    const node = attempts.current;
     const settings = table.config.hls;
     const carryNames = carrySet(settings.carryParams);
     const carry = safeCarryPieces(pickPieces(viewerQuery(req), carryNames));
@@ -167,52 +193,36 @@ export class HlsRelay {
     }
     // Only playlists take _HLS_msn/_HLS_part, whatever their path (a rendition report may name "waitForMSN.php").
     const blocking = hasAnyParam(request.upstreamQuery, HLS_BLOCKING_PARAMS);
-    const spec = this.fetchSpec(request, node, { pathOnNode, carryNames, isPlaylist, blocking, streamId: stream?.id, clientAddress: facts.clientAddress });
-    const { fetch, outcome } = blocking ? this.cache.bypass(spec) : this.cache.obtain(spec);
-    stream?.count(outcome, isPlaylist);
-    const viewer = { table, route, streamId: stream?.id ?? '', carry, carryNames, foreignUris: settings.foreignUris };
-    this.deliver(request, fetch, outcome, facts, stream, (source) => renderPlaylist(source, viewer));
-  }
-
-  /** What to ask the node, and under which cache key (the node URL without carried auth parameters, plus any Range). */
-  private fetchSpec(request: HlsRequest, node: NodeConfig, facts: { pathOnNode: string; carryNames: ReadonlySet<string>; isPlaylist: boolean; blocking: boolean; streamId?: string; clientAddress: string }): FetchSpec {
-    const { req, route, table, upstreamQuery } = request;
-    const relay = table.config.relay;
-    const endpoint = nodeEndpoint(node);
-    const range = rangeOf(req);
-    return {
-      key: `${endpoint.origin}${endpoint.basePath}${facts.pathOnNode}${withoutParams(upstreamQuery, facts.carryNames)}${range ? `\nrange=${range}` : ''}`,
-      kind: facts.isPlaylist ? 'playlist' : 'segment',
-      endpoint,
-      nodeId: node.id,
-      path: endpoint.basePath + facts.pathOnNode + upstreamQuery,
-      headers: () => sharedFetchHeaders(req, endpoint.host, facts.clientAddress, range),
-      timeouts: facts.blocking ? { ...relay, headerTimeoutMs: Math.max(relay.headerTimeoutMs, HLS_BLOCKING_HEADER_TIMEOUT_MS) } : relay,
-      agent: endpoint.protocol === 'https:' ? this.cache.agents.https : this.cache.agents.http,
-      playlistMaxBytes: table.config.hls.playlistMaxBytes,
-      objectMaxBytes: table.config.hls.segmentMaxBytes,
-      streamId: facts.streamId,
-      routeId: route.id,
+    const shape = { pathOnNode, carryNames, isPlaylist, blocking, streamId: stream?.id, clientAddress: facts.clientAddress };
+    const obtain = (from: NodeConfig): Obtained => {
+      const spec = fetchSpec(request, from, shape, this.cache.agents);
+      return blocking ? this.cache.bypass(spec) : this.cache.obtain(spec);
     };
+    const first = obtain(node);
+    stream?.count(first.outcome, isPlaylist);
+    const viewer = { table, route, streamId: stream?.id ?? '', carry, carryNames, foreignUris: settings.foreignUris };
+    const flow: HlsFlow = { attempts, obtain, outcome: first.outcome, facts, stream, isPlaylist };
+    this.deliver(request, first.fetch, flow, (source) => renderPlaylist(source, viewer));
   }
 
   /** Open the session and hand the object to the viewer, counting bytes and the end. */
-  private deliver(request: HlsRequest, fetch: SharedFetch, outcome: CacheOutcome, facts: SessionFacts, stream: HlsStreamStats | undefined, render: (source: SharedFetch) => RenderedPlaylist): void {
+  private deliver(request: HlsRequest, fetch: SharedFetch, flow: HlsFlow, render: (source: SharedFetch) => RenderedPlaylist): void {
     const { req, res, route } = request;
+    const { stream } = flow;
     const routeStats = this.deps.stats.route(route.id);
     routeStats.proxied += 1;
     routeStats.active += 1;
-    const session = this.deps.sessions.open(facts);
-    const nodeState = this.deps.nodes.get(facts.nodeId);
-    session.node = nodeState;
+    const session = this.deps.sessions.open(flow.facts);
+    session.node = this.deps.nodes.get(flow.facts.nodeId);
     session.abort = () => res.destroy();
     session.finishGracefully = () => res.destroy();
-    const delivery = new Delivery(fetch, res, req.method === 'HEAD', outcome.toUpperCase(), {
+    const delivery = new Delivery(fetch, res, req.method === 'HEAD', flow.outcome, {
+      review: (source) => this.review(request, flow, session, source),
       renderPlaylist: render,
       countOut: (bytes) => {
         session.bytesOut += bytes;
         routeStats.bytesOut += bytes;
-        if (nodeState) nodeState.bytesOut += bytes;
+        if (session.node) session.node.bytesOut += bytes;
         if (stream) stream.bytesOut += bytes;
       },
       ended: (status, errorCode) => {
@@ -222,6 +232,40 @@ export class HlsRelay {
       },
     });
     delivery.start();
+  }
+
+  /** A fetch whose status is known (or that failed) before the viewer got a byte: the next node's fetch instead, an error, or undefined to deliver it. */
+  private review(request: HlsRequest, flow: HlsFlow, session: Session, source: SharedFetch): Replacement | Promise<Replacement | undefined> | undefined {
+    const why = shortfallOf(source);
+    if (!why) return undefined;
+    const { attempts } = flow;
+    const movingOn = attempts.mayMoveOn(why);
+    // The probe's cached location is wrong about a failed node, or about one without the stream when another has it.
+    if (why !== 'not-found' || movingOn) this.forgetLocation(request, source.spec.nodeId);
+    if (!movingOn) return attempts.finalError(source, why);
+    const moveTo = (node: NodeConfig | undefined): Replacement | undefined => {
+      if (!node || request.res.destroyed) return attempts.finalError(source, why);
+      return this.moveTo(request, flow, session, node, why);
+    };
+    const next = attempts.advance();
+    return next instanceof Promise ? next.then(moveTo) : moveTo(next);
+  }
+
+  /** Ask the next node for the request, through the cache (viewers moving on together share one fetch). */
+  private moveTo(request: HlsRequest, flow: HlsFlow, session: Session, node: NodeConfig, why: Shortfall): Obtained {
+    this.deps.log.debug(`${request.req.method} ${request.target.path}: node ${session.facts.nodeId} fell short (${why}); trying node ${node.id}`);
+    const next = flow.obtain(node);
+    flow.stream?.recount(flow.outcome, next.outcome);
+    flow.outcome = next.outcome;
+    if (flow.stream && flow.isPlaylist) flow.stream.nodeId = node.id;
+    this.deps.sessions.moveTo(session, node.id);
+    session.node = this.deps.nodes.get(node.id);
+    return next;
+  }
+
+  /** A probed location that named this node for the request's stream is dropped (as a failed FLV pull does). */
+  private forgetLocation(request: HlsRequest, nodeId: string): void {
+    if (request.route.locate === 'probe') this.deps.locator.forgetLocation(request.route, request.target, nodeId);
   }
 
   private countIn(fetch: SharedFetch, bytes: number): void {
@@ -263,18 +307,3 @@ function viewerQuery(req: IncomingMessage): string {
   const hash = url.indexOf('#', at);
   return hash < 0 ? url.slice(at) : url.slice(at, hash);
 }
-
-/** A single Range header, when short enough to key on. */
-function rangeOf(req: IncomingMessage): string | undefined {
-  const range = req.headers.range;
-  return typeof range === 'string' && range.length <= MAX_RANGE_CHARS ? range : undefined;
-}
-
-function sharedFetchHeaders(req: IncomingMessage, nodeHost: string, address: string, range: string | undefined): OutgoingHttpHeaders {
-  const headers = upstreamRequestHeaders(req.headers, { clientAddress: address, protocol: 'http', originalHost: req.headers.host, nodeHost });
-  for (const name of UNSHARED_HEADERS) delete headers[name];
-  headers['accept-encoding'] = 'identity';
-  if (range) headers.range = range;
-  return headers;
-}
-

@@ -40,10 +40,20 @@ export class HlsStreamStats {
     this.requests += 1;
     if (playlist) this.playlistRequests += 1;
     else this.segmentRequests += 1;
-    if (outcome === 'hit') this.hits += 1;
-    else if (outcome === 'shared') this.shared += 1;
-    else if (outcome === 'miss') this.misses += 1;
-    else this.bypassed += 1;
+    this.add(outcome, 1);
+  }
+
+  /** A request moved on to another node (failover.ts): it counts under how that node's fetch was obtained. */
+  recount(from: CacheOutcome, to: CacheOutcome): void {
+    this.add(from, -1);
+    this.add(to, 1);
+  }
+
+  private add(outcome: CacheOutcome, n: number): void {
+    if (outcome === 'hit') this.hits += n;
+    else if (outcome === 'shared') this.shared += n;
+    else if (outcome === 'miss') this.misses += n;
+    else this.bypassed += n;
   }
 
   toDto(): HlsStreamDto {

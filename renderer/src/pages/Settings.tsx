@@ -1,61 +1,26 @@
 /**
  * Settings: listen ports and bind addresses (loopback or LAN, with a warning for LAN;
  * these apply after a restart, and the page says so), the admin token (shown on demand,
- * copied with one click), relay and fan-out defaults (each with its default from the
- * schema), and the app's own settings. Values are checked field by field with the shared
- * schema before they are sent; the engine checks the whole config again.
+ * copied with one click), relay and fan-out defaults, the HLS cache and playlist settings
+ * (each with its default from the schema), and the app's own settings. Values are checked
+ * field by field with the shared schema before they are sent (settings-values.ts); the
+ * engine checks the whole config again.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { ApiError } from '../../../shared/api.js';
-import type { SettingsDto, SettingsPatch } from '../../../shared/dto.js';
+import type { SettingsDto } from '../../../shared/dto.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
-import { hasErrors, integerOrUndefined, type FieldErrors } from '../forms/validate.js';
+import { hasErrors, type FieldErrors } from '../forms/validate.js';
 import { useApi, useLiveContext } from '../live/LiveContext.js';
 import { asApiError } from '../transport.js';
-import { APP_FIELDS, defaultOf, FLV_FIELDS, LISTEN_FIELDS, RELAY_FIELDS, SECTION_SCHEMAS, type SectionName, type SettingField } from './settings-fields.js';
+import { APP_FIELDS, defaultOf, FLV_FIELDS, HLS_FIELDS, LISTEN_FIELDS, RELAY_FIELDS, type SettingField } from './settings-fields.js';
+import { buildPatch, displayOf, fieldErrorOfApi, keyOf, valuesOf, type Values } from './settings-values.js';
 
-type Values = Record<string, string | boolean>;
-const keyOf = (f: { section: string; key: string }) => `${f.section}.${f.key}`;
-const ALL_FIELDS = [...LISTEN_FIELDS, ...RELAY_FIELDS, ...FLV_FIELDS, ...APP_FIELDS];
 const LOOPBACK = '127.0.0.1';
 const ALL_INTERFACES = '0.0.0.0';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-function valuesOf(settings: SettingsDto): Values {
-  const values: Values = { 'relay.host': settings.relay.host, 'admin.host': settings.admin.host, 'admin.allowRemote': settings.admin.allowRemote };
-  for (const field of ALL_FIELDS) {
-    const value = (settings[field.section] as Record<string, unknown>)[field.key];
-    values[keyOf(field)] = typeof value === 'boolean' ? value : String(value ?? '');
-  }
-  return values;
-}
-
-/** The changed fields as a patch, and the errors of the bad ones (named "section.key"). */
-function buildPatch(values: Values, settings: SettingsDto): { patch: SettingsPatch; errors: FieldErrors } {
-  const patch: Record<string, Record<string, unknown>> = {};
-  const errors: FieldErrors = {};
-  const consider = (section: SectionName, key: string, value: unknown) => {
-    const current = (settings[section] as Record<string, unknown>)[key];
-    if (value === current) return;
-    try {
-      SECTION_SCHEMAS[section].shape[key].parse(value, `${section}.${key}`);
-      (patch[section] ??= {})[key] = value;
-    } catch (error) {
-      errors[`${section}.${key}`] = (error as { detail?: string }).detail ?? String(error);
-    }
-  };
-  consider('relay', 'host', String(values['relay.host']).trim());
-  consider('admin', 'host', String(values['admin.host']).trim());
-  consider('admin', 'allowRemote', values['admin.allowRemote'] === true);
-  for (const field of ALL_FIELDS) {
-    const raw = values[keyOf(field)];
-    const value = field.type === 'number' ? integerOrUndefined(String(raw)) ?? defaultOf(field.section, field.key) : raw;
-    consider(field.section, field.key, value);
-  }
-  return { patch: patch as SettingsPatch, errors };
 }
 
 function HostChoice({ label, value, onChange, error }: { label: string; value: string; onChange: (v: string) => void; error?: string }) {
@@ -91,7 +56,7 @@ function HostChoice({ label, value, onChange, error }: { label: string; value: s
 
 function FieldInput({ field, values, setValue, error }: { field: SettingField; values: Values; setValue: (k: string, v: string | boolean) => void; error?: string }) {
   const key = keyOf(field);
-  const fallback = defaultOf(field.section, field.key);
+  const fallback = displayOf(defaultOf(field.section, field.key));
   const value = values[key];
   const id = `setting-${key.replace('.', '-')}`;
   if (field.type === 'boolean') {
@@ -117,6 +82,8 @@ function FieldInput({ field, values, setValue, error }: { field: SettingField; v
               <option key={c}>{c}</option>
             ))}
           </select>
+        ) : field.type === 'list' ? (
+          <input id={id} value={String(value)} onChange={(e) => setValue(key, e.target.value)} aria-invalid={error ? true : undefined} spellCheck={false} />
         ) : (
           <input id={id} inputMode="numeric" value={String(value)} onChange={(e) => setValue(key, e.target.value)} aria-invalid={error ? true : undefined} />
         )}
@@ -215,8 +182,8 @@ export function SettingsPage() {
       })
       .catch((caught: unknown) => {
         const error = asApiError(caught);
-        const match = /^body\.(\w+\.\w+): (.*)$/s.exec(error.message);
-        if (match) setErrors({ [match[1]]: match[2] });
+        const named = fieldErrorOfApi(error.message);
+        if (named) setErrors(named);
         else setFailure(error);
       })
       .finally(() => setBusy(false));
@@ -266,6 +233,11 @@ export function SettingsPage() {
       <section className="panel">
         <h2>FLV fan-out defaults</h2>
         <div className="form-grid">{fieldsOf(FLV_FIELDS)}</div>
+      </section>
+      <section className="panel">
+        <h2>HLS cache and playlists</h2>
+        <p className="hint">Applies live: cache bounds at once, times to live and size limits to objects fetched from then on, the rest from the next request.</p>
+        <div className="form-grid">{fieldsOf(HLS_FIELDS)}</div>
       </section>
       <section className="panel">
         <h2>App</h2>

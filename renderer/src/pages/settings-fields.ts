@@ -2,18 +2,18 @@
  * The settings the Settings page edits, with their labels and units. Defaults and
  * validation come from the shared schema (each field's own default), not from here.
  */
-import { adminSettingsSchema, appSettingsSchema, flvSettingsSchema, relaySettingsSchema } from '../../../shared/config.js';
+import { adminSettingsSchema, appSettingsSchema, flvSettingsSchema, hlsSettingsSchema, relaySettingsSchema } from '../../../shared/config.js';
 import type { Schema } from '../../../shared/schema.js';
 
-export type SectionName = 'relay' | 'admin' | 'flv' | 'app';
+export type SectionName = 'relay' | 'admin' | 'flv' | 'hls' | 'app';
 
 export interface SettingField {
   section: SectionName;
   key: string;
   label: string;
   unit?: string;
-  /** "number" fields are integers; "boolean" a checkbox; "choice" a select. */
-  type: 'number' | 'boolean' | 'choice';
+  /** "number" fields are integers; "boolean" a checkbox; "choice" a select; "list" a comma-separated list of strings. */
+  type: 'number' | 'boolean' | 'choice' | 'list';
   choices?: readonly string[];
   /** Applies only after a restart (listen addresses). */
   restart?: boolean;
@@ -23,6 +23,7 @@ export const SECTION_SCHEMAS: Record<SectionName, { shape: Record<string, Schema
   relay: relaySettingsSchema,
   admin: adminSettingsSchema,
   flv: flvSettingsSchema,
+  hls: hlsSettingsSchema,
   app: appSettingsSchema,
 };
 
@@ -53,6 +54,27 @@ export const FLV_FIELDS: SettingField[] = [
   { section: 'flv', key: 'idleCloseMs', label: 'Pull closes after the last viewer', unit: 'ms', type: 'number' },
   { section: 'flv', key: 'failoverGraceMs', label: 'Viewers kept while the upstream is lost', unit: 'ms', type: 'number' },
   { section: 'flv', key: 'maxStreams', label: 'Most live streams', type: 'number' },
+];
+
+/** Every hls setting; all apply live (times to live and size limits to objects fetched from then on; electron/admin/settings.ts). */
+export const HLS_FIELDS: SettingField[] = [
+  { section: 'hls', key: 'segmentCacheMaxBytes', label: 'Segment cache, all streams (0 = off)', unit: 'bytes', type: 'number' },
+  { section: 'hls', key: 'segmentCacheMaxEntries', label: 'Segment cache', unit: 'entries', type: 'number' },
+  { section: 'hls', key: 'segmentMaxBytes', label: 'Largest segment cached', unit: 'bytes', type: 'number' },
+  { section: 'hls', key: 'segmentTtlMs', label: 'Cached segment served for', unit: 'ms', type: 'number' },
+  { section: 'hls', key: 'playlistCachePercent', label: 'Live playlist cached for a share of its target duration', unit: '%', type: 'number' },
+  { section: 'hls', key: 'staticPlaylistCacheMs', label: 'Master and ended playlists cached for', unit: 'ms', type: 'number' },
+  { section: 'hls', key: 'playlistMaxBytes', label: 'Largest playlist accepted from a node', unit: 'bytes', type: 'number' },
+  { section: 'hls', key: 'playlistCacheMaxBytes', label: 'Playlist cache', unit: 'bytes', type: 'number' },
+  { section: 'hls', key: 'playlistCacheMaxEntries', label: 'Playlist cache', unit: 'entries', type: 'number' },
+  { section: 'hls', key: 'errorCacheMs', label: 'Node errors cached for (0 = not cached)', unit: 'ms', type: 'number' },
+  { section: 'hls', key: 'carryParams', label: 'Query parameters carried into playlist URIs', unit: 'comma-separated', type: 'list' },
+  { section: 'hls', key: 'foreignUris', label: 'URIs on hosts that are no node', type: 'choice', choices: ['keep', 'reject'] },
+  { section: 'hls', key: 'viewerWindowMs', label: 'A viewer counts as watching for', unit: 'ms', type: 'number' },
+  { section: 'hls', key: 'maxStreams', label: 'Most HLS streams with stats', type: 'number' },
+  { section: 'hls', key: 'maxTrackedViewers', label: 'Most HLS viewers tracked', type: 'number' },
+  { section: 'hls', key: 'streamIdleMs', label: 'Stream stats dropped after no request for', unit: 'ms', type: 'number' },
+  { section: 'hls', key: 'maxNodeAttempts', label: 'Nodes one request is tried on (1 = no failover)', unit: 'nodes', type: 'number' },
 ];
 
 export const APP_FIELDS: SettingField[] = [
