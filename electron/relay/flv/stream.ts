@@ -73,7 +73,11 @@ export class FlvStream {
   private idleTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
-  private pendingBatches: TagBatch[] = [];
+  /**
+   * Tags waiting for the batch timer (flv.writeBatchMs). They join the GOP cache when they
+   * are sent: a viewer who starts meanwhile gets them once, in the batch, not also from the cache.
+   */
+  private pendingTags: FlvTag[] = [];
   private readonly configTags = {
     stream: this,
     get version() {
@@ -194,7 +198,6 @@ export class FlvStream {
     if (isMedia && !this.sessionHasMedia) this.onSessionLive(tag);
     this.rewriteTimestamp(tag, isMedia);
     this.stats.observe(tag);
-    this.cache.add(tag);
   }
 
   /** Keep timestamps continuous across upstream sessions and never decreasing per tag type. */
@@ -228,6 +231,7 @@ export class FlvStream {
     this.failedNodeId = '';
     if (this.state === 'reconnecting') {
       this.stats.reconnects += 1;
+      this.flushBatch(); // the old session's last tags go out (and into the cache) before it is reset
       this.cache.resetMedia();
       this.needsRebase = this.lastTimestamp >= 0;
       for (const viewer of this.viewers) if (viewer.isStarted) viewer.resync();
@@ -236,23 +240,32 @@ export class FlvStream {
     this.state = 'live';
   }
 
+  /** Send the tags of one upstream chunk now, or with the next batch when flv.writeBatchMs is set. */
   private distribute(tags: FlvTag[]): void {
-    const batch = toBatch(tags);
     const batchMs = this.ctx.flv().writeBatchMs;
     if (batchMs > 0) {
-      this.pendingBatches.push(batch);
-      this.batchTimer ??= setTimeout(() => this.flushBatches(), batchMs);
+      for (const tag of tags) this.pendingTags.push(tag);
+      this.batchTimer ??= setTimeout(() => this.flushBatch(), batchMs);
     } else {
-      this.sendToViewers(batch);
+      this.flushBatch(); // batching was just turned off: what waits goes first
+      this.send(tags);
     }
     this.startPendingViewers();
   }
 
-  private flushBatches(): void {
+  private flushBatch(): void {
+    clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
-    const batches = this.pendingBatches;
-    this.pendingBatches = [];
-    if (batches.length > 0) this.sendToViewers(mergeBatches(batches));
+    const tags = this.pendingTags;
+    if (tags.length === 0) return;
+    this.pendingTags = [];
+    this.send(tags);
+  }
+
+  /** Tags into the GOP cache, then to every started viewer (one shared buffer). */
+  private send(tags: FlvTag[]): void {
+    for (const tag of tags) this.cache.add(tag);
+    this.sendToViewers(toBatch(tags));
   }
 
   private sendToViewers(batch: TagBatch): void {
@@ -269,16 +282,8 @@ export class FlvStream {
     }
   }
 
-  /**
-   * Start a viewer from the cache. Tags waiting for the batch timer (flv.writeBatchMs) are
-   * in the cache already: they go to the other viewers first, or the newcomer would get
-   * them twice (from the cache, then in the batch) and see its timestamps go back.
-   */
+  /** Start a viewer from the cache (tags waiting for the batch timer reach it with the batch). */
   private startViewer(viewer: FlvViewer): void {
-    if (this.pendingBatches.length > 0) {
-      clearTimeout(this.batchTimer);
-      this.flushBatches();
-    }
     this.stats.bytesOut += viewer.start(this.cache.startup());
   }
 
@@ -412,17 +417,4 @@ export function toBatch(tags: FlvTag[]): TagBatch {
   });
   const buffer = tags.length === 1 ? tags[0].bytes : Buffer.concat(tags.map((t) => t.bytes), length);
   return { buffer, tagStarts, keyframes };
-}
-
-export function mergeBatches(batches: TagBatch[]): TagBatch {
-  if (batches.length === 1) return batches[0];
-  const tagStarts: number[] = [];
-  const keyframes: number[] = [];
-  let offset = 0;
-  for (const batch of batches) {
-    for (const k of batch.keyframes) keyframes.push(tagStarts.length + k);
-    for (const start of batch.tagStarts) tagStarts.push(offset + start);
-    offset += batch.buffer.length;
-  }
-  return { buffer: Buffer.concat(batches.map((b) => b.buffer), offset), tagStarts, keyframes };
 }
