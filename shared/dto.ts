@@ -47,6 +47,12 @@ export interface SessionDto {
 
 /** A finished request, as kept in the bounded request log. */
 export interface RequestLogEntry extends SessionDto {
+  /**
+   * The entry's number in the engine's request log, counting from 1 at engine start: each
+   * finished request gets the next. A client that has seen entry N knows every entry with a
+   * higher number is new, and a jump says entries rolled out of the bounded log unseen.
+   */
+  seq: number;
   /** Status logged for the request: 499 when the viewer left first. */
   status: number;
   /** Error code when the relay produced or logged an error. */

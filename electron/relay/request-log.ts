@@ -1,12 +1,14 @@
 /**
  * The bounded log of finished requests (relay.requestLogEntries). Entries live in slots
  * allocated once and overwritten in turn, so logging a request on the hot path (a redirect
- * at tens of thousands per second) allocates no long-lived objects.
+ * at tens of thousands per second) allocates no long-lived objects. Each entry is numbered
+ * (seq, 1 at engine start), so a reader finds what is new without guessing.
  */
 import type { RouteMode } from '../../shared/config.js';
 import type { RequestLogEntry } from '../../shared/dto.js';
 
 class LogSlot {
+  seq = 0;
   id = '';
   routeId = '';
   mode: RouteMode = 'proxy';
@@ -28,6 +30,7 @@ class LogSlot {
 
   toEntry(): RequestLogEntry {
     const entry: RequestLogEntry = {
+      seq: this.seq,
       id: this.id,
       routeId: this.routeId,
       mode: this.mode,
@@ -78,6 +81,8 @@ export class RequestLog {
   private readonly slots: LogSlot[];
   private next = 0;
   private count = 0;
+  /** Requests recorded since the engine started: the last entry's seq. */
+  private recorded = 0;
 
   constructor(readonly capacity: number) {
     this.slots = Array.from({ length: capacity }, () => new LogSlot());
@@ -89,6 +94,8 @@ export class RequestLog {
     const slot = this.slots[this.next];
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count += 1;
+    this.recorded += 1;
+    slot.seq = this.recorded;
     slot.id = request.id;
     slot.routeId = request.routeId;
     slot.mode = request.mode;

@@ -121,6 +121,8 @@ describe('admin API', () => {
     assert.match(metrics.body, /relaydeck_errors_total\{route="\(none\)",code="NO_ROUTE"\} [1-9]/);
     const log = (await relay.api.call('GET', '/api/requests')).body;
     assert.ok(log.some((e: any) => e.path === '/live/s.flv' && e.status === 200));
+    const numbers = log.map((e: any) => e.seq);
+    assert.ok(numbers.every((n: number, i: number) => Number.isInteger(n) && n >= 1 && (i === 0 || n === numbers[i - 1] + 1)), `entries numbered in order: ${numbers.join(',')}`);
   });
 
   it('sends no CORS headers, so other origins cannot read answers', async () => {

@@ -11,7 +11,7 @@ import { LogCursor } from '../../electron/live/log-cursor.js';
 import { countPulls, LiveTicker, MAX_EVENT_LISTENERS, type LiveSources } from '../../electron/live/ticker.js';
 import { createLogger } from '../../electron/log.js';
 
-const entry = (n: number): RequestLogEntry => ({ id: String(n), routeId: 'r', mode: 'redirect', method: 'GET', path: `/r/${n}`, nodeId: 'a', clientAddress: '127.0.0.1', userAgent: '', startedAt: 1_000 + n, bytesIn: 0, bytesOut: 0, status: 302, durationMs: 0 });
+const entry = (n: number): RequestLogEntry => ({ seq: n + 1, id: String(n), routeId: 'r', mode: 'redirect', method: 'GET', path: `/r/${n}`, nodeId: 'a', clientAddress: '127.0.0.1', userAgent: '', startedAt: 1_000 + n, bytesIn: 0, bytesOut: 0, status: 302, durationMs: 0 });
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => entry(from + i));
 /** The log as a ring of `capacity` would hold it after entries 0..total-1. */
 const ring = (total: number, capacity: number) => range(Math.max(0, total - capacity), total);
@@ -24,7 +24,7 @@ test('log cursor: everything on the first look, then only what is new while the 
   assert.deepEqual(cursor.next(ring(9, 100)), { fresh: [], gap: false });
 });
 
-test('log cursor: once the log is full and rolling, the new entries are the ones after the old tail', () => {
+test('log cursor: once the log is full and rolling, the new entries are the ones after the last seen', () => {
   const cursor = new LogCursor();
   cursor.next(ring(100, 100));
   const delta = cursor.next(ring(130, 100));
@@ -40,11 +40,13 @@ test('log cursor: a log that rolled over completely between looks is all new, wi
   assert.equal(delta.gap, true);
 });
 
-test('log cursor: identical-looking entries (same ms, same path) are not lost while the log fills', () => {
+test('log cursor: identical-looking entries (same ms, same path, no id) are neither lost nor repeated, filling or rolling', () => {
   const cursor = new LogCursor();
-  const same = (n: number) => Array.from({ length: n }, () => ({ ...entry(1), id: '' }));
-  cursor.next(same(3));
-  assert.equal(cursor.next(same(7)).fresh.length, 4);
+  const same = (total: number, capacity: number) => ring(total, capacity).map((e) => ({ ...e, id: '', path: '/r/x', startedAt: 1_000 }));
+  assert.equal(cursor.next(same(3, 8)).fresh.length, 3);
+  assert.equal(cursor.next(same(7, 8)).fresh.length, 4);
+  assert.equal(cursor.next(same(12, 8)).fresh.length, 5, 'rolling: the five after the last seen, though every entry looks alike');
+  assert.deepEqual(cursor.next(same(12, 8)), { fresh: [], gap: false });
 });
 
 test('pulls: one per FLV stream pull plus one per plain proxied request in flight', () => {

@@ -20,10 +20,6 @@ export interface TrafficRow extends SessionDto {
 /** Entries kept when no setting says otherwise (shared/config.ts DEFAULT_TRAFFIC_LOG_ENTRIES). */
 export const DEFAULT_TRAFFIC_CAPACITY = 10_000;
 
-function fingerprint(entry: RequestLogEntry): string {
-  return `${entry.id}|${entry.startedAt}|${entry.durationMs}|${entry.status}|${entry.bytesOut}|${entry.clientAddress}|${entry.path}`;
-}
-
 export class TrafficStore extends ExternalStore {
   private ring: (TrafficRow | undefined)[];
   private start = 0;
@@ -36,8 +32,10 @@ export class TrafficStore extends ExternalStore {
   liveTotal = 0;
   /** Times the engine's own log rolled over between two events (entries lost there). */
   gaps = 0;
-  /** Fingerprints of the initial load, to skip them once if the first event repeats them. */
-  private initial: Set<string> | undefined;
+  /** Number (RequestLogEntry.seq) of the newest finished request held. */
+  private lastSeq = 0;
+  /** Until the first event after the load: it may repeat entries the load already had (they are skipped). */
+  private overlapping = false;
 
   constructor(private capacity = DEFAULT_TRAFFIC_CAPACITY) {
     super();
@@ -66,19 +64,15 @@ export class TrafficStore extends ExternalStore {
 
   /** The log as first fetched (listRequestLog) and the sessions in flight (listSessions). */
   load(log: RequestLogEntry[], live: SessionDto[]): void {
-    this.initial = new Set(log.map(fingerprint));
-    for (const entry of log) this.push(this.row(entry, false));
+    for (const entry of log) this.pushFinished(entry);
+    this.overlapping = true;
     this.setLive(live, live.length);
     this.changed();
   }
 
   apply(event: TrafficEvent): void {
-    const skip = this.initial;
-    this.initial = undefined;
-    for (const entry of event.finished) {
-      if (skip?.has(fingerprint(entry))) continue;
-      this.push(this.row(entry, false));
-    }
+    for (const entry of event.finished) this.pushFinished(entry);
+    this.overlapping = false;
     if (event.gap) this.gaps += 1;
     this.setLive(event.live, event.liveTotal);
     this.changed();
@@ -90,6 +84,16 @@ export class TrafficStore extends ExternalStore {
     this.count = 0;
     this.dropped = 0;
     this.changed();
+  }
+
+  /**
+   * A finished request, unless the first event after the load repeats it. Past that, the
+   * engine's numbers only grow, so a lower one means the engine restarted: counting starts over.
+   */
+  private pushFinished(entry: RequestLogEntry): void {
+    if (entry.seq <= this.lastSeq && this.overlapping) return;
+    this.lastSeq = entry.seq;
+    this.push(this.row(entry, false));
   }
 
   private row(entry: RequestLogEntry | SessionDto, live: boolean): TrafficRow {
