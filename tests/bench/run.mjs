@@ -32,6 +32,7 @@
 //                              shrink for a short BENCH_VIEW_SECONDS so every joiner fits in the window)
 //   BENCH_NGINX_SEG_BUFFERING=off  nginx proxy_buffering for /seg/: off (default, faster here) or on
 //   BENCH_SKIP_BUILD=1         never run `npm run build:node` (dist/ must exist)
+//   BENCH_RELAY_NODE_ARGS=""   extra Node options for the relay process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_MAX_SECONDS=1500     hard wall-clock limit for the whole run (a full run takes about 15 min)
 // Needs /usr/sbin/nginx and wrk on PATH. Linux only (/proc).
 import { spawnSync, fork } from 'node:child_process';
@@ -95,6 +96,8 @@ const SETTINGS = {
   viewSeconds: num('BENCH_VIEW_SECONDS', 15, 2, 120),
   bitrate: num('BENCH_BITRATE', 2_000_000, 10_000, 50_000_000),
   maxSeconds: num('BENCH_MAX_SECONDS', 1500, 30, 3600),
+  /** Extra Node options for the relay process only (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it under load). */
+  relayNodeArgs: (env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
   rounds: num('BENCH_ROUNDS', 2, 1, 10),
   wrkThreads: 2,
   wrkConnections: 50,
@@ -309,7 +312,7 @@ function relayTarget(engine, fanout, flv) {
       const configFile = path.join(dir, 'config.json');
       const config = relayConfig(engine, origin.url, token, FANOUT_SUPPORTED ? fanout : undefined, flv);
       writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-      const server = await spawnServer(process.execPath, [path.join(ROOT, 'electron', 'bin', 'relaydeck.mjs'), 'serve', '--config', configFile], {
+      const server = await spawnServer(process.execPath, [...SETTINGS.relayNodeArgs, path.join(ROOT, 'electron', 'bin', 'relaydeck.mjs'), 'serve', '--config', configFile], {
         ready: [/relay listening on (http:\/\/\S+)/, /admin listening on (http:\/\/\S+)/],
         cwd: ROOT,
         env: { RELAYDECK_HOME: dir },
