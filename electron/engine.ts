@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, parseConfig, type RelayDeckConfig } from '../shared/config.js';
 import type { RelayDeckApi } from '../shared/api.js';
-import type { PreviewSources } from './admin/csp.js';
+import { previewNodeUrls, type PreviewSources } from './admin/csp.js';
 import { AdminServer } from './admin/server.js';
 import { createApiService } from './admin/api-service.js';
 import { writeConfigAtomic } from './config/store.js';
@@ -190,9 +190,9 @@ export class Engine {
     return this.adminAddress ? urlOf(this.adminAddress) : '';
   }
 
-  /** Where the UI's stream preview may fetch from (admin/csp.ts): the relay and the nodes. */
+  /** Where the UI's stream preview may fetch from (admin/csp.ts): the relay, and the nodes of redirect routes. */
   previewSources(): Omit<PreviewSources, 'pageHost'> {
-    return { relayUrl: this.relayUrl, nodeUrls: this.config.nodes.map((node) => node.url) };
+    return { relayUrl: this.relayUrl, nodeUrls: previewNodeUrls(this.config) };
   }
 
   /**

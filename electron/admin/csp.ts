@@ -7,11 +7,15 @@
  *   - the relay as the page reaches it: a relay bound to every interface (0.0.0.0, ::) is
  *     reached at the page's own host, so a browser elsewhere on the LAN gets that host with
  *     the relay's port; a relay bound to one address gets that address;
- *   - the nodes' origins (a redirect route's preview plays the node URL the 302 names).
+ *   - the origins of the nodes that redirect routes send viewers to (a redirect route's
+ *     preview plays the node URL the 302 names). Those addresses are public to viewers
+ *     anyway; nodes behind proxy routes only are never named (the page is served before
+ *     the token is asked, so its headers must not map the hidden nodes).
  * The page host comes from the request's Host header: untrusted, so it (like every host put
  * into the policy) is used only when it is a plain host name or IP literal (nothing that could
  * add a directive).
  */
+import type { RelayDeckConfig } from '../../shared/config.js';
 
 /** Everything but connect-src: fixed. */
 const FIXED_DIRECTIVES = [
@@ -30,8 +34,11 @@ const FIXED_DIRECTIVES = [
 /** Sources every page may connect to: its own origin and loopback on any port. */
 const LOOPBACK_SOURCES = ["'self'", 'http://127.0.0.1:*', 'http://localhost:*'];
 
-/** A host name or IPv4 literal, or a bracketed IPv6 literal: nothing else goes into the policy. */
-const SAFE_HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/i;
+/**
+ * A host name or IPv4 literal: nothing else goes into the policy. (CSP sources cannot name
+ * an IPv6 literal, so a page loaded at one gets loopback and the named hosts only.)
+ */
+const SAFE_HOST = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /** What the policy's connect-src is built from. */
 export interface PreviewSources {
@@ -39,8 +46,18 @@ export interface PreviewSources {
   relayUrl: string;
   /** The host name the page was loaded from (Host header, port stripped); absent in the desktop window. */
   pageHost?: string;
-  /** Node base URLs (config.nodes[].url). */
+  /** Base URLs of the nodes redirect routes send viewers to (previewNodeUrls). */
   nodeUrls: readonly string[];
+}
+
+/** Base URLs of the nodes some redirect route may send a viewer to (a route without a node list may use every node). */
+export function previewNodeUrls(config: Pick<RelayDeckConfig, 'nodes' | 'routes'>): string[] {
+  const ids = new Set<string>();
+  for (const route of config.routes) {
+    if (route.mode !== 'redirect') continue;
+    for (const id of route.nodes ?? config.nodes.map((node) => node.id)) ids.add(id);
+  }
+  return config.nodes.filter((node) => ids.has(node.id)).map((node) => node.url);
 }
 
 /** The policy for a page whose preview may fetch from `sources`. */

@@ -67,10 +67,15 @@ export class StreamLocator {
     return nodes.map((n) => `${n.id} is ${this.deps.registry.get(n.id)?.status ?? (n.enabled ? 'up' : 'disabled')}`).join(', ');
   }
 
-  /** Locate; synchronous for every locator but "probe" (which may ask the nodes). */
-  locate(table: RouteTable, route: RouteConfig, target: RequestTarget): Location | Promise<Location> {
+  /**
+   * Locate; synchronous for every locator but "probe" (which may ask the nodes). `exclude`:
+   * nodes this request already tried (a failover asking again), never offered.
+   */
+  locate(table: RouteTable, route: RouteConfig, target: RequestTarget, exclude?: ReadonlySet<string>): Location | Promise<Location> {
     const key = streamKey(nodePath(route, target.path));
-    const { usable, all } = this.usableNodes(table, route);
+    const nodes = this.usableNodes(table, route);
+    const usable = exclude ? nodes.usable.filter((n) => !exclude.has(n.id)) : nodes.usable;
+    const all = nodes.all;
     if (usable.length === 0) throw this.noNode(route, this.statusSummary(all));
     switch (route.locate) {
       case 'static':

@@ -1,7 +1,8 @@
 /** The UI's CSP: where the stream preview may fetch from, and what an untrusted Host header can put there (nothing odd). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostOfHeader, previewOrigins, uiContentSecurityPolicy } from '../../electron/admin/csp.js';
+import { hostOfHeader, previewNodeUrls, previewOrigins, uiContentSecurityPolicy } from '../../electron/admin/csp.js';
+import { testConfig } from '../helpers/relay.js';
 
 test('a relay on every interface is reached at the page host; one on an address at that address', () => {
   assert.deepEqual(previewOrigins({ relayUrl: 'http://0.0.0.0:8090', pageHost: '192.168.1.20', nodeUrls: [] }), ['http://192.168.1.20:8090']);
@@ -10,15 +11,30 @@ test('a relay on every interface is reached at the page host; one on an address 
   assert.deepEqual(previewOrigins({ relayUrl: 'http://0.0.0.0:8090', nodeUrls: [] }), [], 'no page host: loopback only');
 });
 
+test('only nodes that redirect routes send viewers to are named: nodes behind proxy routes stay hidden', () => {
+  const config = testConfig({
+    nodes: [
+      { id: 'hidden', url: 'http://10.0.0.1:8000' },
+      { id: 'files', url: 'http://files.example.com' },
+    ],
+    routes: [
+      { id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' },
+      { id: 'img', path: '/img/', kind: 'file', mode: 'redirect', nodes: ['files'] },
+    ],
+  });
+  assert.deepEqual(previewNodeUrls(config), ['http://files.example.com']);
+  const everyNode = testConfig({ ...config, routes: [{ id: 'img', path: '/img/', kind: 'file', mode: 'redirect' }] });
+  assert.deepEqual(previewNodeUrls(everyNode), ['http://10.0.0.1:8000', 'http://files.example.com'], 'a redirect route without a node list may use any node');
+});
+
 test("the nodes' origins are allowed (a redirect route's preview plays from the node)", () => {
   assert.deepEqual(previewOrigins({ relayUrl: '', nodeUrls: ['http://10.0.0.9:8000/live/', 'https://media.example.com/', 'not a url', 'ftp://x/'] }), ['http://10.0.0.9:8000', 'https://media.example.com']);
 });
 
-test('a Host header is used only when it is a plain host or IP literal', () => {
+test('a Host header is used only when it is a plain host name or IPv4 literal (CSP cannot name IPv6 literals)', () => {
   assert.equal(hostOfHeader('192.168.1.20:8091'), '192.168.1.20');
   assert.equal(hostOfHeader('relay.lan'), 'relay.lan');
-  assert.equal(hostOfHeader('[fe80::1]:8091'), '[fe80::1]');
-  for (const hostile of ["evil.example; script-src 'unsafe-inline'", 'a;b', 'x y', 'user@host', 'host/path', '', undefined, `${'a'.repeat(300)}.example`, "'self'", 'a,b', '*']) {
+  for (const hostile of ['[fe80::1]:8091', "evil.example; script-src 'unsafe-inline'", 'a;b', 'x y', 'user@host', 'host/path', '', undefined, `${'a'.repeat(300)}.example`, "'self'", 'a,b', '*']) {
     assert.equal(hostOfHeader(hostile), undefined, `Host ${JSON.stringify(hostile)} is not used`);
   }
 });

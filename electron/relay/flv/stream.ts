@@ -95,6 +95,11 @@ export class FlvStream {
     return this.ctx.id;
   }
 
+  /** The stream is ending (or ended): nothing more is sent or scheduled. */
+  get isClosing(): boolean {
+    return this.state === 'closing';
+  }
+
   /** A new viewer: started at once when the stream is live, else held until it is (or fails). */
   addViewer(viewer: FlvViewer): void {
     clearTimeout(this.idleTimer);
@@ -190,7 +195,7 @@ export class FlvStream {
       this.processTag(item.tag);
       tags.push(item.tag);
     }
-    if (tags.length > 0) this.distribute(tags);
+    if (tags.length > 0 && !this.isClosing) this.distribute(tags);
   }
 
   private processTag(tag: FlvTag): void {
@@ -232,6 +237,7 @@ export class FlvStream {
     if (this.state === 'reconnecting') {
       this.stats.reconnects += 1;
       this.flushBatch(); // the old session's last tags go out (and into the cache) before it is reset
+      if (this.isClosing) return; // that write ended the last viewer, and the stream with it
       this.cache.resetMedia();
       this.needsRebase = this.lastTimestamp >= 0;
       for (const viewer of this.viewers) if (viewer.isStarted) viewer.resync();

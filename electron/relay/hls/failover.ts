@@ -19,7 +19,8 @@
  * UPSTREAM_STATUS), and drops a probed location naming the node (handler.ts).
  *
  * With no node left the viewer gets the last node's failure (naming the other nodes tried),
- * 502 UPSTREAM_STATUS for a 5xx, or the 404 as the node sent it.
+ * 502 UPSTREAM_STATUS for a 5xx when other nodes were tried too (a lone node's 5xx passes
+ * through as it was sent), or the 404 as the node sent it.
  */
 import type { NodeConfig } from '../../../shared/config.js';
 import type { Location } from '../../upstream/locator.js';
@@ -51,8 +52,8 @@ export interface AttemptOptions {
   method: string;
   /** Whether the first nodes came from the locator (false: the first is the hinted node). */
   located: boolean;
-  /** Asks the locator for more nodes once the given ones are used up (once per request); absent: the given list is final. */
-  locate?: () => Location | Promise<Location>;
+  /** Asks the locator for more nodes, other than `tried`, once the given ones are used up (once per request); absent: the given list is final. */
+  locate?: (tried: ReadonlySet<string>) => Location | Promise<Location>;
 }
 
 /** The nodes one request tries, in order; `current` is the node asked now. */
@@ -93,7 +94,7 @@ export class NodeAttempts {
     this.locate = undefined;
     let location: Location | Promise<Location>;
     try {
-      location = locate();
+      location = locate(new Set([...this.failed, this.current.id]));
     } catch {
       return undefined; // no usable node besides the ones that failed (NO_NODE)
     }
@@ -104,11 +105,16 @@ export class NodeAttempts {
     );
   }
 
-  /** The error to answer when a fetch fell short and no node is left: the node's failure, or UPSTREAM_STATUS for a 5xx. */
+  /**
+   * The error to answer when a fetch fell short and no node is left: the node's failure
+   * naming the others tried, or UPSTREAM_STATUS for a 5xx after other nodes failed too.
+   * Undefined delivers the fetch as it is: a node that was the only one asked keeps its own
+   * answer (its 503 and Retry-After, its 404) or its own error.
+   */
   finalError(fetch: SharedFetch, why: Shortfall): RelayError | undefined {
     const others = this.failed.filter((id) => id !== fetch.spec.nodeId);
     const tried = others.length > 0 ? ` (also tried node${others.length > 1 ? 's' : ''} ${others.join(', ')})` : '';
-    if (why === 'server-error') return new RelayError('UPSTREAM_STATUS', `node ${fetch.spec.nodeId} answered ${fetch.status}${tried}`);
+    if (why === 'server-error' && tried) return new RelayError('UPSTREAM_STATUS', `node ${fetch.spec.nodeId} answered ${fetch.status}${tried}`);
     if (why === 'failed' && fetch.error && tried) return new RelayError(fetch.error.code, `${fetch.error.message} on node ${fetch.spec.nodeId}${tried}`, { cause: fetch.error });
     return undefined; // the fetch as it is: its own error, or the node's 404
   }

@@ -96,6 +96,8 @@ export class SharedFetch implements Sized {
   /** The node's content-length, when it sent one. */
   contentLength: number | undefined;
   error: RelayError | undefined;
+  /** Whether this fetch was already counted against its node. */
+  private faulted = false;
   /** False once the object can no longer be cached (too large, or the in-flight bound was reached). */
   cacheable = true;
   /** Bytes received from the node. */
@@ -205,7 +207,7 @@ export class SharedFetch implements Sized {
     }
     this.status = status;
     // A server error is the node's fault (an active check would fail on it too); reported once per fetch, however many viewers share it.
-    if (status >= 500) this.owner.fault(this, 'UPSTREAM_STATUS');
+    if (status >= 500) this.reportFault('UPSTREAM_STATUS');
     this.headers = viewerResponseHeaders(response.headers);
     delete this.headers['set-cookie'];
     // Browser players on another origin (hls.js) need CORS; a node without it is served with it, as FLV viewers are.
@@ -315,9 +317,16 @@ export class SharedFetch implements Sized {
     this.owner.inflightBytes -= releasing;
     this.chunks = [];
     this.retained = 0;
-    if (isFault) this.owner.fault(this, error.code);
+    if (isFault) this.reportFault(error.code);
     this.owner.settled(this);
     this.wakeAll();
+  }
+
+  /** Count a failure against the node, once per fetch (a 5xx whose body then breaks is one fault). */
+  private reportFault(code: ErrorCode): void {
+    if (this.faulted) return;
+    this.faulted = true;
+    this.owner.fault(this, code);
   }
 
   private wakeAll(): void {

@@ -152,12 +152,12 @@ export class HlsRelay {
    * just forgotten, so a fresh probe may find the stream elsewhere).
    */
   private attempts(request: HlsRequest, nodes: NodeConfig[], located: boolean): NodeAttempts {
-    const locate = !located || request.route.locate === 'probe' ? () => this.locate(request) : undefined;
+    const locate = !located || request.route.locate === 'probe' ? (tried: ReadonlySet<string>) => this.locate(request, tried) : undefined;
     return new NodeAttempts(nodes, { maxAttempts: request.table.config.hls.maxNodeAttempts, method: request.req.method ?? '', located, locate });
   }
 
-  private locate(request: HlsRequest): Location | Promise<Location> {
-    return this.deps.locator.locate(request.table, request.route, { path: request.target.path, query: request.upstreamQuery });
+  private locate(request: HlsRequest, exclude?: ReadonlySet<string>): Location | Promise<Location> {
+    return this.deps.locator.locate(request.table, request.route, { path: request.target.path, query: request.upstreamQuery }, exclude);
   }
 
   /** The node a hint names, when the route may use it and it still serves (up, or draining for its current viewers). */

@@ -109,6 +109,7 @@ export function LiveProvider({ api, transport, children, onLoadError }: LiveProv
         const pending = held ?? [];
         held = undefined;
         pending.forEach(apply);
+        value.traffic.settled();
         if (!cancelled) setReady(true);
       },
       (error: unknown) => !cancelled && onLoadError(asApiError(error)),

@@ -59,5 +59,5 @@ export function filterRows(rows: readonly TrafficRow[], filter: TrafficFilter): 
 
 /** One JSON object per line (JSON Lines), without the page's own bookkeeping fields. */
 export function toJsonLines(rows: readonly TrafficRow[]): string {
-  return rows.map(({ seq: _seq, ...entry }) => JSON.stringify(entry)).join('\n') + (rows.length ? '\n' : '');
+  return rows.map(({ key: _key, ...entry }) => JSON.stringify(entry)).join('\n') + (rows.length ? '\n' : '');
 }

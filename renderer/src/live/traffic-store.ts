@@ -2,7 +2,7 @@
  * The Traffic page's data: finished requests in a ring of fixed capacity
  * (app.trafficLogEntries, default 10,000; the oldest are dropped) and the requests in
  * flight now, replaced by each traffic event so their bytes keep growing. Rows get a
- * local sequence number, the key the virtualized list uses.
+ * local key for the virtualized list; finished requests keep the engine's number (seq).
  */
 import type { RequestLogEntry, SessionDto } from '../../../shared/dto.js';
 import type { TrafficEvent } from '../../../shared/events.js';
@@ -11,7 +11,7 @@ import { ExternalStore } from './external-store.js';
 /** A row of the traffic list: a finished request, or one in flight (`live`). */
 export interface TrafficRow extends SessionDto {
   /** Local key, unique per row. */
-  seq: number;
+  key: number;
   live: boolean;
   durationMs: number;
   errorCode?: string;
@@ -24,7 +24,7 @@ export class TrafficStore extends ExternalStore {
   private ring: (TrafficRow | undefined)[];
   private start = 0;
   private count = 0;
-  private nextSeq = 1;
+  private nextKey = 1;
   private live: TrafficRow[] = [];
   /** Finished rows dropped from the ring to stay within capacity. */
   dropped = 0;
@@ -34,7 +34,7 @@ export class TrafficStore extends ExternalStore {
   gaps = 0;
   /** Number (RequestLogEntry.seq) of the newest finished request held. */
   private lastSeq = 0;
-  /** Until the first event after the load: it may repeat entries the load already had (they are skipped). */
+  /** From the load until settled(): events held meanwhile may repeat entries the load had (they are skipped). */
   private overlapping = false;
 
   constructor(private capacity = DEFAULT_TRAFFIC_CAPACITY) {
@@ -72,10 +72,14 @@ export class TrafficStore extends ExternalStore {
 
   apply(event: TrafficEvent): void {
     for (const entry of event.finished) this.pushFinished(entry);
-    this.overlapping = false;
     if (event.gap) this.gaps += 1;
     this.setLive(event.live, event.liveTotal);
     this.changed();
+  }
+
+  /** The events held during the load are applied: from now on a lower number means the engine restarted. */
+  settled(): void {
+    this.overlapping = false;
   }
 
   clear(): void {
@@ -87,7 +91,7 @@ export class TrafficStore extends ExternalStore {
   }
 
   /**
-   * A finished request, unless the first event after the load repeats it. Past that, the
+   * A finished request, unless an event held during the load repeats it. Past that, the
    * engine's numbers only grow, so a lower one means the engine restarted: counting starts over.
    */
   private pushFinished(entry: RequestLogEntry): void {
@@ -98,12 +102,12 @@ export class TrafficStore extends ExternalStore {
 
   private row(entry: RequestLogEntry | SessionDto, live: boolean): TrafficRow {
     const durationMs = 'durationMs' in entry ? entry.durationMs : Date.now() - entry.startedAt;
-    return { ...entry, durationMs, seq: this.nextSeq++, live };
+    return { ...entry, durationMs, key: this.nextKey++, live };
   }
 
   private setLive(sessions: SessionDto[], total: number): void {
     const now = Date.now();
-    this.live = sessions.map((s) => ({ ...s, seq: -Number(s.id) || -this.nextSeq++, live: true, durationMs: now - s.startedAt }));
+    this.live = sessions.map((s) => ({ ...s, key: -Number(s.id) || -this.nextKey++, live: true, durationMs: now - s.startedAt }));
     this.liveTotal = total;
   }
 

@@ -67,7 +67,7 @@ function Details({ row, onClose }: { row: TrafficRow; onClose: () => void }) {
   const api = useApi();
   const [error, setError] = useState<ApiError>();
   const [kicked, setKicked] = useState(false);
-  const { seq: _seq, live, ...entry } = row;
+  const { key: _key, live, ...entry } = row;
   return (
     <aside className="traffic-details" aria-label="Request details">
       <header className="dialog-head">
@@ -171,8 +171,8 @@ export function TrafficPage() {
         <span>Error</span>
       </div>
       <div className="traffic-body">
-        <VirtualList label="Requests" items={shown} rowHeight={ROW_HEIGHT_PX} getKey={(row) => row.seq} renderRow={(row) => <Row row={row} selected={selected?.seq === row.seq} onSelect={setSelected} />} className="traffic-list" />
-        {selected && <Details key={selected.seq} row={selected} onClose={() => setSelected(undefined)} />}
+        <VirtualList label="Requests" items={shown} rowHeight={ROW_HEIGHT_PX} getKey={(row) => row.key} renderRow={(row) => <Row row={row} selected={selected?.key === row.key} onSelect={setSelected} />} className="traffic-list" />
+        {selected && <Details key={selected.key} row={selected} onClose={() => setSelected(undefined)} />}
       </div>
       <p className="hint">{liveCount ? `${liveCount} in flight shown on top: their bytes grow every second.` : 'Requests in flight appear on top while they stream.'}</p>
     </div>

@@ -13,9 +13,11 @@ import { after, before, describe, it } from 'node:test';
 import { request } from '../../helpers/http.js';
 import { TestOrigin } from '../../helpers/origin.js';
 import { startRelay, type StartedRelay } from '../../helpers/relay.js';
+import type { NodeConfig } from '../../../shared/config.js';
+import { NodeAttempts } from '../../../electron/relay/hls/failover.js';
 
 /** What a test node does with a request. */
-type Behaviour = 'serve' | '502' | 'reset' | '404' | 'cut' | 'slow502';
+type Behaviour = 'serve' | '502' | 'reset' | '404' | 'cut' | 'slow502' | 'head-only' | 'slow-head' | '503' | '500-cut';
 
 const PLAYLIST = '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:1\n#EXTINF:1,\nseg1.ts\n#EXTINF:1,\nseg2.ts\n';
 /** Bytes of a segment the "cut" behaviour promises (and sends half of). */
@@ -33,7 +35,18 @@ function answer(id: string, behaviour: Behaviour, req: IncomingMessage, res: Ser
   const path = (req.url ?? '').split('?')[0];
   const isPlaylist = path.endsWith('.m3u8');
   const type = isPlaylist ? 'application/vnd.apple.mpegurl' : 'video/mp2t';
-  if (behaviour === 'reset') {
+  if (behaviour === 'head-only' || behaviour === 'slow-head') {
+    // A probe (HEAD) is answered, at once or after 100 ms; a GET is reset by the first.
+    if (req.method === 'HEAD') setTimeout(() => res.writeHead(200, { 'content-type': type }).end(), behaviour === 'slow-head' ? 100 : 0);
+    else if (behaviour === 'head-only') req.socket.destroy();
+    else res.writeHead(200, { 'content-type': type }).end(isPlaylist ? PLAYLIST : `segment ${path} from ${id}`);
+  } else if (behaviour === '503') {
+    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' }).end(`busy at ${id}`);
+  } else if (behaviour === '500-cut') {
+    res.writeHead(500, { 'content-type': 'text/plain', 'content-length': 1000 });
+    res.write('x');
+    setTimeout(() => req.socket.destroy(), 50);
+  } else if (behaviour === 'reset') {
     req.socket.destroy();
   } else if (behaviour === '502') {
     res.writeHead(502, { 'content-type': 'text/plain' }).end(`bad gateway at ${id}`);
@@ -210,6 +223,20 @@ describe('HLS failover to the next node', () => {
     }
   });
 
+  it('the probe asked again leaves out the node that failed, even when that node still answers probes first', async () => {
+    a.behaviour = () => 'head-only';
+    b.behaviour = () => 'slow-head';
+    try {
+      const answer = await request(`${relay.relayUrl}/probe/cam2/seg2.ts`);
+      assert.equal(answer.status, 200, answer.body.toString());
+      assert.equal(answer.body.toString(), 'segment /probe/cam2/seg2.ts from b');
+      assert.equal(countOf(a, '/probe/cam2/seg2.ts'), 2, 'a was probed (HEAD) and asked (GET) once each');
+    } finally {
+      a.behaviour = () => 'serve';
+      b.behaviour = () => 'serve';
+    }
+  });
+
   it('many viewers moving on together share one fetch on the next node', async () => {
     const path = '/live/crowd/seg1.ts';
     a.behaviour = () => 'slow502';
@@ -266,7 +293,12 @@ describe('HLS failover to the next node', () => {
     assert.ok(Date.now() - started < 5_000, 'answered without waiting on anything');
   });
 
-  it('a method other than GET and HEAD never reaches a node', async () => {
+  it('only GET and HEAD may move on to another node (the relay refuses other methods before that: 405)', async () => {
+    const node = (id: string) => ({ id, url: `http://127.0.0.1:1/${id}` }) as NodeConfig;
+    const attempts = (method: string) => new NodeAttempts([node('a'), node('b')], { maxAttempts: 3, method, located: true });
+    assert.equal(attempts('GET').mayMoveOn('failed'), true);
+    assert.equal(attempts('HEAD').mayMoveOn('server-error'), true);
+    assert.equal(attempts('POST').mayMoveOn('failed'), false);
     const asked = a.requests.length + b.requests.length;
     const answer = await request(`${relay.relayUrl}/live/cam1.m3u8`, { method: 'POST' }, 'x');
     assert.equal(answer.status, 405);
@@ -286,7 +318,10 @@ describe('HLS failover bounded by hls.maxNodeAttempts', () => {
         { id: 'dead', url: dead },
         { id: 'b', url: urlB },
       ],
-      routes: [{ id: 'hls', path: '/live/', kind: 'hls', mode: 'proxy', locate: 'first' }],
+      routes: [
+        { id: 'hls', path: '/live/', kind: 'hls', mode: 'proxy', locate: 'first' },
+        { id: 'solo', path: '/solo/', kind: 'hls', mode: 'proxy', locate: 'first', nodes: ['b'] },
+      ],
     });
   });
   after(async () => {
@@ -299,5 +334,31 @@ describe('HLS failover bounded by hls.maxNodeAttempts', () => {
     assert.equal(answer.status, 502);
     assert.equal(JSON.parse(answer.body.toString()).error.code, 'DIAL');
     assert.equal(b.requests.length, 0);
+  });
+
+  it("a lone node's 5xx reaches the viewer as the node sent it (status, Retry-After), not as a relay error", async () => {
+    b.behaviour = () => '503';
+    try {
+      const answer = await request(`${relay.relayUrl}/solo/cam1.m3u8`);
+      assert.equal(answer.status, 503);
+      assert.equal(answer.headers['retry-after'], '5');
+      assert.equal(answer.body.toString(), 'busy at b');
+    } finally {
+      b.behaviour = () => 'serve';
+    }
+  });
+
+  it('a 5xx whose body then breaks counts once against the node', async () => {
+    b.behaviour = () => '500-cut';
+    try {
+      const before = await passiveFailures(relay, 'b');
+      const answer = await fetchCut(`${relay.relayUrl}/solo/once/seg1.ts`);
+      assert.equal(answer.status, 500, 'the lone node answer, passed through');
+      assert.equal(answer.complete, false, 'then cut');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal((await passiveFailures(relay, 'b')) - before, 1);
+    } finally {
+      b.behaviour = () => 'serve';
+    }
   });
 });
