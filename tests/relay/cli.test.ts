@@ -54,8 +54,9 @@ describe('relaydeck serve', () => {
     assert.equal((await fs.stat(configPath)).mode & 0o777, 0o600);
 
     let complete: boolean | undefined;
+    let viewerError: Error | undefined;
     const streamDone = new Promise<void>((resolve) => {
-      http.get(`${relay}/live/cam1.flv`, { agent: false }, (res) => {
+      const req = http.get(`${relay}/live/cam1.flv`, { agent: false }, (res) => {
         res.resume();
         res.on('error', () => {});
         res.on('close', () => {
@@ -63,8 +64,14 @@ describe('relaydeck serve', () => {
           resolve();
         });
       });
+      req.on('error', (error) => {
+        viewerError = error;
+        resolve();
+      });
     });
-    await waitFor(() => origin.openSockets.size === 1, 3000, 'the stream to reach the origin');
+    const state = () => `viewer error: ${viewerError?.message}; relaydeck exit code ${run.child.exitCode}, signal ${run.child.signalCode}; stderr:\n${run.output().stderr}`;
+    await waitFor(() => origin.openSockets.size === 1 || viewerError !== undefined, 3000, 'the stream to reach the origin');
+    assert.equal(viewerError, undefined, state());
     run.child.kill('SIGTERM');
     assert.equal(await run.exited, 0, run.output().stderr);
     await streamDone;
