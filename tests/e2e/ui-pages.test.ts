@@ -186,6 +186,46 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await screenshot(page, 'nodes');
   });
 
+  it('Nodes and Routes: Edit saves through the form, Remove asks first ("Keep it" keeps), then removes; the API agrees', async () => {
+    const call = async (path: string) => (await (await fetch(`${served.adminUrl}${path}`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { id: string; weight?: number; path?: string }[];
+    // The node added above (edge2): edit its weight, then remove it.
+    const nodeRow = page.locator('tr[data-node="edge2"]');
+    await nodeRow.getByRole('button', { name: 'Edit' }).click();
+    const nodeForm = page.getByRole('form', { name: 'Edit node edge2' });
+    await nodeForm.getByLabel('Weight').fill('7');
+    await nodeForm.getByRole('button', { name: 'Save node' }).click();
+    await page.getByText('Node edge2 saved.').waitFor({ timeout: UI_WAIT_MS });
+    assert.equal((await call('/api/nodes')).find((n) => n.id === 'edge2')?.weight, 7);
+    await nodeRow.getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('dialog', { name: 'Remove node edge2?' }).getByRole('button', { name: 'Keep it' }).click();
+    assert.ok((await call('/api/nodes')).some((n) => n.id === 'edge2'), '"Keep it" kept the node');
+    await nodeRow.getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('dialog', { name: 'Remove node edge2?' }).getByRole('button', { name: 'Remove node' }).click();
+    await nodeRow.waitFor({ state: 'detached', timeout: UI_WAIT_MS });
+    assert.equal((await call('/api/nodes')).some((n) => n.id === 'edge2'), false);
+    // A route added through the API (the UI learns it from the engine's events): change its path, then remove it.
+    const created = await fetch(`${served.adminUrl}/api/routes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${UI_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'scratch', path: '/scratch/', kind: 'file', mode: 'redirect' }),
+    });
+    assert.equal(created.status, 201, await created.text());
+    await goTo(page, 'routes', 'Routes');
+    const routeRow = page.locator('tr[data-route="scratch"]');
+    await routeRow.getByRole('button', { name: 'Edit' }).click();
+    const routeForm = page.getByRole('form', { name: 'Edit route scratch' });
+    await routeForm.getByLabel('Path prefix').fill('/scratch2/');
+    await routeForm.getByRole('button', { name: 'Save route' }).click();
+    await page.getByText('Route scratch saved.').waitFor({ timeout: UI_WAIT_MS });
+    assert.equal((await call('/api/routes')).find((r) => r.id === 'scratch')?.path, '/scratch2/');
+    await routeRow.getByRole('button', { name: 'Remove' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Remove route scratch?' });
+    await confirm.getByText('/scratch2/').waitFor({ timeout: UI_WAIT_MS });
+    await confirm.getByRole('button', { name: 'Remove route' }).click();
+    await routeRow.waitFor({ state: 'detached', timeout: UI_WAIT_MS });
+    assert.equal((await call('/api/routes')).some((r) => r.id === 'scratch'), false);
+  });
+
   it('Traffic: live viewers on top with growing bytes; finished requests below; filters', async () => {
     await goTo(page, 'traffic', 'Traffic');
     const firstLive = page.locator('.traffic-row.is-live').first();

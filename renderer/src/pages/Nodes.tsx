@@ -7,7 +7,7 @@ import { useState } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import type { NodeConfig } from '../../../shared/config.js';
 import type { NodeDto } from '../../../shared/dto.js';
-import { Dialog } from '../components/Dialog.js';
+import { EditDialogs, RowActions, type Editing } from '../components/EditDialogs.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Switch } from '../components/Switch.js';
 import { NodeForm } from '../forms/NodeForm.js';
@@ -28,13 +28,11 @@ function healthTitle(node: NodeDto): string {
   return parts.join('; ');
 }
 
-type Editing = { kind: 'add' } | { kind: 'edit'; node: NodeDto } | { kind: 'delete'; node: NodeDto };
-
 export function NodesPage() {
   const api = useApi();
   const { live } = useLiveContext();
   const { nodes } = useLive();
-  const [editing, setEditing] = useState<Editing>();
+  const [editing, setEditing] = useState<Editing<NodeDto>>();
   const [error, setError] = useState<ApiError>();
   const [notice, setNotice] = useState<string>();
 
@@ -118,14 +116,7 @@ export function NodesPage() {
                   <td>
                     {formatMbps(node.mbpsIn)} / {formatMbps(node.mbpsOut)}
                   </td>
-                  <td className="actions">
-                    <button type="button" className="small" onClick={() => setEditing({ kind: 'edit', node })}>
-                      Edit
-                    </button>
-                    <button type="button" className="small danger" onClick={() => setEditing({ kind: 'delete', node })}>
-                      Remove
-                    </button>
-                  </td>
+                  <RowActions onEdit={() => setEditing({ kind: 'edit', item: node })} onRemove={() => setEditing({ kind: 'delete', item: node })} />
                 </tr>
               );
             })}
@@ -133,44 +124,24 @@ export function NodesPage() {
         </table>
 </div>
       )}
-      {editing?.kind === 'add' && (
-        <Dialog title="Add node" onClose={() => setEditing(undefined)} wide>
+      <EditDialogs
+        editing={editing}
+        noun="node"
+        onClose={() => setEditing(undefined)}
+        form={(item) => (
           <NodeForm
+            node={item}
             nodes={nodes}
             onDone={(node) => {
               replaceInList(node);
               setEditing(undefined);
-              setNotice(`Node ${node.id} added.`);
+              setNotice(`Node ${node.id} ${item ? 'saved' : 'added'}.`);
             }}
           />
-        </Dialog>
-      )}
-      {editing?.kind === 'edit' && (
-        <Dialog title={`Edit node ${editing.node.id}`} onClose={() => setEditing(undefined)} wide>
-          <NodeForm
-            node={editing.node}
-            nodes={nodes}
-            onDone={(node) => {
-              replaceInList(node);
-              setEditing(undefined);
-              setNotice(`Node ${node.id} saved.`);
-            }}
-          />
-        </Dialog>
-      )}
-      {editing?.kind === 'delete' && (
-        <Dialog title={`Remove node ${editing.node.id}?`} onClose={() => setEditing(undefined)}>
-          <p>Routes that name this node must be changed first. Streams pulled from it now continue until they end.</p>
-          <div className="form-actions">
-            <button type="button" onClick={() => setEditing(undefined)}>
-              Keep it
-            </button>
-            <button type="button" className="danger" onClick={() => remove(editing.node)}>
-              Remove node
-            </button>
-          </div>
-        </Dialog>
-      )}
+        )}
+        removeNote={() => <p>Routes that name this node must be changed first. Streams pulled from it now continue until they end.</p>}
+        onRemove={remove}
+      />
     </div>
   );
 }

@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import type { RouteMode } from '../../../shared/config.js';
 import type { ResolveDto, RouteDto } from '../../../shared/dto.js';
-import { Dialog } from '../components/Dialog.js';
+import { EditDialogs, RowActions, type Editing } from '../components/EditDialogs.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Switch } from '../components/Switch.js';
 import { RouteForm } from '../forms/RouteForm.js';
@@ -85,14 +85,12 @@ function ResolveBox() {
   );
 }
 
-type Editing = { kind: 'add' } | { kind: 'edit'; route: RouteDto } | { kind: 'delete'; route: RouteDto };
-
 export function RoutesPage() {
   const api = useApi();
   const { live } = useLiveContext();
   const { routes, nodes, stats } = useLive();
   const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
-  const [editing, setEditing] = useState<Editing>();
+  const [editing, setEditing] = useState<Editing<RouteDto>>();
   const [error, setError] = useState<ApiError>();
   const [notice, setNotice] = useState<string>();
 
@@ -181,14 +179,7 @@ export function RoutesPage() {
                   <td>{formatCount(s?.active ?? 0)}</td>
                   <td>{formatBytes(s?.bytesOut ?? 0)}</td>
                   <td className="errors">{formatErrorCounts(s?.errors ?? {})}</td>
-                  <td className="actions">
-                    <button type="button" className="small" onClick={() => setEditing({ kind: 'edit', route })}>
-                      Edit
-                    </button>
-                    <button type="button" className="small danger" onClick={() => setEditing({ kind: 'delete', route })}>
-                      Remove
-                    </button>
-                  </td>
+                  <RowActions onEdit={() => setEditing({ kind: 'edit', item: route })} onRemove={() => setEditing({ kind: 'delete', item: route })} />
                 </tr>
               );
             })}
@@ -196,48 +187,29 @@ export function RoutesPage() {
         </table>
 </div>
       )}
-      {editing?.kind === 'add' && (
-        <Dialog title="Add route" onClose={() => setEditing(undefined)} wide>
+      <EditDialogs
+        editing={editing}
+        noun="route"
+        onClose={() => setEditing(undefined)}
+        form={(item) => (
           <RouteForm
+            route={item}
             routes={routes}
             nodes={nodes}
             onDone={(route) => {
-              replaceInList(route);
+              replaceInList(route, item?.id);
               setEditing(undefined);
-              setNotice(`Route ${route.id} added.`);
+              setNotice(`Route ${route.id} ${item ? 'saved' : 'added'}.`);
             }}
           />
-        </Dialog>
-      )}
-      {editing?.kind === 'edit' && (
-        <Dialog title={`Edit route ${editing.route.id}`} onClose={() => setEditing(undefined)} wide>
-          <RouteForm
-            route={editing.route}
-            routes={routes}
-            nodes={nodes}
-            onDone={(route) => {
-              replaceInList(route, editing.route.id);
-              setEditing(undefined);
-              setNotice(`Route ${route.id} saved.`);
-            }}
-          />
-        </Dialog>
-      )}
-      {editing?.kind === 'delete' && (
-        <Dialog title={`Remove route ${editing.route.id}?`} onClose={() => setEditing(undefined)}>
+        )}
+        removeNote={(route) => (
           <p>
-            New requests for <code>{editing.route.path}</code> will get 404 NO_ROUTE. Requests in flight continue.
+            New requests for <code>{route.path}</code> will get 404 NO_ROUTE. Requests in flight continue.
           </p>
-          <div className="form-actions">
-            <button type="button" onClick={() => setEditing(undefined)}>
-              Keep it
-            </button>
-            <button type="button" className="danger" onClick={() => remove(editing.route)}>
-              Remove route
-            </button>
-          </div>
-        </Dialog>
-      )}
+        )}
+        onRemove={remove}
+      />
     </div>
   );
 }
