@@ -17,12 +17,9 @@
  */
 import type { RelayDeckConfig } from '../../shared/config.js';
 
-/** Everything but connect-src: fixed. */
-const FIXED_DIRECTIVES = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
+/** The fixed directives before connect-src, and after it. */
+const DIRECTIVES_BEFORE_CONNECT = ["default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:"];
+const DIRECTIVES_AFTER_CONNECT = [
   "media-src 'self' blob:",
   "worker-src 'self' blob:",
   "object-src 'none'",
@@ -64,7 +61,7 @@ export function previewNodeUrls(config: Pick<RelayDeckConfig, 'nodes' | 'routes'
 export function uiContentSecurityPolicy(sources?: PreviewSources): string {
   const connect = new Set(LOOPBACK_SOURCES);
   if (sources) for (const origin of previewOrigins(sources)) connect.add(origin);
-  return [...FIXED_DIRECTIVES.slice(0, 4), `connect-src ${[...connect].join(' ')}`, ...FIXED_DIRECTIVES.slice(4)].join('; ');
+  return [...DIRECTIVES_BEFORE_CONNECT, `connect-src ${[...connect].join(' ')}`, ...DIRECTIVES_AFTER_CONNECT].join('; ');
 }
 
 /** Origins (beyond loopback) the preview may fetch streams from. */

@@ -1,12 +1,38 @@
 /**
- * The add / edit / remove dialogs of a list page (Nodes, Routes): one state says which is
- * open; the page gives the form and what removing means. Row buttons open them.
+ * Editing a list page's items (Nodes, Routes): which of the add / edit / remove dialogs is
+ * open, the list kept in step with the engine's answers, the last refusal and notice. The
+ * page gives the form and what removing means; row buttons open the dialogs.
  */
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
+import type { ApiError } from '../../../shared/api.js';
+import { asApiError } from '../transport.js';
 import { Dialog } from './Dialog.js';
 
 /** What a list page is editing: a new item, an existing one, or one to remove. */
 export type Editing<T> = { kind: 'add' } | { kind: 'edit'; item: T } | { kind: 'delete'; item: T };
+
+/**
+ * The editing state of a list of `noun`s ("node", "route"): `items` as shown, `setItems` to
+ * show another list, `deleteItem` to remove one on the engine.
+ */
+export function useListEditing<T extends { id: string }>(noun: string, items: readonly T[], setItems: (items: T[]) => void, deleteItem: (id: string) => Promise<unknown>) {
+  const [editing, setEditing] = useState<Editing<T>>();
+  const [error, setError] = useState<ApiError>();
+  const [notice, setNotice] = useState<string>();
+  const title = noun.charAt(0).toUpperCase() + noun.slice(1);
+  /** Put `item` in place of the one with `oldId` (an edit may change the id), or add it. */
+  const replaceInList = (item: T, oldId = item.id) => setItems(items.some((i) => i.id === oldId) ? items.map((i) => (i.id === oldId ? item : i)) : [...items, item]);
+  const remove = (item: T) => {
+    deleteItem(item.id)
+      .then(() => {
+        setItems(items.filter((i) => i.id !== item.id));
+        setNotice(`${title} ${item.id} removed.`);
+      })
+      .catch((caught: unknown) => setError(asApiError(caught)))
+      .finally(() => setEditing(undefined));
+  };
+  return { editing, setEditing, error, setError, notice, setNotice, replaceInList, remove };
+}
 
 export interface EditDialogsProps<T extends { id: string }> {
   editing: Editing<T> | undefined;

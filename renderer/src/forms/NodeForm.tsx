@@ -4,14 +4,13 @@
  * it). Fields this form does not show (health overrides, stream API) are kept.
  */
 import { useState, type FormEvent } from 'react';
-import type { ApiError } from '../../../shared/api.js';
 import { nodeSchema, type NodeConfig } from '../../../shared/config.js';
 import type { NodeDto } from '../../../shared/dto.js';
 import { ErrorNotice } from '../components/Notice.js';
 import { useApi } from '../live/LiveContext.js';
-import { asApiError } from '../transport.js';
 import { CheckField, TextField } from './fields.js';
-import { fieldErrorFromApi, fieldErrors, hasErrors, integerOrUndefined, nodeUrlError, type FieldErrors } from './validate.js';
+import { useSubmission } from './submission.js';
+import { fieldErrors, integerOrUndefined, nodeUrlError } from './validate.js';
 
 type Draft = Record<string, unknown>;
 
@@ -29,9 +28,7 @@ export interface NodeFormProps {
 export function NodeForm({ node, nodes, onDone }: NodeFormProps) {
   const api = useApi();
   const [draft, setDraft] = useState<Draft>(() => (node ? nodeConfigOf(node) : { id: '', url: 'http://', enabled: true, weight: 1 }));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [failure, setFailure] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
+  const { errors, failure, busy, send } = useSubmission();
   const set = (key: string, value: unknown) => setDraft((d) => ({ ...d, [key]: value }));
 
   const submit = (event: FormEvent) => {
@@ -40,20 +37,14 @@ export function NodeForm({ node, nodes, onDone }: NodeFormProps) {
     const urlError = typeof draft.url === 'string' ? nodeUrlError(draft.url) : undefined;
     if (!found.url && urlError) found.url = urlError;
     if (!node && nodes.some((n) => n.id === draft.id)) found.id = `a node with id "${String(draft.id)}" exists already`;
-    setErrors(found);
-    setFailure(undefined);
-    if (hasErrors(found)) return;
-    const body = nodeSchema.parse(draft, '') as NodeConfig;
-    setBusy(true);
-    (node ? api.replaceNode({ id: node.id, body }) : api.createNode({ body }))
-      .then(onDone)
-      .catch((caught: unknown) => {
-        const error = asApiError(caught);
-        const byField = fieldErrorFromApi(error);
-        if (byField) setErrors(byField);
-        else setFailure(error);
-      })
-      .finally(() => setBusy(false));
+    send(
+      found,
+      () => {
+        const body = nodeSchema.parse(draft, '') as NodeConfig;
+        return node ? api.replaceNode({ id: node.id, body }) : api.createNode({ body });
+      },
+      onDone,
+    );
   };
 
   return (

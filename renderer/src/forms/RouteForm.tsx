@@ -4,14 +4,13 @@
  * (a duplicate id or path). Fields this form does not show are kept as they were.
  */
 import { useState, type FormEvent } from 'react';
-import type { ApiError } from '../../../shared/api.js';
 import { LOCATORS, ROUTE_KINDS, ROUTE_MODES, routeSchema, type RouteConfig } from '../../../shared/config.js';
 import type { NodeDto, RouteDto } from '../../../shared/dto.js';
 import { ErrorNotice } from '../components/Notice.js';
 import { useApi } from '../live/LiveContext.js';
-import { asApiError } from '../transport.js';
 import { CheckField, SelectField, TextField } from './fields.js';
-import { fieldErrorFromApi, fieldErrors, hasErrors, integerOrUndefined, type FieldErrors } from './validate.js';
+import { useSubmission } from './submission.js';
+import { fieldErrors, integerOrUndefined, type FieldErrors } from './validate.js';
 
 type Draft = Record<string, unknown>;
 
@@ -53,9 +52,7 @@ export function RouteForm({ route, routes, nodes, onDone }: RouteFormProps) {
   const api = useApi();
   const [draft, setDraft] = useState<Draft>(() => ({ ...(route ?? NEW_ROUTE) }));
   const [rules, setRules] = useState(() => rulesText(route ?? NEW_ROUTE));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [failure, setFailure] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
+  const { errors, failure, busy, send } = useSubmission();
   const set = (key: string, value: unknown) => setDraft((d) => ({ ...d, [key]: value }));
   const selected = draft.nodes as string[] | undefined;
 
@@ -65,20 +62,14 @@ export function RouteForm({ route, routes, nodes, onDone }: RouteFormProps) {
     const candidate: Draft = { ...draft, static: typeof parsedRules === 'string' ? undefined : parsedRules };
     const found = { ...fieldErrors(routeSchema.shape, candidate), ...crossErrors(candidate, routes, route) };
     if (typeof parsedRules === 'string') found.static = parsedRules;
-    setErrors(found);
-    setFailure(undefined);
-    if (hasErrors(found)) return;
-    const body = routeSchema.parse(candidate, '') as RouteConfig;
-    setBusy(true);
-    (route ? api.replaceRoute({ id: route.id, body }) : api.createRoute({ body }))
-      .then(onDone)
-      .catch((caught: unknown) => {
-        const error = asApiError(caught);
-        const byField = fieldErrorFromApi(error);
-        if (byField) setErrors(byField);
-        else setFailure(error);
-      })
-      .finally(() => setBusy(false));
+    send(
+      found,
+      () => {
+        const body = routeSchema.parse(candidate, '') as RouteConfig;
+        return route ? api.replaceRoute({ id: route.id, body }) : api.createRoute({ body });
+      },
+      onDone,
+    );
   };
 
   const toggleNode = (id: string, on: boolean) => {

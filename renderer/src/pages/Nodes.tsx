@@ -3,11 +3,9 @@
  * streams it holds, its upstream pulls, sessions and Mbit/s; enable or disable, drain,
  * add, edit and remove.
  */
-import { useState } from 'react';
-import type { ApiError } from '../../../shared/api.js';
 import type { NodeConfig } from '../../../shared/config.js';
 import type { NodeDto } from '../../../shared/dto.js';
-import { EditDialogs, RowActions, type Editing } from '../components/EditDialogs.js';
+import { EditDialogs, RowActions, useListEditing } from '../components/EditDialogs.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Switch } from '../components/Switch.js';
 import { NodeForm } from '../forms/NodeForm.js';
@@ -32,11 +30,7 @@ export function NodesPage() {
   const api = useApi();
   const { live } = useLiveContext();
   const { nodes } = useLive();
-  const [editing, setEditing] = useState<Editing<NodeDto>>();
-  const [error, setError] = useState<ApiError>();
-  const [notice, setNotice] = useState<string>();
-
-  const replaceInList = (node: NodeDto) => live.setNodes(nodes.some((n) => n.id === node.id) ? nodes.map((n) => (n.id === node.id ? node : n)) : [...nodes, node]);
+  const { editing, setEditing, error, setError, notice, setNotice, replaceInList, remove } = useListEditing('node', nodes, (list) => live.setNodes(list), (id) => api.deleteNode({ id }));
   const patch = (node: NodeDto, body: Partial<NodeConfig>, done: string) => {
     setError(undefined);
     api
@@ -46,16 +40,6 @@ export function NodesPage() {
         setNotice(done);
       })
       .catch((caught: unknown) => setError(asApiError(caught)));
-  };
-  const remove = (node: NodeDto) => {
-    api
-      .deleteNode({ id: node.id })
-      .then(() => {
-        live.setNodes(nodes.filter((n) => n.id !== node.id));
-        setNotice(`Node ${node.id} removed.`);
-      })
-      .catch((caught: unknown) => setError(asApiError(caught)))
-      .finally(() => setEditing(undefined));
   };
 
   return (

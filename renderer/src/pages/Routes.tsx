@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import type { RouteMode } from '../../../shared/config.js';
 import type { ResolveDto, RouteDto } from '../../../shared/dto.js';
-import { EditDialogs, RowActions, type Editing } from '../components/EditDialogs.js';
+import { EditDialogs, RowActions, useListEditing } from '../components/EditDialogs.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Switch } from '../components/Switch.js';
 import { RouteForm } from '../forms/RouteForm.js';
@@ -90,11 +90,7 @@ export function RoutesPage() {
   const { live } = useLiveContext();
   const { routes, nodes, stats } = useLive();
   const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
-  const [editing, setEditing] = useState<Editing<RouteDto>>();
-  const [error, setError] = useState<ApiError>();
-  const [notice, setNotice] = useState<string>();
-
-  const replaceInList = (route: RouteDto, oldId = route.id) => live.setRoutes(routes.some((r) => r.id === oldId) ? routes.map((r) => (r.id === oldId ? route : r)) : [...routes, route]);
+  const { editing, setEditing, error, setError, notice, setNotice, replaceInList, remove } = useListEditing('route', routes, (list) => live.setRoutes(list), (id) => api.deleteRoute({ id }));
 
   const setMode = (route: RouteDto, mode: RouteMode) => {
     setPending((ids) => new Set(ids).add(route.id));
@@ -113,17 +109,6 @@ export function RoutesPage() {
           return next;
         }),
       );
-  };
-
-  const remove = (route: RouteDto) => {
-    api
-      .deleteRoute({ id: route.id })
-      .then(() => {
-        live.setRoutes(routes.filter((r) => r.id !== route.id));
-        setNotice(`Route ${route.id} removed.`);
-      })
-      .catch((caught: unknown) => setError(asApiError(caught)))
-      .finally(() => setEditing(undefined));
   };
 
   return (
