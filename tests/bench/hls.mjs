@@ -22,15 +22,15 @@
 //   BENCH_SKIP_BUILD=1              never run `npm run build:node` (dist/ must exist)
 //   BENCH_HLS_MAX_SECONDS=600       hard wall-clock limit
 // Needs /usr/sbin/nginx. Linux only (/proc). Everything on 127.0.0.1.
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, NGINX_BIN, NGINX_WORKERS, childPids, cpuProbe, fmt, groupRssBytes, killAllTracked, sleep, spawnServer, stopChild, table, trackedChildren, waitForPort, freePort } from './lib.mjs';
+import { HOST, NGINX_WORKERS, cpuProbe, fmt, groupRssBytes, killAllTracked, nginxPrelude, nginxVersion, sleep, spawnServer, staleSources, startNginx, stopChild, table, trackedChildren } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const BENCH_DIR = path.dirname(SELF);
@@ -354,20 +354,7 @@ function ensureBuilt() {
     if (!existsSync(cli)) throw new Error('dist/electron/cli.js is missing and BENCH_SKIP_BUILD=1');
     return 'BENCH_SKIP_BUILD=1';
   }
-  let stale = !existsSync(cli);
-  const walk = (dir) => {
-    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(rel);
-      else if (/\.ts$/.test(entry.name) && !entry.name.endsWith('.d.ts')) {
-        const out = path.join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'));
-        if (!existsSync(out) || statSync(out).mtimeMs < statSync(path.join(ROOT, rel)).mtimeMs) stale = true;
-      }
-    }
-  };
-  walk('electron');
-  walk('shared');
-  if (!stale) return 'dist/ up to date';
+  if (existsSync(cli) && staleSources(ROOT).length === 0) return 'dist/ up to date';
   progress('building: npm run build:node');
   const run = spawnSync('npm', ['run', 'build:node'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 });
   if (run.status !== 0) throw new Error(`npm run build:node failed:\n${run.stdout}\n${run.stderr}`);
@@ -375,24 +362,7 @@ function ensureBuilt() {
 }
 
 function nginxHlsConfig({ dir, port, originPort, playlistValidMs }) {
-  return `# RelayDeck HLS bench peer: written by tests/bench/hls.mjs
-daemon off;
-master_process on;
-worker_processes ${NGINX_WORKERS};
-worker_rlimit_nofile 16384;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events {
-    worker_connections 8192;
-}
-http {
-    access_log off;
-    client_body_temp_path ${dir}/tmp/body;
-    proxy_temp_path ${dir}/tmp/proxy;
-    fastcgi_temp_path ${dir}/tmp/fastcgi;
-    uwsgi_temp_path ${dir}/tmp/uwsgi;
-    scgi_temp_path ${dir}/tmp/scgi;
-    proxy_cache_path ${dir}/cache levels=1:2 keys_zone=hls:16m max_size=512m inactive=60s use_temp_path=off;
+  return `${nginxPrelude({ dir, writtenBy: 'tests/bench/hls.mjs' })}    proxy_cache_path ${dir}/cache levels=1:2 keys_zone=hls:16m max_size=512m inactive=60s use_temp_path=off;
     upstream origin {
         server ${HOST}:${originPort};
         keepalive 64;
@@ -475,25 +445,14 @@ function targets(settings, tmpRoot) {
         mkdirSync(path.join(dir, 'cache'), { recursive: true });
         // Run as root, nginx's workers drop to "nobody": they must be able to write the cache and temp folders.
         if (process.getuid?.() === 0) for (const d of [tmpRoot, dir, path.join(dir, 'tmp'), path.join(dir, 'cache')]) chmodSync(d, 0o777);
-        const port = await freePort();
-        const confFile = path.join(dir, 'nginx.conf');
-        writeFileSync(confFile, nginxHlsConfig({ dir, port, originPort: origin.port, playlistValidMs: settings.segmentSeconds * 500 }));
-        const child = spawn(NGINX_BIN, ['-c', confFile, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-        trackedChildren().add(child);
-        child.once('exit', () => trackedChildren().delete(child));
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr += d));
-        const exited = new Promise((resolve) => child.once('exit', () => resolve(false)));
-        if (!(await Promise.race([waitForPort(port, 10_000).then(() => true), exited]))) throw new Error(`nginx exited early: ${stderr}`);
-        const deadline = Date.now() + 5_000;
-        while (childPids(child.pid).length < NGINX_WORKERS && Date.now() < deadline) await sleep(20);
+        const playlistValidMs = settings.segmentSeconds * 500;
+        const nginx = await startNginx({ dir, originPort: origin.port, config: ({ port, originPort }) => nginxHlsConfig({ dir, port, originPort, playlistValidMs }) });
         return {
-          url: `http://${HOST}:${port}`,
-          pids: () => [child.pid, ...childPids(child.pid)],
-          stop: () => stopChild(child, { timeoutMs: 5_000 }),
+          url: nginx.url,
+          pids: nginx.pids,
+          stop: () => stopChild(nginx.child, { timeoutMs: 5_000 }),
           extra: async () => {
-            const errorLog = path.join(dir, 'error.log');
-            const lines = existsSync(errorLog) ? readFileSync(errorLog, 'utf8').trim().split('\n').filter(Boolean) : [];
+            const lines = existsSync(nginx.errorLog) ? readFileSync(nginx.errorLog, 'utf8').trim().split('\n').filter(Boolean) : [];
             return { errorLogLines: lines.length, errorLogTail: lines.slice(-3) };
           },
         };
@@ -503,11 +462,6 @@ function targets(settings, tmpRoot) {
     plain: relay('reference: RelayDeck file route (plain proxy, no cache)', '/plain/live/index.m3u8'),
   };
   return settings.only.map((id) => ({ id, ...all[id] })).filter((t) => t.start);
-}
-
-function nginxVersion() {
-  const run = spawnSync(NGINX_BIN, ['-v'], { encoding: 'utf8' });
-  return (/nginx\/(\S+)/.exec(`${run.stderr}${run.stdout}`) ?? [])[1] ?? '?';
 }
 
 async function startOrigin(settings) {

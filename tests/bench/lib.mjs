@@ -1,7 +1,7 @@
 // Shared helpers for the bench: /proc sampling, child processes, wrk, nginx.
 // Everything binds to 127.0.0.1; every wait has a time bound.
-import { spawn, fork, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, mkdirSync, createWriteStream } from 'node:fs';
+import { spawn, spawnSync, fork, execFileSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -402,9 +402,13 @@ const SEG_BUFFERING_ON = `            # Whole 500 KB response held in memory buf
 /** proxy_buffering for the /seg/ location: "off" (default) or "on" (BENCH_NGINX_SEG_BUFFERING). */
 export const NGINX_SEG_BUFFERING = process.env.BENCH_NGINX_SEG_BUFFERING === 'on' ? 'on' : 'off';
 
-export function nginxConfig({ dir, port, originPort, segBuffering = NGINX_SEG_BUFFERING }) {
+/**
+ * What every bench nginx config starts with: foreground, NGINX_WORKERS workers, pid, error log
+ * and temp folders under `dir`, no access log; it ends inside the open `http {` block.
+ */
+export function nginxPrelude({ dir, writtenBy }) {
   const tmp = path.join(dir, 'tmp');
-  return `# RelayDeck bench peer: written by tests/bench/lib.mjs
+  return `# RelayDeck bench peer: written by ${writtenBy}
 daemon off;
 master_process on;
 worker_processes ${NGINX_WORKERS};
@@ -423,7 +427,11 @@ http {
     fastcgi_temp_path ${tmp}/fastcgi;
     uwsgi_temp_path ${tmp}/uwsgi;
     scgi_temp_path ${tmp}/scgi;
+`;
+}
 
+export function nginxConfig({ dir, port, originPort, segBuffering = NGINX_SEG_BUFFERING }) {
+  return `${nginxPrelude({ dir, writtenBy: 'tests/bench/lib.mjs' })}
     # Segment upstream: keep-alive pool to the origin.
     upstream origin_keepalive {
         server ${HOST}:${originPort};
@@ -461,10 +469,35 @@ ${segBuffering === 'on' ? SEG_BUFFERING_ON : SEG_BUFFERING_OFF}
 }
 
 /** Start nginx in the foreground with its own config; resolves { child, url, pids(), conf, errorLog }. */
-export async function startNginx({ dir, originPort }) {
+/** Sources under electron/ and shared/ whose dist/ output is missing or older than they are (paths relative to `root`). */
+export function staleSources(root) {
+  const stale = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(rel);
+      else if (/\.c?ts$/.test(entry.name) && !entry.name.endsWith('.d.ts')) {
+        const out = path.join(root, 'dist', rel.replace(/\.ts$/, '.js').replace(/\.cts$/, '.cjs'));
+        if (!existsSync(out) || statSync(out).mtimeMs < statSync(path.join(root, rel)).mtimeMs) stale.push(rel);
+      }
+    }
+  };
+  walk('electron');
+  walk('shared');
+  return stale;
+}
+
+/** The version of Debian's nginx (`nginx -v`), or "?". */
+export function nginxVersion() {
+  const run = spawnSync(NGINX_BIN, ['-v'], { encoding: 'utf8' });
+  return (/nginx\/(\S+)/.exec(`${run.stderr}${run.stdout}`) ?? [])[1] ?? '?';
+}
+
+/** Start nginx with the config `config({ dir, port, originPort })` builds (default: nginxConfig). */
+export async function startNginx({ dir, originPort, config = nginxConfig }) {
   mkdirSync(path.join(dir, 'tmp'), { recursive: true });
   const port = await freePort();
-  const conf = nginxConfig({ dir, port, originPort });
+  const conf = config({ dir, port, originPort });
   const confFile = path.join(dir, 'nginx.conf');
   writeFileSync(confFile, conf);
   const child = track(spawn(NGINX_BIN, ['-c', confFile, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] }));

@@ -38,13 +38,13 @@
 import { spawnSync, fork } from 'node:child_process';
 import { benchHls, hlsAnomalies, printHls } from './hls.mjs';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   HOST,
-  NGINX_BIN,
+  nginxVersion,
   NGINX_SEG_BUFFERING,
   NGINX_WORKERS,
   ask,
@@ -60,6 +60,7 @@ import {
   sleep,
   tcpListenDrops,
   spawnServer,
+  staleSources,
   startNginx,
   stopChild,
   table,
@@ -157,19 +158,7 @@ function ensureBuilt() {
     if (!existsSync(cli)) throw new Error('dist/electron/cli.js is missing and BENCH_SKIP_BUILD=1');
     return { built: false, reason: 'BENCH_SKIP_BUILD=1' };
   }
-  const stale = [];
-  const walk = (dir) => {
-    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(rel);
-      else if (/\.c?ts$/.test(entry.name) && !entry.name.endsWith('.d.ts')) {
-        const out = path.join(ROOT, 'dist', rel.replace(/\.ts$/, '.js').replace(/\.cts$/, '.cjs'));
-        if (!existsSync(out) || statSync(out).mtimeMs < statSync(path.join(ROOT, rel)).mtimeMs) stale.push(rel);
-      }
-    }
-  };
-  walk('electron');
-  walk('shared');
+  const stale = staleSources(ROOT);
   if (existsSync(cli) && stale.length === 0) return { built: false, reason: 'dist/ up to date' };
   progress(`building: npm run build:node (${existsSync(cli) ? `${stale.length} stale file(s), e.g. ${stale[0]}` : 'dist/electron/cli.js missing'})`);
   const run = spawnSync('npm', ['run', 'build:node'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 });
@@ -344,11 +333,6 @@ function relayTarget(engine, fanout, flv) {
       };
     },
   };
-}
-
-function nginxVersion() {
-  const run = spawnSync(NGINX_BIN, ['-v'], { encoding: 'utf8' });
-  return (/nginx\/(\S+)/.exec(`${run.stderr}${run.stdout}`) ?? [])[1] ?? '?';
 }
 
 function wrkVersion() {
