@@ -2,15 +2,22 @@
  * The `relaydeck` command line: `relaydeck serve [--config FILE]` runs the engine headless
  * with the UI on the admin port. Exit codes: 0 clean stop, 1 runtime failure, 2 usage or
  * config error (the file is left untouched).
+ *
+ * Signals are handled by this process whatever launched it (the bin scripts run it in
+ * process; a service manager runs `node dist/electron/cli.js serve` directly): SIGTERM and
+ * SIGINT stop gracefully (relay.shutdownGraceMs), SIGHUP reloads the config file (a bad file
+ * keeps the running config and logs why).
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigFileError, defaultConfigPath, loadOrCreateConfig, readConfigFile } from './config/store.js';
+import { reloadOnSighup } from './config/reload.js';
 import { Engine } from './engine.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 import { parseTtl, signPath } from './relay/auth/sign-url.js';
 import { RelayError } from './relay/errors.js';
+import { listeningUrlOf, viewerBaseUrl } from '../shared/viewer-url.js';
 
 const log = createLogger('cli');
 
@@ -22,6 +29,24 @@ Usage:
   relaydeck help                    this text
 
 Without --config the per-user file ${defaultConfigPath()} is used (created on first run).`;
+
+const SERVE_USAGE = `Usage: relaydeck serve [--config FILE]
+Run the relay and the admin API headless; the UI is served at the admin URL.
+  --config FILE   the config file (default ${defaultConfigPath()}, created on first run)
+Signals: SIGTERM/SIGINT stop gracefully (relay.shutdownGraceMs), SIGHUP reloads the config file.`;
+
+const SIGN_USAGE = `Usage: relaydeck sign --route ID --path PATH --ttl DURATION [--prefix PREFIX] [--config FILE]
+Print a signed viewer URL for a route that has auth.keys (the newest key signs).
+  --route ID        the route's id
+  --path PATH       the viewer path, e.g. /live/cam1.flv
+  --ttl DURATION    how long the URL is valid, e.g. 90s, 30m, 1h, 7d
+  --prefix PREFIX   sign a path prefix instead (e.g. /live/cam1/ for all HLS files of a stream)
+  --config FILE     the config file (default ${defaultConfigPath()})`;
+
+/** True when the arguments ask for a command's help. */
+function wantsHelp(args: string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
 
 /** The built renderer, next to the compiled engine (dist/renderer). */
 export function builtUiDir(): string {
@@ -47,12 +72,15 @@ export async function sign(args: string[]): Promise<number> {
   const flags = parseFlags(args, ['config', 'route', 'path', 'ttl', 'prefix']);
   for (const required of ['route', 'path', 'ttl']) if (!flags[required]) throw new UsageError(`--${required} is required`);
   const configPath = path.resolve(flags.config ?? defaultConfigPath());
-  const config = await readConfigFile(configPath);
+  const config = await readConfigFile(configPath).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    throw new UsageError(`no config file at ${configPath}${flags.config ? '' : ' (the default; give --config FILE)'}: sign reads the route's auth.keys from it`);
+  });
   const route = config.routes.find((r) => r.id === flags.route);
   if (!route) throw new UsageError(`no route "${flags.route}" in ${configPath}`);
   const signed = signPath(route, flags.path, parseTtl(flags.ttl), flags.prefix);
-  const host = config.relay.host.includes(':') ? `[${config.relay.host}]` : config.relay.host;
-  const base = config.relay.port === 0 ? '' : `http://${host}:${config.relay.port}`;
+  // relay.publicUrl when set; else the listening address, a wildcard bind given as 127.0.0.1 (shared/viewer-url.ts).
+  const base = config.relay.publicUrl || config.relay.port !== 0 ? viewerBaseUrl(config.relay.publicUrl, listeningUrlOf(config.relay.host, config.relay.port)) : '';
   process.stdout.write(`${base}${signed.pathAndQuery}\n`);
   process.stderr.write(`expires ${new Date(signed.expiresAt * 1000).toISOString()} (key ${signed.keyId})\n`);
   return 0;
@@ -64,9 +92,12 @@ class UsageError extends Error {}
 export async function serve(args: string[]): Promise<number> {
   const flags = parseFlags(args);
   const configPath = path.resolve(flags.config ?? defaultConfigPath());
+  // A SIGHUP before the engine runs must not kill the process (its default action); the file is read next anyway.
+  const early = () => log.info('SIGHUP while starting: the config file is being read now');
+  process.on('SIGHUP', early);
   const { config, written } = await loadOrCreateConfig(configPath);
   if (written) log.info(`wrote ${configPath} (admin token generated)`);
-  const engine = await Engine.start({ config, configPath, uiDir: builtUiDir() });
+  const engine = await Engine.start({ config, configPath, uiDir: builtUiDir() }).finally(() => process.off('SIGHUP', early));
   process.stdout.write(`relay listening on ${engine.relayUrl}\nadmin listening on ${engine.adminUrl}\n`);
   log.info(`config ${configPath}; UI at ${engine.adminUrl}/ (paste the admin token from the config file)`);
   return new Promise<number>((resolve) => {
@@ -85,18 +116,17 @@ export async function serve(args: string[]): Promise<number> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGHUP', () => {
-      readConfigFile(configPath)
-        .then((next) => engine.replaceConfig(next))
-        .then(() => log.info(`reloaded ${configPath}`))
-        .catch((error) => log.error(`reload refused, running config kept: ${(error as Error).message}`));
-    });
+    reloadOnSighup(engine, configPath, log);
   });
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if ((command === 'serve' || command === 'sign') && wantsHelp(rest)) {
+      process.stdout.write(`${command === 'serve' ? SERVE_USAGE : SIGN_USAGE}\n`);
+      return 0;
+    }
     if (command === 'serve') return await serve(rest);
     if (command === 'sign') return await sign(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -124,4 +154,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`relaydeck: ${(error as Error).message}\n`);
     return 1;
   }
+}
+
+// Run directly (`node dist/electron/cli.js serve --config FILE`, as the README's systemd unit does).
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }

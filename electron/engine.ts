@@ -9,7 +9,7 @@ import type { RelayDeckApi } from '../shared/api.js';
 import { previewNodeUrls, type PreviewSources } from './admin/csp.js';
 import { AdminServer } from './admin/server.js';
 import { createApiService } from './admin/api-service.js';
-import { writeConfigAtomic } from './config/store.js';
+import { saveConfigChange } from './config/store.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './relay/metrics.js';
 import { registerHlsMetrics } from './relay/hls/metrics.js';
@@ -89,6 +89,8 @@ export class Engine {
     registerHlsMetrics(metrics, () => this.relay.hls.listStreams(), () => this.relay.hls.cacheStats());
     this.ticker = new LiveTicker(engineSources(this), createLogger('live'));
     this.events = new EventStreamServer(this.ticker, createLogger('events'));
+    // Streams first (a disabled node's pulls end, a drain starts), so the pushed node state shows it.
+    this.nodes.onStatusChange((change) => this.relay.hub.onNodeStatus(change));
     this.nodes.onStatusChange((change) => {
       const node = this.config.nodes.find((n) => n.id === change.nodeId);
       if (node) this.ticker.publishNodeStatus({ type: 'node', at: Date.now(), ...change, node: this.nodeDto(node) });
@@ -108,6 +110,7 @@ export class Engine {
       maxBodyBytes: () => this.config.admin.maxBodyBytes,
       events: this.events,
       maxFailedAuthPerMinute: () => this.config.admin.maxFailedAuthPerMinute,
+      allowedHosts: () => this.config.admin.allowedHosts,
       audit: this.audit,
     });
   }
@@ -175,6 +178,7 @@ export class Engine {
       mbpsIn: state?.mbpsIn ?? 0,
       mbpsOut: state?.mbpsOut ?? 0,
       streams: this.probe.streamsOn(node.id) ?? streams.map((s) => s.path).slice(0, 100),
+      drain: this.relay.hub.drainProgress(node.id),
     };
   }
 
@@ -192,7 +196,9 @@ export class Engine {
 
   /** Where the UI's stream preview may fetch from (admin/csp.ts): the relay, and the nodes of redirect routes. */
   previewSources(): Omit<PreviewSources, 'pageHost'> {
-    return { relayUrl: this.relayUrl, nodeUrls: previewNodeUrls(this.config) };
+    // relay.publicUrl too: the preview plays through it when set (renderer Preview).
+    const publicUrl = this.config.relay.publicUrl;
+    return { relayUrl: this.relayUrl, nodeUrls: publicUrl ? [...previewNodeUrls(this.config), publicUrl] : previewNodeUrls(this.config) };
   }
 
   /**
@@ -205,7 +211,7 @@ export class Engine {
       const draft = structuredClone(this.table.config);
       change(draft);
       const next = parseConfig(draft);
-      if (this.options.configPath) await writeConfigAtomic(this.options.configPath, next);
+      if (this.options.configPath) await saveConfigChange(this.options.configPath, next); // sparse: config/sparse.ts
       this.swapConfig(next);
       return next;
     });

@@ -20,6 +20,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, protocol, session, Tray, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reloadOnSighup } from './config/reload.js';
 import { loadOrCreateConfig } from './config/store.js';
 import { APP_ORIGIN, APP_PAGE_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './desktop/app-protocol.js';
 import { closeAction } from './desktop/close-policy.js';
@@ -167,6 +168,8 @@ async function startEngine(): Promise<Engine> {
   if (written) log.info(`wrote ${configPath} (admin token generated)`);
   const started = await Engine.start({ config, configPath, uiDir: UI_DIR });
   log.info(`relay listening on ${started.relayUrl}; admin API and UI on ${started.adminUrl}`);
+  // SIGHUP (forwarded by `npm start`'s launcher) reloads the config file, as in `relaydeck serve`.
+  unsubscribers.push(reloadOnSighup(started, configPath, log.child('config')));
   return started;
 }
 

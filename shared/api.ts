@@ -5,7 +5,7 @@
  */
 import type { NodeConfig, RouteConfig } from './config.js';
 import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
-import type { HistoryDto, RelayStateDto, ResolveDto, SettingsDto, SettingsPatch, SignedUrlDto } from './dto.js';
+import type { HistoryDto, RelayStateDto, ResolveDto, RouteSavedDto, SettingsDto, SettingsPatch, SignedUrlDto } from './dto.js';
 import type { HlsCacheDto, HlsStreamDto } from './dto.js';
 import type { RelayDeckEventSource } from './events.js';
 
@@ -17,12 +17,12 @@ export interface ApiSignatures {
   getServerInfo: { input: Record<string, never>; output: ServerInfoDto };
   /** Every route as configured. */
   listRoutes: { input: Record<string, never>; output: RouteDto[] };
-  /** Add a route (validated with the whole config; 409 when the id exists). */
-  createRoute: { input: { body: RouteConfig }; output: RouteDto };
-  /** Replace a route as a whole. */
-  replaceRoute: { input: { id: string; body: RouteConfig }; output: RouteDto };
-  /** Partial update, e.g. `{ mode: "redirect" }`; applies from the next request. */
-  updateRoute: { input: { id: string; body: Partial<RouteConfig> }; output: RouteDto };
+  /** Add a route (validated with the whole config; 409 when the id exists); answers the route with its `warnings`. Without `nodes` it uses every node but the demo node. */
+  createRoute: { input: { body: RouteConfig }; output: RouteSavedDto };
+  /** Replace a route as a whole; answers the route with its `warnings`. */
+  replaceRoute: { input: { id: string; body: RouteConfig }; output: RouteSavedDto };
+  /** Partial update, e.g. `{ mode: "redirect" }`; applies from the next request; answers the route with its `warnings` (e.g. a redirect that cannot tell which node holds the stream). */
+  updateRoute: { input: { id: string; body: Partial<RouteConfig> }; output: RouteSavedDto };
   /** Remove a route; streams in flight on it continue until they end. */
   deleteRoute: { input: { id: string }; output: { deleted: string } };
   /** Every node: its configuration and live state (health, RTT, sessions, pulls, Mbit/s, streams). */
@@ -37,7 +37,7 @@ export interface ApiSignatures {
   deleteNode: { input: { id: string }; output: { deleted: string } };
   /** Requests in flight, with their bytes so far. */
   listSessions: { input: Record<string, never>; output: SessionDto[] };
-  /** A signed viewer URL for a route: `?sign=EXPIRY-HMAC`, optionally covering a path prefix (HLS). */
+  /** A signed viewer URL for a route: `?sign=EXPIRY-HMAC`, optionally covering a path prefix (HLS); on relay.publicUrl when set. */
   signUrl: { input: { body: { routeId: string; path: string; ttl: string; prefix?: string } }; output: SignedUrlDto };
   /** Disconnect one viewer/request now. */
   kickSession: { input: { id: string }; output: { kicked: string } };
@@ -55,7 +55,7 @@ export interface ApiSignatures {
   getStats: { input: Record<string, never>; output: StatsDto };
   /** Throughput history: 1 s points for 10 min and 1 min points for 24 h (electron/history/). */
   getHistory: { input: Record<string, never>; output: HistoryDto };
-  /** Where a request path would go now (route, mode, node, URL, locator and why); fails as the relay would (404 NO_ROUTE, 503 NO_NODE). */
+  /** Where a request path would go now (route, mode, node, URL, locator, why, and the route's warnings); fails as the relay would (404 NO_ROUTE, 503 NO_NODE). */
   resolvePath: { input: { body: { path: string } }; output: ResolveDto };
   /** Paused or not, the demo node, whether a listen change waits for a restart. */
   getRelayState: { input: Record<string, never>; output: RelayStateDto };

@@ -17,6 +17,8 @@ import {
   withDefault,
   type Infer,
 } from './schema.js';
+import { parseCidr } from './cidr.js';
+import { normalisePath, type NormalPath } from './request-path.js';
 
 /** Default relay (viewer-facing) port. */
 export const DEFAULT_RELAY_PORT = 8090;
@@ -34,6 +36,8 @@ export const DEFAULT_MAX_SESSIONS = 10_000;
 export const DEFAULT_MAX_IDLE_UPSTREAM_SOCKETS = 64;
 /** On shutdown, streams get this long to end cleanly before they are cut, in ms. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+/** A draining node's live FLV streams that no other node could take are ended this long after the drain began, ms (0 = never). */
+export const DEFAULT_DRAIN_DEADLINE_MS = 600_000;
 /** Most finished requests kept in the in-memory request log (sessions API, traffic view). */
 export const DEFAULT_REQUEST_LOG_ENTRIES = 1_000;
 /** Largest admin API request body accepted, in bytes. */
@@ -47,18 +51,42 @@ const id = () => string({ min: 1, max: 64, pattern: ID_PATTERN, patternName: 'an
 const port = () => integer(0, 65_535);
 const host = () => string({ min: 1, max: 255, pattern: /^[A-Za-z0-9.:[\]-]+$/, patternName: 'a host name or IP address' });
 const ms = (max: number) => integer(0, max);
-/** An IPv4/IPv6 address or CIDR ("10.0.0.0/8", "2001:db8::/32"); checked fully in checkCrossFields. */
-const cidr = () => string({ min: 2, max: 64, pattern: /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/, patternName: 'an IPv4 or IPv6 address or CIDR' });
+/**
+ * An IPv4/IPv6 address or CIDR ("10.0.0.0/8", "2001:db8::/32", "::ffff:10.0.0.0/104"), checked
+ * by the parser the relay matches with (shared/cidr.ts), so every value that validates works.
+ */
+const cidr = (): Schema<string> => {
+  const text = string({ min: 2, max: 64 });
+  return {
+    parse(value, path) {
+      const parsed = text.parse(value, path);
+      try {
+        parseCidr(parsed);
+      } catch (error) {
+        throw new SchemaError(path, (error as Error).message);
+      }
+      return parsed;
+    },
+  };
+};
 const HOUR_MS = 3_600_000;
 
 /** A viewer must send its request head within this long (slowloris), ms. */
 export const DEFAULT_HEADER_READ_TIMEOUT_MS = 10_000;
+/** A proxied request body that brings no bytes from the viewer for this long is answered 408 REQUEST_TIMEOUT (the viewer's fault, not the node's), ms. */
+export const DEFAULT_REQUEST_BODY_IDLE_TIMEOUT_MS = 10_000;
 /** Largest request head, bytes. */
 export const DEFAULT_MAX_HEADER_BYTES = 16_384;
 /** Most request header fields. */
 export const DEFAULT_MAX_HEADER_COUNT = 100;
 /** Pending connections queued by the kernel for the relay port. */
 export const DEFAULT_LISTEN_BACKLOG = 4_096;
+/** Liveness probe path on the relay port. */
+export const DEFAULT_HEALTH_PATH = '/healthz';
+/** Readiness probe path on the relay port. */
+export const DEFAULT_READY_PATH = '/readyz';
+/** A probe path: empty (off) or an absolute path without query, e.g. "/healthz". */
+const probePath = () => string({ max: 256, pattern: /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/, patternName: 'an empty string or a path starting with "/" (no query)' });
 
 /** Viewer-facing relay server settings. */
 export const relaySettingsSchema = object({
@@ -80,10 +108,14 @@ export const relaySettingsSchema = object({
   maxIdleUpstreamSockets: withDefault(integer(0, 10_000), DEFAULT_MAX_IDLE_UPSTREAM_SOCKETS),
   /** Clean-stop grace on shutdown, ms. Default 5000. */
   shutdownGraceMs: withDefault(ms(600_000), DEFAULT_SHUTDOWN_GRACE_MS),
+  /** Streams still on a draining node this long after the drain began are ended (viewers' records say DRAINED), ms; 0 = never. Default 600000. */
+  drainDeadlineMs: withDefault(ms(24 * HOUR_MS), DEFAULT_DRAIN_DEADLINE_MS),
   /** Finished requests kept in memory. Default 1000. */
   requestLogEntries: withDefault(integer(0, 100_000), DEFAULT_REQUEST_LOG_ENTRIES),
   /** A viewer must send its whole request head within this long, else 408 (slowloris), ms. Default 10000. */
   headerReadTimeoutMs: withDefault(integer(100, 600_000), DEFAULT_HEADER_READ_TIMEOUT_MS),
+  /** A proxied request body (an upload) that brings no bytes from the viewer for this long is answered 408, ms; the node's response-header timeout starts only once the whole body was sent. Default 10000. */
+  requestBodyIdleTimeoutMs: withDefault(integer(100, HOUR_MS), DEFAULT_REQUEST_BODY_IDLE_TIMEOUT_MS),
   /** Largest request head accepted, bytes; larger gets 431. Default 16384. */
   maxHeaderBytes: withDefault(integer(1_024, 1_048_576), DEFAULT_MAX_HEADER_BYTES),
   /** Most request header fields accepted; more gets 431. Default 100. */
@@ -92,12 +124,37 @@ export const relaySettingsSchema = object({
   listenBacklog: withDefault(integer(1, 65_535), DEFAULT_LISTEN_BACKLOG),
   /** Proxies whose X-Forwarded-For is believed (CIDRs); the viewer's address is the last one not in this list. Default none. */
   trustedProxies: withDefault(array(cidr(), 256), []),
+  /**
+   * The relay's address for viewers, when it is not the listening one: a host name, another
+   * port, or https behind a load balancer or CDN, e.g. "https://live.example.com" (an
+   * absolute http(s) URL, a path allowed, no query). Signed URLs (signUrl, `relaydeck sign`),
+   * the UI's copy buttons and its preview use it. Empty = unset: the address the UI was
+   * loaded from with the relay port (127.0.0.1 in the desktop app when bound to 0.0.0.0 or
+   * ::), never 0.0.0.0. Default "" (unset).
+   */
+  publicUrl: withDefault(string({ max: 2048 }), ''),
+  /**
+   * Liveness probe on the relay port: GET/HEAD answers 200 {"status":"ok"} while the process
+   * runs, before any route (a route with the same path is shadowed), never counted in stats or
+   * the request log. Empty string = off. Default "/healthz".
+   */
+  healthPath: withDefault(probePath(), DEFAULT_HEALTH_PATH),
+  /**
+   * Readiness probe on the relay port: 200 {"status":"ready"} when listening with a config
+   * loaded, 503 {"status":"unready","reason":...} while paused or stopping; otherwise as
+   * healthPath. Empty string = off. Default "/readyz".
+   */
+  readyPath: withDefault(probePath(), DEFAULT_READY_PATH),
 });
 
 /** Failed admin logins allowed per client address per minute before 429. */
 export const DEFAULT_ADMIN_MAX_FAILED_AUTH_PER_MINUTE = 10;
 /** The admin audit log rolls over (to audit.log.1) past this size, bytes. */
 export const DEFAULT_AUDIT_LOG_MAX_BYTES = 5 * 1_048_576;
+/** Most names in admin.allowedHosts. */
+export const MAX_ADMIN_ALLOWED_HOSTS = 64;
+/** A host name or IP literal without a port: "relay.lan", "192.168.1.20", "[fe80::1]". */
+const ALLOWED_HOST_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;
 
 /** Default GOP cache bound in bytes (per stream). */
 export const DEFAULT_GOP_CACHE_MAX_BYTES = 8 * 1_048_576;
@@ -118,6 +175,10 @@ export const DEFAULT_RECONNECT_MIN_MS = 100;
 export const DEFAULT_RECONNECT_MAX_MS = 2_000;
 /** Most live FLV streams (upstream pulls) at once. */
 export const DEFAULT_MAX_STREAMS = 1_000;
+/** Most FLV streams one client address may have opened that are still open, streams. */
+export const DEFAULT_FLV_MAX_STREAMS_PER_CLIENT = 50;
+/** Rate at which one client address may open new FLV streams, streams per minute (a burst of this many, then refilled evenly). */
+export const DEFAULT_FLV_NEW_STREAMS_PER_CLIENT_PER_MINUTE = 120;
 
 /** Live HTTP-FLV fan-out settings (flv routes in proxy mode). */
 export const flvSettingsSchema = object({
@@ -143,6 +204,20 @@ export const flvSettingsSchema = object({
   writeBatchMs: withDefault(integer(0, 100), 0),
   /** Most live streams at once. Default 1000. */
   maxStreams: withDefault(integer(1, 100_000), DEFAULT_MAX_STREAMS),
+  /**
+   * Most streams one client address (an IPv6 address by its /64) may have opened, that is
+   * pulled first, and that are still open; a further new stream from it gets 429
+   * CLIENT_STREAM_LIMIT. Joining a stream already open is never limited. Behind a proxy or
+   * CDN list it in relay.trustedProxies, or every viewer counts as the proxy. 0 = no limit.
+   * Default 50 (a twentieth of flv.maxStreams' default).
+   */
+  maxStreamsPerClient: withDefault(integer(0, 100_000), DEFAULT_FLV_MAX_STREAMS_PER_CLIENT),
+  /**
+   * Rate of new streams (pulls, offline ones included) one client address may open, per
+   * minute: this many at once, then one more each 60/N s as the allowance refills; past it
+   * 429 CLIENT_STREAM_LIMIT with Retry-After. Joins are never limited. 0 = no limit. Default 120.
+   */
+  newStreamsPerClientPerMinute: withDefault(integer(0, 100_000), DEFAULT_FLV_NEW_STREAMS_PER_CLIENT_PER_MINUTE),
 });
 
 /** HLS segment cache bound, bytes (all segments of all streams together). */
@@ -159,6 +234,10 @@ export const DEFAULT_HLS_PLAYLIST_CACHE_PERCENT = 50;
 export const DEFAULT_HLS_STATIC_PLAYLIST_CACHE_MS = 5_000;
 /** Largest playlist accepted from a node, bytes; a larger one is cut off and answered 502 HLS_PLAYLIST_TOO_LARGE. */
 export const DEFAULT_HLS_PLAYLIST_MAX_BYTES = 4 * 1_048_576;
+/** Playlists being fetched from nodes (held whole until parsed) may hold this much together, bytes. */
+export const DEFAULT_HLS_PLAYLIST_WORK_MAX_BYTES = 16 * 1_048_576;
+/** Most playlist fetches (held whole until parsed) in flight at once, fetches. */
+export const DEFAULT_HLS_PLAYLIST_WORK_MAX_COUNT = 32;
 /** HLS playlist cache bound, bytes (raw playlists from nodes). */
 export const DEFAULT_HLS_PLAYLIST_CACHE_MAX_BYTES = 32 * 1_048_576;
 /** HLS playlist cache bound, entries. */
@@ -202,6 +281,10 @@ export const hlsSettingsSchema = object({
   staticPlaylistCacheMs: withDefault(ms(HOUR_MS), DEFAULT_HLS_STATIC_PLAYLIST_CACHE_MS),
   /** Largest playlist accepted from a node, bytes; over it: 502 HLS_PLAYLIST_TOO_LARGE. Default 4194304 (4 MiB). */
   playlistMaxBytes: withDefault(integer(1_024, 256 * 1_048_576), DEFAULT_HLS_PLAYLIST_MAX_BYTES),
+  /** Bytes all playlist fetches in flight may hold together (a playlist is held whole until parsed); a fetch that would pass it is refused 503 HLS_BUSY, never counted against the node. At least hls.playlistMaxBytes. Default 16777216 (16 MiB). */
+  playlistWorkMaxBytes: withDefault(integer(1_024, 4 * 1_073_741_824), DEFAULT_HLS_PLAYLIST_WORK_MAX_BYTES),
+  /** Most playlist fetches in flight at once (distinct playlists; viewers of one share its fetch), fetches; past it: 503 HLS_BUSY, never counted against the node. Default 32. */
+  playlistWorkMaxCount: withDefault(integer(1, 10_000), DEFAULT_HLS_PLAYLIST_WORK_MAX_COUNT),
   /** Playlist cache bound, bytes. Default 33554432 (32 MiB). */
   playlistCacheMaxBytes: withDefault(integer(0, 4 * 1_073_741_824), DEFAULT_HLS_PLAYLIST_CACHE_MAX_BYTES),
   /** Playlist cache bound, entries. Default 1000. */
@@ -309,6 +392,12 @@ export const adminSettingsSchema = object({
   maxFailedAuthPerMinute: withDefault(integer(1, 10_000), DEFAULT_ADMIN_MAX_FAILED_AUTH_PER_MINUTE),
   /** Audit log size before it rolls over to audit.log.1, bytes. Default 5242880 (5 MiB). */
   auditLogMaxBytes: withDefault(integer(4_096, 1_073_741_824), DEFAULT_AUDIT_LOG_MAX_BYTES),
+  /**
+   * Further names (no port; any port matches) the admin port answers in the Host header, e.g.
+   * the name a reverse proxy or the LAN's DNS gives it. Besides these it answers only the
+   * address it is reached by (421 to any other Host: DNS rebinding). At most 64. Default none.
+   */
+  allowedHosts: withDefault(array(string({ min: 1, max: 253, pattern: ALLOWED_HOST_PATTERN, patternName: 'a host name or IP address without port' }), MAX_ADMIN_ALLOWED_HOSTS), []),
 });
 
 /** Default bound of the Traffic page's in-memory list, entries. */
@@ -346,7 +435,7 @@ export const nodeSchema = object({
   enabled: withDefault(boolean(), true),
   /** Relative weight for balancing locators. Default 1. */
   weight: withDefault(integer(1, 1_000), 1),
-  /** Draining: no new sessions go to the node, existing ones continue. Default false. */
+  /** Draining: no new sessions go to the node; its live FLV streams move to other nodes that hold them (what no node takes ends at relay.drainDeadlineMs), other sessions continue. Default false. */
   draining: withDefault(boolean(), false),
   /** Per-node overrides of the `health` defaults. */
   health: optional(partial(healthSettingsSchema)),
@@ -359,9 +448,17 @@ export const ROUTE_MODES = ['redirect', 'proxy'] as const;
 
 /** Viewer auth of a route: IP lists, and signed URLs or static tokens (either is enough). */
 export const viewerAuthSchema = object({
-  /** HMAC secrets for `?sign=EXPIRY-HMAC`; several may be active at once (rotation). */
+  /**
+   * HMAC secrets for `?sign=EXPIRY-HMAC`, at most 16; several may be active at once (rotation).
+   * Each item: `{ "id": "k1", "secret": "<16 to 512 characters>" }`; the id names the key in
+   * `relaydeck sign --key` and the signUrl call.
+   */
   keys: optional(array(object({ id: id(), secret: string({ min: 16, max: 512 }) }), 16)),
-  /** Static tokens (`?token=`), each with a label counted in the stats and an optional expiry. */
+  /**
+   * Static tokens (`?token=`), at most 1,000. Each item: `{ "token": "<8 to 512 printable
+   * ASCII>", "label": "partner-a", "expiresAt": "2027-01-31T00:00:00Z" }`; the label is counted
+   * in the stats; `expiresAt` (an ISO date or epoch ms) is optional.
+   */
   tokens: optional(array(object({ token: string({ min: 8, max: 512, pattern: /^[\x21-\x7e]+$/, patternName: 'printable ASCII' }), label: id(), expiresAt: optional(string({ min: 1, max: 64 })) }), 1_000)),
   /** Only these client addresses (CIDRs) may watch; empty = any. */
   allow: optional(array(cidr(), 1_000)),
@@ -375,9 +472,17 @@ export const LOCATORS = ['first', 'static', 'probe', 'hash', 'least-load'] as co
 
 /** One static location rule: streams whose key matches `match` ("*" = any characters) go to `node`. */
 export const staticRuleSchema = object({
+  /** A stream-key pattern ("live/cam*"); "*" matches any characters. A stream key is the first two segments of the path on the node, extension removed: `/live/cam1.flv` and `/live/cam1/index.m3u8` both have the key `live/cam1`. */
   match: string({ min: 1, max: 512, pattern: /^[\x21-\x7e]+$/, patternName: 'a pattern of visible ASCII, "*" as wildcard' }),
+  /** The id of the node that holds the matching streams (it must be one of the route's nodes). */
   node: id(),
 });
+
+/** Whether routes accept an encoded "/" or "\\" in a request path (routes[].allowEncodedSlash). */
+export const DEFAULT_ALLOW_ENCODED_SLASH = false;
+/** What a proxy route does with a node's redirect to another host (routes[].foreignRedirects). */
+export const FOREIGN_REDIRECTS = ['refuse', 'pass'] as const;
+export const DEFAULT_FOREIGN_REDIRECTS: (typeof FOREIGN_REDIRECTS)[number] = 'refuse';
 
 /** A route: requests whose path starts with `path` (longest prefix wins). */
 export const routeSchema = object({
@@ -409,6 +514,28 @@ export const routeSchema = object({
   leastLoadBy: withDefault(oneOf(['viewers', 'mbps'] as const), 'viewers'),
   /** Viewer auth for this route; absent = open. */
   auth: optional(viewerAuthSchema),
+  /**
+   * flv fan-out and hls proxy: the viewer query parameters (by name) that select a different
+   * stream on the node; they are sent to the node and are part of the stream identity. Every
+   * other viewer parameter stays at the relay, so distinct query strings share one pull or
+   * fetch. Auth parameters passed on (auth.passParams) reach the node but are not part of the
+   * identity unless listed here: a shared pull or fetch carries those of the viewer who
+   * started it. At most 32 names. Default none.
+   */
+  streamParams: withDefault(array(string({ min: 1, max: 64, pattern: /^[A-Za-z0-9._~!$'()*+,;:@-]+$/, patternName: 'a query parameter name' }), 32), []),
+  /**
+   * Accept request paths holding an encoded "/" or "\\" (%2F, %5C): they are then kept encoded
+   * and forwarded as received. When false such a request gets 400 BAD_REQUEST (a node that
+   * decodes them would see another path than the one the route was matched on). Default false.
+   */
+  allowEncodedSlash: withDefault(boolean(), DEFAULT_ALLOW_ENCODED_SLASH),
+  /**
+   * proxy mode: a node's redirect (Location) to another host than a configured node:
+   * "refuse" answers 502 UPSTREAM_REDIRECT, "pass" hands it to the viewer unchanged. A
+   * redirect to a node is always rewritten to the relay path that reaches it (or refused
+   * when no route does), so the node's address never reaches the viewer. Default "refuse".
+   */
+  foreignRedirects: withDefault(oneOf(FOREIGN_REDIRECTS), DEFAULT_FOREIGN_REDIRECTS),
 });
 
 export const configSchema = object({
@@ -459,6 +586,13 @@ function checkNodeUrl(url: string, path: string): void {
   if (parsed.username || parsed.password) throw new SchemaError(path, 'must not hold credentials');
 }
 
+/** relay.publicUrl: a node-style URL (http/https, no query, fragment or credentials) viewers can reach. */
+function checkPublicUrl(url: string, path: string): void {
+  checkNodeUrl(url, path);
+  const host = new URL(url).hostname;
+  if (host === '0.0.0.0' || host === '[::]') throw new SchemaError(path, `"${host}" is a bind address, not one viewers can reach: give the host name or address they use`);
+}
+
 function checkUnique<T>(items: T[], key: (item: T) => string, listPath: string, field: string): void {
   const seen = new Set<string>();
   items.forEach((item, index) => {
@@ -495,12 +629,12 @@ function checkCrossFields(config: RelayDeckConfig): void {
       throw new SchemaError(`routes[${i}].static`, `is useless when locate is '${route.locate}'`);
     }
   });
-  config.relay.trustedProxies.forEach((text, i) => checkCidr(text, `relay.trustedProxies[${i}]`));
+  config.routes.forEach((route, i) => checkRoutePath(route.path, `routes[${i}].path`));
+  if (config.relay.publicUrl) checkPublicUrl(config.relay.publicUrl, 'relay.publicUrl');
+  if (config.relay.readyPath && config.relay.readyPath === config.relay.healthPath) throw new SchemaError('relay.readyPath', `must differ from relay.healthPath ("${config.relay.healthPath}")`);
   config.routes.forEach((route, i) => {
     const auth = route.auth;
     if (!auth) return;
-    auth.allow?.forEach((text, j) => checkCidr(text, `routes[${i}].auth.allow[${j}]`));
-    auth.deny?.forEach((text, j) => checkCidr(text, `routes[${i}].auth.deny[${j}]`));
     auth.tokens?.forEach((token, j) => {
       if (token.expiresAt !== undefined && Number.isNaN(parseExpiry(token.expiresAt))) {
         throw new SchemaError(`routes[${i}].auth.tokens[${j}].expiresAt`, `expected an ISO date or epoch ms, got "${token.expiresAt}"`);
@@ -512,6 +646,9 @@ function checkCrossFields(config: RelayDeckConfig): void {
   }
   if (config.flv.reconnectMinMs > config.flv.reconnectMaxMs) {
     throw new SchemaError('flv.reconnectMinMs', `must not exceed flv.reconnectMaxMs (${config.flv.reconnectMaxMs})`);
+  }
+  if (config.hls.playlistWorkMaxBytes < config.hls.playlistMaxBytes) {
+    throw new SchemaError('hls.playlistWorkMaxBytes', `must be at least hls.playlistMaxBytes (${config.hls.playlistMaxBytes}), or no playlist of that size could be fetched`);
   }
   config.hls.carryParams.forEach((name, i) => {
     if (name === HLS_HINT_PARAM || name.startsWith('_HLS_')) throw new SchemaError(`hls.carryParams[${i}]`, `"${name}" is reserved by the relay and LL-HLS`);
@@ -532,14 +669,18 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
 }
 
-function checkCidr(text: string, path: string): void {
-  const [address, prefix, extra] = text.split('/');
-  const v4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(address) && address.split('.').every((p) => Number(p) <= 255);
-  const v6 = !v4 && address.includes(':') && /^[0-9A-Fa-f:.]+$/.test(address) && (address.match(/::/g) ?? []).length <= 1;
-  const max = v4 ? 32 : 128;
-  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max);
-  if ((!v4 && !v6) || !prefixOk || extra !== undefined) throw new SchemaError(path, `expected an IPv4 or IPv6 address or CIDR, got "${text}"`);
+/** Requests are matched on their normal form (shared/request-path.ts), so a prefix in another form would never match. */
+function checkRoutePath(path: string, field: string): void {
+  let normal: NormalPath;
+  try {
+    normal = normalisePath(path);
+  } catch (error) {
+    throw new SchemaError(field, (error as Error).message);
+  }
+  if (normal.encodedSlash) throw new SchemaError(field, 'must not hold an encoded "/" or "\\" (%2F, %5C)');
+  if (normal.path !== path) throw new SchemaError(field, `must be in normal form (requests are matched on it): write "${normal.path}"`);
 }
+
 
 /** Validate untrusted data as a full configuration, filling defaults. Throws SchemaError. */
 export function parseConfig(value: unknown): RelayDeckConfig {

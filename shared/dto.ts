@@ -22,7 +22,10 @@ export interface SessionDto {
   method: string;
   /** Request path without the query (the query may carry credentials). */
   path: string;
+  /** The node serving the session now (for a finished request: the node that served it last). */
   nodeId: string;
+  /** Nodes the session was attributed to before `nodeId`, oldest first (a failover or a drain moved it; at most 16 kept); absent when it never moved. */
+  movedFrom?: string[];
   clientAddress: string;
   userAgent: string;
   /** Epoch ms when the request arrived. */
@@ -107,6 +110,18 @@ export interface NodeDto extends NodeConfig {
   mbpsOut: number;
   /** Streams the node holds: from its stream-list API when probed, else the live FLV streams pulled from it (at most 100). */
   streams: string[];
+  /** While the node is draining: the live FLV streams still pulled from it, and why each stays. Absent otherwise. */
+  drain?: DrainProgressDto;
+}
+
+/** Progress of a node's drain: what is left on it ("draining, N streams left"). */
+export interface DrainProgressDto {
+  /** Epoch ms when what is left is ended (relay.drainDeadlineMs); null = no deadline. */
+  deadlineAt: number | null;
+  /** Live FLV streams still pulled from the node. */
+  streamsLeft: number;
+  /** The first 100 of them, each with why it stays ("moving" while a move is under way). */
+  streams: { id: string; path: string; viewers: number; reason: string }[];
 }
 
 /** The answer of the resolve check: where a request path goes now, and why. */
@@ -132,14 +147,27 @@ export interface ResolveDto {
   cacheAgeMs: number | null;
   /** The other usable nodes, in failover order. */
   fallbackNodeIds: string[];
+  /** What the operator should know about the route, in words (shared/route-nodes.ts), e.g. a redirect with locate "first" over several nodes; empty when nothing. */
+  warnings: string[];
 }
 
 export type RouteDto = RouteConfig;
+
+/**
+ * The answer of createRoute, replaceRoute and updateRoute: the route as saved plus its
+ * warnings (shared/route-nodes.ts), e.g. a redirect whose locator cannot tell which node
+ * holds the stream. `warnings` is not a route field: leave it out when sending the route back.
+ */
+export interface RouteSavedDto extends RouteConfig {
+  warnings: string[];
+}
 
 /** Addresses the servers really listen on (ports resolved when configured as 0). */
 export interface ServerInfoDto {
   relayUrl: string;
   adminUrl: string;
+  /** relay.publicUrl, the relay's address for viewers; null when unset (then a client uses the address it reaches the relay by, with the relay port; never 0.0.0.0). */
+  publicUrl: string | null;
   version: string;
   startedAt: number;
 }
@@ -352,8 +380,10 @@ export interface SettingsPatch {
 
 /** A signed viewer URL (admin API `signUrl`, `relaydeck sign`). */
 export interface SignedUrlDto {
-  /** The full viewer URL on the relay. */
+  /** The full viewer URL: relay.publicUrl when set, else the relay's listening address (a wildcard bind address given as 127.0.0.1). */
   url: string;
+  /** The path and query of `url`, for a client that puts the address it reaches the relay by in front. */
+  pathAndQuery: string;
   /** Unix seconds after which the relay answers 410. */
   expiresAt: number;
   /** Id of the route key that signed it. */

@@ -5,7 +5,9 @@
  */
 import type { RelayDeckApi } from '../../shared/api.js';
 import { nodePatchSchema, nodeSchema, routePatchSchema, routeSchema, type NodeConfig, type RelayDeckConfig, type RouteConfig } from '../../shared/config.js';
-import type { NodeDto } from '../../shared/dto.js';
+import type { NodeDto, RouteSavedDto } from '../../shared/dto.js';
+import { nodeChoiceOf, routeWarnings } from '../../shared/route-nodes.js';
+import { viewerBaseUrl } from '../../shared/viewer-url.js';
 import { string } from '../../shared/schema.js';
 import type { Engine } from '../engine.js';
 import { VERSION } from '../version.js';
@@ -49,13 +51,19 @@ function pickRoute(config: RelayDeckConfig, id: string): RouteConfig {
   return config.routes[indexOf(config.routes, id, 'route')];
 }
 
+/** A saved route with what the operator should know about it (shared/route-nodes.ts). */
+function savedRoute(config: RelayDeckConfig, id: string): RouteSavedDto {
+  const route = pickRoute(config, id);
+  return { ...route, warnings: routeWarnings(route, nodeChoiceOf(config)) };
+}
+
 export function createApiService(engine: Engine): RelayDeckApi {
   const nodeDto = (node: NodeConfig): NodeDto => engine.nodeDto(node);
   const findNode = (config: RelayDeckConfig, id: string) => nodeDto(config.nodes[indexOf(config.nodes, id, 'node')]);
 
   return {
     async getServerInfo() {
-      return { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl, version: VERSION, startedAt: engine.stats.startedAt };
+      return { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl, publicUrl: engine.config.relay.publicUrl || null, version: VERSION, startedAt: engine.stats.startedAt };
     },
     async listRoutes() {
       return engine.config.routes;
@@ -66,7 +74,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
         refuseDuplicate(draft.routes, route.id, 'route');
         draft.routes.push(route);
       });
-      return pickRoute(next, route.id);
+      return savedRoute(next, route.id);
     },
     async replaceRoute(input) {
       const id = idOf(input);
@@ -76,7 +84,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
         if (route.id !== id) refuseDuplicate(draft.routes, route.id, 'route');
         draft.routes[index] = route;
       });
-      return pickRoute(next, route.id);
+      return savedRoute(next, route.id);
     },
     async updateRoute(input) {
       const id = idOf(input);
@@ -86,7 +94,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
         if (patch.id !== undefined && patch.id !== id) refuseDuplicate(draft.routes, patch.id, 'route');
         draft.routes[index] = { ...draft.routes[index], ...patch };
       });
-      return pickRoute(next, patch.id ?? id);
+      return savedRoute(next, patch.id ?? id);
     },
     async deleteRoute(input) {
       const id = idOf(input);
@@ -143,7 +151,8 @@ export function createApiService(engine: Engine): RelayDeckApi {
       const route = engine.config.routes.find((r) => r.id === body.routeId);
       if (!route) throw new RelayError('NOT_FOUND', `no route with id "${body.routeId}"`);
       const signed = signPath(route, body.path, parseTtl(body.ttl), body.prefix);
-      return { url: engine.relayUrl + signed.pathAndQuery, expiresAt: signed.expiresAt, keyId: signed.keyId };
+      const base = viewerBaseUrl(engine.config.relay.publicUrl, engine.relayUrl);
+      return { url: base + signed.pathAndQuery, pathAndQuery: signed.pathAndQuery, expiresAt: signed.expiresAt, keyId: signed.keyId };
     },
     async kickSession(input) {
       const id = idOf(input);

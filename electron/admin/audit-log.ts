@@ -32,7 +32,7 @@ const SECRET_KEYS = /^(token|secret|password|keys|tokens)$/i;
 export function maskSecrets(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => maskSecrets(v, depth + 1));
-  const out: Record<string, unknown> = {};
+  const out = Object.create(null) as Record<string, unknown>; // a "__proto__" key stays a plain key
   for (const [key, v] of Object.entries(value)) out[key] = SECRET_KEYS.test(key) ? '***' : maskSecrets(v, depth + 1);
   return out;
 }

@@ -1,19 +1,28 @@
 /**
  * Failed admin logins per client address in a sliding minute; past the limit the address
- * gets 429 until the minute is over. Bounded: at most ADMIN_LIMITER_MAX_ADDRESSES tracked
- * (the oldest entry is dropped first).
+ * gets 429 until the minute is over. Every loopback address (127.0.0.0/8, ::1) is one client,
+ * the machine itself: otherwise a local process got a fresh allowance from each of 127.0.0.2,
+ * 127.0.0.3, ... Bounded: at most ADMIN_LIMITER_MAX_ADDRESSES tracked (the oldest entry is
+ * dropped first).
  */
 
 /** Most client addresses tracked at once. */
 export const ADMIN_LIMITER_MAX_ADDRESSES = 10_000;
 const WINDOW_MS = 60_000;
+const LOOPBACK = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/;
+
+/** The client an address counts as: "loopback" for every loopback address, else the address itself. */
+function clientOf(address: string): string {
+  return LOOPBACK.test(address) ? 'loopback' : address;
+}
 
 export class LoginLimiter {
   private readonly failures = new Map<string, number[]>();
 
   constructor(private readonly maxPerMinute: () => number) {}
 
-  private recent(address: string, now: number): number[] {
+  private recent(peer: string, now: number): number[] {
+    const address = clientOf(peer);
     const list = (this.failures.get(address) ?? []).filter((t) => now - t < WINDOW_MS);
     if (list.length === 0) this.failures.delete(address);
     else this.failures.set(address, list);
@@ -31,8 +40,9 @@ export class LoginLimiter {
     return Math.max(1, Math.ceil((oldest + WINDOW_MS - now) / 1000));
   }
 
-  recordFailure(address: string, now = Date.now()): void {
-    const list = this.recent(address, now);
+  recordFailure(peer: string, now = Date.now()): void {
+    const list = this.recent(peer, now);
+    const address = clientOf(peer);
     list.push(now);
     this.failures.delete(address);
     this.failures.set(address, list.slice(-this.maxPerMinute()));

@@ -3,11 +3,14 @@
  * now, worked out with the same steps the relay server takes (target check, longest-prefix
  * route, the route's locator, upstream URL), without proxying anything. When the relay
  * would refuse the request, this throws the same error (404 NO_ROUTE, 503 NO_NODE, ...).
+ * A successful answer carries the route's warnings (shared/route-nodes.ts), e.g. a redirect
+ * with locate "first" over several nodes, whose node may not hold the stream.
  */
 import type { ResolveDto } from '../../shared/dto.js';
+import { nodeChoiceOf, routeWarnings } from '../../shared/route-nodes.js';
 import { RelayError } from '../relay/errors.js';
 import type { RouteTable } from '../relay/route-table.js';
-import { parseRequestTarget, upstreamTarget } from '../relay/target.js';
+import { checkRouteTarget, parseRequestTarget, upstreamTarget } from '../relay/target.js';
 import type { StreamLocator } from '../upstream/locator.js';
 
 /** Longest path (or URL) accepted by the check, characters. */
@@ -42,6 +45,7 @@ export async function resolvePath(ctx: ResolveContext, input: string): Promise<R
   const path = target.path + target.query;
   const route = ctx.match(target.path);
   if (!route) throw new RelayError('NO_ROUTE', `no route's prefix matches ${target.path}`);
+  checkRouteTarget(route, target);
   if (ctx.paused) throw new RelayError('OVERLOADED', `route "${route.id}" matches, but the relay is paused: new requests get 503 until it is resumed`);
   const location = await ctx.locator.locate(ctx.table, route, target);
   const [node, ...fallback] = location.nodes;
@@ -60,5 +64,6 @@ export async function resolvePath(ctx: ResolveContext, input: string): Promise<R
     reason: `route "${route.id}" (prefix ${route.path}, ${route.kind}, ${route.mode}) ${how}; node ${node.id}: ${location.reason}`,
     cacheAgeMs: location.cacheAgeMs ?? null,
     fallbackNodeIds: fallback.map((n) => n.id),
+    warnings: routeWarnings(route, nodeChoiceOf(ctx.table.config)),
   };
 }

@@ -1,7 +1,10 @@
 /**
  * The admin HTTP server: the operator API (routes derived from shared/api.ts), Prometheus
  * `/metrics`, and the built UI. API and metrics need `Authorization: Bearer TOKEN`.
- * No CORS headers are sent, so other origins cannot read any answer.
+ * No CORS headers are sent, so other origins cannot read any answer. Every request must name
+ * the port as it is reached in its Host header (admin/host-check.ts: 421 otherwise, against
+ * DNS rebinding); browsers' cross-site calls are refused; only a wrong bearer token counts
+ * as a failed login (a request with none, as an <img> on any page sends, is a plain 401).
  */
 import { peerAddress } from '../net/address.js';
 import { secretsMatch } from '../net/secret.js';
@@ -18,6 +21,8 @@ import { hostOfHeader, uiContentSecurityPolicy, type PreviewSources } from './cs
 import { serveStatic } from './static.js';
 import type { AuditLog } from './audit-log.js';
 import { LoginLimiter } from './login-limiter.js';
+import { hostAllowed } from './host-check.js';
+import { readJsonBody } from './json-body.js';
 
 export interface AdminServerDeps {
   api: RelayDeckApi;
@@ -35,6 +40,8 @@ export interface AdminServerDeps {
   maxFailedAuthPerMinute?: () => number;
   /** Where changing calls are recorded. */
   audit?: AuditLog;
+  /** Names answered in the Host header besides the port's own addresses (admin.allowedHosts). */
+  allowedHosts?: () => readonly string[];
 }
 
 interface CompiledCall {
@@ -60,9 +67,11 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 
 /**
  * Only the admin UI's own origin may call the API from a browser: a request that carries
- * an Origin other than its own Host is refused (no CORS headers are ever sent either).
+ * an Origin other than its own Host, or that the browser marks cross-site, is refused (no
+ * CORS headers are ever sent either).
  */
 function refuseForeignOrigin(req: IncomingMessage): void {
+  if (req.headers['sec-fetch-site'] === 'cross-site') throw new RelayError('CORS_FORBIDDEN', 'cross-site call refused');
   const origin = req.headers.origin;
   if (origin === undefined) return;
   let host = '';
@@ -80,20 +89,12 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
-async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new RelayError('BODY_TOO_LARGE', `request body exceeds admin.maxBodyBytes (${maxBytes})`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text.trim()) return undefined;
+/** A path segment's id, percent-decoded; malformed encoding is the client's fault (400). */
+function decodeId(segment: string): string {
   try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new RelayError('BAD_CONFIG', `body: not valid JSON: ${(error as Error).message}`);
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RelayError('BAD_REQUEST', 'malformed percent-encoding in the id');
   }
 }
 
@@ -101,6 +102,8 @@ export class AdminServer {
   private readonly server: http.Server;
   private readonly calls = compileCalls();
   private readonly limiter: LoginLimiter;
+  /** admin.host as passed to listen() (the Host rule depends on it). */
+  private listenHost = '';
 
   constructor(private readonly deps: AdminServerDeps) {
     this.limiter = new LoginLimiter(deps.maxFailedAuthPerMinute ?? (() => 10));
@@ -111,6 +114,7 @@ export class AdminServer {
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
+    this.listenHost = host;
     return listenOn(this.server, host, port);
   }
 
@@ -122,18 +126,10 @@ export class AdminServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    this.refuseMisdirected(req, res);
     if (path === '/metrics' || path.startsWith('/api/')) {
       refuseForeignOrigin(req);
-      const address = peerAddress(req.socket);
-      if (this.limiter.blocked(address)) {
-        res.setHeader('retry-after', String(this.limiter.retryAfterSeconds(address)));
-        throw new RelayError('RATE_LIMITED', 'too many failed logins from this address; try again later');
-      }
-      if (!bearerMatches(req.headers.authorization, this.deps.token())) {
-        this.limiter.recordFailure(address);
-        res.setHeader('www-authenticate', 'Bearer realm="relaydeck"');
-        throw new RelayError('UNAUTHORIZED', 'missing or wrong admin token (Authorization: Bearer TOKEN)');
-      }
+      this.authenticate(req, res);
       if (path === '/metrics') return this.serveMetrics(res);
       if (path === EVENTS_PATH && this.deps.events) return this.deps.events.serve(req, res);
       return this.serveApi(req, res, path);
@@ -143,6 +139,33 @@ export class AdminServer {
     const sources = this.deps.previewSources?.();
     const csp = uiContentSecurityPolicy(sources && { ...sources, pageHost: hostOfHeader(req.headers.host) });
     await serveStatic(req, res, this.deps.uiDir, path, csp);
+  }
+
+  /** 421 unless the Host header names this port as it is reached (admin/host-check.ts). */
+  private refuseMisdirected(req: IncomingMessage, res: ServerResponse): void {
+    const rule = { listenHost: this.listenHost, allowedHosts: this.deps.allowedHosts?.() ?? [] };
+    if (hostAllowed(req.headers.host, rule, req.socket.localAddress, req.socket.localPort)) return;
+    res.setHeader('content-security-policy', uiContentSecurityPolicy());
+    const shown = JSON.stringify(String(req.headers.host ?? '').slice(0, 100));
+    throw new RelayError('MISDIRECTED', `this server does not answer Host ${shown}; add the name to admin.allowedHosts to use it`);
+  }
+
+  /**
+   * Bearer token check. Only a wrong bearer token counts against the address (LoginLimiter):
+   * a request without one is what any web page can make the operator's browser send.
+   */
+  private authenticate(req: IncomingMessage, res: ServerResponse): void {
+    const header = req.headers.authorization;
+    const attempt = header?.startsWith('Bearer ') === true && header.length > 7;
+    const address = peerAddress(req.socket);
+    if (attempt && this.limiter.blocked(address)) {
+      res.setHeader('retry-after', String(this.limiter.retryAfterSeconds(address)));
+      throw new RelayError('RATE_LIMITED', 'too many failed logins from this address; try again later');
+    }
+    if (bearerMatches(header, this.deps.token())) return;
+    if (attempt) this.limiter.recordFailure(address);
+    res.setHeader('www-authenticate', 'Bearer realm="relaydeck"');
+    throw new RelayError('UNAUTHORIZED', attempt ? 'wrong admin token' : 'missing admin token (Authorization: Bearer TOKEN)');
   }
 
   private async serveMetrics(res: ServerResponse): Promise<void> {
@@ -161,7 +184,7 @@ export class AdminServer {
     }
     const input: Record<string, unknown> = {};
     const idMatch = call.pattern.exec(path)?.[1];
-    if (idMatch !== undefined) input.id = decodeURIComponent(idMatch);
+    if (idMatch !== undefined) input.id = decodeId(idMatch);
     if (call.body) input.body = await readJsonBody(req, this.deps.maxBodyBytes());
     else if (API_CALLS[call.name].query) input.body = Object.fromEntries(new URL(req.url ?? '/', 'http://admin').searchParams);
     const method = this.deps.api[call.name] as (input: unknown) => Promise<unknown>;

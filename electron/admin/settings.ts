@@ -3,7 +3,8 @@
  * change is validated field by field here (errors name the field, e.g.
  * "body.relay.port: expected an integer from 0 to 65535") and then as a whole config by
  * Engine.changeConfig. Listen addresses (host, port) are saved at once and apply after a
- * restart; everything else applies from the next request.
+ * restart; everything else applies from the next request. The file on disk gets only the
+ * changed keys (config/sparse.ts): a value set back to its default stays written explicitly.
  *
  * The `hls` section applies live too: the HLS handler reads `config.hls` on every request
  * and every cache store, and lowered cache bounds (segmentCacheMaxBytes/Entries,

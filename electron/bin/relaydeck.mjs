@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `relaydeck` command. It runs the compiled engine in dist/ (built by `npm install`
-// through the package's prepare script, or by `npm run build`).
+// through the package's prepare script, or by `npm run build`). It runs the CLI in this
+// process (no child), so SIGTERM/SIGINT/SIGHUP reach the relay's own handlers directly.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

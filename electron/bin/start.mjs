@@ -6,6 +6,8 @@
 // package's path.txt and check dist/ ourselves (ELECTRON_OVERRIDE_DIST_PATH is honoured,
 // as the package does). When there is no binary or no display, one line says why and
 // `relaydeck serve` runs in this process; extra arguments go to it (e.g. --config FILE).
+// Either way SIGTERM/SIGINT/SIGHUP reach the process that owns the relay: in process the
+// CLI handles them; Electron gets them forwarded.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,6 +18,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const CLI = path.join(ROOT, 'dist', 'electron', 'cli.js');
 const MAIN = path.join(ROOT, 'dist', 'electron', 'main.js');
 const PRELOAD = path.join(ROOT, 'dist', 'electron', 'preload.cjs');
+/** Signals passed on to the Electron child: stop (INT, TERM) and reload the config (HUP). */
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Where the Electron binary is, or why there is none. */
 export function locateElectron(env = process.env) {
@@ -45,8 +49,10 @@ export function missingDisplay(env = process.env, platform = process.platform) {
 function runElectron(binary, args) {
   // Electron runs the app in ROOT (package.json "main" → dist/electron/main.js).
   const child = spawn(binary, [ROOT, ...args], { stdio: 'inherit', windowsHide: false });
+  // Signals meant for the app (a service manager, a terminal) go to Electron, which owns the
+  // relay; this wrapper exits when it does, with its code, so nothing is left orphaned.
   const forward = (signal) => () => child.kill(signal);
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, forward(signal));
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward(signal));
   child.on('error', (error) => {
     process.stderr.write(`relaydeck: cannot start Electron (${error.message})\n`);
     process.exit(1);

@@ -1,12 +1,17 @@
 /**
  * The configuration file: read and validate strictly, write atomically (temporary file,
- * fsync, rename), create with defaults on first run. A bad file is never overwritten.
+ * fsync, rename) and sparsely (only what the operator set or changed; see sparse.ts), create
+ * on first run. A bad file is never overwritten.
+ * Temporary files (0600: they hold the admin token) left by a process killed mid-write are
+ * removed when the config is next loaded.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { parseConfig, type RelayDeckConfig } from '../../shared/config.js';
+import { indentOf, sparseDocument } from './sparse.js';
 
 /** The per-user folder: the same one Electron uses as userData for the app "RelayDeck". */
 export function userDataDir(): string {
@@ -55,14 +60,72 @@ export async function readConfigFile(file: string): Promise<RelayDeckConfig> {
   return parseConfigText(file, await fs.readFile(file, 'utf8'));
 }
 
-/** Write the config atomically with mode 0600 (it holds the admin token). */
+/** A write's temporary file still unrenamed after this long is abandoned, even if its process lives, ms. */
+export const STALE_CONFIG_TEMP_MS = 60_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the temporary files `.<name>.<pid>.<hex>.tmp` beside `file` (writeConfigAtomic's) whose
+ * process is gone or that are older than STALE_CONFIG_TEMP_MS. Never the config itself; best effort.
+ */
+export async function removeStaleConfigTemps(file: string, now = Date.now()): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid === undefined) continue;
+    const temp = path.join(dir, name);
+    const stat = await fs.lstat(temp).catch(() => undefined);
+    if (!stat?.isFile() || (processAlive(Number(pid)) && now - stat.mtimeMs < STALE_CONFIG_TEMP_MS)) continue;
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+  }
+}
+
+/** The file's text and its JSON object, or undefined parts when it is missing or not a JSON object. */
+async function readRawDocument(file: string): Promise<{ text?: string; raw?: Record<string, unknown> }> {
+  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return {};
+  try {
+    const raw: unknown = JSON.parse(text);
+    return { text, raw: typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined };
+  } catch {
+    return { text };
+  }
+}
+
+/**
+ * Save a config change: as writeConfigAtomic, but nothing is written when the file on disk
+ * already means `config` (e.g. a SIGHUP reload of the file as the operator left it).
+ */
+export async function saveConfigChange(file: string, config: RelayDeckConfig): Promise<void> {
+  const { raw } = await readRawDocument(file);
+  if (raw && isDeepStrictEqual(sparseDocument(raw, config), raw)) return;
+  await writeConfigAtomic(file, config);
+}
+
+/**
+ * Write `config` atomically with mode 0600 (it holds the admin token), sparsely: the document on
+ * disk is patched with what differs (config/sparse.ts), defaults stay implicit, and its key order
+ * and indentation are kept.
+ */
 export async function writeConfigAtomic(file: string, config: RelayDeckConfig): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const { text, raw } = await readRawDocument(file);
+  const doc = sparseDocument(raw, config);
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'w', 0o600);
+  const handle = await fs.open(temp, 'wx', 0o600);
   try {
-    await handle.writeFile(`${JSON.stringify(config, null, 2)}\n`);
+    await handle.writeFile(`${JSON.stringify(doc, null, text ? indentOf(text) : 2)}\n`);
     await handle.sync();
   } finally {
     await handle.close();
@@ -83,6 +146,7 @@ export interface LoadedConfig {
 
 /** Load `file`, creating it with defaults when missing and adding a token when it has none. */
 export async function loadOrCreateConfig(file: string): Promise<LoadedConfig> {
+  await removeStaleConfigTemps(file);
   let config: RelayDeckConfig;
   try {
     config = await readConfigFile(file);

@@ -1,15 +1,18 @@
 /**
  * The demo's place in the configuration: one node ("demo") and two routes, an FLV route
  * in proxy mode (so the dashboard shows a fanned-out stream at once) and an HLS route.
+ * The demo routes name the demo node: a route without `nodes` never uses it.
  * Pure functions on a config draft, used through Engine.changeConfig so every change is
  * validated and saved like any other.
  */
 import { DEFAULT_DEMO_PORT, nodeSchema, routeSchema, type RelayDeckConfig, type RouteConfig } from '../../shared/config.js';
 import type { DemoStateDto } from '../../shared/dto.js';
+import { DEMO_NODE_ID } from '../../shared/route-nodes.js';
 import { RelayError } from '../relay/errors.js';
 import { DEMO_FLV_PATH, DEMO_HLS_DIR, DEMO_HLS_PLAYLIST_PATH } from './server.js';
 
-export const DEMO_NODE_ID = 'demo';
+/** The demo node's id (shared/route-nodes.ts: a route that does not name it never uses it). */
+export { DEMO_NODE_ID };
 
 /** The demo routes, as installed, every other field at its default (ids are how removeDemo finds them again). */
 export const DEMO_ROUTES: readonly RouteConfig[] = [

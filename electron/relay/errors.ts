@@ -5,7 +5,7 @@
 import type { ErrorBody } from '../../shared/dto.js';
 
 export const ERROR_STATUS = {
-  /** The request target is malformed: control characters, traversal, not origin-form. */
+  /** The request is malformed: control characters, traversal, not origin-form; admin: bad percent-encoding in an id, a body nested too deep. */
   BAD_REQUEST: 400,
   /** The admin API request lacks a valid bearer token. */
   UNAUTHORIZED: 401,
@@ -19,13 +19,17 @@ export const ERROR_STATUS = {
   AUTH_EXPIRED: 410,
   /** Cross-origin call to the admin API (only the app's own origin may call it). */
   CORS_FORBIDDEN: 403,
+  /** The admin port was asked for a Host it is not reached by (DNS rebinding); see admin.allowedHosts. */
+  MISDIRECTED: 421,
   /** Too many failed admin logins from this address; wait a minute. */
   RATE_LIMITED: 429,
+  /** One client address has opened flv.maxStreamsPerClient streams still open, or new ones faster than flv.newStreamsPerClientPerMinute; Retry-After says when to try again. */
+  CLIENT_STREAM_LIMIT: 429,
   /** No route matches the path. */
   NO_ROUTE: 404,
   /** No such route/node in an admin call. */
   NOT_FOUND: 404,
-  /** The viewer took longer than the header deadline to send its request headers (slowloris). */
+  /** The viewer took longer than the header deadline to send its request headers (slowloris), or its request body stalled for relay.requestBodyIdleTimeoutMs. */
   REQUEST_TIMEOUT: 408,
   /** Request headers larger than Node's limit. */
   HEADERS_TOO_LARGE: 431,
@@ -37,8 +41,12 @@ export const ERROR_STATUS = {
   UPSTREAM_LOST: 502,
   /** A viewer stayed behind for flv.slowViewerTimeoutMs and was disconnected (logged, never sent). */
   SLOW_VIEWER: 499,
+  /** A viewer did not read a proxied response (its socket stayed full) for relay.idleStreamTimeoutMs and was disconnected (logged, never sent); the viewer's pace, not the node's fault. */
+  CLIENT_STALLED: 499,
   /** A viewer was disconnected by the operator (logged, never sent). */
   KICKED: 499,
+  /** A live FLV stream was still on a draining node at relay.drainDeadlineMs (no other node held it); its viewers were ended. */
+  DRAINED: 503,
   /** Method not allowed on this route. */
   METHOD_NOT_ALLOWED: 405,
   /** Request body too large. */
@@ -71,8 +79,14 @@ export const ERROR_STATUS = {
   HLS_PLAYLIST_TOO_LARGE: 502,
   /** HLS: a playlist URI points at a node path no hls route reaches (or at a foreign host while hls.foreignUris is "reject"). */
   HLS_UNMAPPABLE_URI: 502,
+  /** HLS: the playlists being fetched and parsed are at hls.playlistWorkMaxBytes or hls.playlistWorkMaxCount; try again shortly (not the node's fault). */
+  HLS_BUSY: 503,
   /** HLS: the node answered an HLS request with a redirect, which the relay does not follow (it would leak the node). */
   HLS_UPSTREAM_REDIRECT: 502,
+  /** proxy mode: the node redirected to a node path no route reaches, or to another host while routes[].foreignRedirects is "refuse" (location-rewrite.ts). */
+  UPSTREAM_REDIRECT: 502,
+  /** The relay itself is out of file descriptors, sockets, buffers or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL) while reaching a node; never the node's fault. */
+  RELAY_RESOURCES: 503,
   /** An unexpected fault in the relay itself. */
   INTERNAL: 500,
 } as const;
@@ -104,10 +118,33 @@ export function toRelayError(error: unknown): RelayError {
   return new RelayError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
 }
 
+/**
+ * Failures that are the node's and count against it (passive health checks): it refused or
+ * could not be reached, reset the connection, sent no headers in time after the whole request
+ * was sent, went silent while the relay was reading, sent broken HTTP or FLV, or answered 5xx.
+ * Everything else is the viewer's (CLIENT_CLOSED, CLIENT_STALLED, REQUEST_TIMEOUT), the relay's
+ * own (RELAY_RESOURCES, HLS_BUSY, OVERLOADED) or the stream's (STREAM_OFFLINE).
+ */
+const NODE_FAULTS: ReadonlySet<string> = new Set<ErrorCode>(['DIAL', 'UPSTREAM_TIMEOUT', 'UPSTREAM_PROTOCOL', 'UPSTREAM_RESET', 'IDLE_TIMEOUT', 'UPSTREAM_FORMAT', 'UPSTREAM_STATUS']);
+
+/** Whether a failure of this code is the node's fault: the one place every caller asks before counting it against the node. */
+export function isNodeFault(code: string): boolean {
+  return NODE_FAULTS.has(code);
+}
+
+/** Socket errors that mean the relay ran out of its own resources (descriptors, buffers, memory, local ports), not that the node failed. */
+const RELAY_RESOURCE_ERRNOS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL']);
+
+/** Whether a socket error code is the relay's own resource shortage (RELAY_RESOURCES). */
+export function isRelayResourceError(errno: string | undefined): boolean {
+  return errno !== undefined && RELAY_RESOURCE_ERRNOS.has(errno);
+}
+
 /** Map a Node socket/HTTP-parser error from the upstream request to the taxonomy. */
 export function classifyUpstreamError(error: NodeJS.ErrnoException, responseStarted: boolean): RelayError {
   const code = error.code ?? '';
-  if (!responseStarted && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes(code)) {
+  if (isRelayResourceError(code)) return new RelayError('RELAY_RESOURCES', `the relay is out of resources reaching the node: ${code}`, { cause: error });
+  if (!responseStarted && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) {
     return new RelayError('DIAL', `cannot connect to node: ${code}`, { cause: error });
   }
   if (code.startsWith('HPE_')) return new RelayError('UPSTREAM_PROTOCOL', `node sent invalid HTTP: ${code}`, { cause: error });

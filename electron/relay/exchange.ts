@@ -1,7 +1,14 @@
 /**
- * What every proxy engine shares for one proxied request: the connect, response-header
- * and idle-stream timers, byte counting, the viewer-left rule (abort upstream at once),
- * error answers, and closing the session exactly once with its final status.
+ * What every proxy engine shares for one proxied request: the connect, request-body,
+ * response-header and idle-stream timers, byte counting, the viewer-left rule (abort
+ * upstream at once), error answers, and closing the session exactly once with its final status.
+ *
+ * A timer charges the node only for the node's own delay (errors.ts isNodeFault decides what
+ * counts): the response-header clock starts once the whole request, body included, was
+ * written to the node; a body the viewer stops sending is the viewer's (408 REQUEST_TIMEOUT);
+ * and a response the viewer stops reading (its socket full, the node paused) ends as the
+ * viewer's CLIENT_STALLED, never as the node's IDLE_TIMEOUT. A HEAD's header timeout is not
+ * reported either: a streaming node may hold a HEAD's headers until its endless body ends.
  */
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -16,6 +23,8 @@ export interface ExchangeTimeouts {
   headerTimeoutMs: number;
   /** 0 disables. */
   idleStreamTimeoutMs: number;
+  /** Longest pause in a viewer's request body (uploads through a proxy route). */
+  requestBodyIdleTimeoutMs: number;
 }
 
 export class ProxyExchange {
@@ -25,7 +34,11 @@ export class ProxyExchange {
   private connectTimer: NodeJS.Timeout | undefined;
   private headerTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private bodyTimer: NodeJS.Timeout | undefined;
   private lastDataAt = 0;
+  private connected = false;
+  /** The whole request (body included) was written to the node. */
+  private requestSent = false;
 
   constructor(
     readonly req: IncomingMessage,
@@ -34,7 +47,7 @@ export class ProxyExchange {
     private readonly sessions: SessionRegistry,
     private readonly timeouts: ExchangeTimeouts,
     private readonly log: Logger,
-    /** Reports an upstream failure (by error code) so it can count against the node. */
+    /** Reports every failure by error code (but a HEAD's header timeout); the owner counts it against the node when errors.ts isNodeFault says so. */
     private readonly onUpstreamFailure: (code: string) => void = () => {},
   ) {
     session.abort = (reason) => this.abort(reason);
@@ -42,9 +55,14 @@ export class ProxyExchange {
     res.on('close', () => this.onViewerClosed());
   }
 
-  /** Attach the upstream request: starts the connect and header timers. */
+  /** Attach the upstream request: starts the connect and request-body timers (the header timer follows). */
   attachUpstream(upstream: ClientRequest): void {
     this.upstream = upstream;
+    upstream.once('finish', () => {
+      this.requestSent = true;
+      this.startHeaderTimer();
+    });
+    this.watchRequestBody();
     this.connectTimer = setTimeout(() => this.fail(new RelayError('DIAL', `connect to node timed out after ${this.timeouts.connectTimeoutMs} ms`)), this.timeouts.connectTimeoutMs);
     const watch = (socket: Socket) => {
       if (socket.connecting) socket.once('connect', () => this.onConnected());
@@ -56,17 +74,53 @@ export class ProxyExchange {
 
   private onConnected(): void {
     clearTimeout(this.connectTimer);
-    if (this.done || this.upstreamResponse) return;
+    this.connected = true;
+    this.startHeaderTimer();
+  }
+
+  /** The node's response-header clock: from the moment it is connected and has the whole request. */
+  private startHeaderTimer(): void {
+    if (this.done || this.upstreamResponse || this.headerTimer || !this.connected || !this.requestSent) return;
     this.headerTimer = setTimeout(
       () => this.fail(new RelayError('UPSTREAM_TIMEOUT', `node sent no response headers within ${this.timeouts.headerTimeoutMs} ms`)),
       this.timeouts.headerTimeoutMs,
     );
   }
 
-  /** The node answered: stop header timing, start counting bytes and idle timing. */
+  /**
+   * While the viewer's body is in flight: a pause of requestBodyIdleTimeoutMs is the viewer's
+   * (408), unless the node is the one not taking it (its socket full once connected).
+   */
+  private watchRequestBody(): void {
+    const idleMs = this.timeouts.requestBodyIdleTimeoutMs;
+    let lastBodyAt = Date.now();
+    const onBody = () => (lastBodyAt = Date.now());
+    this.req.on('data', onBody);
+    const check = () => {
+      if (this.done || this.req.complete || this.upstreamResponse) {
+        this.req.off('data', onBody);
+        return;
+      }
+      const quietFor = Date.now() - lastBodyAt;
+      if (quietFor < idleMs) {
+        this.bodyTimer = setTimeout(check, idleMs - quietFor);
+      } else if (!this.upstream?.writableNeedDrain) {
+        this.fail(new RelayError('REQUEST_TIMEOUT', `viewer sent no request body bytes for ${idleMs} ms`));
+      } else if (this.connected) {
+        this.fail(new RelayError('UPSTREAM_TIMEOUT', `node took no request body bytes for ${idleMs} ms`));
+      } else {
+        lastBodyAt = Date.now(); // not connected yet: the connect timer judges the node
+        this.bodyTimer = setTimeout(check, idleMs);
+      }
+    };
+    this.bodyTimer = setTimeout(check, idleMs);
+  }
+
+  /** The node answered: stop header and body timing, start counting bytes and idle timing. */
   onUpstreamResponse(upstreamResponse: IncomingMessage): void {
     clearTimeout(this.connectTimer);
     clearTimeout(this.headerTimer);
+    clearTimeout(this.bodyTimer);
     this.upstreamResponse = upstreamResponse;
     this.session.status = upstreamResponse.statusCode ?? 0;
     const stats = this.session.routeStats;
@@ -77,6 +131,8 @@ export class ProxyExchange {
       stats.bytesIn += chunk.length;
       if (node) node.bytesIn += chunk.length;
     });
+    // The viewer made room: the node is asked for bytes again, so its idle clock starts over.
+    this.res.on('drain', () => (this.lastDataAt = Date.now()));
     upstreamResponse.on('error', (error: NodeJS.ErrnoException) => this.upstreamError(error));
     upstreamResponse.on('close', () => {
       if (!upstreamResponse.complete) this.fail(new RelayError('UPSTREAM_RESET', 'node connection lost mid-response'));
@@ -98,8 +154,10 @@ export class ProxyExchange {
     const check = () => {
       if (this.done) return;
       const quietFor = Date.now() - this.lastDataAt;
-      if (quietFor >= idleMs) this.fail(new RelayError('IDLE_TIMEOUT', `node sent no bytes for ${idleMs} ms`));
-      else this.idleTimer = setTimeout(check, idleMs - quietFor);
+      if (quietFor < idleMs) this.idleTimer = setTimeout(check, idleMs - quietFor);
+      // The node is paused because the viewer's socket is full: the silence is the viewer's.
+      else if (this.res.writableNeedDrain) this.fail(new RelayError('CLIENT_STALLED', `viewer made no room for the node's bytes for ${idleMs} ms`));
+      else this.fail(new RelayError('IDLE_TIMEOUT', `node sent no bytes for ${idleMs} ms`));
     };
     this.idleTimer = setTimeout(check, idleMs);
   }
@@ -116,7 +174,8 @@ export class ProxyExchange {
 
   fail(error: RelayError): void {
     if (this.done) return;
-    this.onUpstreamFailure(error.code);
+    // The viewer chose HEAD, which a node serving a live stream (Node's http server, node-media-server) answers only when the body would end.
+    if (!(error.code === 'UPSTREAM_TIMEOUT' && this.req.method === 'HEAD')) this.onUpstreamFailure(error.code);
     if (error.code === 'INTERNAL') this.log.error(`session ${this.session.id}: ${error.message}`);
     else this.log.info(`${this.session.facts.path}: ${error.code} ${error.message}`);
     this.upstream?.destroy();
@@ -161,6 +220,7 @@ export class ProxyExchange {
     clearTimeout(this.connectTimer);
     clearTimeout(this.headerTimer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.bodyTimer);
     this.session.routeStats.active -= 1;
     this.sessions.close(this.session, status, errorCode);
   }

@@ -50,14 +50,21 @@ export interface ForwardedFacts {
   originalHost: string | undefined;
   /** host[:port] of the node, sent as Host. */
   nodeHost: string;
+  /** The body length the relay forwards (framing.ts); absent = no body, or chunked as Node's client writes it. */
+  contentLength?: number;
 }
 
-/** Headers for the upstream request: hop-by-hop stripped, X-Forwarded-* replaced, Host set to the node. */
+/**
+ * Headers for the upstream request: hop-by-hop stripped, X-Forwarded-* replaced, Host set to
+ * the node, and the framing set by the relay (the viewer's Content-Length is replaced by
+ * `contentLength`; Expect was answered by the relay's server, so it is not passed on).
+ */
 export function upstreamRequestHeaders(headers: IncomingHttpHeaders, facts: ForwardedFacts): OutgoingHttpHeaders {
   const out = withoutHopByHop(headers);
   for (const name of Object.keys(out)) {
-    if (name.startsWith('x-forwarded-') || name === 'forwarded') delete out[name];
+    if (name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'content-length' || name === 'expect') delete out[name];
   }
+  if (facts.contentLength !== undefined) out['content-length'] = String(facts.contentLength);
   out.host = facts.nodeHost;
   out['x-forwarded-for'] = facts.clientAddress;
   out['x-forwarded-proto'] = facts.protocol;

@@ -6,7 +6,9 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { upstreamRequestHeaders, viewerResponseHeaders } from './headers.js';
+import { requestFraming } from './framing.js';
 import type { ProxyExchange } from './exchange.js';
+import { rewriteNodeLocation, type RedirectScope } from './location-rewrite.js';
 import type { UpstreamTarget } from './target.js';
 import { peerAddress } from '../net/address.js';
 
@@ -25,10 +27,13 @@ export interface ProxyJob {
   viewerProtocol: string;
   /** A live stream (flv/hls route): headers are flushed before the first body bytes. */
   live: boolean;
+  /** Where a node's Location is mapped to a relay path (location-rewrite.ts); absent: passed unchanged. */
+  redirects?: RedirectScope;
 }
 
 export function createUpstreamAgents(maxIdleSockets: number): UpstreamAgents {
-  const options = { keepAlive: true, maxFreeSockets: maxIdleSockets, scheduling: 'lifo' as const };
+  // Node's Agent reads maxFreeSockets 0 as "its default (256)": no idle pool means no keep-alive.
+  const options = maxIdleSockets > 0 ? { keepAlive: true, maxFreeSockets: maxIdleSockets, scheduling: 'lifo' as const } : { keepAlive: false };
   return { http: new http.Agent(options), https: new https.Agent(options) };
 }
 
@@ -44,6 +49,19 @@ export function clientAddress(req: IncomingMessage): string {
   return viewerAddresses.get(req) ?? peerAddress(req.socket);
 }
 
+/** The upstream request's headers: cleaned (headers.ts), with the framing checkFraming allowed (framing.ts). */
+export function forwardedHeaders(job: ProxyJob): http.OutgoingHttpHeaders {
+  const { req } = job.exchange;
+  const framing = requestFraming(req);
+  return upstreamRequestHeaders(req.headers, {
+    clientAddress: clientAddress(req),
+    protocol: job.viewerProtocol,
+    originalHost: req.headers.host,
+    nodeHost: job.target.endpoint.host,
+    contentLength: framing.kind === 'length' ? framing.bytes : undefined,
+  });
+}
+
 function requestOptions(job: ProxyJob): https.RequestOptions {
   const { target, exchange } = job;
   const { endpoint } = target;
@@ -55,12 +73,7 @@ function requestOptions(job: ProxyJob): https.RequestOptions {
     path: target.path,
     method: exchange.req.method,
     agent: isHttps ? job.agents.https : job.agents.http,
-    headers: upstreamRequestHeaders(exchange.req.headers, {
-      clientAddress: clientAddress(exchange.req),
-      protocol: job.viewerProtocol,
-      originalHost: exchange.req.headers.host,
-      nodeHost: endpoint.host,
-    }),
+    headers: forwardedHeaders(job),
   };
 }
 
@@ -91,7 +104,10 @@ export function proxyNative(job: ProxyJob): void {
   upstream.on('error', (error: NodeJS.ErrnoException) => exchange.upstreamError(error));
   upstream.on('response', (upstreamResponse) => {
     exchange.onUpstreamResponse(upstreamResponse);
+    if (!rewriteNodeLocation(upstreamResponse, job.redirects, job.target.href, (error) => exchange.fail(error))) return;
     streamBody(upstreamResponse, exchange, job.live);
   });
-  exchange.req.pipe(upstream);
+  // Only a body framing.ts allowed is forwarded; otherwise the request ends with its head.
+  if (requestFraming(exchange.req).kind === 'none') upstream.end();
+  else exchange.req.pipe(upstream);
 }

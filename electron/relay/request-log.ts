@@ -15,6 +15,8 @@ class LogSlot {
   method = '';
   path = '';
   nodeId = '';
+  /** Earlier nodes of a session that moved (kept by reference: only moved sessions have one). */
+  movedFrom: string[] | undefined = undefined;
   clientAddress = '';
   userAgent = '';
   startedAt = 0;
@@ -46,6 +48,7 @@ class LogSlot {
       durationMs: this.durationMs,
     };
     if (this.errorCode) entry.errorCode = this.errorCode;
+    if (this.movedFrom) entry.movedFrom = [...this.movedFrom];
     if (this.streamId) {
       entry.streamId = this.streamId;
       if (this.firstByteMs >= 0) entry.firstByteMs = this.firstByteMs;
@@ -64,6 +67,7 @@ export interface LoggedRequest {
   method: string;
   path: string;
   nodeId: string;
+  movedFrom?: string[];
   clientAddress: string;
   userAgent: string;
   startedAt: number;
@@ -102,6 +106,7 @@ export class RequestLog {
     slot.method = request.method;
     slot.path = request.path;
     slot.nodeId = request.nodeId;
+    slot.movedFrom = request.movedFrom;
     slot.clientAddress = request.clientAddress;
     slot.userAgent = request.userAgent;
     slot.startedAt = request.startedAt;

@@ -10,7 +10,7 @@ import type { RouteConfig, RouteMode } from '../../shared/config.js';
 import type { Logger } from '../log.js';
 import { FlvHub } from './flv/hub.js';
 import { HlsRelay } from './hls/handler.js';
-import { ERROR_STATUS, errorBody, RelayError, toRelayError, type ErrorCode } from './errors.js';
+import { ERROR_STATUS, errorBody, isNodeFault, RelayError, toRelayError, type ErrorCode } from './errors.js';
 import { ProxyExchange } from './exchange.js';
 import type { Location, StreamLocator } from '../upstream/locator.js';
 import type { NodeRegistry } from '../upstream/registry.js';
@@ -18,10 +18,13 @@ import { checkViewerAuth, viewerAddress } from './auth/viewer-auth.js';
 import { clientAddress, createUpstreamAgents, proxyNative, rememberViewerAddress, type ProxyJob, type UpstreamAgents } from './proxy.js';
 import { createHttpProxy3, proxyWithHttpProxy3 } from './proxy-http-proxy3.js';
 import { sendError, sendRedirect } from './respond.js';
+import { answerPreflight, corsHeaders, isPreflight } from './cors.js';
+import { answerProbe } from './probes.js';
+import { checkFraming } from './framing.js';
 import type { RouteTable } from './route-table.js';
 import type { SessionFacts, SessionRegistry } from './sessions.js';
 import { UNROUTED, type StatsBook } from './stats.js';
-import { parseRequestTarget, upstreamTarget, type RequestTarget, type UpstreamTarget } from './target.js';
+import { checkLenientRoute, checkRouteTarget, parseRequestTarget, upstreamTarget, type RequestTarget, type UpstreamTarget } from './target.js';
 
 /** Methods a stream route (flv, hls) accepts; file routes pass any method through. */
 const STREAM_METHODS = new Set(['GET', 'HEAD']);
@@ -37,9 +40,6 @@ export interface RelayServerDeps {
   /** Live node state: passive failures and traffic are counted there. */
   nodes: NodeRegistry;
 }
-
-/** Upstream failures that count against the node (passive health checks); a 5xx answer (UPSTREAM_STATUS) fails an active check too. */
-const NODE_FAULTS: ReadonlySet<string> = new Set(['DIAL', 'UPSTREAM_TIMEOUT', 'UPSTREAM_PROTOCOL', 'UPSTREAM_RESET', 'IDLE_TIMEOUT', 'UPSTREAM_FORMAT', 'UPSTREAM_STATUS']);
 
 export class RelayServer {
   private readonly server: http.Server;
@@ -64,12 +64,16 @@ export class RelayServer {
         headersTimeout: settings.headerReadTimeoutMs,
         requestTimeout: 0,
         connectionsCheckingInterval: Math.min(1_000, settings.headerReadTimeoutMs),
+        // A missing Host is refused by checkFraming (framing.ts) with a JSON body, unlike Node's bare 400.
+        requireHostHeader: false,
       },
       (req, res) => this.handle(req, res),
     );
     // One more than allowed, so an excess is seen (Node drops header fields past this count).
     this.server.maxHeadersCount = settings.maxHeaderCount + 1;
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+    // CONNECT (tunnels) goes to no route: answered 405 here, where Node would close the socket unanswered.
+    this.server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported', 'allow: GET, HEAD\r\n'));
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -91,13 +95,38 @@ export class RelayServer {
     this.agents.https.destroy();
   }
 
+  /** Why new requests would be refused now (readiness probe), or undefined when ready. */
+  private unready(table: RouteTable): string | undefined {
+    if (this.stopping) return 'stopping';
+    if (!this.server.listening) return 'not listening';
+    try {
+      table.match('/'); // a gated table (live/pause-gate.ts) refuses while paused
+    } catch (error) {
+      return error instanceof RelayError ? error.message : 'route table unavailable';
+    }
+    return undefined;
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     let route: RouteConfig | undefined;
+    // Framing first (request smuggling, framing.ts): a refused request's connection is closed, so no byte of it is read as another request.
+    try {
+      checkFraming(req);
+    } catch (error) {
+      res.shouldKeepAlive = false;
+      return this.answerError(req, res, undefined, toRelayError(error));
+    }
+    // Health probes before any routing: cheap, outside routes, stats and the request log (probes.ts).
+    if (answerProbe(req, res, this.deps.table().config.relay, () => this.unready(this.deps.table()))) return;
     try {
       const table = this.deps.table();
       let target = parseRequestTarget(req.url);
       route = table.match(target.path);
       if (!route) throw new RelayError('NO_ROUTE', `no route matches ${target.path}`);
+      checkRouteTarget(route, target);
+      checkLenientRoute(table.config.routes, route, target);
+      // CORS preflights are the relay's to answer, never the node's (cors.ts); file routes pass any method.
+      if (isPreflight(req)) return answerPreflight(req, res, route.kind === 'file' ? 'any' : [...STREAM_METHODS]);
       const routeStats = this.deps.stats.route(route.id);
       routeStats.requests += 1;
       const settings = table.config.relay;
@@ -149,9 +178,9 @@ export class RelayServer {
     else this.proxy(req, res, route, node.id, upstream, target, table, location);
   }
 
-  /** A failure that is the node's fault counts against it (passive health check). */
+  /** A failure that is the node's fault (errors.ts isNodeFault) counts against it (passive health check). */
   private nodeFault(nodeId: string, code: string): void {
-    if (NODE_FAULTS.has(code)) this.deps.nodes.recordFailure(nodeId, code);
+    if (isNodeFault(code)) this.deps.nodes.recordFailure(nodeId, code);
   }
 
   private redirect(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, upstream: UpstreamTarget, target: RequestTarget): void {
@@ -176,7 +205,7 @@ export class RelayServer {
     const session = this.deps.sessions.open(this.requestFacts(req, route, nodeId, target));
     session.node = this.deps.nodes.get(nodeId);
     const exchange = new ProxyExchange(req, res, session, this.deps.sessions, settings, this.deps.log.child(route.id), (code) => this.nodeFault(nodeId, code));
-    const job: ProxyJob = { exchange, target: upstream, agents: this.agents, viewerProtocol: 'http', live: route.kind !== 'file' };
+    const job: ProxyJob = { exchange, target: upstream, agents: this.agents, viewerProtocol: 'http', live: route.kind !== 'file', redirects: { table, route } };
     if (settings.proxyEngine === 'http-proxy-3') proxyWithHttpProxy3(this.httpProxy3, job);
     else proxyNative(job);
   }
@@ -216,9 +245,15 @@ function looksLikeRequestLine(error: NodeJS.ErrnoException): boolean {
   return raw !== undefined && /^[A-Z][A-Z-]{0,31} \/[\x21-\x7e]* HTTP\/1\.[01]\r\n/.test(raw.subarray(0, 2048).toString('latin1'));
 }
 
-/** Malformed requests rejected by Node's parser get a JSON answer, then the socket closes. */
+/**
+ * Malformed requests rejected by Node's parser (also a bad chunk in a body being forwarded) get
+ * a JSON answer, then the socket closes. Once a response on the socket has started, nothing
+ * may be written between its bytes (the answer would be read as part of it): the socket is
+ * only closed, as Node's own default does.
+ */
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || error.code === 'ECONNRESET') {
+  const inFlight = (socket as Socket & { _httpMessage?: { _headerSent?: boolean } })._httpMessage;
+  if (!socket.writable || error.code === 'ECONNRESET' || inFlight?._headerSent) {
     socket.destroy();
     return;
   }
@@ -230,8 +265,17 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
         : error.code === 'HPE_INVALID_METHOD' && looksLikeRequestLine(error)
           ? 'METHOD_NOT_ALLOWED' // a well-formed but unknown method is allowed on no route
           : 'BAD_REQUEST';
+  const reason = (error as { reason?: string }).reason;
+  writeRawError(socket, code, `malformed request: ${error.code ?? error.message}${reason ? ` (${reason})` : ''}`);
+  // A response not started yet must never follow: cut the socket (its exchange sees the viewer leave).
+  if (inFlight) socket.destroy();
+}
+
+/** A JSON error written straight to a socket no response object owns, then the socket closes. */
+function writeRawError(socket: Socket, code: ErrorCode, message: string, extraHeaders = ''): void {
   const status = ERROR_STATUS[code];
   const text = http.STATUS_CODES[status] ?? 'Error';
-  const body = JSON.stringify(errorBody(code, `malformed request: ${error.code ?? error.message}`));
-  socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const body = JSON.stringify(errorBody(code, message));
+  const cors = Object.entries(corsHeaders()).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${cors}${extraHeaders}connection: close\r\n\r\n${body}`);
 }

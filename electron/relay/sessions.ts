@@ -19,6 +19,9 @@ export interface SessionFacts {
 }
 
 /** One proxied or redirected request. Counters are bumped on the hot path. */
+/** Most earlier nodes a session remembers (SessionDto.movedFrom); older ones fall out. */
+export const MAX_SESSION_MOVES_KEPT = 16;
+
 export class Session {
   bytesIn = 0;
   bytesOut = 0;
@@ -28,6 +31,8 @@ export class Session {
   firstByteMs?: number;
   firstKeyframeMs?: number;
   framesDropped?: number;
+  /** Nodes the session was attributed to before facts.nodeId, oldest first (see SessionDto.movedFrom). */
+  movedFrom?: string[];
   /** Traffic counters of the node serving this session, when known. */
   node?: { bytesIn: number; bytesOut: number };
   /** Bytes queued for the viewer now (fan-out viewers); set by the viewer. */
@@ -46,6 +51,7 @@ export class Session {
 
   toDto(): SessionDto {
     const dto: SessionDto = { id: this.id, ...this.facts, startedAt: this.startedAt, bytesIn: this.bytesIn, bytesOut: this.bytesOut, status: this.status };
+    if (this.movedFrom) dto.movedFrom = [...this.movedFrom];
     if (this.streamId !== undefined) {
       dto.streamId = this.streamId;
       dto.framesDropped = this.framesDropped ?? 0;
@@ -82,10 +88,15 @@ export class SessionRegistry {
     return session;
   }
 
-  /** The session is now served by another node (an HLS request that moved on after its node failed). */
+  /** The session is now served by another node (an HLS request that moved on, an FLV stream that failed over or moved). */
   moveTo(session: Session, nodeId: string): void {
     if (!this.live.has(session.id) || session.facts.nodeId === nodeId) return;
     this.release(session.facts.nodeId);
+    if (session.facts.nodeId) {
+      const moved = (session.movedFrom ??= []);
+      moved.push(session.facts.nodeId);
+      if (moved.length > MAX_SESSION_MOVES_KEPT) moved.shift();
+    }
     session.facts.nodeId = nodeId;
     this.perNode.set(nodeId, (this.perNode.get(nodeId) ?? 0) + 1);
   }

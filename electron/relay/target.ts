@@ -3,28 +3,28 @@
  * no request header ever contributes to it (no open redirect).
  */
 import type { NodeConfig, RouteConfig } from '../../shared/config.js';
+import { lenientPath, normalisePath, type NormalPath } from '../../shared/request-path.js';
 import { RelayError } from './errors.js';
 
-/** A parsed, checked request target. `path` stays percent-encoded as received. */
+/** A parsed, checked request target. */
 export interface RequestTarget {
+  /** The path in normal form (shared/request-path.ts): matched, checked and forwarded as is. */
   path: string;
-  /** The query including its leading "?", or "". */
+  /** The query including its leading "?", or "" (as received). */
   query: string;
+  /** The path holds an encoded "/" or "\\" (%2F, %5C): refused unless the route allows it (checkRouteTarget). */
+  encodedSlash?: boolean;
 }
 
 // Anything outside visible ASCII (controls, space, DEL, non-ASCII bytes), raw; and encoded controls.
 const RAW_CONTROL = /[^\x21-\x7e]/;
 const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
 
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new RelayError('BAD_REQUEST', 'request path has a malformed percent-encoding');
-  }
-}
-
-/** Parse and check a raw request target; throws BAD_REQUEST (400) on anything unsafe. */
+/**
+ * Parse and check a raw request target, putting its path in normal form (the one place
+ * this happens: every later step, from route match to the node URL, sees that form);
+ * throws BAD_REQUEST (400) on anything unsafe.
+ */
 export function parseRequestTarget(rawUrl: string | undefined): RequestTarget {
   if (!rawUrl || !rawUrl.startsWith('/') || rawUrl.startsWith('//')) {
     throw new RelayError('BAD_REQUEST', 'request target must be an origin-form path starting with "/"');
@@ -35,17 +35,48 @@ export function parseRequestTarget(rawUrl: string | undefined): RequestTarget {
   const hashAt = rawUrl.indexOf('#');
   const url = hashAt >= 0 ? rawUrl.slice(0, hashAt) : rawUrl;
   const queryAt = url.indexOf('?');
-  const path = queryAt >= 0 ? url.slice(0, queryAt) : url;
   const query = queryAt >= 0 ? url.slice(queryAt) : '';
-  if (path.includes('%') || path.includes('.') || path.includes('\\')) checkSegments(path);
-  return { path, query };
+  let normal: NormalPath;
+  try {
+    normal = normalisePath(queryAt >= 0 ? url.slice(0, queryAt) : url);
+  } catch (error) {
+    throw new RelayError('BAD_REQUEST', `request path refused: ${(error as Error).message}`);
+  }
+  return normal.encodedSlash ? { path: normal.path, query, encodedSlash: true } : { path: normal.path, query };
 }
 
-function checkSegments(path: string): void {
-  for (const segment of path.split('/')) {
-    const decoded = segment.includes('%') ? decodeSegment(segment) : segment;
-    if (decoded === '..' || decoded === '.' || decoded.includes('/') || decoded.includes('\\')) {
-      throw new RelayError('BAD_REQUEST', 'request path contains a traversal segment');
+/** Refuse (400) a path with an encoded "/" or "\\" unless `route` allows it (routes[].allowEncodedSlash). */
+export function checkRouteTarget(route: RouteConfig, target: RequestTarget): void {
+  if (target.encodedSlash && !route.allowEncodedSlash) {
+    throw new RelayError('BAD_REQUEST', `request path holds an encoded "/" or "\\" (%2F, %5C), which route "${route.id}" does not allow (routes[].allowEncodedSlash)`);
+  }
+}
+
+/** lenientPath of each route prefix, per route object (routes are replaced, never changed, on a config change). */
+const lenientPrefixes = new WeakMap<RouteConfig, string>();
+
+function lenientPrefix(route: RouteConfig): string {
+  let prefix = lenientPrefixes.get(route);
+  if (prefix === undefined) {
+    prefix = lenientPath(route.path);
+    lenientPrefixes.set(route, prefix);
+  }
+  return prefix;
+}
+
+/**
+ * Refuse (400) a path that a lenient node (shared/request-path.ts lenientPath: ";" parameters
+ * dropped, letter case and Unicode forms folded, trailing dots and spaces dropped) would read
+ * as under a longer route than `route`, the one it matched: "/p/sec;x/y", "/p/SEC/y" or
+ * "/p/sec./y" would otherwise reach such a node's /p/sec/y past the auth of route "/p/sec/".
+ */
+export function checkLenientRoute(routes: readonly RouteConfig[], route: RouteConfig, target: RequestTarget): void {
+  let path: string | undefined;
+  for (const other of routes) {
+    if (other.path.length <= route.path.length) continue;
+    path ??= lenientPath(target.path);
+    if (path.startsWith(lenientPrefix(other))) {
+      throw new RelayError('BAD_REQUEST', `request path refused: a node that ignores ";" parameters, letter case or trailing dots would read it as under route "${other.id}" (${other.path}), not route "${route.id}"`);
     }
   }
 }
@@ -102,8 +133,8 @@ export interface UpstreamTarget {
 
 /**
  * The upstream target: node URL (its own path kept) + node path + query. The request path
- * was checked by parseRequestTarget (visible ASCII, no traversal), so plain concatenation
- * is safe and no request header takes part.
+ * was normalised by parseRequestTarget (visible ASCII, no dot segments), so plain
+ * concatenation is safe and no request header takes part.
  */
 export function upstreamTarget(node: NodeConfig, route: RouteConfig, target: RequestTarget): UpstreamTarget {
   const endpoint = nodeEndpoint(node);

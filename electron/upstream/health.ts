@@ -1,11 +1,14 @@
 /**
  * Active health checks (a GET on a timer; any HTTP answer below 500 passes) and passive
  * checks (proxy failures within a window). A node flips down after `fails` consecutive
- * failed checks and up after `passes` passed ones; each flip is reported once.
+ * failed checks and up after `passes` passed ones; each flip is reported once. A check the
+ * relay could not make for want of its own resources (EMFILE, ...) says nothing about the node
+ * and is not counted (errors.ts isRelayResourceError).
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { HealthSettings } from '../../shared/config.js';
+import { isRelayResourceError } from '../relay/errors.js';
 import { MAX_PASSIVE_FAILURES_KEPT, type NodeState } from './node-state.js';
 
 /** Result of one active check. */
@@ -13,6 +16,8 @@ export interface CheckResult {
   ok: boolean;
   rttMs: number;
   error: string;
+  /** The relay could not make the check (its own resources ran out): neither a pass nor a fail. */
+  inconclusive?: boolean;
 }
 
 /** One GET of the health path; never rejects. */
@@ -35,12 +40,13 @@ export function checkOnce(baseUrl: string, settings: HealthSettings): Promise<Ch
       resolve(status < 500 ? { ok: true, rttMs, error: '' } : { ok: false, rttMs, error: `HTTP ${status}` });
     });
     request.on('timeout', () => request.destroy(new Error(`no answer within ${settings.timeoutMs} ms`)));
-    request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, rttMs: -1, error: error.code ?? error.message }));
+    request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, rttMs: -1, error: error.code ?? error.message, inconclusive: isRelayResourceError(error.code) }));
   });
 }
 
 /** Apply a check result; returns true when the node's health flipped. */
 export function applyCheck(state: NodeState, result: CheckResult, settings: HealthSettings, now = Date.now()): boolean {
+  if (result.inconclusive) return false;
   state.lastCheckAt = now;
   if (result.ok) {
     state.rttMs = result.rttMs;

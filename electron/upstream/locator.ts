@@ -112,7 +112,7 @@ export class StreamLocator {
   }
 
   private async locateProbe(route: RouteConfig, target: RequestTarget, key: string, usable: NodeConfig[]): Promise<Location> {
-    const answer = await this.deps.probe.locate(key, usable, (node) => nodePath(route, target.path) + target.query);
+    const answer = await this.deps.probe.locate(key, usable, () => nodePath(route, target.path) + target.query);
     if (answer.nodeIds.length === 0) throw this.noNode(route, `no node holds "${key}" (asked ${usable.map((n) => n.id).join(', ')})`);
     const holders = answer.nodeIds.map((id) => usable.find((n) => n.id === id)).filter((n): n is NodeConfig => n !== undefined);
     return {

@@ -129,7 +129,7 @@ export class StreamProbe {
       if (remaining === 0) finish();
       for (const node of candidates) {
         const ask = canListStreams(node) ? this.refreshNode(node).then((list) => list?.keys.has(key) ?? false) : holdsByHead(node, nodePath(node), timeoutMs);
-        ask
+        void ask
           .catch(() => false)
           .then((holds) => {
             if (holds) holders.push(node.id);

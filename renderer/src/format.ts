@@ -24,6 +24,28 @@ export function formatDuration(ms: number): string {
   return `${s}s`;
 }
 
+/**
+ * Codes logged when a viewer left or an operator kicked it: not failures of the relay or a
+ * node, so no page counts them as errors (as electron/live/ticker.ts NOT_FAILURE_CODES).
+ */
+export const VIEWER_EXIT_CODES: ReadonlySet<string> = new Set(['CLIENT_CLOSED', 'KICKED']);
+
+/** True when an error code is a failure (not a viewer leaving or being kicked). */
+export function isFailureCode(code: string | undefined): boolean {
+  return code !== undefined && !VIEWER_EXIT_CODES.has(code);
+}
+
+/** Error counts without the viewer exits, and how many viewer exits there were. */
+export function splitErrorCounts(errors: Record<string, number>): { failures: Record<string, number>; viewerExits: number } {
+  const failures: Record<string, number> = {};
+  let viewerExits = 0;
+  for (const [code, n] of Object.entries(errors)) {
+    if (VIEWER_EXIT_CODES.has(code)) viewerExits += n;
+    else failures[code] = n;
+  }
+  return { failures, viewerExits };
+}
+
 /** { DIAL: 2, CLIENT_CLOSED: 5 } -> "CLIENT_CLOSED 5, DIAL 2"; "none" when empty. */
 export function formatErrorCounts(errors: Record<string, number>): string {
   const entries = Object.entries(errors).filter(([, n]) => n > 0);

@@ -45,11 +45,17 @@ class TagFramer {
       const size = TAG_HEADER + data.readUIntBE(offset + 1, 3) + 4;
       if (data.length - offset < size) break;
       const type = data[offset];
-      if (type === 18 && !this.hasMeta) (this.hasMeta = true), this.startup.push(Buffer.from(data.subarray(offset, offset + size)));
+      if (type === 18 && !this.hasMeta) {
+        this.hasMeta = true;
+        this.startup.push(Buffer.from(data.subarray(offset, offset + size)));
+      }
       if (type === 9) {
         const body = data[offset + TAG_HEADER];
         const isSeq = data[offset + TAG_HEADER + 1] === 0;
-        if (isSeq && !this.hasSeq) (this.hasSeq = true), this.startup.push(Buffer.from(data.subarray(offset, offset + size)));
+        if (isSeq && !this.hasSeq) {
+          this.hasSeq = true;
+          this.startup.push(Buffer.from(data.subarray(offset, offset + size)));
+        }
         if (!isSeq && body >> 4 === 1 && keyframeAt < 0) keyframeAt = offset - batchStart;
       }
       offset += size;

@@ -9,11 +9,14 @@
 //      (origin send stamps in each tag, measured by a separate probe process), and late
 //      joiners' time to headers and to the first video keyframe.
 //   3. 500 KB segments at 50 connections: RelayDeck (native, http-proxy-3), nginx, a plain Node proxy
+//   4. HLS (tests/bench/hls.mjs) and 5. amplification: distinct query strings on a 4 MB HLS
+//      playlist (amplification-hls.mjs) and on one FLV stream (amplification-flv.mjs, also run
+//      "keyed", one pull per query as before the fix, for the ratio)
 // Prints tables with the targets and ratios against nginx and writes tests/bench/results/latest.json.
 //
 // Environment (all optional):
 //   BENCH_VIEWERS=1000,2000    viewer counts for the FLV bench (comma-separated, each 1..5000; 200 is a quick one)
-//   BENCH_ONLY=redirect,flv,seg  run only these sections
+//   BENCH_ONLY=redirect,flv,seg,hls,amplification  run only these sections
 //   BENCH_WRK_SECONDS=10       measured wrk duration (redirect, seg); BENCH_WARMUP_SECONDS=2
 //   BENCH_ROUNDS=2             wrk sections: rounds per server, interleaved; the best round (highest
 //                              req/s) is reported, the others are shown as the range
@@ -37,6 +40,8 @@
 // Needs /usr/sbin/nginx and wrk on PATH. Linux only (/proc).
 import { spawnSync, fork } from 'node:child_process';
 import { benchHls, hlsAnomalies, printHls } from './hls.mjs';
+import { flvAmplificationAnomalies, printFlvAmplification, runFlvAmplification } from './amplification-flv.mjs';
+import { hlsAmplificationAnomalies, printHlsAmplification, runHlsAmplification } from './amplification-hls.mjs';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -91,7 +96,7 @@ const SETTINGS = {
   joinerDelayMs: 3_000,
   joinerSpacingMs: 237, // not a divisor of the 1 s GOP: joiners land at spread GOP phases
   joinerTimeoutMs: 4_000,
-  only: (env.BENCH_ONLY || 'redirect,flv,seg,hls').split(',').map((s) => s.trim()),
+  only: (env.BENCH_ONLY || 'redirect,flv,seg,hls,amplification').split(',').map((s) => s.trim()),
   wrkSeconds: num('BENCH_WRK_SECONDS', 10, 1, 120),
   warmupSeconds: num('BENCH_WARMUP_SECONDS', 2, 0, 30),
   viewSeconds: num('BENCH_VIEW_SECONDS', 15, 2, 120),
@@ -603,7 +608,7 @@ let quietWaitedMs = 0;
 async function waitQuiet() {
   const budgetMs = Math.min(SETTINGS.quietWaitS * 1000, SETTINGS.quietWaitTotalS * 1000 - quietWaitedMs);
   const started = Date.now();
-  let others = NaN;
+  let others;
   for (;;) {
     const probe = cpuProbe(() => [process.pid, ...[...trackedChildren()].map((c) => c.pid)]);
     probe.start();
@@ -1151,6 +1156,29 @@ function printFlv({ rows, summary }) {
   );
 }
 
+// ---------------------------------------------------------------- amplification (issue 11, points 3 and 4)
+
+/**
+ * Distinct query strings against one HLS playlist and one FLV stream. The FLV part runs twice:
+ * as configured (one pull per stream) and "keyed" (the query param listed in streamParams, the
+ * pre-fix behaviour: one pull per distinct query), so the saving is a ratio from the same run.
+ */
+async function benchAmplification() {
+  const progress = (line) => log(`  .. ${line}`);
+  log('\n== Amplification: distinct query strings must not multiply node work (HLS playlist, FLV stream)');
+  const hls = await runHlsAmplification({ skipBuild: true, progress });
+  printHlsAmplification(hls, log);
+  for (const line of hlsAmplificationAnomalies(hls)) anomaly(line);
+  const flv = await runFlvAmplification({ skipBuild: true, progress });
+  printFlvAmplification(flv, log);
+  for (const line of flvAmplificationAnomalies(flv)) anomaly(line);
+  const flvKeyed = await runFlvAmplification({ skipBuild: true, progress, keyed: true });
+  printFlvAmplification(flvKeyed, log);
+  const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+  log(`   FLV, as configured vs keyed (one pull per query, the pre-fix behaviour): node pulls ${flv.nodePulls} vs ${flvKeyed.nodePulls}; relay CPU ${ratio(flv.relayCpuSeconds, flvKeyed.relayCpuSeconds)}x; peak RSS ${ratio(flv.peakRssBytes, flvKeyed.peakRssBytes)}x`);
+  return { hls, flv, flvKeyed };
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -1211,6 +1239,10 @@ async function main() {
     results.hls = await benchHls();
     printHls(results.hls, log);
     for (const line of hlsAnomalies(results.hls)) anomaly(line);
+  }
+
+  if (SETTINGS.only.includes('amplification')) {
+    results.amplification = await benchAmplification();
   }
 
   results.anomalies = anomalies;

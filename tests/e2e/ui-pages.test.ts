@@ -5,13 +5,19 @@
  * to redirect makes the next real request get a 302; pausing makes it get 503; kicking a
  * viewer closes its connection; the preview plays through the relay (currentTime
  * advances); forms refuse bad input naming the field; the demo goes in one click.
- * Screenshots of every page go to build/screenshots/ (the README shows them).
+ * Issue 12: a route added with the form's default nodes never uses the demo node; the
+ * form, the Routes page and the resolve check warn about a redirect with locate "first"
+ * over several nodes; the Routes table fits 1280 px; viewers leaving are not errors on the
+ * Routes and Traffic pages; the Traffic page shows the times it orders by.
+ * Screenshots of every page: build/screenshots/ with `npm run screenshots` (the README
+ * shows them), a temp folder otherwise (ui-support.ts).
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright';
 import { launchChromium, noChromium } from '../helpers/browser.js';
+import { LiveFlvOrigin } from '../helpers/flv-origin.js';
 import { sleep, waitFor } from '../helpers/http.js';
 import { goTo, holdViewer, openSignedIn, previewPlaying, probe, screenshot, startServe, uiSkipReason, UI_TOKEN, UI_WAIT_MS, type HeldViewer, type Served } from './ui-support.js';
 
@@ -44,6 +50,16 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
   let problems: string[];
   const viewers: HeldViewer[] = [];
   let stopHls = () => undefined as void;
+  /** The operator's own nodes, added before the route form test. */
+  const ownOrigins = [new LiveFlvOrigin(), new LiveFlvOrigin()];
+  const api = async <T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const response = await fetch(`${served.adminUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${UI_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  };
 
   before(async () => {
     served = await startServe({ relay: { port: 0, shutdownGraceMs: 500 }, admin: { port: 0, token: UI_TOKEN } });
@@ -57,6 +73,7 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
   after(async () => {
     stopHls();
     viewers.forEach((v) => v.close());
+    await Promise.all(ownOrigins.map((o) => o.stop()));
     await browser?.close();
     const code = await served?.stop();
     assert.equal(code, 0, `relaydeck serve exited ${code}: ${served?.stderr()}`);
@@ -138,9 +155,53 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await screenshot(page, 'routes');
   });
 
-  it('Routes: the form refuses a bad route naming the field, then adds a good one', async () => {
+  it('Routes: the table fits 1280 px (Remove in view, no scrolling)', async () => {
+    const before = page.viewportSize()!;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    try {
+      const wrap = page.locator('.table-wrap').first();
+      const wrapBox = (await wrap.boundingBox())!;
+      for (const id of ['demo-flv', 'demo-hls']) {
+        const box = (await page.locator(`tr[data-route="${id}"]`).getByRole('button', { name: 'Remove' }).boundingBox())!;
+        assert.ok(box.x >= 0 && box.x + box.width <= 1280, `Remove of ${id} inside the viewport: ${JSON.stringify(box)}`);
+        assert.ok(box.x + box.width <= wrapBox.x + wrapBox.width, `Remove of ${id} not clipped by the table: ${JSON.stringify(box)} in ${JSON.stringify(wrapBox)}`);
+      }
+      const { scrollWidth, clientWidth } = await wrap.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+      assert.ok(scrollWidth <= clientWidth, `the table does not scroll sideways (${scrollWidth} > ${clientWidth})`);
+      await screenshot(page, 'routes-1280');
+    } finally {
+      await page.setViewportSize(before);
+    }
+  });
+
+  it('Routes and Traffic: a viewer leaving (CLIENT_CLOSED) is not counted as an error', async () => {
+    const leaver = await holdViewer(`${served.relayUrl}${FLV_PATH}`, 'e2e-leaves');
+    await waitFor(() => leaver.bytes() > 10_000, UI_WAIT_MS, 'the leaver to receive media');
+    leaver.close();
+    type Stats = { routes: Record<string, { errors: Record<string, number> }> };
+    await waitFor(async () => ((await api<Stats>('GET', '/api/stats')).body.routes['demo-flv']?.errors.CLIENT_CLOSED ?? 0) >= 1, UI_WAIT_MS, 'the engine to count CLIENT_CLOSED');
+    const errors = page.locator('tr[data-route="demo-flv"] td.errors');
+    await waitFor(async () => /^[1-9]\d* viewer\(s\) left/.test((await errors.getAttribute('title')) ?? ''), UI_WAIT_MS, 'the Routes page to learn of the viewer leaving');
+    assert.doesNotMatch((await errors.textContent()) ?? '', /CLIENT_CLOSED|KICKED/, 'not among the errors');
+    await goTo(page, 'traffic', 'Traffic');
+    await page.getByLabel('Search requests').fill('e2e-leaves');
+    const row = page.locator('.traffic-row', { hasText: 'CLIENT_CLOSED' });
+    await row.first().waitFor({ timeout: UI_WAIT_MS });
+    await page.getByLabel('Status').selectOption('errors');
+    await waitFor(async () => (await page.locator('.traffic-row').count()) === 0, UI_WAIT_MS, 'the errors filter to leave the viewer out');
+    await page.getByLabel('Status').selectOption('all');
+    await page.getByLabel('Search requests').fill('');
+    await goTo(page, 'routes', 'Routes');
+  });
+
+  it('Routes: the form refuses a bad route naming the field, then adds a good one (own nodes by default; redirect over two warns)', async () => {
+    for (const [i, origin] of ownOrigins.entries()) {
+      const created = await api('POST', '/api/nodes', { id: `own${i + 1}`, url: await origin.start() });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+    }
     await page.getByRole('button', { name: 'Add route' }).click();
     const form = page.getByRole('form', { name: 'Add route' });
+    assert.equal(await form.getByLabel('All your nodes (in config order; not the demo node)').isChecked(), true, 'the default: your own nodes');
     await form.getByLabel('Id').fill('cams');
     await form.getByLabel('Path prefix').fill('no-slash');
     await form.getByRole('button', { name: 'Add route' }).click();
@@ -149,11 +210,29 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await form.getByRole('button', { name: 'Add route' }).click();
     await form.getByText('route "demo-flv" has this path already').waitFor({ timeout: UI_WAIT_MS });
     await form.getByLabel('Path prefix').fill('/cams/');
+    const warning = form.getByTestId('route-form-warnings');
+    assert.equal(await warning.count(), 0, 'proxy mode: no warning');
     await form.getByLabel('Mode').selectOption('redirect');
+    await warning.getByText('redirects with locate "first" over 2 nodes (own1, own2)', { exact: false }).waitFor({ timeout: UI_WAIT_MS });
+    await form.getByLabel('Find the node by').selectOption('hash');
+    await warning.waitFor({ state: 'detached', timeout: UI_WAIT_MS });
+    await form.getByLabel('Find the node by').selectOption('first');
+    await warning.waitFor({ timeout: UI_WAIT_MS });
     await form.getByRole('button', { name: 'Add route' }).click();
     await page.locator('tr[data-route="cams"]').waitFor({ timeout: UI_WAIT_MS });
-    const routes = (await (await fetch(`${served.adminUrl}/api/routes`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { id: string; mode: string }[];
-    assert.equal(routes.find((r) => r.id === 'cams')?.mode, 'redirect');
+    await page.getByTestId('route-warnings').getByText('route "cams" redirects with locate "first"', { exact: false }).waitFor({ timeout: UI_WAIT_MS });
+    const routes = (await api<{ id: string; mode: string; nodes?: string[] }[]>('GET', '/api/routes')).body;
+    const cams = routes.find((r) => r.id === 'cams');
+    assert.equal(cams?.mode, 'redirect');
+    assert.equal(cams?.nodes, undefined, 'all nodes');
+    // "All nodes" is the operator's own: the demo node (first in the config) is not among them.
+    await page.getByLabel('Path or URL to check').fill('/cams/cam1.flv');
+    await page.getByRole('button', { name: 'Check' }).click();
+    const answer = page.getByTestId('resolve-answer');
+    await answer.getByText('own1', { exact: false }).first().waitFor({ timeout: UI_WAIT_MS });
+    assert.doesNotMatch((await answer.locator('dd').nth(2).textContent()) ?? '', /demo/, 'the node and its fallbacks');
+    await answer.getByTestId('resolve-warnings').waitFor({ timeout: UI_WAIT_MS });
+    assert.match((await probe(`${served.relayUrl}/cams/cam1.flv`)).location ?? '', new RegExp(`^http://127\\.0\\.0\\.1:${ownOrigins[0].port}/cams/cam1\\.flv$`));
   });
 
   it('the relay switch: paused, the next request gets 503; resumed, 200', async () => {
@@ -230,7 +309,7 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await goTo(page, 'traffic', 'Traffic');
     const firstLive = page.locator('.traffic-row.is-live').first();
     await firstLive.waitFor({ timeout: UI_WAIT_MS });
-    const bytesOf = async () => (await firstLive.locator('span').nth(9).textContent()) ?? '';
+    const bytesOf = async () => (await firstLive.locator('span.bytes').textContent()) ?? '';
     const before = await bytesOf();
     await waitFor(async () => (await bytesOf()) !== before, 5_000, 'the bytes of a live row to grow');
     console.log(`# traffic: a live row's bytes grew from ${before} to ${await bytesOf()}`);
@@ -238,15 +317,15 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await page.locator('.traffic-row', { hasText: '302' }).first().waitFor({ timeout: UI_WAIT_MS });
     assert.equal(await page.locator('.traffic-row.is-live').count(), 0, 'the 3xx filter hides live rows');
     await page.getByLabel('Status').selectOption('all');
-    await page.getByLabel('Search requests').fill('cams');
-    await waitFor(async () => (await page.locator('.traffic-row').count()) === 0, UI_WAIT_MS, 'no request matches "cams"');
+    await page.getByLabel('Search requests').fill('no-such-request');
+    await waitFor(async () => (await page.locator('.traffic-row').count()) === 0, UI_WAIT_MS, 'no request matches "no-such-request"');
     await page.getByLabel('Search requests').fill('');
     await page.locator('.traffic-row').first().waitFor({ timeout: UI_WAIT_MS });
     // Pause freezes the view (collection goes on); export writes the rows shown as JSON Lines.
     await page.getByRole('toolbar', { name: 'Traffic filters' }).getByRole('button', { name: 'Pause', exact: true }).click();
-    const frozen = await firstLive.locator('span').nth(9).textContent();
+    const frozen = await firstLive.locator('span.bytes').textContent();
     await sleep(2_100);
-    assert.equal(await firstLive.locator('span').nth(9).textContent(), frozen, 'paused: the view does not change');
+    assert.equal(await firstLive.locator('span.bytes').textContent(), frozen, 'paused: the view does not change');
     await page.getByTestId('traffic-counts').getByText(/updates waiting/).waitFor({ timeout: UI_WAIT_MS });
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON Lines' }).click()]);
     const lines = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
@@ -254,6 +333,24 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     assert.match(download.suggestedFilename(), /^relaydeck-traffic-.*\.jsonl$/);
     await page.getByRole('toolbar', { name: 'Traffic filters' }).getByRole('button', { name: 'Resume', exact: true }).click();
     await screenshot(page, 'traffic');
+  });
+
+  it('Traffic: the times it orders by are shown: in flight by start, finished by end, newest first', async () => {
+    const head = page.locator('.traffic-head');
+    assert.match((await head.textContent()) ?? '', /Started.*Ended/);
+    // Finished requests only (the status filter hides those in flight), then those in flight only.
+    const status = page.getByLabel('Status');
+    await status.selectOption('2xx');
+    await waitFor(async () => (await page.locator('.traffic-row').count()) >= 2 && (await page.locator('.traffic-row.is-live').count()) === 0, UI_WAIT_MS, 'finished rows');
+    const ended = await page.locator('.traffic-row span.ended').allTextContents();
+    assert.ok(ended.every((t) => /^\d{2}:\d{2}:\d{2}$/.test(t)), `end times shown: ${ended.slice(0, 5).join(' ')}`);
+    assert.deepEqual([...ended].sort().reverse(), ended, 'finished requests newest first by end time');
+    await status.selectOption('live');
+    await page.locator('.traffic-row.is-live').first().waitFor({ timeout: UI_WAIT_MS });
+    const started = await page.locator('.traffic-row span.started').allTextContents();
+    assert.deepEqual([...started].sort().reverse(), started, 'requests in flight newest first by start time');
+    assert.ok((await page.locator('.traffic-row span.ended').allTextContents()).every((t) => t === '—'), 'in flight: no end yet');
+    await status.selectOption('all');
   });
 
   it('Settings: ports, bind address with a LAN warning, token shown on demand; a save applies', async () => {

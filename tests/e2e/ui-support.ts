@@ -1,11 +1,13 @@
 /**
  * What the UI e2e suites share: `relaydeck serve` started as a user starts it (a config
  * file with free ports and a known token, no nodes and no routes, so the first-run demo
- * installs itself), headless Debian Chromium signed in with the token, screenshots into
- * build/screenshots/, and small real HTTP clients of the relay.
+ * installs itself), headless Debian Chromium signed in with the token, screenshots, and
+ * small real HTTP clients of the relay. Screenshots go to build/screenshots/ (tracked: the
+ * README shows them) only when asked (`npm run screenshots`, or SCREENSHOTS=1); otherwise
+ * to a temp folder, so `npm test` leaves the working tree clean.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +16,12 @@ import type { Browser, Locator, Page } from 'playwright';
 import { waitFor } from '../helpers/http.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const SCREENSHOT_DIR = path.join(ROOT, 'build', 'screenshots');
+/** True when this run should refresh the tracked screenshots. */
+export const WRITE_SCREENSHOTS = process.env.SCREENSHOTS === '1' || process.env.npm_lifecycle_event === 'screenshots';
+/** Where screenshots go: build/screenshots/ when asked, else a temp folder of this process. */
+export const SCREENSHOT_DIR = WRITE_SCREENSHOTS ? path.join(ROOT, 'build', 'screenshots') : path.join(os.tmpdir(), `relaydeck-screenshots-${process.pid}`);
+// A temp folder goes when the test process does (the screenshots were looked at by the tests, not kept).
+if (!WRITE_SCREENSHOTS) process.once('exit', () => rmSync(SCREENSHOT_DIR, { recursive: true, force: true }));
 export const UI_TOKEN = 'e2e-ui-token-0123456789';
 /** Viewport of every screenshot, CSS px. */
 export const VIEWPORT = { width: 1280, height: 860 };
@@ -115,7 +122,7 @@ export async function previewPlaying(page: Page, what = 'the preview to play'): 
   return { video, currentTime };
 }
 
-/** Save a screenshot of the page as build/screenshots/NAME.png. */
+/** Save a screenshot of the page as NAME.png in SCREENSHOT_DIR. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   await fs.mkdir(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);

@@ -1,7 +1,8 @@
 /**
  * The headless command as a user runs it: `relaydeck serve` prints the real addresses,
  * creates a per-user config on first run, refuses a bad config file without touching it,
- * and on SIGTERM ends streams cleanly and exits 0.
+ * and on SIGTERM ends streams cleanly and exits 0; `serve --help` and `sign --help` print
+ * their usage; `sign` without --config uses the default file and names it when missing.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,11 +14,16 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { TestOrigin, streamingHandler } from '../helpers/origin.js';
 import { request, waitFor } from '../helpers/http.js';
+import { parseConfig } from '../../shared/config.js';
 
 const BIN = fileURLToPath(new URL('../../electron/bin/relaydeck.mjs', import.meta.url));
 
 function runServe(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return runCommand(['serve', ...args], env);
+}
+
+function runCommand(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -90,7 +96,8 @@ describe('relaydeck serve', () => {
     const { relay } = await run.addresses().catch(() => ({ relay: undefined }));
     const file = path.join(home, 'config.json');
     const created = JSON.parse(await fs.readFile(file, 'utf8'));
-    assert.equal(created.relay.port, 8090);
+    assert.equal(created.relay, undefined, 'defaults stay implicit (sparse saving)');
+    assert.equal(parseConfig(created).relay.port, 8090);
     assert.ok(created.admin.token);
     if (relay) {
       assert.equal((await request(`${relay}/nothing`)).status, 404);
@@ -121,6 +128,33 @@ describe('relaydeck serve', () => {
       execFile('npx', ['--no-install', 'relaydeck', '--version'], { cwd: root, timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout))),
     );
     assert.match(out.trim(), /^\d+\.\d+\.\d+$/);
+  });
+
+  it('`serve --help` and `sign --help` print their usage and exit 0', async () => {
+    for (const [command, usage] of [
+      ['serve', /^Usage: relaydeck serve \[--config FILE\]/],
+      ['sign', /^Usage: relaydeck sign --route ID --path PATH --ttl DURATION/],
+    ] as const) {
+      const run = runCommand([command, '--help']);
+      assert.equal(await run.exited, 0, run.output().stderr);
+      assert.match(run.output().stdout, usage);
+      assert.match(run.output().stdout, /--config FILE/);
+    }
+  });
+
+  it('`sign` without --config reads the default file, and names it when it is missing (no raw ENOENT)', async () => {
+    const home = path.join(dir, 'sign-home');
+    const missing = runCommand(['sign', '--route', 'live', '--path', '/live/a.flv', '--ttl', '1h'], { RELAYDECK_HOME: home });
+    assert.equal(await missing.exited, 2);
+    const file = path.join(home, 'config.json');
+    assert.ok(missing.output().stderr.includes(`no config file at ${file} (the default; give --config FILE)`), missing.output().stderr);
+    assert.doesNotMatch(missing.output().stderr, /ENOENT/);
+
+    await fs.mkdir(home, { recursive: true });
+    await fs.writeFile(file, JSON.stringify({ relay: { port: 8090 }, routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', auth: { keys: [{ id: 'k1', secret: 'sign-default-secret-0001' }] } }] }));
+    const signed = runCommand(['sign', '--route', 'live', '--path', '/live/a.flv', '--ttl', '1h'], { RELAYDECK_HOME: home });
+    assert.equal(await signed.exited, 0, signed.output().stderr);
+    assert.match(signed.output().stdout, /^http:\/\/127\.0\.0\.1:8090\/live\/a\.flv\?sign=\d+-/);
   });
 
   it('exits 2 on unknown arguments with the usage', async () => {

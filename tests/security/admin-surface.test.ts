@@ -1,7 +1,8 @@
 /**
  * The admin surface: loopback unless the operator opts in, no cross-origin calls, failed
- * logins rate-limited per address, and every changing call written to the audit log
- * (who, what, when, from where) with secrets masked; the token lives in a 0600 file.
+ * logins (a wrong bearer token; a missing one is a plain 401) rate-limited per address, and
+ * every changing call written to the audit log (who, what, when, from where) with secrets
+ * masked; the token lives in a 0600 file.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -34,6 +35,17 @@ describe('admin surface', () => {
     assert.equal(response.headers.get('access-control-allow-origin'), null);
     const own = await fetch(`${relay.adminUrl}/api/routes`, { headers: { authorization: `Bearer ${TEST_TOKEN}`, origin: relay.adminUrl } });
     assert.equal(own.status, 200, 'the UI on the admin origin itself is fine');
+  });
+
+  it('does not count requests without a credential as failed logins (a foreign page cannot lock the operator out)', async () => {
+    for (let i = 0; i < 50; i += 1) {
+      const answer = await relay.api.call('GET', i % 2 ? '/api/routes' : '/metrics', undefined, null);
+      assert.equal(answer.status, 401, `request ${i} without a token`);
+      assert.equal(answer.body.error.code, 'UNAUTHORIZED');
+    }
+    const basic = await fetch(`${relay.adminUrl}/api/routes`, { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    assert.equal(basic.status, 401, 'a credential of another scheme (sent by a browser on its own) is no bearer attempt either');
+    assert.equal((await relay.api.call('GET', '/api/routes')).status, 200, "the operator's token still works");
   });
 
   it('rate-limits failed logins per address with 429 and Retry-After, while the right token still needs to wait', async () => {

@@ -35,9 +35,21 @@ export function signPath(route: RouteConfig, path: string, ttlSeconds: number, p
   const target = parseRequestTarget(path);
   if (target.query) throw new RelayError('BAD_CONFIG', 'path: give the path without a query');
   if (!target.path.startsWith(route.path)) throw new RelayError('BAD_CONFIG', `path: "${target.path}" is not under route "${route.id}" (${route.path})`);
-  if (prefix !== undefined && (!prefix.startsWith('/') || !target.path.startsWith(prefix))) throw new RelayError('BAD_CONFIG', `prefix: "${prefix}" must start with "/" and be a prefix of the path`);
+  // The relay checks signatures on the normal form of the path (target.ts), so the prefix is signed in that form too.
+  const signedPrefix = prefix === undefined ? undefined : normalPrefix(prefix);
+  if (signedPrefix !== undefined && !target.path.startsWith(signedPrefix)) throw new RelayError('BAD_CONFIG', `prefix: "${prefix}" must start with "/" and be a prefix of the path`);
   const expiresAt = Math.floor(now / 1000) + ttlSeconds;
-  const sign = makeSign(key.secret, prefix ?? target.path, expiresAt);
-  const query = `?${SIGN_PARAM}=${sign}${prefix ? `&${SIGNED_PREFIX_PARAM}=${encodeURIComponent(prefix)}` : ''}`;
+  const sign = makeSign(key.secret, signedPrefix ?? target.path, expiresAt);
+  const query = `?${SIGN_PARAM}=${sign}${signedPrefix ? `&${SIGNED_PREFIX_PARAM}=${encodeURIComponent(signedPrefix)}` : ''}`;
   return { pathAndQuery: target.path + query, expiresAt, keyId: key.id };
+}
+
+/** A signed prefix in the normal form requests are checked in ("/p/%73ec/" → "/p/sec/"). */
+function normalPrefix(prefix: string): string {
+  if (!prefix.startsWith('/')) throw new RelayError('BAD_CONFIG', `prefix: "${prefix}" must start with "/" and be a prefix of the path`);
+  try {
+    return parseRequestTarget(prefix.replace(/[?#]/g, encodeURIComponent)).path;
+  } catch (error) {
+    throw new RelayError('BAD_CONFIG', `prefix: ${(error as Error).message}`);
+  }
 }

@@ -6,6 +6,10 @@
  * viewers stay connected for flv.failoverGraceMs while the pull is retried with backoff,
  * moving to the next node that can serve the stream, and resume at the next keyframe with
  * timestamps continued; the pull closes flv.idleCloseMs after the last viewer leaves.
+ * A session counts as live only once media arrives (pull-session.ts): a node that sends
+ * headers without frames has not brought the stream back. Drain and disable move a stream
+ * off a node: disable through the failover path at once (leaveNode), drain make-before-break
+ * (moveOff: a candidate pull on another node takes over at its first keyframe).
  */
 import type { FlvSettings, NodeConfig, RouteConfig } from '../../../shared/config.js';
 import type { StreamDto } from '../../../shared/dto.js';
@@ -16,12 +20,11 @@ import { sendError } from '../respond.js';
 import type { RequestTarget } from '../target.js';
 import { GopCache } from './gop-cache.js';
 import { StreamStats } from './stream-stats.js';
-import { FlvFormatError, FlvTagReader, setTagTimestamp, TAG_SCRIPT, type FlvTag } from './tag-reader.js';
+import { isConfigTag, isEndOfSequence, isFrame, PullSession, type SessionRole } from './pull-session.js';
+import { FlvFormatError, setTagTimestamp, type FlvTag } from './tag-reader.js';
+import { Timeline } from './timeline.js';
 import { FlvPull } from './upstream.js';
 import type { FlvViewer, TagBatch } from './viewer.js';
-
-/** Gap put between the last timestamp before a failover and the first one after, ms (one frame at 25 fps). */
-const FAILOVER_TIMESTAMP_GAP_MS = 40;
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'closing';
 
@@ -45,6 +48,8 @@ export interface StreamContext {
   /** Counts bytes read from the node against the route. */
   countBytesIn: (bytes: number) => void;
   onClosed: (stream: FlvStream) => void;
+  /** The stream went live on a node (first, after a failover, or after a move): its viewers' sessions follow. */
+  onLive: (stream: FlvStream) => void;
 }
 
 export class FlvStream {
@@ -52,23 +57,20 @@ export class FlvStream {
   readonly viewers = new Set<FlvViewer>();
   readonly stats = new StreamStats();
   private readonly cache: GopCache;
-  private pull: FlvPull | undefined;
-  private reader = new FlvTagReader();
+  /** The session viewers are fed from (or the one being connected). */
+  private current: PullSession | undefined;
+  /** A pull on another node while the stream moves off a draining node (moveOff). */
+  private candidate: PullSession | undefined;
+  /** Video was seen on the stream (so an audio frame alone does not make a session live). */
+  private hadVideo = false;
   private failedAttempts = 0;
   /** Nodes the last lookup offered (for the backoff's round size). */
   private nodeCount = 1;
   /** The node whose pull failed last (skipped next time if another is offered). */
   private failedNodeId = '';
   private connecting = false;
-  private node: { bytesIn: number; bytesOut: number } | undefined;
-  private sessionHasMedia = false;
   nodeId = '';
-  /** Added to every upstream timestamp of the current session. */
-  private timestampOffset = 0;
-  private needsRebase = false;
-  private lastTimestamp = -1;
-  private readonly lastTimestampByType = new Map<number, number>();
-  private firstMediaTimer: NodeJS.Timeout | undefined;
+  private readonly timeline = new Timeline();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -106,7 +108,7 @@ export class FlvStream {
     this.idleTimer = undefined;
     this.viewers.add(viewer);
     if (this.state === 'live' && this.cache.header) this.startViewer(viewer);
-    else if (!this.pull && !this.reconnectTimer && !this.connecting && this.state !== 'closing') this.connect();
+    else if (!this.current && !this.candidate && !this.reconnectTimer && !this.connecting && this.state !== 'closing') this.connect();
   }
 
   /** The viewer's connection ended (any cause). */
@@ -129,7 +131,7 @@ export class FlvStream {
       },
       (error: unknown) => {
         this.connecting = false;
-        if (this.state !== 'closing') this.onPullFailed(toRelayError(error));
+        if (this.state !== 'closing') this.onPullFailed(toRelayError(error), false);
       },
     );
   }
@@ -139,111 +141,154 @@ export class FlvStream {
     // A node that just failed is skipped while others remain (the locator may still list it).
     const node = nodes.length > 1 && this.failedNodeId ? (nodes.find((n) => n.id !== this.failedNodeId) ?? nodes[0]) : nodes[0];
     this.nodeId = node.id;
-    this.node = this.ctx.nodeState(node.id);
-    this.reader = new FlvTagReader();
-    this.sessionHasMedia = false;
     this.stats.newSession();
-    this.stats.upstreamOpened += 1;
-    this.stats.upstreamOpen = 1;
-    const pull: FlvPull = new FlvPull(this.ctx.urlOn(node), this.ctx.timeouts(), {
-      onResponse: (status) => this.onResponse(pull, status),
-      onData: (chunk) => this.onData(pull, chunk),
-      onEnd: (error) => this.onPullEnded(pull, error),
-    });
-    this.pull = pull;
-    this.ctx.log.debug(`pulling from node ${node.id}: ${pull.url.href}`);
-    pull.start({ 'user-agent': 'RelayDeck', accept: 'video/x-flv, */*' });
+    this.openSession(node, 'current');
   }
 
-  private onResponse(pull: FlvPull, status: number): boolean {
-    if (pull !== this.pull) return false;
+  /** Open a pull on `node`: the stream's session, or a candidate to move to. */
+  private openSession(node: NodeConfig, role: SessionRole): PullSession {
+    const session = new PullSession(node, role, this.ctx.nodeState(node.id));
+    session.pull = new FlvPull(this.ctx.urlOn(node), this.ctx.timeouts(), {
+      onResponse: (status) => this.onResponse(session, status),
+      onData: (chunk) => this.onData(session, chunk),
+      onEnd: (error) => this.onSessionEnded(session, error),
+    });
+    if (role === 'current') this.current = session;
+    else this.candidate = session;
+    this.stats.upstreamOpened += 1;
+    this.countOpen();
+    this.ctx.log.debug(`pulling from node ${node.id}${role === 'candidate' ? ' (candidate)' : ''}: ${session.pull.url.href}`);
+    session.pull.start({ 'user-agent': 'RelayDeck', accept: 'video/x-flv, */*' });
+    return session;
+  }
+
+  private countOpen(): void {
+    this.stats.upstreamOpen = (this.current ? 1 : 0) + (this.candidate ? 1 : 0);
+  }
+
+  private isOurs(session: PullSession): boolean {
+    return session === this.current || session === this.candidate;
+  }
+
+  private onResponse(session: PullSession, status: number): boolean {
+    if (!this.isOurs(session)) return false;
     if (status !== 200) {
-      this.failPull(new RelayError('STREAM_OFFLINE', `stream is not on node ${this.nodeId} (it answered ${status})`));
+      const why = session.role === 'candidate' ? `${session.nodeId} answered ${status}` : `stream is not on node ${session.nodeId} (it answered ${status})`;
+      this.failSession(session, new RelayError('STREAM_OFFLINE', why));
       return false;
     }
     const waitMs = this.ctx.flv().firstMediaTimeoutMs;
-    this.firstMediaTimer = setTimeout(() => this.failPull(new RelayError('STREAM_OFFLINE', `node ${this.nodeId} sent no media within ${waitMs} ms`)), waitMs);
+    session.firstMediaTimer = setTimeout(() => this.failSession(session, new RelayError('STREAM_OFFLINE', `node ${session.nodeId} sent no media within ${waitMs} ms`)), waitMs);
     return true;
   }
 
-  private failPull(error: RelayError): void {
-    const pull = this.pull;
-    if (!pull) return;
-    pull.abort();
-    this.onPullEnded(pull, error);
+  private failSession(session: PullSession, error: RelayError): void {
+    if (!this.isOurs(session)) return;
+    session.abort();
+    this.onSessionEnded(session, error);
   }
 
-  private onData(pull: FlvPull, chunk: Buffer): void {
-    if (pull !== this.pull) return;
+  private onData(session: PullSession, chunk: Buffer): void {
+    if (!this.isOurs(session)) return;
     this.stats.countIn(chunk.length);
     this.ctx.countBytesIn(chunk.length);
-    if (this.node) this.node.bytesIn += chunk.length;
+    if (session.counters) session.counters.bytesIn += chunk.length;
     let items;
     try {
-      items = this.reader.push(chunk);
+      items = session.reader.push(chunk);
     } catch (error) {
-      if (error instanceof FlvFormatError) this.onGarbage(error);
-      else throw error;
+      if (!(error instanceof FlvFormatError)) throw error;
+      if (session === this.candidate) this.failSession(session, new RelayError('UPSTREAM_FORMAT', `node ${session.nodeId} sent malformed FLV: ${error.message}`));
+      else this.onGarbage(error);
       return;
     }
     const tags: FlvTag[] = [];
+    let ended = false;
     for (const item of items) {
       if (item.kind === 'header') {
+        session.headerSaysNoVideo = !item.header.hasVideo;
         if (!this.cache.header) this.cache.header = item.header.bytes;
         continue;
       }
-      this.processTag(item.tag);
-      tags.push(item.tag);
+      const tag = item.tag;
+      if (tag.video) session.sawVideo = true;
+      if (!session.live) {
+        if (!session.isMediaStart(tag, this.hadVideo)) {
+          if (isConfigTag(tag)) session.hold(tag);
+          // Frames before the first keyframe are dropped; they show the node has the stream (a node
+          // without a GOP cache sends its keyframe up to a GOP later). A candidate must bring its keyframe in time.
+          else if (session.role === 'current' && isFrame(tag)) clearTimeout(session.firstMediaTimer);
+          continue;
+        }
+        this.onSessionLive(session, tag);
+        if (this.isClosing) return;
+      }
+      if (isEndOfSequence(tag)) {
+        ended = true; // not passed on: the stream continues, from this node or another, at a keyframe
+        break;
+      }
+      this.processTag(tag);
+      tags.push(tag);
     }
     if (tags.length > 0 && !this.isClosing) this.distribute(tags);
+    // The publisher stopped: the stream is lost now, not when the node's silence times out.
+    if (ended && session === this.current) this.failSession(session, new RelayError('STREAM_OFFLINE', `node ${session.nodeId} ended the stream (end of sequence: its publisher stopped)`));
   }
 
   private processTag(tag: FlvTag): void {
-    const isMedia = tag.type !== TAG_SCRIPT;
-    if (isMedia && !this.sessionHasMedia) this.onSessionLive(tag);
-    this.rewriteTimestamp(tag, isMedia);
+    if (tag.video) this.hadVideo = true;
+    this.timeline.rewrite(tag);
     this.stats.observe(tag);
   }
 
-  /** Keep timestamps continuous across upstream sessions and never decreasing per tag type. */
-  private rewriteTimestamp(tag: FlvTag, isMedia: boolean): void {
-    if (isMedia && this.needsRebase) {
-      this.timestampOffset = this.lastTimestamp + FAILOVER_TIMESTAMP_GAP_MS - tag.timestamp;
-      this.needsRebase = false;
-    }
-    let timestamp = tag.timestamp + this.timestampOffset;
-    const previous = this.lastTimestampByType.get(tag.type) ?? 0;
-    if (isMedia && timestamp < previous) {
-      this.timestampOffset += previous - timestamp;
-      timestamp = previous;
-    }
-    if (timestamp !== tag.timestamp) {
-      setTagTimestamp(tag.bytes, timestamp);
-      tag.timestamp = timestamp >>> 0;
-    }
-    if (isMedia) {
-      this.lastTimestampByType.set(tag.type, tag.timestamp);
-      if (tag.timestamp > this.lastTimestamp) this.lastTimestamp = tag.timestamp;
-    }
-  }
-
-  private onSessionLive(firstTag: FlvTag): void {
-    clearTimeout(this.firstMediaTimer);
+  /**
+   * Media arrived on a session: the stream is live on its node. After a loss or for a move
+   * (a candidate taking over) the viewers continue at this keyframe, timestamps continued,
+   * with the session's metadata and sequence headers sent again first.
+   */
+  private onSessionLive(session: PullSession, firstTag: FlvTag): void {
+    clearTimeout(session.firstMediaTimer);
+    if (session.role === 'candidate') this.promote(session);
     clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
-    this.sessionHasMedia = true;
+    session.live = true;
     this.failedAttempts = 0;
     this.failedNodeId = '';
-    if (this.state === 'reconnecting') {
+    const switching = this.state === 'reconnecting' || this.state === 'live';
+    if (switching) {
       this.stats.reconnects += 1;
       this.flushBatch(); // the old session's last tags go out (and into the cache) before it is reset
       if (this.isClosing) return; // that write ended the last viewer, and the stream with it
       this.cache.resetMedia();
-      this.needsRebase = this.lastTimestamp >= 0;
+      this.timeline.rebaseAtNext();
       for (const viewer of this.viewers) if (viewer.isStarted) viewer.resync();
-      this.ctx.log.info(`resumed on node ${this.nodeId} at ts ${firstTag.timestamp}; viewers continue at the next keyframe`);
+      this.ctx.log.info(`${this.state === 'live' ? 'moved to' : 'resumed on'} node ${session.nodeId} at ts ${firstTag.timestamp}; viewers continue at its keyframe`);
     }
     this.state = 'live';
+    for (const tag of session.takeHeld()) {
+      // Held config tags take the keyframe's time, so the rebase starts there (and never goes back).
+      if (switching && tag.timestamp !== firstTag.timestamp) {
+        setTagTimestamp(tag.bytes, firstTag.timestamp);
+        tag.timestamp = firstTag.timestamp;
+      }
+      this.processTag(tag);
+      this.cache.add(tag); // started viewers get them on resync (config version changed), new ones at start
+    }
+    this.ctx.onLive(this);
+    session.settle();
+  }
+
+  /** A candidate delivered its keyframe: it becomes the stream's session, the old pull ends. */
+  private promote(session: PullSession): void {
+    const old = this.current;
+    old?.abort();
+    this.candidate = undefined;
+    session.role = 'current';
+    this.current = session;
+    this.ctx.log.info(`moving from node ${old?.nodeId ?? '-'} to node ${session.nodeId}`);
+    this.nodeId = session.nodeId;
+    this.stats.newSession();
+    this.countOpen();
   }
 
   /** Send the tags of one upstream chunk now, or with the next batch when flv.writeBatchMs is set. */
@@ -278,7 +323,8 @@ export class FlvStream {
     let written = 0;
     for (const viewer of this.viewers) written += viewer.send(batch, this.configTags);
     this.stats.bytesOut += written;
-    if (this.node) this.node.bytesOut += written;
+    const counters = this.current?.counters;
+    if (counters) counters.bytesOut += written;
   }
 
   private startPendingViewers(): void {
@@ -293,25 +339,40 @@ export class FlvStream {
     this.stats.bytesOut += viewer.start(this.cache.startup());
   }
 
-  private onPullEnded(pull: FlvPull, error?: RelayError): void {
-    if (pull !== this.pull) return;
-    this.pull = undefined;
-    this.stats.upstreamOpen = 0;
-    clearTimeout(this.firstMediaTimer);
+  private onSessionEnded(session: PullSession, error?: RelayError): void {
+    clearTimeout(session.firstMediaTimer);
+    const reason = error ?? new RelayError('UPSTREAM_RESET', `node ${session.nodeId} ended the stream`);
+    if (session === this.candidate) {
+      this.onCandidateFailed(session, reason);
+      return;
+    }
+    if (session !== this.current) return;
+    this.current = undefined;
+    this.countOpen();
     if (this.state === 'closing') return;
-    const reason = error ?? new RelayError('UPSTREAM_RESET', `node ${this.nodeId} ended the stream`);
-    if (this.sessionHasMedia) this.ctx.countError(reason.code);
-    this.failedNodeId = this.nodeId;
-    this.ctx.onNodeFault(this.nodeId, reason.code);
-    this.onPullFailed(reason);
+    if (session.live) this.ctx.countError(reason.code);
+    this.failedNodeId = session.nodeId;
+    this.ctx.onNodeFault(session.nodeId, reason.code);
+    this.onPullFailed(reason, session.live);
   }
 
-  private onPullFailed(error: RelayError): void {
+  private onCandidateFailed(session: PullSession, error: RelayError): void {
+    this.candidate = undefined;
+    this.countOpen();
+    this.ctx.onNodeFault(session.nodeId, error.code);
+    this.ctx.log.debug(`candidate pull on node ${session.nodeId} failed: ${error.message}`);
+    // STREAM_OFFLINE messages name the node already ("b answered 404", "node b sent no media ...").
+    session.settle(error.code === 'STREAM_OFFLINE' ? error.message : `${session.nodeId}: ${error.message}`);
+    // The current pull was lost meanwhile: the candidate was its reconnect.
+    if (!this.current && this.state === 'reconnecting' && !this.reconnectTimer && !this.connecting && this.viewers.size > 0) this.scheduleReconnect(false);
+  }
+
+  private onPullFailed(error: RelayError, hadMedia: boolean): void {
     if (this.viewers.size === 0) {
       this.close(error.message);
       return;
     }
-    if (!this.sessionHasMedia) this.failedAttempts += 1;
+    if (!hadMedia) this.failedAttempts += 1;
     if (this.state === 'live') {
       this.state = 'reconnecting';
       this.ctx.log.warn(`upstream lost (${error.code}: ${error.message}); keeping ${this.viewers.size} viewer(s) for up to ${this.ctx.flv().failoverGraceMs} ms`);
@@ -319,16 +380,54 @@ export class FlvStream {
     }
     if (this.state === 'connecting') this.answerExpiredViewers(error);
     if (this.viewers.size === 0 || this.state === 'closing') return;
-    this.scheduleReconnect();
+    if (this.candidate) return; // a candidate pull is open on another node: it takes over when its media arrives
+    this.scheduleReconnect(hadMedia);
   }
 
-  private scheduleReconnect(): void {
+  /** Node disabled: its pull ends now and the stream fails over (viewers kept for flv.failoverGraceMs). */
+  leaveNode(nodeId: string, why: string): void {
+    if (this.candidate?.nodeId === nodeId) this.failSession(this.candidate, new RelayError('NO_NODE', `${nodeId} ${why}`));
+    const session = this.current;
+    if (!session || session.nodeId !== nodeId || this.isClosing) return;
+    session.abort();
+    this.current = undefined;
+    this.countOpen();
+    this.failedNodeId = nodeId;
+    this.ctx.log.info(`node ${nodeId} ${why}: moving the stream off it`);
+    this.onPullFailed(new RelayError('NO_NODE', `node ${nodeId} ${why}`), session.live);
+  }
+
+  /** Nodes the locator offers the stream now, best first (a draining or disabled node never is). */
+  rankNodes(): Promise<NodeConfig[]> {
+    return this.ctx.rankNodes();
+  }
+
+  /**
+   * Make-before-break: open a candidate pull on `node`. When it delivers a video keyframe (or,
+   * audio-only, a frame) within flv.firstMediaTimeoutMs it takes over at that keyframe and
+   * this resolves undefined; else it resolves why not ("b answered 404").
+   */
+  tryCandidate(node: NodeConfig): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      this.openSession(node, 'candidate').settle = resolve;
+    });
+  }
+
+  /** '' when the stream is live on `nodeId` and can start a move (tryCandidate); undefined when it is not on it; else why it waits. */
+  whyNotMovable(nodeId: string): string | undefined {
+    if (this.isClosing || this.nodeId !== nodeId) return undefined;
+    if (this.candidate) return `moving to node ${this.candidate.nodeId}`;
+    if (this.state !== 'live' || !this.current) return `the stream is ${this.state}`;
+    return '';
+  }
+
+  private scheduleReconnect(hadMedia: boolean): void {
     const flv = this.ctx.flv();
     const nodeCount = Math.max(1, this.nodeCount);
     // Try every node once at once, then back off between rounds.
     const round = Math.floor(this.failedAttempts / nodeCount);
     const delay = this.failedAttempts > 0 && this.failedAttempts % nodeCount !== 0 ? 0 : Math.min(flv.reconnectMaxMs, flv.reconnectMinMs * 2 ** Math.max(0, round - 1));
-    this.reconnectTimer = setTimeout(() => this.connect(), this.sessionHasMedia ? flv.reconnectMinMs : delay);
+    this.reconnectTimer = setTimeout(() => this.connect(), hadMedia ? flv.reconnectMinMs : delay);
   }
 
   /** Before the stream was ever live: viewers whose wait is over get the error (404 when offline). */
@@ -350,31 +449,46 @@ export class FlvStream {
   /** The grace time passed with no node serving: end the viewers, close the stream. */
   private giveUp(error: RelayError): void {
     this.ctx.log.warn(`no node took over within ${this.ctx.flv().failoverGraceMs} ms (${error.message}); ending ${this.viewers.size} viewer(s)`);
-    for (const viewer of [...this.viewers]) {
-      if (viewer.isStarted) viewer.close('UPSTREAM_LOST');
-      else this.rejectViewer(viewer, new RelayError('UPSTREAM_LOST', `stream lost: ${error.message}`));
-    }
+    this.endViewers('UPSTREAM_LOST', `stream lost: ${error.message}`);
     this.close('upstream lost');
   }
 
   private onGarbage(error: FlvFormatError): void {
     this.ctx.log.error(`node ${this.nodeId} sent malformed FLV, ending the stream: ${error.message}`);
-    for (const viewer of [...this.viewers]) {
-      if (viewer.isStarted) viewer.close('UPSTREAM_FORMAT');
-      else this.rejectViewer(viewer, new RelayError('UPSTREAM_FORMAT', error.message));
-    }
+    this.endViewers('UPSTREAM_FORMAT', error.message);
     this.close('malformed upstream');
   }
 
-  /** End everything: the pull, the timers, and any viewer still attached. */
+  /** The drain deadline passed with the stream still on its draining node: viewers ended (DRAINED). */
+  endDrained(why: string): void {
+    if (this.isClosing) return;
+    this.ctx.log.warn(`ending ${this.viewers.size} viewer(s): ${why}`);
+    this.endViewers('DRAINED', why);
+    this.close(why);
+  }
+
+  /** End every viewer with `code` in its record: started ones at the end of what they got, waiting ones with the error. */
+  private endViewers(code: 'UPSTREAM_LOST' | 'UPSTREAM_FORMAT' | 'DRAINED', message: string): void {
+    for (const viewer of [...this.viewers]) {
+      if (viewer.isStarted) viewer.close(code);
+      else this.rejectViewer(viewer, new RelayError(code, message));
+    }
+  }
+
+  /** End everything: the pulls, the timers, and any viewer still attached. */
   close(reason: string): void {
     if (this.state === 'closing') return;
     this.state = 'closing';
     this.ctx.log.info(`stream closed: ${reason}`);
-    this.pull?.abort();
-    this.pull = undefined;
-    this.stats.upstreamOpen = 0;
-    for (const timer of [this.firstMediaTimer, this.reconnectTimer, this.idleTimer, this.graceTimer, this.batchTimer]) clearTimeout(timer);
+    const sessions = [this.current, this.candidate];
+    this.current = undefined;
+    this.candidate = undefined;
+    this.countOpen();
+    for (const session of sessions) {
+      session?.abort();
+      session?.settle('the stream closed');
+    }
+    for (const timer of [this.reconnectTimer, this.idleTimer, this.graceTimer, this.batchTimer]) clearTimeout(timer);
     for (const viewer of [...this.viewers]) {
       if (viewer.isStarted) viewer.close('END');
       else this.rejectViewer(viewer, new RelayError('STREAM_OFFLINE', `stream closed: ${reason}`));

@@ -170,7 +170,7 @@ export class FlvViewer {
   }
 
   /** End the response: cleanly (stream over) or by cutting it (kick, slow viewer). */
-  close(reason: 'END' | 'SLOW_VIEWER' | 'KICKED' | 'UPSTREAM_FORMAT' | 'UPSTREAM_LOST'): void {
+  close(reason: 'END' | 'SLOW_VIEWER' | 'KICKED' | 'UPSTREAM_FORMAT' | 'UPSTREAM_LOST' | 'DRAINED'): void {
     if (this.closed) return;
     if (reason === 'SLOW_VIEWER' || reason === 'KICKED') this.res.destroy();
     else this.res.end();

@@ -7,7 +7,9 @@
  * node errors hls.errorCacheMs. Requests that must not be cached (LL-HLS blocking reloads)
  * get a fetch of their own. Memory: stored entries stay within their LRU bounds; the
  * fetches in flight that may still be stored hold at most hls.segmentCacheMaxBytes
- * together (see fetch.ts for what happens past it).
+ * together (see fetch.ts for what happens past it); playlist fetches in flight, held whole
+ * until parsed, stay within hls.playlistWorkMaxCount and hls.playlistWorkMaxBytes (past
+ * them: 503 HLS_BUSY, counted in `busy`, never cached, never the node's fault).
  */
 import type { HlsCacheDto } from '../../../shared/dto.js';
 import type { HlsSettings } from '../../../shared/config.js';
@@ -44,7 +46,9 @@ export class HlsCache implements FetchOwner {
   private readonly inflight = new Map<string, SharedFetch>();
   private readonly uncached = new Set<SharedFetch>();
   inflightBytes = 0;
-  readonly counters = { hits: 0, shared: 0, misses: 0, bypassed: 0 };
+  /** Playlist fetches in flight and the bytes they hold (hls.playlistWork*). */
+  readonly playlistWork = { count: 0, bytes: 0 };
+  readonly counters = { hits: 0, shared: 0, misses: 0, bypassed: 0, busy: 0 };
   readonly agents: UpstreamAgents;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -93,6 +97,23 @@ export class HlsCache implements FetchOwner {
     this.uncached.add(fetch);
   }
 
+  holdPlaylistWork(bytes: number, entering: boolean): boolean {
+    const settings = this.deps.settings();
+    const work = this.playlistWork;
+    if ((entering && work.count >= settings.playlistWorkMaxCount) || work.bytes + bytes > settings.playlistWorkMaxBytes) {
+      this.counters.busy += 1;
+      return false;
+    }
+    if (entering) work.count += 1;
+    work.bytes += bytes;
+    return true;
+  }
+
+  releasePlaylistWork(bytes: number): void {
+    this.playlistWork.count -= 1;
+    this.playlistWork.bytes -= bytes;
+  }
+
   countIn(fetch: SharedFetch, bytes: number): void {
     this.deps.countIn(fetch, bytes);
   }
@@ -105,7 +126,7 @@ export class HlsCache implements FetchOwner {
     if (this.uncached.delete(fetch)) return;
     if (this.inflight.get(fetch.spec.key) !== fetch) return;
     this.inflight.delete(fetch.spec.key);
-    if (!fetch.cacheable || fetch.error?.code === 'CLIENT_CLOSED') return;
+    if (!fetch.cacheable || fetch.error?.code === 'CLIENT_CLOSED' || fetch.error?.code === 'HLS_BUSY') return;
     const settings = this.deps.settings();
     const ttl = this.ttlMs(fetch, settings);
     if (ttl <= 0) return;
@@ -155,7 +176,7 @@ export class HlsCache implements FetchOwner {
   close(): void {
     clearInterval(this.sweeper);
     const stopping = new RelayError('OVERLOADED', 'relay is shutting down');
-    for (const fetch of [...this.inflight.values(), ...this.uncached]) fetch.fail(stopping, false);
+    for (const fetch of [...this.inflight.values(), ...this.uncached]) fetch.fail(stopping);
     this.segments.clear();
     this.playlists.clear();
     this.agents.http.destroy();

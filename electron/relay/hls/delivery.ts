@@ -17,7 +17,8 @@ import type { FetchWatcher, SharedFetch } from './fetch.js';
 export const CACHE_STATUS_HEADER = 'x-relaydeck-cache';
 
 export interface RenderedPlaylist {
-  body: string;
+  /** The bytes (UTF-8), encoded once and shared by the viewers of the same rendering. */
+  body: Buffer;
   headers: OutgoingHttpHeaders;
 }
 
@@ -30,8 +31,8 @@ export interface DeliveryEvents {
    * undefined to deliver it as it is, else what to deliver instead (possibly later).
    */
   review(source: SharedFetch): Replacement | Promise<Replacement | undefined> | undefined;
-  /** This viewer's copy of a complete 2xx playlist; throws a RelayError when it cannot be made. */
-  renderPlaylist(source: SharedFetch): RenderedPlaylist;
+  /** This viewer's copy of a complete 2xx playlist (later, for a large one); throws (or rejects with) a RelayError when it cannot be made. */
+  renderPlaylist(source: SharedFetch): RenderedPlaylist | Promise<RenderedPlaylist>;
   /** Bytes handed to the viewer's socket. */
   countOut(bytes: number): void;
   /** The delivery ended with this status (499 when the viewer left first) and error code. */
@@ -45,7 +46,7 @@ export class Delivery implements FetchWatcher {
   private waitingDrain = false;
   /** What of the current source was put to `review`: its status, then (a playlist is held until complete) its failure. */
   private reviewed: 'status' | 'failure' | undefined;
-  /** A review's answer is awaited (the locator is being asked). */
+  /** A review's answer is awaited (the locator is being asked), or the playlist's rendering. */
   private awaitingReview = false;
   private cacheStatus: string;
 
@@ -173,14 +174,32 @@ export class Delivery implements FetchWatcher {
   }
 
   private sendPlaylist(): void {
-    let rendered: RenderedPlaylist;
+    let rendered: RenderedPlaylist | Promise<RenderedPlaylist>;
     try {
       rendered = this.events.renderPlaylist(this.source);
     } catch (error) {
       this.failBeforeHeaders(toRelayError(error));
       return;
     }
-    const length = Buffer.byteLength(rendered.body);
+    if (!(rendered instanceof Promise)) {
+      this.writePlaylist(rendered);
+      return;
+    }
+    this.awaitingReview = true;
+    rendered.then(
+      (done) => {
+        this.awaitingReview = false;
+        if (!this.done) this.writePlaylist(done);
+      },
+      (error: unknown) => {
+        this.awaitingReview = false;
+        if (!this.done) this.failBeforeHeaders(toRelayError(error));
+      },
+    );
+  }
+
+  private writePlaylist(rendered: RenderedPlaylist): void {
+    const length = rendered.body.length;
     this.started = true;
     this.res.writeHead(this.source.status, { ...rendered.headers, 'content-length': length, [CACHE_STATUS_HEADER]: this.cacheStatus });
     if (this.headOnly) {

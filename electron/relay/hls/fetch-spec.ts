@@ -1,6 +1,6 @@
 /**
- * What one HLS request asks a node for, and under which cache key: the node URL without the
- * carried auth parameters, plus any Range. The request headers are the viewer's, less every
+ * What one HLS request asks a node for, and under which cache key: the node URL (its query
+ * as upstream-query.ts keys it: never arbitrary viewer parameters), plus any Range. The request headers are the viewer's, less every
  * header that would make the node's answer unfit for the other viewers sharing the fetch.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
@@ -11,7 +11,6 @@ import type { RouteTable } from '../route-table.js';
 import { nodeEndpoint } from '../target.js';
 import type { FetchSpec } from './fetch.js';
 import { HLS_BLOCKING_HEADER_TIMEOUT_MS } from './hint.js';
-import { withoutParams } from './query.js';
 
 /** Request headers never sent on a shared fetch: its answer must suit every viewer (Range is keyed and set again). */
 const UNSHARED_HEADERS = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range', 'accept-encoding', 'cache-control', 'pragma'];
@@ -23,16 +22,16 @@ export interface SpecRequest {
   req: IncomingMessage;
   route: RouteConfig;
   table: RouteTable;
-  /** The query sent to the node (the relay's hint removed). */
+  /** The query sent to the node (upstream-query.ts). */
   upstreamQuery: string;
+  /** The part of it the fetch is keyed by. */
+  keyQuery: string;
 }
 
 /** What the handler worked out about the request, the same on every node it tries. */
 export interface SpecShape {
   /** The path on the node (the route prefix stripped when the route says so). */
   pathOnNode: string;
-  /** Query parameters carried for viewer auth: sent to the node, left out of the key. */
-  carryNames: ReadonlySet<string>;
   isPlaylist: boolean;
   /** An LL-HLS blocking reload (waits longer for the node's headers). */
   blocking: boolean;
@@ -42,12 +41,12 @@ export interface SpecShape {
 
 /** What to ask `node` for this request, and under which cache key. */
 export function fetchSpec(request: SpecRequest, node: NodeConfig, shape: SpecShape, agents: UpstreamAgents): FetchSpec {
-  const { req, route, table, upstreamQuery } = request;
+  const { req, route, table, upstreamQuery, keyQuery } = request;
   const relay = table.config.relay;
   const endpoint = nodeEndpoint(node);
   const range = rangeOf(req);
   return {
-    key: `${endpoint.origin}${endpoint.basePath}${shape.pathOnNode}${withoutParams(upstreamQuery, shape.carryNames)}${range ? `\nrange=${range}` : ''}`,
+    key: `${endpoint.origin}${endpoint.basePath}${shape.pathOnNode}${keyQuery}${range ? `\nrange=${range}` : ''}`,
     kind: shape.isPlaylist ? 'playlist' : 'segment',
     endpoint,
     nodeId: node.id,

@@ -7,7 +7,9 @@
  * bounded: a playlist larger than its limit fails at once (HLS_PLAYLIST_TOO_LARGE); any
  * other object larger than its limit, or one that would take the in-flight total over the
  * cache bound, stops being cacheable ("detached": no one new joins), drops the chunks every
- * watcher has written, and pauses the node while it holds more than its limit.
+ * watcher has written, and pauses the node while it holds more than its limit. Playlist
+ * fetches in flight together stay within hls.playlistWorkMaxCount and playlistWorkMaxBytes
+ * (the owner's holdPlaylistWork): past them a fetch fails 503 HLS_BUSY, not the node's fault.
  *
  * Longer than most files on purpose: the upstream request, its timers and the retained body
  * share one state (pausing the node depends on where the readers are), so they stay together.
@@ -15,7 +17,7 @@
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { classifyUpstreamError, RelayError, type ErrorCode } from '../errors.js';
+import { classifyUpstreamError, isNodeFault, RelayError, type ErrorCode } from '../errors.js';
 import type { ExchangeTimeouts } from '../exchange.js';
 import { viewerResponseHeaders } from '../headers.js';
 import type { NodeEndpoint } from '../target.js';
@@ -31,9 +33,14 @@ export const ENTRY_OVERHEAD_BYTES = 512;
  * lines, and the templates and renderings memoized for viewers (render.ts keeps those
  * within MEMO_BUDGET_FACTOR times the raw bytes), so the playlist cache bound covers them.
  */
-export const PLAYLIST_FOOTPRINT_FACTOR = 5;
-/** Memoized templates and renderings of a playlist may hold this many times its raw bytes. */
-export const MEMO_BUDGET_FACTOR = 3;
+export const PLAYLIST_FOOTPRINT_FACTOR = 7;
+/**
+ * Memoized templates and renderings of a playlist may hold this many times its raw bytes:
+ * room for the template and at least one rendering (each up to about twice the raw bytes
+ * when every line is a URI and gains the relay's hint), so viewers without carried
+ * parameters never re-render.
+ */
+export const MEMO_BUDGET_FACTOR = 5;
 /** Largest error body (a node's 404 page) kept for the brief error cache, bytes. */
 export const ERROR_BODY_MAX_BYTES = 65_536;
 
@@ -66,6 +73,10 @@ export interface FetchOwner {
   countIn(fetch: SharedFetch, bytes: number): void;
   /** An upstream failure, by error code (passive health checks). */
   fault(fetch: SharedFetch, code: ErrorCode): void;
+  /** Hold `bytes` more of playlist work (`entering`: one fetch more); false, holding nothing, when past hls.playlistWork*. */
+  holdPlaylistWork(bytes: number, entering: boolean): boolean;
+  /** A playlist fetch that held `bytes` of work settled. */
+  releasePlaylistWork(bytes: number): void;
 }
 
 export interface FetchSpec {
@@ -106,6 +117,8 @@ export class SharedFetch implements Sized {
   base = 0;
   private chunks: Buffer[] = [];
   private retained = 0;
+  /** Bytes of playlist work held (undefined: not counted as playlist work). */
+  private workBytes: number | undefined;
   /** The parsed playlist (or why it could not be parsed), once parsed (render.ts). */
   parsed: unknown;
   /** Templates and renderings for viewers (render.ts), with their size in characters. */
@@ -144,9 +157,13 @@ export class SharedFetch implements Sized {
     return this.chunks[index - this.base];
   }
 
-  /** The whole body (complete, never-trimmed fetches: playlists and cached objects). */
+  /** The whole body (complete, never-trimmed fetches: playlists and cached objects); a complete one is joined once and kept so. */
   body(): Buffer {
-    return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.retained);
+    if (this.chunks.length === 1) return this.chunks[0];
+    const whole = Buffer.concat(this.chunks, this.retained);
+    // Only a 2xx playlist is read whole; its viewers never stream its chunks, so joining them moves no one's position.
+    if (this.state === 'complete' && this.base === 0 && this.kind === 'playlist') this.chunks = [whole];
+    return whole;
   }
 
   /**
@@ -169,6 +186,7 @@ export class SharedFetch implements Sized {
 
   start(): void {
     const { spec } = this;
+    if (this.kind === 'playlist' && !this.holdWork(0)) return;
     const lib = spec.endpoint.protocol === 'https:' ? https : http;
     const request = lib.request({
       protocol: spec.endpoint.protocol,
@@ -219,6 +237,7 @@ export class SharedFetch implements Sized {
       this.fail(tooLarge(this.spec.playlistMaxBytes, `its content-length is ${this.contentLength}`));
       return;
     }
+    if (this.hardLimited() && !this.holdWork(0)) return;
     this.state = 'body';
     response.on('data', (chunk: Buffer) => this.onData(chunk));
     response.on('error', (error: NodeJS.ErrnoException) => this.fail(classifyUpstreamError(error, true)));
@@ -249,6 +268,7 @@ export class SharedFetch implements Sized {
         this.fail(tooLarge(this.spec.playlistMaxBytes, 'it was cut off there'));
         return;
       }
+      if (!this.holdWork(chunk.length)) return;
     } else if (this.cacheable && (this.received > this.softLimit() || this.owner.inflightBytes + chunk.length > this.owner.inflightLimit())) {
       this.detach();
     }
@@ -283,7 +303,7 @@ export class SharedFetch implements Sized {
     }
     if (this.state !== 'body') return;
     if (this.watchers.size === 0) {
-      this.fail(new RelayError('CLIENT_CLOSED', 'every viewer of an uncacheable object left'), false);
+      this.fail(new RelayError('CLIENT_CLOSED', 'every viewer of an uncacheable object left'));
       return;
     }
     const limit = this.softLimit();
@@ -297,27 +317,46 @@ export class SharedFetch implements Sized {
     }
   }
 
+  /** Count `bytes` more as playlist work (the first call enters the fetch); on refusal the fetch fails HLS_BUSY, not the node's fault. */
+  private holdWork(bytes: number): boolean {
+    const entering = this.workBytes === undefined;
+    if (this.owner.holdPlaylistWork(bytes, entering)) {
+      this.workBytes = (this.workBytes ?? 0) + bytes;
+      return true;
+    }
+    this.fail(new RelayError('HLS_BUSY', 'the relay is at its bound of playlists being fetched and parsed (hls.playlistWorkMaxBytes, hls.playlistWorkMaxCount); try again shortly'));
+    return false;
+  }
+
+  private releaseWork(): void {
+    if (this.workBytes === undefined) return;
+    this.owner.releasePlaylistWork(this.workBytes);
+    this.workBytes = undefined;
+  }
+
   private complete(): void {
     if (this.state !== 'body') return;
     this.state = 'complete';
+    this.releaseWork();
     clearTimeout(this.timer);
     if (this.cacheable && !this.hardLimited()) this.owner.inflightBytes -= this.retained;
     this.owner.settled(this);
     this.wakeAll();
   }
 
-  /** End the fetch with an error; `isFault` false for failures that are not the node's. */
-  fail(error: RelayError, isFault = true): void {
+  /** End the fetch with an error; it counts against the node only when errors.ts isNodeFault says it is the node's. */
+  fail(error: RelayError): void {
     if (this.state === 'complete' || this.state === 'failed') return;
     const releasing = this.cacheable && !this.hardLimited() ? this.retained : 0;
     this.state = 'failed';
     this.error = error;
+    this.releaseWork();
     clearTimeout(this.timer);
     this.request?.destroy();
     this.owner.inflightBytes -= releasing;
     this.chunks = [];
     this.retained = 0;
-    if (isFault) this.reportFault(error.code);
+    if (isNodeFault(error.code)) this.reportFault(error.code);
     this.owner.settled(this);
     this.wakeAll();
   }
@@ -344,6 +383,7 @@ export class SharedFetch implements Sized {
     this.lastDataAt = Date.now();
     const check = () => {
       if (this.state !== 'body') return;
+      // Paused because its viewers lag (trimAndThrottle): the node is not asked for bytes, so its silence is not counted.
       const quietFor = this.paused ? 0 : Date.now() - this.lastDataAt;
       if (quietFor >= idleMs) this.fail(new RelayError('IDLE_TIMEOUT', `node sent no bytes for ${idleMs} ms`));
       else this.timer = setTimeout(check, idleMs - quietFor);

@@ -4,8 +4,10 @@
  * requests that reach a redirect route are still answered by the plain redirect.
  *
  * Per request: pick the node (the hint of a rewritten URI first, so a stream's segments go
- * to its playlist's node; else the route's locator), build the cache key (the node URL
- * without the carried auth parameters, plus any Range), get the object from the cache, a
+ * to its playlist's node, but a playlist hinted at a draining node goes to the locator when
+ * it offers another; else the route's locator), work out the node query (only the
+ * node's own pieces a hint vouches for, or the route's streamParams: upstream-query.ts),
+ * build the cache key (the node URL, plus any Range), get the object from the cache, a
  * fetch in flight or a new fetch, and deliver it; a playlist is rewritten for this viewer.
  * When the node fails before the viewer got a byte, the next node that can serve the
  * stream is asked the same way (failover.ts), up to hls.maxNodeAttempts nodes.
@@ -30,10 +32,11 @@ import { NodeAttempts, shortfallOf, type Shortfall } from './failover.js';
 import type { SharedFetch } from './fetch.js';
 import { fetchSpec } from './fetch-spec.js';
 import { HLS_BLOCKING_PARAMS, HLS_HINT_PARAM, readHint, type StreamHint } from './hint.js';
-import { hasAnyParam, pickPieces, withoutParams } from './query.js';
+import { hasAnyParam, pickPieces } from './query.js';
 import { playlistTtlMs, renderPlaylist } from './render.js';
 import { safeCarryPieces } from './rewrite.js';
 import { clientHash, HlsStreamBook, type HlsStreamStats } from './stream-stats.js';
+import { upstreamQuery } from './upstream-query.js';
 
 export interface HlsRelayDeps {
   table: () => RouteTable;
@@ -50,7 +53,6 @@ export interface HlsRelayDeps {
 
 /** A path the relay treats as a playlist before asking the node (a playlist content type also makes one). */
 export const PLAYLIST_PATH = /\.m3u8?$/i;
-const HINT_NAMES: ReadonlySet<string> = new Set([HLS_HINT_PARAM]);
 
 const carrySets = new WeakMap<readonly string[], ReadonlySet<string>>();
 function carrySet(names: readonly string[]): ReadonlySet<string> {
@@ -71,8 +73,10 @@ interface HlsRequest {
   target: RequestTarget;
   table: RouteTable;
   hint: StreamHint | undefined;
-  /** The query sent to the node: the target's, without the relay's hint. */
+  /** The query sent to the node (upstream-query.ts). */
   upstreamQuery: string;
+  /** The part of it the fetch is keyed by (and the locator sees). */
+  keyQuery: string;
 }
 
 /** One request's way through its nodes: how to ask a node, and what has been asked so far. */
@@ -115,14 +119,16 @@ export class HlsRelay {
       if (this.deps.stopping()) throw new RelayError('OVERLOADED', 'relay is shutting down');
       if (this.deps.sessions.size >= relay.maxSessions) throw new RelayError('OVERLOADED', `relay is at relay.maxSessions (${relay.maxSessions})`);
       const hint = readHint(target.query);
-      const upstreamQuery = withoutParams(target.query, HINT_NAMES);
-      const request: HlsRequest = { req, res, route, target, table, hint, upstreamQuery };
+      const query = upstreamQuery(route, target, hint, carrySet(table.config.hls.carryParams));
+      const request: HlsRequest = { req, res, route, target, table, hint, upstreamQuery: query.sent, keyQuery: query.keyed };
       const hinted = this.hintedNode(table, route, hint);
-      if (hinted) {
+      // A playlist leaves a draining node when another can serve; segments its playlist named may still come from it.
+      const leaving = hinted && PLAYLIST_PATH.test(target.path) && this.deps.nodes.get(hinted.id)?.status === 'draining' ? hinted : undefined;
+      if (hinted && !leaving) {
         this.serve(request, this.attempts(request, [hinted], false));
         return;
       }
-      const located = this.locate(request);
+      const located = leaving ? this.locateOffDraining(request, leaving) : this.locate(request);
       if (!(located instanceof Promise)) {
         this.serve(request, this.attempts(request, located.nodes, true));
         return;
@@ -157,7 +163,21 @@ export class HlsRelay {
   }
 
   private locate(request: HlsRequest, exclude?: ReadonlySet<string>): Location | Promise<Location> {
-    return this.deps.locator.locate(request.table, request.route, { path: request.target.path, query: request.upstreamQuery }, exclude);
+    return this.deps.locator.locate(request.table, request.route, { path: request.target.path, query: request.keyQuery }, exclude);
+  }
+
+  /** The locator's nodes for a playlist hinted at a draining node; the draining node itself when no other can serve. */
+  private locateOffDraining(request: HlsRequest, draining: NodeConfig): Location | Promise<Location> {
+    const stay = (error: unknown): Location => {
+      if (!(error instanceof RelayError) || error.code !== 'NO_NODE') throw error;
+      return { nodes: [draining], locator: request.route.locate, streamKey: '', reason: `node ${draining.id} is draining and no other node can serve` };
+    };
+    try {
+      const located = this.locate(request);
+      return located instanceof Promise ? located.catch(stay) : located;
+    } catch (error) {
+      return stay(error);
+    }
   }
 
   /** The node a hint names, when the route may use it and it still serves (up, or draining for its current viewers). */
@@ -193,7 +213,7 @@ export class HlsRelay {
     }
     // Only playlists take _HLS_msn/_HLS_part, whatever their path (a rendition report may name "waitForMSN.php").
     const blocking = hasAnyParam(request.upstreamQuery, HLS_BLOCKING_PARAMS);
-    const shape = { pathOnNode, carryNames, isPlaylist, blocking, streamId: stream?.id, clientAddress: facts.clientAddress };
+    const shape = { pathOnNode, isPlaylist, blocking, streamId: stream?.id, clientAddress: facts.clientAddress };
     const obtain = (from: NodeConfig): Obtained => {
       const spec = fetchSpec(request, from, shape, this.cache.agents);
       return blocking ? this.cache.bypass(spec) : this.cache.obtain(spec);
@@ -206,7 +226,7 @@ export class HlsRelay {
   }
 
   /** Open the session and hand the object to the viewer, counting bytes and the end. */
-  private deliver(request: HlsRequest, fetch: SharedFetch, flow: HlsFlow, render: (source: SharedFetch) => RenderedPlaylist): void {
+  private deliver(request: HlsRequest, fetch: SharedFetch, flow: HlsFlow, render: (source: SharedFetch) => RenderedPlaylist | Promise<RenderedPlaylist>): void {
     const { req, res, route } = request;
     const { stream } = flow;
     const routeStats = this.deps.stats.route(route.id);

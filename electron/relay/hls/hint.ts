@@ -6,10 +6,18 @@
  * ("probe", "static" on the segment's own stream key). The node is named by its id, never
  * its address. The parameter is removed before anything is sent to a node.
  *
- * Value: `<stream id>.<node id>`; the stream id is base64url (no "."), node ids never
- * hold "~", and both are URL-safe as they are.
+ * Value: `<stream id>.<node id>`, or `<stream id>.<node id>~<mac>` when the node wrote a
+ * query of its own on the URI (a segment token: `seg1.ts?t=abc`). The MAC (HMAC-SHA256
+ * under a random key of this process, truncated) covers the node id, the relay path and
+ * those node pieces; a request whose hint verifies sends exactly them to the node, any
+ * other request sends only its route's streamParams (upstream-query.ts), so a viewer cannot
+ * invent node queries, nor move the node's query of one URI onto another (say a segment's
+ * token onto its playlist, which would make one playlist fetch per token). A template build
+ * computes one MAC per URI that has node pieces (about 2 us each). After a restart old MACs fail until the player's next playlist
+ * reload. The stream id is base64url (no "."), node ids never hold "~", and all three are
+ * URL-safe as they are.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HLS_HINT_PARAM } from '../../../shared/config.js';
 import { queryValue } from './query.js';
 
@@ -27,7 +35,15 @@ export const HLS_BLOCKING_HEADER_TIMEOUT_MS = 30_000;
 export interface StreamHint {
   streamId: string;
   nodeId: string;
+  /** The MAC over the node's own query pieces, when the URI had any. */
+  mac?: string;
 }
+
+/** Characters of the truncated, base64url MAC (96 bits). */
+export const HINT_MAC_CHARS = 16;
+/** Key of the hint MACs: random per process, never stored or shown. */
+const MAC_KEY = randomBytes(32);
+const MAC = /^[A-Za-z0-9_-]{16}$/;
 
 const STREAM_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -37,9 +53,20 @@ export function hlsStreamId(routeId: string, streamKey: string): string {
   return createHash('sha256').update(`${routeId}\n${streamKey}`).digest('base64url').slice(0, 12);
 }
 
+/** The MAC of the node pieces a relay URI at `path` on node `nodeId` carries. */
+export function hintMac(nodeId: string, path: string, nodePieces: readonly string[]): string {
+  return createHmac('sha256', MAC_KEY).update(`${nodeId}\n${path}\n${nodePieces.join('&')}`).digest('base64url').slice(0, HINT_MAC_CHARS);
+}
+
+/** Whether `hint` vouches for `nodePieces` on a request for `path`. */
+export function hintVouches(hint: StreamHint, path: string, nodePieces: readonly string[]): boolean {
+  if (!hint.mac) return false;
+  return timingSafeEqual(Buffer.from(hint.mac), Buffer.from(hintMac(hint.nodeId, path, nodePieces)));
+}
+
 /** The hint as a raw query piece. */
 export function hintPiece(hint: StreamHint): string {
-  return `${HLS_HINT_PARAM}=${hint.streamId}.${hint.nodeId}`;
+  return `${HLS_HINT_PARAM}=${hint.streamId}.${hint.nodeId}${hint.mac ? `~${hint.mac}` : ''}`;
 }
 
 /** The hint of a request query, when present and well formed (a forged one is only a wish). */
@@ -49,6 +76,9 @@ export function readHint(query: string): StreamHint | undefined {
   const dot = value.indexOf('.');
   if (dot < 0) return undefined;
   const streamId = value.slice(0, dot);
-  const nodeId = value.slice(dot + 1);
-  return STREAM_ID.test(streamId) && NODE_ID.test(nodeId) ? { streamId, nodeId } : undefined;
+  const tilde = value.indexOf('~', dot);
+  const nodeId = tilde < 0 ? value.slice(dot + 1) : value.slice(dot + 1, tilde);
+  const mac = tilde < 0 ? undefined : value.slice(tilde + 1);
+  if (!STREAM_ID.test(streamId) || !NODE_ID.test(nodeId)) return undefined;
+  return mac !== undefined && MAC.test(mac) ? { streamId, nodeId, mac } : { streamId, nodeId };
 }

@@ -6,6 +6,7 @@
  * naming the line, which the relay answers as 502 HLS_BAD_PLAYLIST.
  */
 import { AttributeError, parseAttributes, type Attribute } from './attributes.js';
+import { drain } from './slices.js';
 
 /**
  * What a URI names, which decides where redirect mode sends it: a "playlist" is loaded
@@ -33,6 +34,8 @@ export interface Playlist {
   kind: 'master' | 'media';
   /** The lines as received (BOM removed, line ends dropped). */
   lines: string[];
+  /** The body itself when it is exactly the lines each followed by "\n" (no BOM, no "\r"): a template keeps it instead of a copy. */
+  raw?: Buffer;
   refs: UriRef[];
   /** EXT-X-TARGETDURATION, s (media playlists). */
   targetDurationS?: number;
@@ -107,16 +110,30 @@ function tagOf(line: string): Tag | undefined {
   return colon < 0 ? { name: line.slice(1), valueAt: -1 } : { name: line.slice(1, colon), valueAt: colon + 1 };
 }
 
+/** Lines parsed between two pauses of a sliced parse (slices.ts). */
+const LINES_PER_STEP = 2_048;
+
 /** Parse a playlist body. Throws PlaylistError. */
 export function parsePlaylist(body: Buffer | string): Playlist {
-  const text = decode(body).replace(/^\uFEFF/, '');
+  return drain(parseSteps(body));
+}
+
+/** The parse as steps: it pauses (yields) every LINES_PER_STEP lines and returns the playlist; throws PlaylistError. */
+export function* parseSteps(body: Buffer | string): Generator<void, Playlist> {
+  const decoded = decode(body);
+  const text = decoded.replace(/^\uFEFF/, '');
+  const raw = typeof body !== 'string' && text === decoded && text.endsWith('\n') && !text.includes('\r') ? body : undefined;
+  yield;
   const lines = text.split(/\r\n|\r|\n/);
+  yield;
   if (lines.at(-1) === '') lines.pop();
   if (lines[0]?.trimEnd() !== '#EXTM3U') throw new PlaylistError('not an HLS playlist: the first line is not #EXTM3U', 1);
   const kind = playlistKind(lines);
   const playlist: Playlist = { kind, lines, refs: [], ended: false, segments: 0 };
+  if (raw) playlist.raw = raw;
   let awaitingVariant = 0; // line (1-based) of an EXT-X-STREAM-INF still waiting for its URI
   for (let i = 1; i < lines.length; i += 1) {
+    if (i % LINES_PER_STEP === 0) yield;
     const line = lines[i];
     if (line.length > MAX_LINE_CHARS) throw new PlaylistError(`line longer than ${MAX_LINE_CHARS} characters`, i + 1);
     if (CONTROL.test(line)) throw new PlaylistError('control characters in the playlist', i + 1);

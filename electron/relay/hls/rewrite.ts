@@ -2,29 +2,41 @@
  * The playlist rewriter: every URI of a parsed playlist resolved against the URL the
  * playlist was fetched from, then written back as
  *   - proxy mode: a relay path (absolute-path reference) for every URI on a node, so the
- *     player never sees a node; the node's query is kept, the relay's hint appended;
+ *     player never sees a node; the node's query is kept, the relay's hint appended (with
+ *     a MAC over the node's pieces, so they, and only they, reach the node: hint.ts);
  *   - redirect mode: an absolute node URL for media (segments, parts, init sections, keys),
  *     and a relay path for playlists, so refreshes keep coming through the relay and no
  *     relative URI is ever resolved against a pre-redirect URL.
  * Only the URI spans change; every other byte of the playlist is kept. The result is a
- * template: relay URIs stay open so each viewer's own auth parameters are added at render.
+ * compact template (template.ts): relay URIs stay open so each viewer's own auth parameters
+ * are added at render.
  */
+import { isAscii } from 'node:buffer';
 import type { RouteConfig, RouteMode } from '../../../shared/config.js';
 import { RelayError } from '../errors.js';
 import type { RouteTable } from '../route-table.js';
-import { hintPiece, HLS_HINT_PARAM } from './hint.js';
+import { hintMac, HLS_HINT_PARAM } from './hint.js';
 import { PlaylistError, type Playlist, type UriRef } from './playlist.js';
 import { pieceName, queryPieces } from './query.js';
+import { drain } from './slices.js';
+import { renderTemplateSteps, TemplateBuilder, type Template } from './template.js';
+import { isNodePiece } from './upstream-query.js';
 import { nodeOfUrl, pathVia, relayPathFor } from './uri-map.js';
 
-/** A URI that goes back through the relay: its path and raw query pieces (the hint last). */
-export interface RelayUri {
-  path: string;
-  params: string[];
-}
+const NO_NAMES: ReadonlySet<string> = new Set();
 
-/** Literal text and relay URIs, in order; rendered per viewer by renderTemplate. */
-export type TemplatePart = string | RelayUri;
+export type { Template };
+
+/** A URI that goes back through the relay: its path and raw query pieces (the hint last). */
+interface RelayUri {
+  /** The relay path and "?", then the node's pieces each followed by "&" unless `pieces` holds them. */
+  head: string;
+  /** The node's pieces, kept apart (in order) only when one is named like a carried parameter, which a viewer's carry replaces. */
+  pieces?: string[];
+  /** The hint's node and MAC (the hint is written last). */
+  nodeId: string;
+  mac?: string;
+}
 
 export interface RewriteContext {
   table: RouteTable;
@@ -33,60 +45,92 @@ export interface RewriteContext {
   mode: RouteMode;
   /** The absolute URL the playlist was fetched from: relative URIs resolve against it. */
   base: URL;
-  /** Stream id for the hint (see hint.ts). */
+  /** Stream id for the hint (see hint.ts); a render may put another in its place (renderTemplate's `streamId`). */
   streamId: string;
   /** What to do with an http(s) URI on a host that is no configured node. */
   foreignUris: 'keep' | 'reject';
+  /** Carried parameter names (hls.carryParams): a node piece of such a name is not vouched for. Default none. */
+  carryNames?: ReadonlySet<string>;
 }
 
-function refsByLine(playlist: Playlist): Map<number, UriRef[]> {
-  const out = new Map<number, UriRef[]>();
-  for (const ref of playlist.refs) {
-    const list = out.get(ref.line) ?? [];
-    list.push(ref);
-    out.set(ref.line, list);
+/** The refs in line order, left to right (the parser writes them so; sorted when not). */
+function refsInOrder(playlist: Playlist): readonly UriRef[] {
+  const refs = playlist.refs;
+  for (let i = 1; i < refs.length; i += 1) {
+    const a = refs[i - 1];
+    const b = refs[i];
+    if (a.line > b.line || (a.line === b.line && a.start > b.start)) return [...refs].sort((x, y) => x.line - y.line || x.start - y.start);
   }
-  for (const list of out.values()) list.sort((a, b) => a.start - b.start);
-  return out;
+  return refs;
 }
+
+/**
+ * A relative URI that resolves by plain concatenation to the base's directory: a file name of
+ * unreserved characters (no dot segment) and a query that URL parsing keeps as written. Most
+ * segment lines are such; they skip `new URL` (the bulk of the cost of a large playlist).
+ */
+const PLAIN_RELATIVE = /^(?!\.\.?(?:\?|$))[A-Za-z0-9._~-]+(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/;
+
+/** What the rewriter reads of a resolved URI (a URL, or the same parts put together by hand). */
+type Resolved = Pick<URL, 'protocol' | 'host' | 'origin' | 'pathname' | 'search' | 'href'>;
+
+/** What one template build memoizes: the route per node directory. */
+interface BuildMemo {
+  baseDir: string;
+  routeByDir: Map<string, RouteConfig | null>;
+}
+
+/** Lines rewritten, or template parts rendered, between two pauses of sliced work (slices.ts). */
+const ITEMS_PER_STEP = 2_048;
 
 /** Build the template of a parsed playlist. Throws RelayError HLS_UNMAPPABLE_URI or HLS_BAD_PLAYLIST. */
-export function buildTemplate(playlist: Playlist, ctx: RewriteContext): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  const routeByDir = new Map<string, RouteConfig | null>();
-  const refs = refsByLine(playlist);
-  let text = '';
-  playlist.lines.forEach((line, index) => {
-    const onLine = refs.get(index);
-    if (!onLine) {
-      text += `${line}\n`;
-      return;
-    }
-    let cursor = 0;
-    for (const ref of onLine) {
-      text += line.slice(cursor, ref.start);
-      const out = rewriteUri(ref, ctx, routeByDir);
-      if (typeof out === 'string') {
-        text += out;
-      } else {
-        parts.push(text, out);
-        text = '';
-      }
-      cursor = ref.end;
-    }
-    text += `${line.slice(cursor)}\n`;
-  });
-  parts.push(text);
-  return parts;
+export function buildTemplate(playlist: Playlist, ctx: RewriteContext): Template {
+  return drain(buildTemplateSteps(playlist, ctx));
 }
 
-function rewriteUri(ref: UriRef, ctx: RewriteContext, routeByDir: Map<string, RouteConfig | null>): string | RelayUri {
-  let url: URL;
+/** buildTemplate as steps: it pauses (yields) every ITEMS_PER_STEP URIs. */
+export function* buildTemplateSteps(playlist: Playlist, ctx: RewriteContext): Generator<void, Template> {
+  const { lines } = playlist;
+  // The bytes the template points into: the fetch's own body when its line ends were "\n", else the lines put back so.
+  const body = playlist.raw ?? Buffer.from(lines.length ? `${lines.join('\n')}\n` : '');
+  const ascii = isAscii(body); // then a character offset in a line is its byte offset
+  yield;
+  const memo: BuildMemo = { baseDir: ctx.base.pathname.slice(0, ctx.base.pathname.lastIndexOf('/') + 1), routeByDir: new Map() };
+  const refs = refsInOrder(playlist);
+  const builder = new TemplateBuilder(body, refs.length, ctx.streamId);
+  let line = 0;
+  let lineStart = 0; // byte offset of `line` in body
+  for (let r = 0; r < refs.length; r += 1) {
+    if (r % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
+    const ref = refs[r];
+    for (; line < ref.line; line += 1) lineStart += (ascii ? lines[line].length : Buffer.byteLength(lines[line])) + 1;
+    const start = lineStart + (ascii ? ref.start : Buffer.byteLength(lines[line].slice(0, ref.start)));
+    const end = start + (ascii ? ref.end - ref.start : Buffer.byteLength(ref.uri));
+    const out = rewriteUri(ref, ctx, memo);
+    if (typeof out === 'string') builder.add(start, end, ref.uri, out);
+    else builder.add(start, end, ref.uri, out.head, out.pieces, out.nodeId, out.mac);
+  }
+  return builder.finish();
+}
+
+function resolve(ref: UriRef, ctx: RewriteContext, memo: BuildMemo): Resolved {
+  const { base } = ctx;
+  if (PLAIN_RELATIVE.test(ref.uri)) {
+    const q = ref.uri.indexOf('?');
+    const pathname = memo.baseDir + (q < 0 ? ref.uri : ref.uri.slice(0, q));
+    const search = q < 0 || q === ref.uri.length - 1 ? '' : ref.uri.slice(q);
+    return { protocol: base.protocol, host: base.host, origin: base.origin, pathname, search, href: base.origin + pathname + search };
+  }
   try {
-    url = new URL(ref.uri, ctx.base);
+    return new URL(ref.uri, base);
   } catch {
     throw new RelayError('HLS_BAD_PLAYLIST', new PlaylistError(`${ref.source} is not a valid URI`, ref.line + 1).message);
   }
+}
+
+function rewriteUri(ref: UriRef, ctx: RewriteContext, memo: BuildMemo): string | RelayUri {
+  const url = resolve(ref, ctx, memo);
+  const { routeByDir } = memo;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return ref.uri; // data:, skd:, ...
   const onNode = nodeOfUrl(ctx.table, url);
   if (!onNode) {
@@ -111,33 +155,31 @@ function rewriteUri(ref: UriRef, ctx: RewriteContext, routeByDir: Map<string, Ro
     throw new RelayError('HLS_UNMAPPABLE_URI', `line ${ref.line + 1}: ${ref.source} is on node "${node.id}" at ${nodePath}, which no hls route of the relay reaches`);
   }
   const params = queryPieces(url.search).filter((piece) => pieceName(piece) !== HLS_HINT_PARAM);
-  params.push(hintPiece({ streamId: ctx.streamId, nodeId: node.id }));
-  return { path, params };
+  const carryNames = ctx.carryNames ?? NO_NAMES;
+  const vouched = params.filter((piece) => isNodePiece(piece, carryNames));
+  const mac = vouched.length > 0 ? hintMac(node.id, path, vouched) : undefined;
+  // Without the carried names (a caller that gives them only at render), any node piece might be one.
+  const mayBeCarried = ctx.carryNames === undefined ? params.length > 0 : params.some((piece) => carryNames.has(pieceName(piece)));
+  // Joined (not concatenated): one flat string per URI instead of a chain of pieces.
+  if (mayBeCarried) return { head: `${path}?`, pieces: params, nodeId: node.id, mac };
+  let head = `${path}?`;
+  for (const piece of params) head += `${piece}&`;
+  return { head, nodeId: node.id, mac };
 }
 
 /**
  * Render a template for one viewer: `carry` (raw query pieces of the viewer's playlist
  * request, e.g. ["token=abc"]) goes into every relay URI, replacing the node's own
- * piece of the same name; the hint stays last.
+ * piece of the same name; the hint stays last, naming `streamId` when given (else the
+ * stream the template was built for), so one template serves every stream id a viewer brings.
  */
-export function renderTemplate(parts: readonly TemplatePart[], carry: readonly string[], carryNames: ReadonlySet<string>): string {
-  let out = '';
-  for (const part of parts) {
-    if (typeof part === 'string') {
-      out += part;
-      continue;
-    }
-    const params = part.params;
-    const hint = params[params.length - 1];
-    let query = '';
-    for (let i = 0; i < params.length - 1; i += 1) {
-      if (carry.length && carryNames.has(pieceName(params[i]))) continue;
-      query += `${params[i]}&`;
-    }
-    for (const piece of carry) query += `${piece}&`;
-    out += `${part.path}?${query}${hint}`;
-  }
-  return out;
+export function renderTemplate(template: Template, carry: readonly string[], carryNames: ReadonlySet<string>, streamId?: string): string {
+  return drain(renderSteps(template, carry, carryNames, streamId)).toString();
+}
+
+/** renderTemplate as steps, straight to UTF-8 bytes in one Buffer (template.ts). */
+export function renderSteps(template: Template, carry: readonly string[], carryNames: ReadonlySet<string>, streamId?: string): Generator<void, Buffer> {
+  return renderTemplateSteps(template, carry, carryNames, streamId);
 }
 
 /** A viewer's carried pieces made safe for a quoted attribute value ('"' is the only character that could break one). */

@@ -33,7 +33,7 @@ export interface NodeUrl {
 }
 
 /** The configured node an absolute http(s) URL points at (by origin); undefined for any other host. */
-export function nodeOfUrl(table: RouteTable, url: URL): NodeUrl | undefined {
+export function nodeOfUrl(table: RouteTable, url: Pick<URL, 'origin' | 'pathname'>): NodeUrl | undefined {
   const candidates = nodesByOrigin(table).get(url.origin);
   if (!candidates) return undefined;
   for (const node of candidates) {

@@ -1,7 +1,8 @@
 /**
  * Plays a stream in the app through the relay: HTTP-FLV with mpegts.js, HLS with hls.js
- * (each loaded only when a preview opens). The URL is the relay's own address plus the
- * stream path, so the preview is a real viewer of the relay (it shows up among the
+ * (each loaded only when a preview opens). The URL is the relay's viewer address
+ * (relay.publicUrl, else the address this page reaches the relay by: live/viewer-base.ts)
+ * plus the stream path, so the preview is a real viewer of the relay (it shows up among the
  * stream's viewers). A route in redirect mode is answered with a 302 that carries no CORS
  * headers, which a page cannot follow; its preview plays the node URL the 302 points to,
  * and says so. Players run without workers (the CSP allows no worker scripts).
@@ -9,21 +10,16 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ResolveDto } from '../../../shared/dto.js';
 import { formatCount } from '../format.js';
-import { useApi, useLive, useLiveContext } from '../live/LiveContext.js';
+import { useApi } from '../live/LiveContext.js';
+import { useViewerBase } from '../live/viewer-base.js';
 import { asApiError } from '../transport.js';
+import { CopyButton } from './CopyButton.js';
 
 /** How often the playback readout refreshes, ms. */
 const READOUT_INTERVAL_MS = 500;
 
 interface Player {
   destroy(): void;
-}
-
-/** The relay origin as this page can reach it (a wildcard bind address means "this host"). */
-export function reachableOrigin(relayUrl: string, pageHost: string): string {
-  const url = new URL(relayUrl);
-  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = pageHost || '127.0.0.1';
-  return url.origin;
 }
 
 async function startFlv(video: HTMLVideoElement, url: string, onError: (text: string) => void): Promise<Player> {
@@ -63,8 +59,7 @@ interface Readout {
 
 export function Preview({ path }: PreviewProps) {
   const api = useApi();
-  const { transport } = useLiveContext();
-  const { info } = useLive();
+  const viewerBase = useViewerBase();
   const video = useRef<HTMLVideoElement>(null);
   const [resolved, setResolved] = useState<ResolveDto>();
   const [playUrl, setPlayUrl] = useState<string>();
@@ -79,8 +74,7 @@ export function Preview({ path }: PreviewProps) {
       const answer = await api.resolvePath({ body: { path } });
       if (cancelled) return;
       setResolved(answer);
-      const origin = reachableOrigin(info?.relayUrl ?? '', transport === 'http' ? location.hostname : '127.0.0.1');
-      const url = answer.mode === 'redirect' && answer.url ? answer.url : `${origin}${answer.path}`;
+      const url = answer.mode === 'redirect' && answer.url ? answer.url : `${viewerBase}${answer.path}`;
       setPlayUrl(url);
       if (!video.current) return;
       if (answer.kind === 'flv') player = await startFlv(video.current, url, fail);
@@ -92,7 +86,7 @@ export function Preview({ path }: PreviewProps) {
       cancelled = true;
       player?.destroy();
     };
-  }, [api, path, info?.relayUrl, transport]);
+  }, [api, path, viewerBase]);
 
   useEffect(() => {
     const timer = setInterval(() => {
@@ -110,7 +104,7 @@ export function Preview({ path }: PreviewProps) {
       <div className="preview-facts">
         {playUrl && (
           <p>
-            Playing <code>{playUrl}</code>
+            Playing <code>{playUrl}</code> <CopyButton text={resolved?.mode === 'redirect' ? `${viewerBase}${resolved.path}` : playUrl} label="Copy viewer URL" />
           </p>
         )}
         {resolved?.mode === 'redirect' && (

@@ -1,15 +1,20 @@
 /**
  * "Sign a viewer URL": the admin API's signUrl for a route with signing keys, an expiry
- * and an optional prefix (one signature for an HLS playlist and its segments).
+ * and an optional prefix (one signature for an HLS playlist and its segments). The URL is
+ * shown on the relay's viewer address (relay.publicUrl, else the address this page reaches
+ * the relay by: live/viewer-base.ts), with a copy button.
  */
 import { useState, type FormEvent } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import type { RouteDto, SignedUrlDto } from '../../../shared/dto.js';
 import { useApi } from '../live/LiveContext.js';
+import { useViewerBase } from '../live/viewer-base.js';
 import { asApiError } from '../transport.js';
+import { CopyButton } from './CopyButton.js';
 
 export function SignBox({ routes }: { routes: RouteDto[] }) {
   const api = useApi();
+  const viewerBase = useViewerBase();
   const signable = routes.filter((r) => (r.auth?.keys?.length ?? 0) > 0);
   const [routeId, setRouteId] = useState('');
   const [path, setPath] = useState('');
@@ -55,7 +60,7 @@ export function SignBox({ routes }: { routes: RouteDto[] }) {
       )}
       {signed && (
         <div className="resolve-answer good" role="status" data-testid="sign-answer">
-          <code>{signed.url}</code>
+          <code>{viewerBase + signed.pathAndQuery}</code> <CopyButton text={viewerBase + signed.pathAndQuery} label="Copy URL" />
           <p className="hint">
             valid until {new Date(signed.expiresAt * 1000).toLocaleString()} · key {signed.keyId}
           </p>

@@ -57,7 +57,7 @@ export function NodeForm({ node, nodes, onDone }: NodeFormProps) {
       </div>
       <div className="form-grid">
         <CheckField label="Enabled (a disabled node is never chosen)" checked={draft.enabled !== false} onChange={(v) => set('enabled', v)} error={errors.enabled} />
-        <CheckField label="Draining (no new sessions; existing ones continue)" checked={draft.draining === true} onChange={(v) => set('draining', v)} error={errors.draining} />
+        <CheckField label="Draining (no new sessions; live streams move to other nodes)" checked={draft.draining === true} onChange={(v) => set('draining', v)} error={errors.draining} />
       </div>
       <div className="form-actions">
         <button type="submit" className="primary" disabled={busy}>

@@ -2,12 +2,16 @@
  * Add or edit a route. Every field is checked with the shared route schema as it would
  * be by the engine (messages name the field), plus the checks that need the other routes
  * (a duplicate id or path). Fields this form does not show are kept as they were.
+ * "All nodes", the default, means the operator's own nodes: the demo node serves only
+ * routes that pick it. The route's warnings (shared/route-nodes.ts: a redirect with locate
+ * "first" over several nodes, a route with no node) show as the fields change.
  */
 import { useState, type FormEvent } from 'react';
 import { LOCATORS, ROUTE_KINDS, ROUTE_MODES, routeSchema, type RouteConfig } from '../../../shared/config.js';
-import type { NodeDto, RouteDto } from '../../../shared/dto.js';
+import type { NodeDto, RouteDto, RouteSavedDto } from '../../../shared/dto.js';
+import { isDemoNode, routeWarnings, type NodeChoice } from '../../../shared/route-nodes.js';
 import { ErrorNotice } from '../components/Notice.js';
-import { useApi } from '../live/LiveContext.js';
+import { useApi, useLive } from '../live/LiveContext.js';
 import { CheckField, SelectField, TextField } from './fields.js';
 import { useSubmission } from './submission.js';
 import { fieldErrors, integerOrUndefined, type FieldErrors } from './validate.js';
@@ -19,7 +23,8 @@ export interface RouteFormProps {
   route?: RouteDto;
   routes: readonly RouteDto[];
   nodes: readonly NodeDto[];
-  onDone: (route: RouteDto) => void;
+  /** Called with the route as saved and its warnings. */
+  onDone: (route: RouteSavedDto) => void;
 }
 
 const NEW_ROUTE: Draft = { id: '', path: '/', kind: 'flv', mode: 'proxy' };
@@ -50,11 +55,14 @@ function crossErrors(draft: Draft, routes: readonly RouteDto[], editing: RouteDt
 
 export function RouteForm({ route, routes, nodes, onDone }: RouteFormProps) {
   const api = useApi();
+  const { relay } = useLive();
+  const choice: NodeChoice = { nodeIds: nodes.map((n) => n.id), demoInstalled: Boolean(relay?.demo) };
   const [draft, setDraft] = useState<Draft>(() => ({ ...(route ?? NEW_ROUTE) }));
   const [rules, setRules] = useState(() => rulesText(route ?? NEW_ROUTE));
   const { errors, failure, busy, send } = useSubmission();
   const set = (key: string, value: unknown) => setDraft((d) => ({ ...d, [key]: value }));
   const selected = draft.nodes as string[] | undefined;
+  const warnings = routeWarnings({ id: String(draft.id || 'new'), mode: draft.mode as RouteConfig['mode'], locate: (draft.locate as RouteConfig['locate']) ?? 'first', nodes: selected }, choice);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -100,9 +108,15 @@ export function RouteForm({ route, routes, nodes, onDone }: RouteFormProps) {
       </div>
       <fieldset className="nodes-pick">
         <legend>Nodes</legend>
-        <CheckField label="All nodes (in config order)" checked={selected === undefined} onChange={(all) => set('nodes', all ? undefined : [])} />
+        <CheckField
+          label={choice.demoInstalled ? 'All your nodes (in config order; not the demo node)' : 'All nodes (in config order)'}
+          checked={selected === undefined}
+          onChange={(all) => set('nodes', all ? undefined : [])}
+        />
         {selected !== undefined &&
-          nodes.map((n) => <CheckField key={n.id} label={`${n.id} (${n.url})`} checked={selected.includes(n.id)} onChange={(on) => toggleNode(n.id, on)} />)}
+          nodes.map((n) => (
+            <CheckField key={n.id} label={`${n.id} (${isDemoNode(choice, n.id) ? 'built-in demo node' : n.url})`} checked={selected.includes(n.id)} onChange={(on) => toggleNode(n.id, on)} />
+          ))}
         {errors.nodes && (
           <small className="field-error" role="alert">
             {errors.nodes}
@@ -123,6 +137,13 @@ export function RouteForm({ route, routes, nodes, onDone }: RouteFormProps) {
               {errors.static}
             </small>
           )}
+        </div>
+      )}
+      {warnings.length > 0 && (
+        <div className="notice warn" role="note" data-testid="route-form-warnings">
+          {warnings.map((w) => (
+            <p key={w}>{w}</p>
+          ))}
         </div>
       )}
       <div className="form-actions">

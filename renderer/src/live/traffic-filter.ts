@@ -1,4 +1,5 @@
 /** Filtering and exporting Traffic rows: pure functions over the rows the store holds. */
+import { isFailureCode } from '../format.js';
 import type { TrafficRow } from './traffic-store.js';
 
 export const STATUS_FILTERS = ['all', 'live', '2xx', '3xx', '4xx', '5xx', 'errors'] as const;
@@ -22,7 +23,8 @@ function statusMatches(row: TrafficRow, status: StatusFilter): boolean {
     case 'live':
       return row.live;
     case 'errors':
-      return row.errorCode !== undefined || row.status >= 400;
+      // A viewer leaving (CLIENT_CLOSED, 499) or kicked is not an error.
+      return row.errorCode !== undefined ? isFailureCode(row.errorCode) : row.status >= 400;
     default:
       return !row.live && Math.floor(row.status / 100) === Number(status[0]);
   }

@@ -1,7 +1,7 @@
 /**
  * Nodes: each node with its health (up, down, draining, disabled) and check RTT, the
- * streams it holds, its upstream pulls, sessions and Mbit/s; enable or disable, drain,
- * add, edit and remove.
+ * streams it holds, its upstream pulls, sessions and Mbit/s; enable or disable, drain (with
+ * the streams left on a draining node and why each stays), add, edit and remove.
  */
 import type { NodeConfig } from '../../../shared/config.js';
 import type { NodeDto } from '../../../shared/dto.js';
@@ -24,6 +24,19 @@ function healthTitle(node: NodeDto): string {
   if (node.lastCheckAt) parts.push(`last check ${new Date(node.lastCheckAt).toLocaleTimeString()}`);
   if (node.lastError) parts.push(`last error: ${node.lastError}`);
   return parts.join('; ');
+}
+
+/** "draining, N streams left" under the drain switch, with each stream's reason as the tooltip. */
+function DrainProgress({ node }: { node: NodeDto }) {
+  const drain = node.drain;
+  if (!drain) return null;
+  const lines = drain.streams.map((s) => `${s.path} (${s.viewers} viewers): ${s.reason}`);
+  if (drain.deadlineAt !== null) lines.push(`what is left ends at ${new Date(drain.deadlineAt).toLocaleTimeString()}`);
+  return (
+    <div className="hint" title={lines.join('\n')} data-drain-left={drain.streamsLeft}>
+      {drain.streamsLeft === 0 ? 'drained' : `draining, ${formatCount(drain.streamsLeft)} stream${drain.streamsLeft === 1 ? '' : 's'} left`}
+    </div>
+  );
 }
 
 export function NodesPage() {
@@ -91,7 +104,8 @@ export function NodesPage() {
                     <Switch checked={node.enabled} onChange={(on) => patch(node, { enabled: on }, `Node ${node.id} ${on ? 'enabled' : 'disabled'}.`)} label={`Node ${node.id} enabled`} />
                   </td>
                   <td>
-                    <Switch checked={node.draining === true} onChange={(on) => patch(node, { draining: on }, on ? `Node ${node.id} draining: no new sessions.` : `Node ${node.id} takes new sessions again.`)} label={`Drain node ${node.id}`} />
+                    <Switch checked={node.draining === true} onChange={(on) => patch(node, { draining: on }, on ? `Node ${node.id} draining: no new sessions; its live streams move to other nodes.` : `Node ${node.id} takes new sessions again.`)} label={`Drain node ${node.id}`} />
+                    <DrainProgress node={node} />
                   </td>
                   <td>{node.weight}</td>
                   <td title={node.streams.join('\n')}>{formatCount(node.streams.length)}</td>

@@ -2,19 +2,39 @@
  * Routes: every route with a redirect/proxy switch that applies from the next request,
  * its counters, and add / edit / remove with validated forms; above them, the
  * "where would this URL go?" check (resolvePath), answered as the relay would answer.
+ * The engine's warnings about a saved or checked route (shared/route-nodes.ts) are shown
+ * with it. Viewers leaving (CLIENT_CLOSED) and kicks are not counted as errors.
  */
 import { useState, type FormEvent } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import type { RouteMode } from '../../../shared/config.js';
-import type { ResolveDto, RouteDto } from '../../../shared/dto.js';
+import type { ResolveDto, RouteDto, RouteSavedDto } from '../../../shared/dto.js';
 import { EditDialogs, RowActions, useListEditing } from '../components/EditDialogs.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Switch } from '../components/Switch.js';
 import { RouteForm } from '../forms/RouteForm.js';
 import { SignBox } from '../components/SignBox.js';
-import { formatBytes, formatCount, formatErrorCounts, formatMs } from '../format.js';
+import { formatBytes, formatCount, formatErrorCounts, formatMs, splitErrorCounts } from '../format.js';
 import { useApi, useLive, useLiveContext } from '../live/LiveContext.js';
 import { asApiError } from '../transport.js';
+
+/** Warnings in a notice; nothing when there are none. */
+function Warnings({ warnings, testId }: { warnings: readonly string[] | undefined; testId: string }) {
+  if (!warnings?.length) return null;
+  return (
+    <div className="notice warn" role="note" data-testid={testId}>
+      {warnings.map((w) => (
+        <p key={w}>{w}</p>
+      ))}
+    </div>
+  );
+}
+
+/** A saved route without its warnings (they are not a route field) and the warnings. */
+function splitSaved(saved: RouteSavedDto): { route: RouteDto; warnings: string[] } {
+  const { warnings, ...route } = saved;
+  return { route, warnings };
+}
 
 /** The relay's answer to a path: where it goes, or the error a viewer would get. */
 type Verdict = { ok: true; answer: ResolveDto } | { ok: false; error: ApiError };
@@ -79,6 +99,7 @@ function ResolveBox() {
             <dt>Why</dt>
             <dd>{answer.reason}</dd>
           </dl>
+          <Warnings warnings={answer.warnings} testId="resolve-warnings" />
         </div>
       )}
     </section>
@@ -88,8 +109,9 @@ function ResolveBox() {
 export function RoutesPage() {
   const api = useApi();
   const { live } = useLiveContext();
-  const { routes, nodes, stats } = useLive();
+  const { routes, nodes, stats, relay } = useLive();
   const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
+  const [warnings, setWarnings] = useState<string[]>([]);
   const { editing, setEditing, error, setError, notice, setNotice, replaceInList, remove } = useListEditing('route', routes, (list) => live.setRoutes(list), (id) => api.deleteRoute({ id }));
 
   const setMode = (route: RouteDto, mode: RouteMode) => {
@@ -97,8 +119,10 @@ export function RoutesPage() {
     setError(undefined);
     api
       .updateRoute({ id: route.id, body: { mode } })
-      .then((changed) => {
+      .then((saved) => {
+        const { route: changed, warnings: said } = splitSaved(saved);
         replaceInList(changed);
+        setWarnings(said);
         setNotice(`Route ${route.id} now ${mode === 'redirect' ? `redirects (${changed.status})` : 'proxies'}, from the next request on.`);
       })
       .catch((caught: unknown) => setError(asApiError(caught)))
@@ -123,11 +147,12 @@ export function RoutesPage() {
       <SignBox routes={routes} />
       <ErrorNotice error={error} onDismiss={() => setError(undefined)} prefix="Change refused" />
       <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
+      <Warnings warnings={warnings} testId="route-warnings" />
       {routes.length === 0 ? (
         <p className="empty">No routes. Add one to send viewers to your nodes.</p>
       ) : (
         <div className="table-wrap">
-<table aria-label="Routes">
+<table aria-label="Routes" className="routes-table">
           <thead>
             <tr>
               <th>Id</th>
@@ -136,7 +161,7 @@ export function RoutesPage() {
               <th>Nodes</th>
               <th>Mode</th>
               <th>Requests</th>
-              <th title="redirected / proxied">Redirected / proxied</th>
+              <th title="requests redirected / requests proxied">Redirect / proxy</th>
               <th>Active</th>
               <th>To viewers</th>
               <th>Errors</th>
@@ -146,6 +171,7 @@ export function RoutesPage() {
           <tbody>
             {routes.map((route) => {
               const s = stats?.routes[route.id];
+              const { failures, viewerExits } = splitErrorCounts(s?.errors ?? {});
               return (
                 <tr key={route.id} data-route={route.id}>
                   <td>{route.id}</td>
@@ -153,7 +179,7 @@ export function RoutesPage() {
                     <code>{route.path}</code>
                   </td>
                   <td>{route.kind}</td>
-                  <td>{route.nodes?.join(', ') ?? 'all'}</td>
+                  <td>{route.nodes?.join(', ') ?? (relay?.demo ? 'all but demo' : 'all')}</td>
                   <td>
                     <Switch checked={route.mode === 'proxy'} onChange={(on) => setMode(route, on ? 'proxy' : 'redirect')} label={`Proxy mode for route ${route.id}`} offText="redirect" onText="proxy" disabled={pending.has(route.id)} />
                   </td>
@@ -163,7 +189,9 @@ export function RoutesPage() {
                   </td>
                   <td>{formatCount(s?.active ?? 0)}</td>
                   <td>{formatBytes(s?.bytesOut ?? 0)}</td>
-                  <td className="errors">{formatErrorCounts(s?.errors ?? {})}</td>
+                  <td className="errors" title={`${formatCount(viewerExits)} viewer(s) left or were kicked (not errors)`}>
+                    {formatErrorCounts(failures)}
+                  </td>
                   <RowActions onEdit={() => setEditing({ kind: 'edit', item: route })} onRemove={() => setEditing({ kind: 'delete', item: route })} />
                 </tr>
               );
@@ -181,8 +209,10 @@ export function RoutesPage() {
             route={item}
             routes={routes}
             nodes={nodes}
-            onDone={(route) => {
+            onDone={(saved) => {
+              const { route, warnings: said } = splitSaved(saved);
               replaceInList(route, item?.id);
+              setWarnings(said);
               setEditing(undefined);
               setNotice(`Route ${route.id} ${item ? 'saved' : 'added'}.`);
             }}

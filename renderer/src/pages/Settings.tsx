@@ -82,7 +82,7 @@ function FieldInput({ field, values, setValue, error }: { field: SettingField; v
               <option key={c}>{c}</option>
             ))}
           </select>
-        ) : field.type === 'list' ? (
+        ) : field.type === 'list' || field.type === 'text' ? (
           <input id={id} value={String(value)} onChange={(e) => setValue(key, e.target.value)} aria-invalid={error ? true : undefined} spellCheck={false} />
         ) : (
           <input id={id} inputMode="numeric" value={String(value)} onChange={(e) => setValue(key, e.target.value)} aria-invalid={error ? true : undefined} />
@@ -97,7 +97,7 @@ function FieldInput({ field, values, setValue, error }: { field: SettingField; v
         </small>
       ) : (
         <small className="hint">
-          default: {String(fallback)}
+          default: {String(fallback) || '(unset)'}
           {field.restart ? ' · applies after a restart' : ''}
         </small>
       )}
@@ -140,7 +140,7 @@ function TokenBox({ token }: { token: string }) {
 
 export function SettingsPage() {
   const api = useApi();
-  const { traffic, transport } = useLiveContext();
+  const { traffic, transport, live } = useLiveContext();
   const [settings, setSettings] = useState<SettingsDto>();
   const [values, setValues] = useState<Values>({});
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -178,6 +178,8 @@ export function SettingsPage() {
         setSettings(saved);
         setValues(valuesOf(saved));
         traffic.resize(saved.app.trafficLogEntries);
+        const info = live.getState().info;
+        if (info) live.load({ info: { ...info, publicUrl: saved.relay.publicUrl || null } });
         setNotice(saved.restartNeeded ? 'Saved. Ports and bind addresses apply after RelayDeck restarts; everything else applies now.' : 'Saved: applies from the next request.');
       })
       .catch((caught: unknown) => {

@@ -55,7 +55,8 @@ function ViewerRows({ stream, onKick }: { stream: StreamDto; onKick: (session: S
       clearInterval(timer);
     };
   }, [api, stream.id]);
-  const now = Date.now();
+  // The clock of the last pushed snapshot: durations move with the live numbers, and render stays pure.
+  const { updatedAt: now } = useLive();
   return (
     <div className="viewers">
       <ErrorNotice error={error} />
@@ -109,7 +110,8 @@ function ViewerRows({ stream, onKick }: { stream: StreamDto; onKick: (session: S
 }
 
 function HlsStreams({ streams, cache }: { streams: readonly HlsStreamDto[]; cache: HlsCacheDto | undefined }) {
-  const now = Date.now();
+  // The clock of the last pushed snapshot: durations move with the live numbers, and render stays pure.
+  const { updatedAt: now } = useLive();
   return (
     <section className="panel" aria-label="HLS streams">
       <h2>HLS streams</h2>
@@ -187,7 +189,8 @@ export function StreamsPage() {
   };
   const kick = (session: SessionDto) => act(api.kickSession({ id: session.id }), `Viewer ${session.id} (${session.clientAddress}) kicked.`);
   const close = (stream: StreamDto) => act(api.closeStream({ id: stream.id }), `Stream ${stream.path} closed with its viewers.`);
-  const now = Date.now();
+  // The clock of the last pushed snapshot: durations move with the live numbers, and render stays pure.
+  const { updatedAt: now } = useLive();
   const previewStream = streams.find((s) => s.id === preview);
 
   return (

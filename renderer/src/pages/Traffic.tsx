@@ -1,6 +1,8 @@
 /**
  * Traffic: the live request log. Requests in flight sit on top with bytes that keep
- * growing while they stream; finished ones follow, newest first. Filter, search, pause
+ * growing while they stream (ordered by when they started); finished ones follow, newest
+ * first by when they ended, and both times are shown. A viewer leaving (CLIENT_CLOSED) or
+ * kicked is not an error: the "errors" filter and the status colour leave it out. Filter, search, pause
  * (the view freezes; collection goes on) and export as JSON Lines. The list is
  * virtualized and the store bounded (app.trafficLogEntries), so a long session with
  * 10,000+ entries stays responsive and does not grow memory.
@@ -9,7 +11,7 @@ import { useDeferredValue, useMemo, useState } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import { ErrorNotice } from '../components/Notice.js';
 import { VirtualList } from '../components/VirtualList.js';
-import { formatBytes, formatClock, formatCount, formatMs } from '../format.js';
+import { formatBytes, formatClock, formatCount, formatMs, VIEWER_EXIT_CODES } from '../format.js';
 import { useApi, useLive, useTraffic } from '../live/LiveContext.js';
 import { filterRows, isFiltering, NO_FILTER, STATUS_FILTERS, toJsonLines, type StatusFilter, type TrafficFilter } from '../live/traffic-filter.js';
 import type { TrafficRow } from '../live/traffic-store.js';
@@ -20,6 +22,7 @@ const ROW_HEIGHT_PX = 26;
 
 function statusClass(row: TrafficRow): string {
   if (row.live) return 'live';
+  if (row.errorCode && VIEWER_EXIT_CODES.has(row.errorCode)) return 'left';
   if (row.status >= 500) return 's5';
   if (row.status >= 400) return 's4';
   if (row.status >= 300) return 's3';
@@ -29,7 +32,12 @@ function statusClass(row: TrafficRow): string {
 function Row({ row, selected, onSelect }: { row: TrafficRow; selected: boolean; onSelect: (row: TrafficRow) => void }) {
   return (
     <div className={`traffic-row ${selected ? 'selected' : ''} ${row.live ? 'is-live' : ''}`} onClick={() => onSelect(row)}>
-      <span role="cell">{formatClock(row.startedAt)}</span>
+      <span role="cell" className="started">
+        {formatClock(row.startedAt)}
+      </span>
+      <span role="cell" className="ended">
+        {row.live ? '—' : formatClock(row.startedAt + row.durationMs)}
+      </span>
       <span role="cell">{row.method}</span>
       <span role="cell" className="path" title={row.path}>
         {row.path}
@@ -39,12 +47,15 @@ function Row({ row, selected, onSelect }: { row: TrafficRow; selected: boolean; 
       </span>
       <span role="cell">{row.mode}</span>
       <span role="cell">{row.routeId}</span>
-      <span role="cell">{row.nodeId || '—'}</span>
+      <span role="cell" title={row.movedFrom ? `moved from ${row.movedFrom.join(' → ')} → ${row.nodeId}` : undefined}>
+        {row.nodeId || '—'}
+        {row.movedFrom ? ' ↪' : ''}
+      </span>
       <span role="cell">{row.clientAddress}</span>
       <span role="cell" className="num">
         {formatMs(row.durationMs)}
       </span>
-      <span role="cell" className="num">
+      <span role="cell" className="num bytes">
         {formatBytes(row.bytesOut)}
       </span>
       <span role="cell" className="error-code">
@@ -107,6 +118,8 @@ export function TrafficPage() {
   const [selected, setSelected] = useState<TrafficRow>();
   const deferredFilter = useDeferredValue(filter);
 
+  // `version` is the store's change counter: the rows are read again when it moves (the store is mutable).
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   const current = useMemo(() => traffic.rowsNewestFirst(), [traffic, version]);
   const rows = frozen?.rows ?? current;
   const shown = useMemo(() => filterRows(rows, deferredFilter), [rows, deferredFilter]);
@@ -158,7 +171,8 @@ export function TrafficPage() {
       </div>
       {traffic.gaps > 0 && <p className="notice info">The engine's request log rolled over {traffic.gaps} time(s) between updates: some requests are missing. Raise relay.requestLogEntries to keep more.</p>}
       <div className="traffic-head" role="row">
-        <span>Time</span>
+        <span title="When the request arrived (requests in flight are ordered by it)">Started</span>
+        <span title="When the request ended (finished requests are ordered by it, newest first)">Ended ↓</span>
         <span>Method</span>
         <span>Path</span>
         <span>Status</span>

@@ -12,8 +12,8 @@ export interface SettingField {
   key: string;
   label: string;
   unit?: string;
-  /** "number" fields are integers; "boolean" a checkbox; "choice" a select; "list" a comma-separated list of strings. */
-  type: 'number' | 'boolean' | 'choice' | 'list';
+  /** "number" fields are integers; "boolean" a checkbox; "choice" a select; "list" a comma-separated list of strings; "text" a string as typed (trimmed). */
+  type: 'number' | 'boolean' | 'choice' | 'list' | 'text';
   choices?: readonly string[];
   /** Applies only after a restart (listen addresses). */
   restart?: boolean;
@@ -35,6 +35,7 @@ export function defaultOf(section: SectionName, key: string): unknown {
 export const LISTEN_FIELDS: SettingField[] = [
   { section: 'relay', key: 'port', label: 'Relay port (viewers)', type: 'number', restart: true },
   { section: 'admin', key: 'port', label: 'Admin port (API and this UI)', type: 'number', restart: true },
+  { section: 'relay', key: 'publicUrl', label: 'Public relay URL for viewers (signed URLs, copy buttons, preview); empty = the address this page reaches', type: 'text' },
 ];
 
 export const RELAY_FIELDS: SettingField[] = [

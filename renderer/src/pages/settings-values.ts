@@ -28,6 +28,7 @@ export function displayOf(value: unknown): string | boolean {
 function settingOf(field: SettingField, raw: string | boolean): unknown {
   if (field.type === 'number') return integerOrUndefined(String(raw)) ?? defaultOf(field.section, field.key);
   if (field.type === 'list') return String(raw).split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (field.type === 'text') return String(raw).trim();
   return raw;
 }
 

@@ -35,7 +35,8 @@ const H = '_rdh=S1.a';
 
 function rewrite(text: string, ctx: Partial<Omit<RewriteContext, 'base'>> & { base: string }, carry: string[] = []): string {
   const full: RewriteContext = { table, route: route('live'), mode: 'proxy', streamId: 'S1', foreignUris: 'keep', ...ctx, base: new URL(ctx.base) };
-  return renderTemplate(buildTemplate(parsePlaylist(text), full), carry, CARRY_NAMES);
+  // A URI with node query pieces also carries their MAC (hint.ts); it is random per process, so it is left out here.
+  return renderTemplate(buildTemplate(parsePlaylist(text), full), carry, CARRY_NAMES).replace(/(_rdh=[\w-]+\.[\w.-]+)~[\w-]{16}/g, '$1');
 }
 
 /** Lines of `out` that differ from `original`, as [index, line] (the URIs); the rest must be byte-identical. */
