@@ -41,8 +41,15 @@ function testFiles(dir) {
   return out;
 }
 
+/** Tracked files that differ from HEAD now (git status), or undefined outside a git checkout. */
+function changedTrackedFiles() {
+  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' });
+  return status.status === 0 ? new Set(status.stdout.split('\n').filter(Boolean)) : undefined;
+}
+
 ensureDebianPackages();
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+const trackedBefore = changedTrackedFiles();
 const filter = process.argv.slice(2);
 const files = testFiles(path.join(root, 'tests')).filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
@@ -50,4 +57,11 @@ const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test
   stdio: 'inherit',
   env: { ...process.env, RELAYDECK_LOG_LEVEL: process.env.RELAYDECK_LOG_LEVEL ?? 'warn' },
 });
+// `npm test` must leave the working tree as it found it (screenshots go to a temp folder unless asked for).
+const trackedAfter = changedTrackedFiles();
+const written = trackedBefore && trackedAfter ? [...trackedAfter].filter((line) => !trackedBefore.has(line)) : [];
+if (written.length > 0) {
+  console.log(`# the test run changed tracked files: ${written.join(', ')}`);
+  process.exit(1);
+}
 process.exit(result.status ?? 1);

@@ -10,7 +10,7 @@ import type { ResolveDto } from '../../shared/dto.js';
 import { nodeChoiceOf, routeWarnings } from '../../shared/route-nodes.js';
 import { RelayError } from '../relay/errors.js';
 import type { RouteTable } from '../relay/route-table.js';
-import { checkRouteTarget, parseRequestTarget, upstreamTarget } from '../relay/target.js';
+import { checkLenientRoute, checkRouteTarget, parseRequestTarget, upstreamTarget } from '../relay/target.js';
 import type { StreamLocator } from '../upstream/locator.js';
 
 /** Longest path (or URL) accepted by the check, characters. */
@@ -46,6 +46,7 @@ export async function resolvePath(ctx: ResolveContext, input: string): Promise<R
   const route = ctx.match(target.path);
   if (!route) throw new RelayError('NO_ROUTE', `no route's prefix matches ${target.path}`);
   checkRouteTarget(route, target);
+  checkLenientRoute(ctx.table.config.routes, route, target);
   if (ctx.paused) throw new RelayError('OVERLOADED', `route "${route.id}" matches, but the relay is paused: new requests get 503 until it is resumed`);
   const location = await ctx.locator.locate(ctx.table, route, target);
   const [node, ...fallback] = location.nodes;

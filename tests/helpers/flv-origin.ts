@@ -24,6 +24,8 @@ export class LiveFlvOrigin extends TestOrigin {
   private readonly viewers = new Set<ServerResponse>();
   private timer: NodeJS.Timeout | undefined;
   frame = 0;
+  /** Bytes of frames written so far to each connected viewer (what one viewer of the origin got). */
+  bytesEmitted = 0;
   timestamp: number;
   /** Streams the origin has: others answer 404 (like SRS or MediaMTX for an offline stream). */
   streams = new Set(['/live/cam1.flv']);
@@ -61,6 +63,7 @@ export class LiveFlvOrigin extends TestOrigin {
     const video = flvTag(9, this.timestamp, Buffer.concat([Buffer.from([key ? 0x17 : 0x27, 0x01, 0, 0, 0]), Buffer.alloc(body, this.options.marker)]));
     const bytes = Buffer.concat([video, aacFrame(this.timestamp)]);
     for (const res of this.viewers) res.write(bytes);
+    this.bytesEmitted += bytes.length;
     this.frame += 1;
     this.timestamp += Math.round(1000 / this.options.fps);
   }

@@ -83,6 +83,12 @@ describe('paths a lenient node reads differently are refused before any route is
     });
   }
 
+  it('the admin resolve tool refuses what the relay refuses', async () => {
+    const answer = await relay.api.call('GET', `/api/resolve?path=${encodeURIComponent('/p/sec;x/y')}`);
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error.code, 'BAD_REQUEST');
+  });
+
   const served: [string, string, string][] = [
     ['a ";" parameter that changes no route', '/p/file;v=2', '/p/file;v=2'],
     ['upper case that changes no route', '/p/Movie.MP4', '/p/Movie.MP4'],

@@ -63,6 +63,13 @@ export class FlvStream {
   private candidate: PullSession | undefined;
   /** Video was seen on the stream (so an audio frame alone does not make a session live). */
   private hadVideo = false;
+  /**
+   * The node timestamps of the last GOP the viewers got (its keyframe and newest frame) and
+   * the node that sent it: a new pull from that node that starts inside this range replays
+   * what the viewers already had (a node whose publisher died serving its cached GOP), which
+   * is not the stream returning.
+   */
+  private delivered: { nodeId: string; gopStart: number; newest: number } | undefined;
   private failedAttempts = 0;
   /** Nodes the last lookup offered (for the backoff's round size). */
   private nodeCount = 1;
@@ -213,6 +220,7 @@ export class FlvStream {
       const tag = item.tag;
       if (tag.video) session.sawVideo = true;
       if (!session.live) {
+        if (this.isReplay(session, tag)) continue;
         if (!session.isMediaStart(tag, this.hadVideo)) {
           if (isConfigTag(tag)) session.hold(tag);
           // Frames before the first keyframe are dropped; they show the node has the stream (a node
@@ -227,12 +235,30 @@ export class FlvStream {
         ended = true; // not passed on: the stream continues, from this node or another, at a keyframe
         break;
       }
+      this.remember(session, tag);
       this.processTag(tag);
       tags.push(tag);
     }
     if (tags.length > 0 && !this.isClosing) this.distribute(tags);
     // The publisher stopped: the stream is lost now, not when the node's silence times out.
     if (ended && session === this.current) this.failSession(session, new RelayError('STREAM_OFFLINE', `node ${session.nodeId} ended the stream (end of sequence: its publisher stopped)`));
+  }
+
+  /** A media tag of a not-yet-live session that the viewers already got from this node (see `delivered`). */
+  private isReplay(session: PullSession, tag: FlvTag): boolean {
+    const last = this.delivered;
+    if (!last || last.nodeId !== session.nodeId || isConfigTag(tag) || (!tag.video && !tag.audio)) return false;
+    return tag.timestamp >= last.gopStart && tag.timestamp <= last.newest;
+  }
+
+  /** Note a tag about to go to the viewers, by its node timestamp (before the rewrite). */
+  private remember(session: PullSession, tag: FlvTag): void {
+    if (isConfigTag(tag) || (!tag.video && !tag.audio)) return;
+    if (tag.video?.keyframe || this.delivered?.nodeId !== session.nodeId) {
+      this.delivered = { nodeId: session.nodeId, gopStart: tag.timestamp, newest: tag.timestamp };
+    } else if (tag.timestamp > this.delivered.newest) {
+      this.delivered.newest = tag.timestamp;
+    }
   }
 
   private processTag(tag: FlvTag): void {

@@ -87,4 +87,41 @@ describe('FLV end of stream', () => {
     assert.equal(entry.errorCode, 'UPSTREAM_LOST');
     assert.equal(viewer.tags.some((t) => t.type === 9 && t.bytes[12] === 2), false, 'the end-of-sequence tag was not passed on');
   });
+
+  it('a node replaying the GOP the viewers already had (its publisher died, its GOP cache stayed) is not the stream returning', async () => {
+    // node-media-server keeps serving a killed publisher's cached GOP: header, sequence headers,
+    // the same keyframe and frames (same timestamps), then silence, on every new pull.
+    const origin = new TestOrigin();
+    let publishing = true;
+    const players = new Set<import('node:http').ServerResponse>();
+    const lastGop = () => Buffer.concat([avcKeyframe(1000), ...Array.from({ length: 5 }, (_, i) => avcInterframe(1000 + 40 * (i + 1)))]);
+    origin.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/x-flv' });
+      res.write(HEAD());
+      if (!publishing) {
+        res.write(lastGop()); // and nothing more
+        return;
+      }
+      res.write(Buffer.concat([avcKeyframe(0), ...Array.from({ length: 5 }, (_, i) => avcInterframe(40 * (i + 1))), lastGop()]));
+      players.add(res);
+    };
+    const url = await origin.start();
+    cleanups.push(() => origin.stop());
+    const relay = await startRelay({
+      relay: { idleStreamTimeoutMs: 1000 },
+      flv: { failoverGraceMs: GRACE_MS, reconnectMinMs: 50, reconnectMaxMs: 200, firstMediaTimeoutMs: 400, idleCloseMs: 0 },
+      nodes: [{ id: 'n1', url }],
+      routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
+    });
+    cleanups.push(() => relay.stop());
+    const viewer = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
+    await waitFor(() => viewer.firstKeyframeAt > 0, 3000, 'playback');
+    publishing = false;
+    for (const res of players) res.destroy(); // the publisher is killed: the node drops its players
+    const lostAt = Date.now();
+    await waitFor(() => viewer.ended, GRACE_MS + 2000, 'the viewer to be closed');
+    assert.ok(Date.now() - lostAt >= GRACE_MS - 200, 'kept for the grace time first');
+    const [entry] = (await relay.api.call('GET', '/api/requests')).body.filter((e: any) => e.path === '/live/cam1.flv');
+    assert.equal(entry.errorCode, 'UPSTREAM_LOST');
+  });
 });

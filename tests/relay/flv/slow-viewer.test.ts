@@ -45,6 +45,7 @@ describe('slow viewers', () => {
     let maxQueued = 0;
     let droppedSeen = 0;
     const startBytes = normal.map((v) => v.bytes);
+    const emittedAtStart = origin.bytesEmitted;
     const windowStart = Date.now();
     while (!stalledGone && Date.now() - windowStart < 30_000) {
       const s = (await relay.api.call('GET', '/api/sessions')).body.find((x: any) => x.id === stalledSession.id);
@@ -54,7 +55,8 @@ describe('slow viewers', () => {
       } else stalledGone = true;
       await sleep(100);
     }
-    const windowSeconds = (Date.now() - windowStart) / 1000;
+    // What the node sent meanwhile (its own clock: on a loaded machine it may send less than its nominal rate).
+    const expected = origin.bytesEmitted - emittedAtStart;
     assert.ok(stalledGone, 'the relay disconnected the stalled viewer');
     stalled.resume(); // drain what the kernel holds: the connection then ends
     await waitFor(() => stalledClosed, 5000, 'the stalled socket to see the end');
@@ -64,7 +66,6 @@ describe('slow viewers', () => {
     assert.equal(logged.errorCode, 'SLOW_VIEWER');
     assert.ok(logged.framesDropped > 0);
 
-    const expected = origin.bytesPerSecond * windowSeconds;
     for (const [i, viewer] of normal.entries()) {
       const got = viewer.bytes - startBytes[i];
       assert.ok(got >= expected * 0.9, `normal viewer ${i} got ${got} of ~${Math.round(expected)} bytes`);
