@@ -6,6 +6,9 @@
  * playlist is held) is put to `review`, which may swap in another node's fetch
  * (failover.ts) or an error. Failures before the first byte are JSON errors from the
  * taxonomy; after it, the response can only be cut. The end is reported once.
+ * A large rendered playlist is one shared Buffer, written as it is (no copy per viewer);
+ * the viewers of a burst are handed it one per event-loop turn (TURN_WRITE_MIN_BYTES), so
+ * the kernel copies of fifty 7 MB answers are not all made in one turn.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERROR_STATUS, RelayError, toRelayError } from '../errors.js';
@@ -15,6 +18,28 @@ import type { FetchWatcher, SharedFetch } from './fetch.js';
 
 /** Response header saying how the relay's cache answered: HIT, SHARED (joined a fetch in flight), MISS or BYPASS. */
 export const CACHE_STATUS_HEADER = 'x-relaydeck-cache';
+
+/**
+ * Playlist answers at least this large are written one per event-loop turn, bytes: a
+ * socket write copies what fits of the body into the kernel at once, which for a few MB
+ * is a millisecond or more per viewer.
+ */
+export const TURN_WRITE_MIN_BYTES = 256 * 1_024;
+
+/**
+ * Deliveries waiting for their turn to write a large playlist, in order. Bounded by the
+ * viewers being answered: each delivery is in it at most once, and leaves it when it
+ * writes or its viewer leaves.
+ */
+const writeTurns = new Set<Delivery>();
+let turnScheduled = false;
+
+function nextTurn(): void {
+  const first = writeTurns.values().next();
+  if (!first.done) first.value.writeInTurn();
+  turnScheduled = writeTurns.size > 0;
+  if (turnScheduled) setImmediate(nextTurn);
+}
 
 export interface RenderedPlaylist {
   /** The bytes (UTF-8), encoded once and shared by the viewers of the same rendering. */
@@ -49,6 +74,8 @@ export class Delivery implements FetchWatcher {
   /** A review's answer is awaited (the locator is being asked), or the playlist's rendering. */
   private awaitingReview = false;
   private cacheStatus: string;
+  /** A large playlist waiting in writeTurns. */
+  private turnWaiting: RenderedPlaylist | undefined;
 
   constructor(
     private source: SharedFetch,
@@ -199,6 +226,29 @@ export class Delivery implements FetchWatcher {
   }
 
   private writePlaylist(rendered: RenderedPlaylist): void {
+    if (this.headOnly || rendered.body.length < TURN_WRITE_MIN_BYTES) {
+      this.writePlaylistNow(rendered);
+      return;
+    }
+    this.turnWaiting = rendered;
+    this.awaitingReview = true; // nothing else is sent meanwhile
+    writeTurns.add(this);
+    if (!turnScheduled) {
+      turnScheduled = true;
+      setImmediate(nextTurn);
+    }
+  }
+
+  /** This delivery's turn in writeTurns. */
+  writeInTurn(): void {
+    writeTurns.delete(this);
+    const rendered = this.turnWaiting;
+    this.turnWaiting = undefined;
+    this.awaitingReview = false;
+    if (rendered && !this.done) this.writePlaylistNow(rendered);
+  }
+
+  private writePlaylistNow(rendered: RenderedPlaylist): void {
     const length = rendered.body.length;
     this.started = true;
     this.res.writeHead(this.source.status, { ...rendered.headers, 'content-length': length, [CACHE_STATUS_HEADER]: this.cacheStatus });
@@ -219,6 +269,8 @@ export class Delivery implements FetchWatcher {
   private finish(status: number, errorCode?: string): void {
     if (this.done) return;
     this.done = true;
+    writeTurns.delete(this);
+    this.turnWaiting = undefined;
     this.source.unwatch(this);
     this.events.ended(status, errorCode);
   }

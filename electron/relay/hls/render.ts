@@ -193,7 +193,7 @@ async function renderSliced(fetch: SharedFetch, ctx: ViewerContext): Promise<Ren
         built = error;
       }
       remember(fetch, templateKey, built, built instanceof RelayError ? 0 : templateChars(built, fetch));
-      // The parsed lines of a large playlist are larger than its template: dropped once it is built (another route's template parses again).
+      // The parsed text of a large playlist is as large as its body, the template adds a few bytes per URI: the parse is dropped once the template is built (another route's template parses again).
       if (!(fetch.parsed instanceof RelayError)) fetch.parsed = undefined;
       return built;
     }));

@@ -16,7 +16,7 @@ import type { RouteConfig, RouteMode } from '../../../shared/config.js';
 import { RelayError } from '../errors.js';
 import type { RouteTable } from '../route-table.js';
 import { hintMac, HLS_HINT_PARAM } from './hint.js';
-import { PlaylistError, type Playlist, type UriRef } from './playlist.js';
+import { PlaylistError, uriRef, type Playlist, type UriRef } from './playlist.js';
 import { pieceName, queryPieces } from './query.js';
 import { drain } from './slices.js';
 import { renderTemplateSteps, TemplateBuilder, type Template } from './template.js';
@@ -53,15 +53,13 @@ export interface RewriteContext {
   carryNames?: ReadonlySet<string>;
 }
 
-/** The refs in line order, left to right (the parser writes them so; sorted when not). */
-function refsInOrder(playlist: Playlist): readonly UriRef[] {
-  const refs = playlist.refs;
-  for (let i = 1; i < refs.length; i += 1) {
-    const a = refs[i - 1];
-    const b = refs[i];
-    if (a.line > b.line || (a.line === b.line && a.start > b.start)) return [...refs].sort((x, y) => x.line - y.line || x.start - y.start);
+/** Indexes of the playlist's URIs in text order (the parser writes them so, except within a line; sorted when not). */
+function uriOrder(playlist: Playlist): Int32Array | undefined {
+  const { start, count } = playlist.uris;
+  for (let i = 1; i < count; i += 1) {
+    if (start[i - 1] > start[i]) return Int32Array.from({ length: count }, (_, k) => k).sort((x, y) => start[x] - start[y]);
   }
-  return refs;
+  return undefined;
 }
 
 /**
@@ -80,8 +78,8 @@ interface BuildMemo {
   routeByDir: Map<string, RouteConfig | null>;
 }
 
-/** Lines rewritten, or template parts rendered, between two pauses of sliced work (slices.ts). */
-const ITEMS_PER_STEP = 2_048;
+/** URIs rewritten between two pauses of a sliced build (slices.ts): a few us each (a MAC, a path). */
+const ITEMS_PER_STEP = 512;
 
 /** Build the template of a parsed playlist. Throws RelayError HLS_UNMAPPABLE_URI or HLS_BAD_PLAYLIST. */
 export function buildTemplate(playlist: Playlist, ctx: RewriteContext): Template {
@@ -90,21 +88,26 @@ export function buildTemplate(playlist: Playlist, ctx: RewriteContext): Template
 
 /** buildTemplate as steps: it pauses (yields) every ITEMS_PER_STEP URIs. */
 export function* buildTemplateSteps(playlist: Playlist, ctx: RewriteContext): Generator<void, Template> {
-  const { lines } = playlist;
-  // The bytes the template points into: the fetch's own body when its line ends were "\n", else the lines put back so.
-  const body = playlist.raw ?? Buffer.from(lines.length ? `${lines.join('\n')}\n` : '');
-  const ascii = isAscii(body); // then a character offset in a line is its byte offset
+  const { text, uris } = playlist;
+  // The bytes the template points into: the fetch's own body when its line ends were "\n", else the text put back so.
+  const body = playlist.raw ?? Buffer.from(text.endsWith('\n') ? text : `${text}\n`);
+  const ascii = isAscii(body); // then a character offset in the text is its byte offset
   yield;
   const memo: BuildMemo = { baseDir: ctx.base.pathname.slice(0, ctx.base.pathname.lastIndexOf('/') + 1), routeByDir: new Map() };
-  const refs = refsInOrder(playlist);
-  const builder = new TemplateBuilder(body, refs.length, ctx.streamId);
-  let line = 0;
-  let lineStart = 0; // byte offset of `line` in body
-  for (let r = 0; r < refs.length; r += 1) {
+  const order = uriOrder(playlist);
+  const builder = new TemplateBuilder(body, uris.count, ctx.streamId);
+  let chars = 0; // a character offset in text, and its byte offset in body (multi-byte text)
+  let bytes = 0;
+  for (let r = 0; r < uris.count; r += 1) {
     if (r % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
-    const ref = refs[r];
-    for (; line < ref.line; line += 1) lineStart += (ascii ? lines[line].length : Buffer.byteLength(lines[line])) + 1;
-    const start = lineStart + (ascii ? ref.start : Buffer.byteLength(lines[line].slice(0, ref.start)));
+    const index = order ? order[r] : r;
+    const ref = uriRef(playlist, index);
+    const at = uris.start[index]; // the URI's start in text
+    if (!ascii) {
+      bytes += Buffer.byteLength(text.slice(chars, at));
+      chars = at;
+    }
+    const start = ascii ? at : bytes;
     const end = start + (ascii ? ref.end - ref.start : Buffer.byteLength(ref.uri));
     const out = rewriteUri(ref, ctx, memo);
     if (typeof out === 'string') builder.add(start, end, ref.uri, out);

@@ -45,7 +45,6 @@ export class TemplateBuilder {
   private readonly t: Template;
   private readonly headIds = new Map<string, number>();
   private readonly nodeIds = new Map<string, number>();
-  private readonly macs: Buffer;
 
   constructor(body: Buffer, capacity: number, streamId: string) {
     this.t = {
@@ -56,13 +55,12 @@ export class TemplateBuilder {
       head: new Uint32Array(capacity),
       flags: new Uint8Array(capacity),
       hintNode: new Int32Array(capacity),
-      macs: Buffer.alloc(0),
+      macs: Buffer.alloc(capacity * HINT_MAC_CHARS),
       heads: [],
       nodes: [],
       pieces: new Map(),
       streamId,
     };
-    this.macs = Buffer.alloc(capacity * HINT_MAC_CHARS);
   }
 
   /**
@@ -108,7 +106,7 @@ export class TemplateBuilder {
       t.hintNode[i] = n;
       if (mac !== undefined) {
         flags |= MAC;
-        this.macs.write(mac, i * HINT_MAC_CHARS, HINT_MAC_CHARS, 'latin1');
+        t.macs.write(mac, i * HINT_MAC_CHARS, HINT_MAC_CHARS, 'latin1');
       }
     }
     t.flags[i] = flags;
@@ -117,6 +115,7 @@ export class TemplateBuilder {
   finish(): Template {
     const t = this.t;
     const n = t.count;
+    if (n === t.start.length) return t; // the usual case: the capacity was the URI count
     // Copies, not views: the spare capacity is given back.
     return {
       ...t,
@@ -125,7 +124,7 @@ export class TemplateBuilder {
       head: t.head.slice(0, n),
       flags: t.flags.slice(0, n),
       hintNode: t.hintNode.slice(0, n),
-      macs: Buffer.from(this.macs.subarray(0, n * HINT_MAC_CHARS)),
+      macs: Buffer.from(t.macs.subarray(0, n * HINT_MAC_CHARS)),
     };
   }
 }
@@ -139,7 +138,17 @@ export function templateBytes(t: Template, bodyShared: boolean): number {
 }
 
 /** URIs rendered between two pauses of a sliced render (slices.ts). */
-const URIS_PER_STEP = 8_192;
+const URIS_PER_STEP = 4_096;
+/** Shorter runs are copied by a loop: cheaper than a Buffer.copy call for the few bytes between URIs. */
+const LOOP_COPY_MAX_BYTES = 64;
+
+/** Copy src[from, to) to out at `at`; the bytes copied. */
+function copy(src: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number {
+  const n = to - from;
+  if (n > LOOP_COPY_MAX_BYTES) return Buffer.prototype.copy.call(src, out, at, from, to);
+  for (let k = 0; k < n; k += 1) out[at + k] = src[from + k];
+  return n;
+}
 
 /**
  * Render for one viewer, straight into one Buffer of the exact length: `carry` (raw pieces,
@@ -150,8 +159,8 @@ const URIS_PER_STEP = 8_192;
 export function* renderTemplateSteps(t: Template, carry: readonly string[], carryNames: ReadonlySet<string>, streamId = t.streamId): Generator<void, Buffer> {
   let carriedText = '';
   for (const piece of carry) carriedText += `${piece}&`;
-  const carried = Buffer.from(carriedText);
-  const hintHeads = t.nodes.map((node) => Buffer.from(`${HLS_HINT_PARAM}=${streamId}${node}`));
+  // Carried pieces and the hint's head, per node: one run to copy.
+  const tails = t.nodes.map((node) => Buffer.from(`${carriedText}${HLS_HINT_PARAM}=${streamId}${node}`));
   const kept = new Map<number, Buffer>();
   for (const [i, pieces] of t.pieces) {
     let text = '';
@@ -164,7 +173,7 @@ export function* renderTemplateSteps(t: Template, carry: readonly string[], carr
     const f = flags[i];
     const n = hintNode[i];
     length += heads[head[i]].length - (f & COPY ? 0 : end[i] - start[i]) + (f & (SEP_QUERY | SEP_AMP) ? 1 : 0);
-    if (n >= 0) length += carried.length + hintHeads[n].length + (f & MAC ? 1 + HINT_MAC_CHARS : 0);
+    if (n >= 0) length += tails[n].length + (f & MAC ? 1 + HINT_MAC_CHARS : 0);
   }
   for (const piece of kept.values()) length += piece.length;
   const out = Buffer.allocUnsafe(length);
@@ -173,25 +182,25 @@ export function* renderTemplateSteps(t: Template, carry: readonly string[], carr
   for (let i = 0; i < count; i += 1) {
     if (i % URIS_PER_STEP === URIS_PER_STEP - 1) yield;
     const f = flags[i];
-    at += body.copy(out, at, cursor, start[i]);
-    at += heads[head[i]].copy(out, at);
-    if (f & COPY) at += body.copy(out, at, start[i], end[i]);
+    at += copy(body, cursor, start[i], out, at);
+    const h = heads[head[i]];
+    at += copy(h, 0, h.length, out, at);
+    if (f & COPY) at += copy(body, start[i], end[i], out, at);
     cursor = end[i];
     if (f & SEP_QUERY) out[at++] = 63;
     else if (f & SEP_AMP) out[at++] = 38;
     const piece = kept.get(i);
-    if (piece) at += piece.copy(out, at);
+    if (piece) at += copy(piece, 0, piece.length, out, at);
     const n = hintNode[i];
     if (n >= 0) {
-      at += carried.copy(out, at);
-      at += hintHeads[n].copy(out, at);
+      at += copy(tails[n], 0, tails[n].length, out, at);
       if (f & MAC) {
         out[at++] = 126; // "~"
-        at += macs.copy(out, at, i * HINT_MAC_CHARS, (i + 1) * HINT_MAC_CHARS);
+        at += copy(macs, i * HINT_MAC_CHARS, (i + 1) * HINT_MAC_CHARS, out, at);
       }
     }
   }
-  at += body.copy(out, at, cursor);
+  at += copy(body, cursor, body.length, out, at);
   if (at !== length) throw new Error(`template render wrote ${at} of ${length} bytes`);
   return out;
 }
