@@ -15,7 +15,7 @@
 // Targets: 1 node fetch per playlist version, peak RSS under 200 MB, normal viewer p99 under 100 ms.
 //
 // `node tests/bench/amplification-hls.mjs` runs it and prints a table (forking itself as the
-// normal viewer, `--normal`). Imported: `runHlsAmplification(options)` returns the result,
+// normal viewer, `--normal`, and as each burst's client, `--burst`). Imported: `runHlsAmplification(options)` returns the result,
 // `printHlsAmplification(result, log)` prints it, `hlsAmplificationAnomalies(result)` lists the
 // targets missed (for run.mjs).
 //
@@ -253,6 +253,22 @@ async function normalMain([relayUrl]) {
   process.send({ type: 'samples', samples }, () => process.exit(0));
 }
 
+/** A burst (forked, so reading its answers never delays the origin in this process): `n` GETs of `url` + a distinct `?b=` at once. */
+async function burstMain([url, n]) {
+  const startedAt = Date.now();
+  const answers = await Promise.all(Array.from({ length: Number(n) }, () => get(`${url}?b=${randomBytes(8).toString('hex')}`)));
+  process.send({ type: 'burst', startedAt, endedAt: Date.now(), answers }, () => process.exit(0));
+}
+
+/** Run one burst in a child process: resolves { startedAt, endedAt, answers }. */
+function runBurst(url, n) {
+  const child = fork(SELF, ['--burst', url, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`burst exited with ${code}`)));
+  });
+}
+
 function startNormalViewer(relayUrl) {
   const child = fork(SELF, ['--normal', relayUrl], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = new Promise((resolve, reject) => {
@@ -277,22 +293,47 @@ function startNormalViewer(relayUrl) {
 
 /**
  * The reference: a bare node:http server in its own process writing one static Buffer of
- * `bytes` to `queries` requests fired at once (the same burst shape as the relay's).
+ * `bytes` to `queries` requests fired at once (the same burst shape as the relay's), `rounds`
+ * times, while the same normal viewer polls it for a small body: what this machine allows any
+ * server, so the relay's figures can be read against it.
  */
-async function bareReference(queries, bytes) {
+async function bareReference(queries, bytes, rounds) {
   const code = `const http = require('node:http');
 const body = Buffer.alloc(${bytes}, 0x41);
-const server = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'content-length': body.length }).end(body));
+const small = Buffer.alloc(2048, 0x42);
+const server = http.createServer((req, res) => {
+  const answer = req.url.startsWith('/big') ? body : small;
+  res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'content-length': answer.length }).end(answer);
+});
 server.listen(0, '${HOST}', () => console.log('bare listening on http://${HOST}:' + server.address().port));`;
   const server = await spawnServer(process.execPath, ['-e', code], { ready: [/bare listening on (http:\/\/\S+)/] });
+  let normal;
   try {
     const [url] = server.matches;
     await get(`${url}/warm`);
+    normal = startNormalViewer(url);
+    await normal.ready;
+    await sleep(500);
     const cpu0 = procCpuSeconds(server.child.pid);
-    const startedAt = Date.now();
-    const answers = await Promise.all(Array.from({ length: queries }, () => get(`${url}/big.m3u8?b=${randomBytes(8).toString('hex')}`)));
-    return { burstMs: Date.now() - startedAt, slowestMs: Math.max(...answers.map((a) => a.ms)), cpuSeconds: procCpuSeconds(server.child.pid) - cpu0, peakRssBytes: procPeakRssBytes(server.child.pid), bytes };
+    const bursts = [];
+    for (let round = 0; round < rounds; round += 1) {
+      const { startedAt, endedAt, answers } = await runBurst(`${url}/big.m3u8`, queries);
+      bursts.push({ startedAt, endedAt, slowestMs: Math.max(...answers.map((a) => a.ms)) });
+      await sleep(300);
+    }
+    const cpuSeconds = procCpuSeconds(server.child.pid) - cpu0;
+    const samples = await normal.stop();
+    const inBurst = samples.filter(([at]) => bursts.some((b) => at >= b.startedAt && at <= b.endedAt));
+    return {
+      burstMs: bursts.reduce((n, b) => n + (b.endedAt - b.startedAt), 0) / bursts.length,
+      slowestMs: Math.max(...bursts.map((b) => b.slowestMs)),
+      cpuSeconds,
+      peakRssBytes: procPeakRssBytes(server.child.pid),
+      bytes,
+      normalDuringBurst: percentiles(inBurst.map(([, ms]) => ms)),
+    };
   } finally {
+    normal?.kill();
     await stopChild(server.child, { timeoutMs: 3_000 });
   }
 }
@@ -332,10 +373,8 @@ export async function runHlsAmplification(options = {}) {
     for (let round = 0; round < settings.rounds; round += 1) {
       const version = await origin.nextVersion();
       const fetchesBefore = origin.bigFetches.length;
-      const startedAt = Date.now();
       progress(`burst ${round + 1}/${settings.rounds}: ${settings.queries} distinct queries, playlist version ${version}`);
-      const answers = await Promise.all(Array.from({ length: settings.queries }, () => get(`${relay.url}/live/big/index.m3u8?b=${randomBytes(8).toString('hex')}`)));
-      const endedAt = Date.now();
+      const { startedAt, endedAt, answers } = await runBurst(`${relay.url}/live/big/index.m3u8`, settings.queries);
       const statuses = {};
       for (const a of answers) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
       rounds.push({ version, startedAt, endedAt, burstMs: endedAt - startedAt, nodeFetches: origin.bigFetches.length - fetchesBefore, statuses, bytesPerAnswer: answers[0]?.bytes ?? 0, slowestMs: Math.max(...answers.map((a) => a.ms)) });
@@ -358,7 +397,7 @@ export async function runHlsAmplification(options = {}) {
       relayCpuSeconds,
       windowSeconds,
       loopDelay,
-      bare: await bareReference(settings.queries, rounds[0]?.bytesPerAnswer || settings.playlistBytes),
+      bare: await bareReference(settings.queries, rounds[0]?.bytesPerAnswer || settings.playlistBytes, settings.rounds),
       baselineRssBytes,
       peakRssBytes: procPeakRssBytes(relay.pid),
       sampledPeakRssBytes,
@@ -381,6 +420,7 @@ export function printHlsAmplification(result, print = (line = '') => process.std
   print(table(['burst', 'version', 'node fetches', 'statuses', 'burst time', 'slowest answer', 'bytes per answer'], rounds.map((r, i) => [String(i + 1), r.version, r.nodeFetches, Object.entries(r.statuses).map(([s, n]) => `${s}x${n}`).join(' '), fmt.ms(r.burstMs), fmt.ms(r.slowestMs), fmt.mb(r.bytesPerAnswer)])));
   print();
   const ok = (pass) => (pass ? 'ok' : 'MISSED');
+  const lat = (p) => `${fmt.ms(p.p50Ms)} / ${fmt.ms(p.p99Ms)} / ${fmt.ms(p.maxMs)} (${p.count} requests)`;
   print(
     table(
       ['measure', 'value', 'target', ''],
@@ -393,7 +433,8 @@ export function printHlsAmplification(result, print = (line = '') => process.std
         ['normal viewer during bursts p50 / p99 / max', `${fmt.ms(normal.duringBurst.p50Ms)} / ${fmt.ms(normal.duringBurst.p99Ms)} / ${fmt.ms(normal.duringBurst.maxMs)} (${normal.duringBurst.count} requests)`, `p99 < ${TARGETS.normalP99Ms}ms`, ok(normal.duringBurst.p99Ms < TARGETS.normalP99Ms)],
         ['normal viewer overall p50 / p99 / max', `${fmt.ms(normal.overall.p50Ms)} / ${fmt.ms(normal.overall.p99Ms)} / ${fmt.ms(normal.overall.maxMs)} (${normal.overall.count} requests, ${normal.errors} not 200)`, '', ''],
         ['relay event-loop delay p50 / p99 / max', result.loopDelay ? `${fmt.ms(result.loopDelay.p50Ms)} / ${fmt.ms(result.loopDelay.p99Ms)} / ${fmt.ms(result.loopDelay.maxMs)}` : 'n/a', '', ''],
-        ['reference: bare node:http, same burst of one static body', `burst ${fmt.ms(result.bare.burstMs)}, slowest ${fmt.ms(result.bare.slowestMs)}, CPU ${fmt.fixed(result.bare.cpuSeconds)} s, peak RSS ${fmt.mb(result.bare.peakRssBytes)}`, '', ''],
+        ['reference: bare node:http, same bursts of one static body', `mean burst ${fmt.ms(result.bare.burstMs)}, slowest ${fmt.ms(result.bare.slowestMs)}, CPU ${fmt.fixed(result.bare.cpuSeconds)} s, peak RSS ${fmt.mb(result.bare.peakRssBytes)}`, '', ''],
+        ['reference: normal viewer of the bare server during its bursts p50 / p99 / max', lat(result.bare.normalDuringBurst), '', ''],
         ['relay / bare: mean burst time', `${fmt.fixed(rounds.reduce((n, r) => n + r.burstMs, 0) / rounds.length / result.bare.burstMs, 1)}x`, '', ''],
         ['relay errors by code', JSON.stringify(result.relay.errors), '', ''],
       ],
@@ -421,4 +462,5 @@ async function main() {
 }
 
 if (process.argv[2] === '--normal') await normalMain(process.argv.slice(3));
+else if (process.argv[2] === '--burst') await burstMain(process.argv.slice(3));
 else if (process.argv[1] && path.resolve(process.argv[1]) === SELF) await main();
