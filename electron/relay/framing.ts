@@ -42,40 +42,52 @@ const framings = new WeakMap<IncomingMessage, BodyFraming>();
 /** Connections that sent a refused request: requests pipelined behind it are refused too (the connection is closing). */
 const refusedConnections = new WeakSet<Socket>();
 
-/** Raw field values of `name` (lower case), in order. */
-function rawValues(req: IncomingMessage, name: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i].toLowerCase() === name) values.push(req.rawHeaders[i + 1]);
+/** The header fields the framing rules read, gathered in one pass over the raw headers. */
+interface FramingFields {
+  hosts: number;
+  /** Connection and Proxy-Connection values, with the field name. */
+  connection: [name: string, value: string][];
+  transferEncodings: string[];
+  lengths: string[];
+}
+
+function framingFields(req: IncomingMessage): FramingFields {
+  const fields: FramingFields = { hosts: 0, connection: [], transferEncodings: [], lengths: [] };
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    // Only these lengths can be a field the rules read: skip the rest without lowercasing.
+    if (name.length !== 4 && name.length !== 10 && name.length !== 14 && name.length !== 16 && name.length !== 17) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'host') fields.hosts += 1;
+    else if (lower === 'connection' || lower === 'proxy-connection') fields.connection.push([lower, raw[i + 1]]);
+    else if (lower === 'transfer-encoding') fields.transferEncodings.push(raw[i + 1]);
+    else if (lower === 'content-length') fields.lengths.push(raw[i + 1]);
   }
-  return values;
+  return fields;
 }
 
 function refuse(message: string): never {
   throw new RelayError('BAD_REQUEST', message);
 }
 
-function checkHost(req: IncomingMessage): void {
-  const hosts = rawValues(req, 'host');
-  if (hosts.length > 1) refuse(`${hosts.length} Host header fields (exactly one is allowed)`);
-  if (hosts.length === 0 && req.httpVersion === '1.1') refuse('an HTTP/1.1 request needs a Host header');
+function checkHost(req: IncomingMessage, fields: FramingFields): void {
+  if (fields.hosts > 1) refuse(`${fields.hosts} Host header fields (exactly one is allowed)`);
+  if (fields.hosts === 0 && req.httpVersion === '1.1') refuse('an HTTP/1.1 request needs a Host header');
 }
 
-function checkConnection(req: IncomingMessage): void {
-  for (const name of ['connection', 'proxy-connection']) {
-    for (const value of rawValues(req, name)) {
-      for (const token of value.split(',')) {
-        const listed = token.trim().toLowerCase();
-        if (FRAMING_HEADERS.has(listed)) refuse(`${name} names ${listed}, which decides where the request ends`);
-      }
+function checkConnection(fields: FramingFields): void {
+  for (const [name, value] of fields.connection) {
+    for (const token of value.split(',')) {
+      const listed = token.trim().toLowerCase();
+      if (FRAMING_HEADERS.has(listed)) refuse(`${name} names ${listed}, which decides where the request ends`);
     }
   }
 }
 
 /** The body framing the viewer sent, validated; throws BAD_REQUEST. */
-function viewerFraming(req: IncomingMessage): BodyFraming {
-  const transferEncodings = rawValues(req, 'transfer-encoding');
-  const lengths = rawValues(req, 'content-length');
+function viewerFraming(req: IncomingMessage, fields: FramingFields): BodyFraming {
+  const { transferEncodings, lengths } = fields;
   if (transferEncodings.length > 0) {
     if (req.httpVersion !== '1.1') refuse(`Transfer-Encoding on an HTTP/${req.httpVersion} request`);
     if (lengths.length > 0) refuse('Content-Length and Transfer-Encoding together');
@@ -98,9 +110,10 @@ function viewerFraming(req: IncomingMessage): BodyFraming {
 export function checkFraming(req: IncomingMessage): void {
   try {
     if (refusedConnections.has(req.socket)) refuse('an earlier request on this connection was refused for its framing');
-    checkHost(req);
-    checkConnection(req);
-    const framing = viewerFraming(req);
+    const fields = framingFields(req);
+    checkHost(req, fields);
+    checkConnection(fields);
+    const framing = viewerFraming(req, fields);
     const method = req.method ?? '';
     const hasBody = framing.kind === 'chunked' || (framing.kind === 'length' && framing.bytes > 0);
     if (hasBody && !BODY_METHODS.has(method)) refuse(`a ${method} request may not carry a body (only ${[...BODY_METHODS].join(', ')} may)`);

@@ -71,14 +71,37 @@ function lenientPrefix(route: RouteConfig): string {
  * "/p/sec./y" would otherwise reach such a node's /p/sec/y past the auth of route "/p/sec/".
  */
 export function checkLenientRoute(routes: readonly RouteConfig[], route: RouteConfig, target: RequestTarget): void {
-  let path: string | undefined;
-  for (const other of routes) {
-    if (other.path.length <= route.path.length) continue;
-    path ??= lenientPath(target.path);
+  const longer = longerLenientRoutes(routes, route);
+  if (longer.length === 0) return; // the common case: nothing a lenient reading could reach
+  const path = lenientPath(target.path);
+  for (const other of longer) {
     if (path.startsWith(lenientPrefix(other))) {
       throw new RelayError('BAD_REQUEST', `request path refused: a node that ignores ";" parameters, letter case or trailing dots would read it as under route "${other.id}" (${other.path}), not route "${route.id}"`);
     }
   }
+}
+
+/** Per routes list (replaced on every config change): for each route, the longer routes under its lenient prefix. */
+const longerByRoutes = new WeakMap<readonly RouteConfig[], Map<RouteConfig, RouteConfig[]>>();
+
+/**
+ * The routes a path that matched `route` could reach when read leniently: longer ones whose
+ * lenient prefix starts with `route`'s (a lenient reading of the path starts with the lenient
+ * reading of the prefix it matched, so no other route can be reached). Worked out once per list.
+ */
+function longerLenientRoutes(routes: readonly RouteConfig[], route: RouteConfig): RouteConfig[] {
+  let byRoute = longerByRoutes.get(routes);
+  if (!byRoute) {
+    byRoute = new Map();
+    longerByRoutes.set(routes, byRoute);
+  }
+  let longer = byRoute.get(route);
+  if (!longer) {
+    const own = lenientPrefix(route);
+    longer = routes.filter((other) => other.path.length > route.path.length && lenientPrefix(other).startsWith(own));
+    byRoute.set(route, longer);
+  }
+  return longer;
 }
 
 /** The path to request on the node: the route prefix removed when the route says so. */

@@ -209,7 +209,10 @@ function detectFanout() {
 }
 
 function relayConfig(engine, originUrl, token, fanout, flv) {
-  const live = { id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' };
+  // `stamp` selects a stream of its own (the origin stamps each write of a ?stamp=1 pull): the
+  // latency samplers share one stamped pull beside the load viewers' pull, as the bench has
+  // always measured them (without it they would join the load viewers' stream unstamped).
+  const live = { id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', streamParams: ['stamp'] };
   if (fanout !== undefined) live.fanout = fanout;
   return {
     relay: { host: HOST, port: 0, proxyEngine: engine, shutdownGraceMs: 1_000 },
