@@ -8,6 +8,7 @@
  * SIGINT stop gracefully (relay.shutdownGraceMs), SIGHUP reloads the config file (a bad file
  * keeps the running config and logs why).
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigFileError, defaultConfigPath, loadOrCreateConfig, readConfigFile } from './config/store.js';
@@ -117,7 +118,50 @@ export async function serve(args: string[]): Promise<number> {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
     reloadOnSighup(engine, configPath, log);
+    stopWhenLauncherExits(() => stop('launcher exited'));
   });
+}
+
+/** How often a relay started by npm checks that npm still runs, ms. */
+export const LAUNCHER_CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * Under `npm start` / `npm run serve` the process a user signals is npm, which forwards only
+ * SIGINT and SIGTERM: any other signal (SIGHUP, say) ends npm and would leave the relay
+ * running, orphaned, with its ports held. A relay started by npm therefore stops cleanly when
+ * npm goes: npm is its parent, or its grandparent when npm ran the script through `sh -c`.
+ * (A relay started otherwise, by a service manager or `nohup`, never does.)
+ */
+function stopWhenLauncherExits(stop: () => void): void {
+  if (!process.env.npm_lifecycle_event) return;
+  const launchers = [process.ppid, parentOf(process.ppid)].filter((pid): pid is number => pid !== undefined && pid > 1);
+  const timer = setInterval(() => {
+    if (launchers.every(isRunning)) return;
+    clearInterval(timer);
+    stop();
+  }, LAUNCHER_CHECK_INTERVAL_MS);
+  timer.unref();
+}
+
+/** The parent of process `pid` (Linux /proc), or undefined where that cannot be read. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

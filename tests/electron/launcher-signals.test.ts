@@ -7,11 +7,12 @@
  * Needs `npm run build` first (the launchers run dist/electron/cli.js).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { portOf } from '../helpers/http.js';
+import { portOf, waitFor } from '../helpers/http.js';
 import { addRouteAndReload, portHeld, spawnServe } from '../helpers/serve-process.js';
 import { ADMIN_TOKEN, ROOT } from './fixtures.js';
 
@@ -60,6 +61,24 @@ describe('launchers pass SIGHUP and SIGTERM to the relay', () => {
     { name: 'npm start, headless (start.mjs, no Electron)', args: (config) => [path.join(BIN, 'start.mjs'), '--config', config], env: () => ({ ELECTRON_OVERRIDE_DIST_PATH: path.join(dir, 'no-electron') }) },
     { name: 'npm start with Electron (start.mjs spawning it)', args: (config) => [path.join(BIN, 'start.mjs'), '--config', config], env: () => ({ ELECTRON_OVERRIDE_DIST_PATH: fakeElectronDir, DISPLAY: ':99' }) },
   ];
+
+  it('npm run serve itself: a signal npm does not forward (SIGHUP ends npm) leaves no orphaned relay', async () => {
+    const config = await writeConfig('npm-hup');
+    const npm = spawn('npm', ['run', '--silent', 'serve', '--', '--config', config], { cwd: ROOT, env: { ...process.env, RELAYDECK_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    npm.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    try {
+      const relay = await waitFor(() => /relay listening on (http:\/\/\S+)/.exec(stdout)?.[1], 20_000, `the relay under npm to listen\n${stdout}`);
+      npm.kill('SIGHUP');
+      await waitFor(() => npm.exitCode !== null || npm.signalCode !== null, 5_000, 'npm to end on SIGHUP');
+      await waitFor(async () => !(await portHeld(portOf(relay))), 5_000, 'the relay to stop once npm, its launcher, was gone');
+    } finally {
+      npm.kill('SIGKILL');
+      // An orphaned relay would hold these pipes open and keep the test process waiting.
+      npm.stdout.destroy();
+      npm.stderr.destroy();
+    }
+  });
 
   for (const [index, launcher] of launchers.entries()) {
     it(`${launcher.name}: SIGHUP reloads, SIGTERM stops the relay and the launcher exits 0`, async () => {
