@@ -26,15 +26,15 @@
 //   BENCH_SKIP_BUILD=1              never run `npm run build:node` (dist/ must exist)
 //   BENCH_RELAY_NODE_ARGS=""        extra Node options for the relay process
 // Linux only (/proc). Everything on 127.0.0.1.
-import { fork, spawnSync } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, ask, fmt, forkHelper, procCpuSeconds, procRssBytes, sleep, spawnServer, staleSources, stopChild, table } from './lib.mjs';
+import { HOST, ask, fmt, forkHelper, procCpuSeconds, procRssBytes, sleep, spawnServer, ensureBuilt as ensureBuiltAt, percentiles, procPeakRssBytes, stopChild, table } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
@@ -67,19 +67,6 @@ function optionsFromEnv(env = process.env) {
 
 // ---------------------------------------------------------------- relay (child process)
 
-function ensureBuilt(skipBuild, progress) {
-  const cli = path.join(ROOT, 'dist', 'electron', 'cli.js');
-  if (skipBuild) {
-    if (!existsSync(cli)) throw new Error('dist/electron/cli.js is missing and BENCH_SKIP_BUILD=1');
-    return 'BENCH_SKIP_BUILD=1';
-  }
-  if (existsSync(cli) && staleSources(ROOT).length === 0) return 'dist/ up to date';
-  progress('building: npm run build:node');
-  const run = spawnSync('npm', ['run', 'build:node'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 });
-  if (run.status !== 0) throw new Error(`npm run build:node failed:\n${run.stdout}\n${run.stderr}`);
-  return 'built';
-}
-
 async function startRelay(originUrl, dir, { keyed, relayNodeArgs }) {
   const token = `bench-${randomBytes(16).toString('hex')}`;
   const configFile = path.join(dir, 'config.json');
@@ -102,16 +89,6 @@ async function startRelay(originUrl, dir, { keyed, relayNodeArgs }) {
   const [url, adminUrl] = server.matches;
   const api = async (p) => (await fetch(adminUrl + p, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) })).json();
   return { url, pid: server.child.pid, api, stderrTail: () => server.stderrTail().slice(-5), stop: () => stopChild(server.child, { timeoutMs: 6_000 }) };
-}
-
-/** Peak resident set of a process so far (VmHWM), bytes. */
-function procPeakRssBytes(pid) {
-  try {
-    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------- burst viewers (this process)
@@ -234,12 +211,6 @@ function startNormalViewer(relayUrl) {
   };
 }
 
-function percentiles(values) {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  const at = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
-  return { count: sorted.length, p50Ms: at(50), p99Ms: at(99), maxMs: sorted.length ? sorted[sorted.length - 1] : NaN };
-}
-
 async function waitUntil(check, what) {
   const deadline = Date.now() + WAIT_TIMEOUT_MS;
   while (!check()) {
@@ -254,7 +225,7 @@ async function waitUntil(check, what) {
 export async function runFlvAmplification(options = {}) {
   const settings = { ...optionsFromEnv(), ...options };
   const progress = settings.progress ?? ((line) => process.stderr.write(`  .. ${line}\n`));
-  const build = ensureBuilt(settings.skipBuild, progress);
+  const build = ensureBuiltAt(ROOT, settings.skipBuild, progress);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'rd-amp-flv-bench-'));
   const { child: originChild, ready: originReady } = await forkHelper(path.join(path.dirname(SELF), 'flv-origin.mjs'), ['--bitrate', String(settings.bitrate)]);
   const originUrl = `http://${HOST}:${originReady.port}`;

@@ -27,14 +27,14 @@
 //   BENCH_SKIP_BUILD=1               never run `npm run build:node` (dist/ must exist)
 //   BENCH_RELAY_NODE_ARGS=""         extra Node options for the relay process
 // Linux only (/proc). Everything on 127.0.0.1.
-import { fork, spawnSync } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, fmt, procCpuSeconds, procRssBytes, sleep, spawnServer, staleSources, stopChild, table } from './lib.mjs';
+import { HOST, fmt, procCpuSeconds, procRssBytes, sleep, spawnServer, ensureBuilt as ensureBuiltAt, percentiles, procPeakRssBytes, stopChild, table } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
@@ -138,19 +138,6 @@ async function startOrigin({ playlistBytes, tokens }) {
 
 // ---------------------------------------------------------------- relay (child process)
 
-function ensureBuilt(skipBuild, progress) {
-  const cli = path.join(ROOT, 'dist', 'electron', 'cli.js');
-  if (skipBuild) {
-    if (!existsSync(cli)) throw new Error('dist/electron/cli.js is missing and BENCH_SKIP_BUILD=1');
-    return 'BENCH_SKIP_BUILD=1';
-  }
-  if (existsSync(cli) && staleSources(ROOT).length === 0) return 'dist/ up to date';
-  progress('building: npm run build:node');
-  const run = spawnSync('npm', ['run', 'build:node'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 });
-  if (run.status !== 0) throw new Error(`npm run build:node failed:\n${run.stdout}\n${run.stderr}`);
-  return 'built';
-}
-
 /**
  * Preloaded into the relay (--import): an event-loop delay histogram (1 ms resolution),
  * reset on SIGUSR2 and written to `file` (ms) on SIGUSR1; the relay itself has no handler for either.
@@ -204,16 +191,6 @@ async function startRelay(originUrl, dir, nodeArgs) {
   const [url, adminUrl] = server.matches;
   const api = async (p) => (await fetch(adminUrl + p, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) })).json();
   return { url, pid: server.child.pid, loopDelayFile: path.join(dir, 'loop-delay.json'), api, stderrTail: () => server.stderrTail().slice(-5), stop: () => stopChild(server.child, { timeoutMs: 6_000 }) };
-}
-
-/** Peak resident set of a process so far (VmHWM), bytes. */
-function procPeakRssBytes(pid) {
-  try {
-    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------- load
@@ -338,19 +315,13 @@ server.listen(0, '${HOST}', () => console.log('bare listening on http://${HOST}:
   }
 }
 
-function percentiles(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
-  return { count: sorted.length, p50Ms: at(50), p99Ms: at(99), maxMs: sorted.length ? sorted[sorted.length - 1] : NaN };
-}
-
 // ---------------------------------------------------------------- the bench
 
 /** Run the bench; resolves the result object (see printHlsAmplification for its fields). */
 export async function runHlsAmplification(options = {}) {
   const settings = { ...optionsFromEnv(), ...options };
   const progress = settings.progress ?? ((line) => process.stderr.write(`  .. ${line}\n`));
-  const build = ensureBuilt(settings.skipBuild, progress);
+  const build = ensureBuiltAt(ROOT, settings.skipBuild, progress);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'rd-amp-bench-'));
   const origin = await startOrigin(settings);
   let relay;

@@ -22,7 +22,7 @@
 //   BENCH_SKIP_BUILD=1              never run `npm run build:node` (dist/ must exist)
 //   BENCH_HLS_MAX_SECONDS=600       hard wall-clock limit
 // Needs /usr/sbin/nginx. Linux only (/proc). Everything on 127.0.0.1.
-import { fork, spawnSync } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -30,7 +30,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, NGINX_WORKERS, cpuProbe, fmt, groupRssBytes, killAllTracked, nginxPrelude, nginxVersion, sleep, spawnServer, staleSources, startNginx, stopChild, table, trackedChildren } from './lib.mjs';
+import { HOST, NGINX_WORKERS, cpuProbe, fmt, groupRssBytes, killAllTracked, nginxPrelude, nginxVersion, sleep, spawnServer, ensureBuilt as ensureBuiltAt, startNginx, stopChild, table, trackedChildren } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const BENCH_DIR = path.dirname(SELF);
@@ -348,19 +348,6 @@ function ask(child, cmd) {
   });
 }
 
-function ensureBuilt() {
-  const cli = path.join(ROOT, 'dist', 'electron', 'cli.js');
-  if (process.env.BENCH_SKIP_BUILD === '1') {
-    if (!existsSync(cli)) throw new Error('dist/electron/cli.js is missing and BENCH_SKIP_BUILD=1');
-    return 'BENCH_SKIP_BUILD=1';
-  }
-  if (existsSync(cli) && staleSources(ROOT).length === 0) return 'dist/ up to date';
-  progress('building: npm run build:node');
-  const run = spawnSync('npm', ['run', 'build:node'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 });
-  if (run.status !== 0) throw new Error(`npm run build:node failed:\n${run.stdout}\n${run.stderr}`);
-  return 'built';
-}
-
 function nginxHlsConfig({ dir, port, originPort, playlistValidMs }) {
   return `${nginxPrelude({ dir, writtenBy: 'tests/bench/hls.mjs' })}    proxy_cache_path ${dir}/cache levels=1:2 keys_zone=hls:16m max_size=512m inactive=60s use_temp_path=off;
     upstream origin {
@@ -526,7 +513,7 @@ function derive(row, { originAtStart, originAtEnd, originFinal, windowStart, win
 
 export async function benchHls(settings = settingsFromEnv()) {
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'relaydeck-bench-hls-'));
-  const build = ensureBuilt();
+  const build = ensureBuiltAt(ROOT, process.env.BENCH_SKIP_BUILD === '1', progress);
   const rows = [];
   try {
     for (const target of targets(settings, tmpRoot)) rows.push(await runTarget(target, settings));

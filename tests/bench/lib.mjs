@@ -469,6 +469,40 @@ ${segBuffering === 'on' ? SEG_BUFFERING_ON : SEG_BUFFERING_OFF}
 }
 
 /** Start nginx in the foreground with its own config; resolves { child, url, pids(), conf, errorLog }. */
+/**
+ * Make sure dist/ runs the current sources: `npm run build:node` when any is stale, never when
+ * `skipBuild` (then dist/ must exist). Returns what it did, for the report.
+ */
+export function ensureBuilt(root, skipBuild, progress) {
+  const cli = path.join(root, 'dist', 'electron', 'cli.js');
+  if (skipBuild) {
+    if (!existsSync(cli)) throw new Error('dist/electron/cli.js is missing and BENCH_SKIP_BUILD=1');
+    return 'BENCH_SKIP_BUILD=1';
+  }
+  if (existsSync(cli) && staleSources(root).length === 0) return 'dist/ up to date';
+  progress('building: npm run build:node');
+  const run = spawnSync('npm', ['run', 'build:node'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 });
+  if (run.status !== 0) throw new Error(`npm run build:node failed:\n${run.stdout}\n${run.stderr}`);
+  return 'built';
+}
+
+/** Peak resident set of a process so far (VmHWM, Linux), bytes; undefined when it cannot be read. */
+export function procPeakRssBytes(pid) {
+  try {
+    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Count, p50, p99 and max of `values` (ms; non-finite values left out). */
+export function percentiles(values) {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const at = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
+  return { count: sorted.length, p50Ms: at(50), p99Ms: at(99), maxMs: sorted.length ? sorted[sorted.length - 1] : NaN };
+}
+
 /** Sources under electron/ and shared/ whose dist/ output is missing or older than they are (paths relative to `root`). */
 export function staleSources(root) {
   const stale = [];
