@@ -8,12 +8,12 @@
  * SIGINT stop gracefully (relay.shutdownGraceMs), SIGHUP reloads the config file (a bad file
  * keeps the running config and logs why).
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigFileError, defaultConfigPath, loadOrCreateConfig, readConfigFile } from './config/store.js';
 import { reloadOnSighup } from './config/reload.js';
 import { Engine } from './engine.js';
+import { parentOf, processAlive } from './processes.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 import { parseTtl, signPath } from './relay/auth/sign-url.js';
@@ -136,32 +136,11 @@ function stopWhenLauncherExits(stop: () => void): void {
   if (!process.env.npm_lifecycle_event) return;
   const launchers = [process.ppid, parentOf(process.ppid)].filter((pid): pid is number => pid !== undefined && pid > 1);
   const timer = setInterval(() => {
-    if (launchers.every(isRunning)) return;
+    if (launchers.every(processAlive)) return;
     clearInterval(timer);
     stop();
   }, LAUNCHER_CHECK_INTERVAL_MS);
   timer.unref();
-}
-
-/** The parent of process `pid` (Linux /proc), or undefined where that cannot be read. */
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isInteger(ppid) ? ppid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function main(argv: string[]): Promise<number> {

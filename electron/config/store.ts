@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseConfig, type RelayDeckConfig } from '../../shared/config.js';
+import { processAlive } from '../processes.js';
 import { indentOf, sparseDocument } from './sparse.js';
 
 /** The per-user folder: the same one Electron uses as userData for the app "RelayDeck". */
@@ -62,15 +63,6 @@ export async function readConfigFile(file: string): Promise<RelayDeckConfig> {
 
 /** A write's temporary file still unrenamed after this long is abandoned, even if its process lives, ms. */
 export const STALE_CONFIG_TEMP_MS = 60_000;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Remove the temporary files `.<name>.<pid>.<hex>.tmp` beside `file` (writeConfigAtomic's) whose

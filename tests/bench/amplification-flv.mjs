@@ -34,7 +34,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, ask, fmt, forkHelper, procCpuSeconds, procRssBytes, sleep, spawnServer, ensureBuilt as ensureBuiltAt, percentiles, procPeakRssBytes, stopChild, table } from './lib.mjs';
+import { HOST, ask, fmt, forkHelper, procCpuSeconds, procRssBytes, sleep, spawnServer, ensureBuilt as ensureBuiltAt, percentiles, procPeakRssBytes, stopChild, table, envNumber } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
@@ -50,11 +50,7 @@ const SETTLE_MS = 3_000;
 export const TARGETS = { pullsPerStream: 1, peakRssBytes: 200 * 1_048_576, normalP99Ms: 100 };
 
 function optionsFromEnv(env = process.env) {
-  const num = (name, fallback, min, max) => {
-    const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-    if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number in ${min}..${max}`);
-    return value;
-  };
+  const num = (name, fallback, min, max) => envNumber(env, name, fallback, min, max);
   return {
     viewers: num('BENCH_AMP_FLV_VIEWERS', 200, 1, 2000),
     holdSeconds: num('BENCH_AMP_FLV_HOLD_S', 5, 1, 120),

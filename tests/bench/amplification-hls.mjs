@@ -34,7 +34,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, fmt, procCpuSeconds, procRssBytes, sleep, spawnServer, ensureBuilt as ensureBuiltAt, percentiles, procPeakRssBytes, stopChild, table } from './lib.mjs';
+import { HOST, fmt, procCpuSeconds, procRssBytes, sleep, spawnServer, ensureBuilt as ensureBuiltAt, percentiles, procPeakRssBytes, stopChild, table, envNumber } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
@@ -51,11 +51,7 @@ const REQUEST_TIMEOUT_MS = 60_000;
 export const TARGETS = { fetchesPerVersion: 1, peakRssBytes: 200 * 1_048_576, normalP99Ms: 100 };
 
 function optionsFromEnv(env = process.env) {
-  const num = (name, fallback, min, max) => {
-    const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-    if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number in ${min}..${max}`);
-    return value;
-  };
+  const num = (name, fallback, min, max) => envNumber(env, name, fallback, min, max);
   return {
     queries: num('BENCH_AMP_QUERIES', 50, 1, 1000),
     rounds: num('BENCH_AMP_ROUNDS', 3, 1, 20),

@@ -30,7 +30,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, NGINX_WORKERS, cpuProbe, fmt, groupRssBytes, killAllTracked, nginxPrelude, nginxVersion, sleep, spawnServer, ensureBuilt as ensureBuiltAt, startNginx, stopChild, table, trackedChildren } from './lib.mjs';
+import { HOST, NGINX_WORKERS, cpuProbe, fmt, groupRssBytes, killAllTracked, nginxPrelude, nginxVersion, sleep, spawnServer, ensureBuilt as ensureBuiltAt, startNginx, stopChild, table, trackedChildren, envNumber } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const BENCH_DIR = path.dirname(SELF);
@@ -47,11 +47,7 @@ const argOf = (args, name, fallback) => {
 };
 
 function settingsFromEnv(env = process.env) {
-  const num = (name, fallback, min, max) => {
-    const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-    if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number in ${min}..${max}`);
-    return value;
-  };
+  const num = (name, fallback, min, max) => envNumber(env, name, fallback, min, max);
   const segmentSeconds = num('BENCH_HLS_SEGMENT_SECONDS', 2, 1, 10);
   const bitrate = num('BENCH_HLS_BITRATE', 2_000_000, 100_000, 20_000_000);
   return {

@@ -469,6 +469,13 @@ ${segBuffering === 'on' ? SEG_BUFFERING_ON : SEG_BUFFERING_OFF}
 }
 
 /** Start nginx in the foreground with its own config; resolves { child, url, pids(), conf, errorLog }. */
+/** A number from the environment variable `name` (`fallback` when unset or empty); throws unless it is in min..max. */
+export function envNumber(env, name, fallback, min, max) {
+  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number in ${min}..${max}`);
+  return value;
+}
+
 /**
  * Make sure dist/ runs the current sources: `npm run build:node` when any is stale, never when
  * `skipBuild` (then dist/ must exist). Returns what it did, for the report.

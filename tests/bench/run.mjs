@@ -66,6 +66,7 @@ import {
   tcpListenDrops,
   spawnServer,
   staleSources,
+  envNumber,
   startNginx,
   stopChild,
   table,
@@ -77,11 +78,7 @@ const ROOT = path.resolve(BENCH_DIR, '..', '..');
 const RESULTS_FILE = path.join(BENCH_DIR, 'results', 'latest.json');
 const env = process.env;
 
-const num = (name, fallback, min, max) => {
-  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number in ${min}..${max}`);
-  return value;
-};
+const num = (name, fallback, min, max) => envNumber(env, name, fallback, min, max);
 const SETTINGS = {
   viewers: (env.BENCH_VIEWERS || '1000,2000').split(',').map((s) => Number(s.trim())),
   flvBatchMs: ['', 'none', '0'].includes((env.BENCH_FLV_BATCH ?? '50,100').trim()) ? [] : (env.BENCH_FLV_BATCH ?? '50,100').split(',').map((s) => Number(s.trim())),
