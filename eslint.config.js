@@ -6,12 +6,13 @@
  * type-aware rules (promises) on the code that tsconfig.node.json / tsconfig.web.json cover;
  * the react-hooks rules for the renderer; and the import-direction rules that keep the three
  * places apart (the house style notes, STYLE.md: "enforce the direction with lint"):
- *   - the engine (electron/ minus main.ts, preload.ts and desktop/) never loads `electron`
- *     at runtime, so it runs headless under plain Node (`import type` is fine);
+ *   - the engine (electron/engine/) never loads `electron` at runtime (`import type` is fine)
+ *     and never imports the Electron shell (electron/desktop/), so it runs headless under plain Node;
+ *   - inside the engine, no folder imports one of a higher layer (ENGINE_LAYERS), and there are
+ *     no import cycles (import-x/no-cycle sees value imports; tests/unit/architecture checks the
+ *     type-only ones too);
  *   - the renderer (renderer/src/) imports only shared/, its own files and npm packages;
  *   - shared/ imports nothing from electron/ or renderer/.
- * Import cycles are not enforced yet (the architecture step removes them): `npm run lint:cycles`
- * lists runtime ones with import-x/no-cycle and is not part of CI.
  */
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
@@ -36,12 +37,44 @@ export const importSettings = {
 /** Files type-checked by tsconfig.node.json or tsconfig.web.json (tests/ and build/ are not). */
 const TYPED_FILES = ['electron/**/*.ts', 'electron/**/*.cts', 'shared/**/*.ts', 'renderer/src/**/*.{ts,tsx}'];
 
-/** The Electron shell: the only engine-side files that may load `electron` at runtime. */
-const SHELL_FILES = ['electron/main.ts', 'electron/preload.ts', 'electron/desktop/**'];
+/** The Electron shell (main process, preload, IPC, window and tray): the only files that may load `electron` at runtime. */
+const SHELL_FILES = ['electron/desktop/**'];
+
+/**
+ * The engine's layers, lowest first (README, "Architecture"). A folder may import its own layer
+ * and the layers below it, never one above: the parts both the relay and the locator use sit
+ * low, the wiring (engine.ts, cli.ts) sits on top. Several folders may share a layer when they
+ * do not import each other.
+ */
+const ENGINE_LAYERS = [
+  ['core'],
+  ['codec'],
+  ['routing'],
+  ['upstream'],
+  ['relay'],
+  ['history', 'demo'],
+  ['live', 'config'],
+  ['admin'],
+  ['engine.ts', 'cli.ts'],
+];
+
+/** import-x/no-restricted-paths zones: each layer's folders may not import any folder of a layer above. */
+function engineLayerZones() {
+  const at = (name) => `./electron/engine/${name}`;
+  return ENGINE_LAYERS.flatMap((layer, index) => {
+    const above = ENGINE_LAYERS.slice(index + 1).flat().map(at);
+    if (above.length === 0) return [];
+    return layer.map((name) => ({
+      target: at(name),
+      from: above,
+      message: `electron/engine/${name} sits below ${ENGINE_LAYERS.slice(index + 1).flat().join(', ')}: lower layers never import higher ones (README, Architecture).`,
+    }));
+  });
+}
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'release/', 'node_modules/', 'tests/bench/results/', 'electron/demo/assets/'],
+    ignores: ['dist/', 'release/', 'node_modules/', 'tests/bench/results/', 'electron/engine/demo/assets/'],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
@@ -105,12 +138,30 @@ export default defineConfig(
   // Import direction.
   {
     files: ['electron/**/*.{ts,cts,mjs}'],
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './electron/engine', from: ['./electron/desktop', './electron/bin'], message: 'The engine runs headless: it never imports the Electron shell (electron/desktop) or the launchers.' },
+            ...engineLayerZones(),
+          ],
+        },
+      ],
+      // No import circles, type-only ones included: a circle means two files are one concern or a seam is missing.
+      'import-x/no-cycle': ['error', { ignoreExternal: true, allowUnsafeDynamicCyclicDependency: false }],
+      'import-x/no-unresolved': 'error',
+    },
+  },
+  {
+    files: ['electron/**/*.{ts,cts,mjs}'],
     ignores: SHELL_FILES,
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', allowTypeImports: true, message: 'The engine runs headless: only electron/main.ts, preload.ts and desktop/ load electron at runtime (import type is fine).' }],
+          paths: [{ name: 'electron', allowTypeImports: true, message: 'The engine runs headless: only electron/desktop/ loads electron at runtime (import type is fine).' }],
           patterns: [{ group: ['electron/*'], allowTypeImports: true, message: 'The engine runs headless: load electron only from the shell.' }],
         },
       ],

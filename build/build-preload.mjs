@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles electron/preload.ts into ONE CommonJS file, dist/electron/preload.cjs.
+// Bundles electron/desktop/preload.ts into ONE CommonJS file, dist/electron/desktop/preload.cjs.
 // A sandboxed preload cannot require local files, so everything it imports (shared/api.ts,
 // electron/desktop/ipc-result.ts) is inlined; only `electron` stays a require().
 // Usage: node build/build-preload.mjs [OUTFILE]   (tests build into a temporary folder)
@@ -8,8 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const PRELOAD_ENTRY = path.join(ROOT, 'electron', 'preload.ts');
-export const PRELOAD_OUTFILE = path.join(ROOT, 'dist', 'electron', 'preload.cjs');
+export const PRELOAD_ENTRY = path.join(ROOT, 'electron', 'desktop', 'preload.ts');
+export const PRELOAD_OUTFILE = path.join(ROOT, 'dist', 'electron', 'desktop', 'preload.cjs');
 
 /** Chromium of Electron 45; the preload runs in the renderer, not in Node. */
 const TARGET = 'chrome140';

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Makes the demo node's clip (electron/demo/assets/): 8 s of 320x180 H.264 baseline (1 s GOP,
+# Makes the demo node's clip (electron/engine/demo/assets/): 8 s of 320x180 H.264 baseline (1 s GOP,
 # about 200 kbit/s) + mono AAC, as one FLV file and as eight 1 s MPEG-TS segments with their
 # playlist. Run ONCE by hand with Debian's ffmpeg; the output is committed (about 530 KB) so
 # the app never needs ffmpeg at run time. Usage: build/make-demo-clip.sh [OUTDIR]
 set -euo pipefail
-out="${1:-$(dirname "$0")/../electron/demo/assets}"
+out="${1:-$(dirname "$0")/../electron/engine/demo/assets}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 font=/usr/share/fonts/truetype/dejavu

@@ -1,7 +1,7 @@
 /**
  * The renderer build: `vite build --config renderer/vite.config.ts` writes dist/renderer,
  * which the desktop window loads from app://relaydeck/ and the admin port serves to browsers
- * (electron/cli.ts builtUiDir()). `base: './'` keeps every asset URL relative so both work.
+ * (electron/engine/cli.ts builtUiDir()). `base: './'` keeps every asset URL relative so both work.
  */
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';

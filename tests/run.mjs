@@ -2,6 +2,9 @@
 // `npm test`: make sure the Debian tools the suites need are there (installing them with
 // apt-get when running as root), build, then run every *.test.ts under tests/ with Node's
 // test runner. A suite whose tool is still missing skips itself and prints which package.
+// The tests are laid out by kind: tests/unit (no sockets, no processes; `npm run test:unit`
+// runs only these, without apt or a build), tests/integration (real sockets and real peers)
+// and tests/e2e (Chromium). `--kind unit,e2e` picks kinds; other arguments filter by path.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -47,11 +50,32 @@ function changedTrackedFiles() {
   return status.status === 0 ? new Set(status.stdout.split('\n').filter(Boolean)) : undefined;
 }
 
-ensureDebianPackages();
-execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+/** The test kinds, each a folder under tests/. */
+const KINDS = ['unit', 'integration', 'e2e'];
+
+/** `--kind a,b` and path filters from the command line. */
+function parseArguments(argv) {
+  const kindAt = argv.indexOf('--kind');
+  const kinds = kindAt === -1 ? KINDS : argv[kindAt + 1]?.split(',') ?? [];
+  const unknown = kinds.filter((kind) => !KINDS.includes(kind));
+  if (kinds.length === 0 || unknown.length > 0) {
+    console.error(`--kind: expected a comma-separated list of ${KINDS.join(', ')}; got ${JSON.stringify(argv[kindAt + 1] ?? '')}`);
+    process.exit(2);
+  }
+  const filter = argv.filter((_, i) => kindAt === -1 || (i !== kindAt && i !== kindAt + 1));
+  return { kinds, filter };
+}
+
+const { kinds, filter } = parseArguments(process.argv.slice(2));
+const unitOnly = kinds.length === 1 && kinds[0] === 'unit';
+if (!unitOnly) {
+  ensureDebianPackages();
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+}
 const trackedBefore = changedTrackedFiles();
-const filter = process.argv.slice(2);
-const files = testFiles(path.join(root, 'tests')).filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
+const files = kinds
+  .flatMap((kind) => testFiles(path.join(root, 'tests', kind)))
+  .filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',

@@ -15,9 +15,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'electron', 'cli.js');
-const MAIN = path.join(ROOT, 'dist', 'electron', 'main.js');
-const PRELOAD = path.join(ROOT, 'dist', 'electron', 'preload.cjs');
+const CLI = path.join(ROOT, 'dist', 'electron', 'engine', 'cli.js');
+const MAIN = path.join(ROOT, 'dist', 'electron', 'desktop', 'main.js');
+const PRELOAD = path.join(ROOT, 'dist', 'electron', 'desktop', 'preload.cjs');
 /** Signals passed on to the Electron child: stop (INT, TERM) and reload the config (HUP). */
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -47,7 +47,7 @@ export function missingDisplay(env = process.env, platform = process.platform) {
 }
 
 function runElectron(binary, args) {
-  // Electron runs the app in ROOT (package.json "main" → dist/electron/main.js).
+  // Electron runs the app in ROOT (package.json "main" → dist/electron/desktop/main.js).
   const child = spawn(binary, [ROOT, ...args], { stdio: 'inherit', windowsHide: false });
   // Signals meant for the app (a service manager, a terminal) go to Electron, which owns the
   // relay; this wrapper exits when it does, with its code, so nothing is left orphaned.

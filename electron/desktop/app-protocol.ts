@@ -7,13 +7,13 @@
  * check both mean exactly "our page".
  *
  * The handler is a plain `(Request) => Promise<Response>` using only node:fs, so it is
- * tested under plain Node; electron/main.ts passes it to `protocol.handle`.
+ * tested under plain Node; electron/desktop/main.ts passes it to `protocol.handle`.
  */
 import type { CustomScheme } from 'electron';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { uiContentSecurityPolicy, type PreviewSources } from '../admin/csp.js';
-import { CONTENT_TYPES } from '../admin/static.js';
+import { uiContentSecurityPolicy, type PreviewSources } from '../engine/admin/csp.js';
+import { CONTENT_TYPES } from '../engine/admin/static.js';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'relaydeck';

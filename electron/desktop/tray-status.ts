@@ -2,7 +2,7 @@
  * What the tray shows: a one-line live status (streams, viewers, Mbit/s out) in the
  * tooltip (and as the title next to the icon on macOS), and a menu to show the window,
  * pause or resume the relay, and quit. Pure functions of the latest snapshot, so they are
- * tested under plain Node; electron/main.ts applies them to the real Tray.
+ * tested under plain Node; electron/desktop/main.ts applies them to the real Tray.
  */
 import type { MenuItemConstructorOptions } from 'electron';
 import type { SnapshotEvent } from '../../shared/events.js';

@@ -1,5 +1,5 @@
 /**
- * The main window's options, kept apart from electron/main.ts so the security flags can be
+ * The main window's options, kept apart from electron/desktop/main.ts so the security flags can be
  * checked under plain Node (this file imports nothing from `electron` at runtime).
  * Every flag follows Electron's security checklist; none may be relaxed for convenience.
  */
@@ -13,7 +13,7 @@ export const MAIN_WINDOW_MIN_WIDTH_PX = 720;
 export const MAIN_WINDOW_MIN_HEIGHT_PX = 480;
 
 export interface MainWindowInput {
-  /** Absolute path of the bundled preload (dist/electron/preload.cjs). */
+  /** Absolute path of the bundled preload (dist/electron/desktop/preload.cjs). */
   preloadPath: string;
 }
 

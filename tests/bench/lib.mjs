@@ -481,9 +481,9 @@ export function envNumber(env, name, fallback, min, max) {
  * `skipBuild` (then dist/ must exist). Returns what it did, for the report.
  */
 export function ensureBuilt(root, skipBuild, progress) {
-  const cli = path.join(root, 'dist', 'electron', 'cli.js');
+  const cli = path.join(root, 'dist', 'electron', 'engine', 'cli.js');
   if (skipBuild) {
-    if (!existsSync(cli)) throw new Error('dist/electron/cli.js is missing and BENCH_SKIP_BUILD=1');
+    if (!existsSync(cli)) throw new Error('dist/electron/engine/cli.js is missing and BENCH_SKIP_BUILD=1');
     return 'BENCH_SKIP_BUILD=1';
   }
   if (existsSync(cli) && staleSources(root).length === 0) return 'dist/ up to date';

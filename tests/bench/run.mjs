@@ -155,14 +155,14 @@ const note = (text) => {
 // ---------------------------------------------------------------- build
 
 function ensureBuilt() {
-  const cli = path.join(ROOT, 'dist', 'electron', 'cli.js');
+  const cli = path.join(ROOT, 'dist', 'electron', 'engine', 'cli.js');
   if (env.BENCH_SKIP_BUILD === '1') {
-    if (!existsSync(cli)) throw new Error('dist/electron/cli.js is missing and BENCH_SKIP_BUILD=1');
+    if (!existsSync(cli)) throw new Error('dist/electron/engine/cli.js is missing and BENCH_SKIP_BUILD=1');
     return { built: false, reason: 'BENCH_SKIP_BUILD=1' };
   }
   const stale = staleSources(ROOT);
   if (existsSync(cli) && stale.length === 0) return { built: false, reason: 'dist/ up to date' };
-  progress(`building: npm run build:node (${existsSync(cli) ? `${stale.length} stale file(s), e.g. ${stale[0]}` : 'dist/electron/cli.js missing'})`);
+  progress(`building: npm run build:node (${existsSync(cli) ? `${stale.length} stale file(s), e.g. ${stale[0]}` : 'dist/electron/engine/cli.js missing'})`);
   const run = spawnSync('npm', ['run', 'build:node'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 300_000 });
   if (run.status === 0) return { built: true, reason: stale.length ? `${stale.length} stale file(s)` : 'dist missing' };
   const output = `${run.stdout}\n${run.stderr}`.trim().split('\n').slice(-15).join('\n');

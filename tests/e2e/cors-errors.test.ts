@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright';
-import { makeSign } from '../../electron/relay/auth/signing.js';
+import { makeSign } from '../../electron/engine/relay/auth/signing.js';
 import { launchChromium, noChromium } from '../helpers/browser.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { startRelay, type StartedRelay } from '../helpers/relay.js';

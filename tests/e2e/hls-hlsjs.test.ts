@@ -14,7 +14,7 @@ import { launchChromium, noChromium, servePlayerPage } from '../helpers/browser.
 import { missingTool } from '../helpers/media.js';
 import { sleep, waitFor } from '../helpers/http.js';
 import { startRelay, type StartedRelay } from '../helpers/relay.js';
-import { HlsOrigin, startLiveHls, tempDir, type LiveHls } from '../relay/hls/hls-origin.js';
+import { HlsOrigin, startLiveHls, tempDir, type LiveHls } from '../helpers/hls-origin.js';
 
 const skip = noChromium || missingTool('ffmpeg', 'ffmpeg');
 if (skip) console.log(`# skipping hls.js playback suite: ${skip}`);

@@ -1,6 +1,6 @@
 /** A real HTTP-FLV viewer for tests: reads the stream through a socket and parses every tag. */
 import http from 'node:http';
-import { FlvTagReader, type FlvItem } from '../../electron/relay/flv/tag-reader.js';
+import { FlvTagReader, type FlvItem } from '../../electron/engine/codec/flv/tag-reader.js';
 
 export class FlvTestViewer {
   readonly items: FlvItem[] = [];

@@ -1,6 +1,6 @@
 /** Start a real Engine on port 0 for a test, with a config built from a partial one. */
 import { parseConfig, type RelayDeckConfig } from '../../shared/config.js';
-import { Engine } from '../../electron/engine.js';
+import { Engine } from '../../electron/engine/engine.js';
 import { HttpApiClient } from './api-client.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';

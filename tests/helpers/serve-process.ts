@@ -1,5 +1,5 @@
 /**
- * A relay started as an operator starts it (a launcher script or `node dist/electron/cli.js
+ * A relay started as an operator starts it (a launcher script or `node dist/electron/engine/cli.js
  * serve`), as a child of the test: its printed addresses, its output, signals, its exit, and
  * whether its relay port is still held.
  */

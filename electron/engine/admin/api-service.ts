@@ -1,0 +1,215 @@
+/**
+ * The operator API implemented once against the engine. The admin HTTP routes and the
+ * Electron IPC handlers both call this object, so every transport behaves the same.
+ * Inputs are untrusted: each is validated here, with errors that name the field.
+ */
+import type { RelayDeckApi } from '../../../shared/api.js';
+import { nodePatchSchema, nodeSchema, routePatchSchema, routeSchema, type NodeConfig, type RelayDeckConfig, type RouteConfig } from '../../../shared/config.js';
+import type { NodeDto, RouteSavedDto } from '../../../shared/dto.js';
+import { nodeChoiceOf, routeWarnings } from '../../../shared/route-nodes.js';
+import { viewerBaseUrl } from '../../../shared/viewer-url.js';
+import { string } from '../../../shared/schema.js';
+import type { Engine } from '../engine.js';
+import { VERSION } from '../core/version.js';
+import { RelayError } from '../core/errors.js';
+import { parseTtl, signPath } from '../relay/auth/sign-url.js';
+import { GatedRouteTable } from '../live/pause-gate.js';
+import { resolvePath, RESOLVE_MAX_PATH_CHARS } from './resolve.js';
+import { applySettingsPatch, settingsDto, settingsPatchSchema } from './settings.js';
+import { object, optional } from '../../../shared/schema.js';
+
+const idSchema = string({ min: 1, max: 64 });
+const signBodySchema = object({
+  routeId: string({ min: 1, max: 64 }),
+  path: string({ min: 1, max: 4096 }),
+  ttl: string({ min: 1, max: 16 }),
+  prefix: optional(string({ min: 1, max: 4096 })),
+});
+const resolveBodySchema = object({ path: string({ min: 1, max: RESOLVE_MAX_PATH_CHARS }) });
+
+function inputObject(input: unknown): Record<string, unknown> {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw new RelayError('BAD_CONFIG', 'input: expected an object');
+  return input as Record<string, unknown>;
+}
+
+function idOf(input: unknown): string {
+  return idSchema.parse(inputObject(input).id, 'id');
+}
+
+function indexOf<T extends { id: string }>(items: T[], id: string, what: string): number {
+  const index = items.findIndex((item) => item.id === id);
+  if (index < 0) throw new RelayError('NOT_FOUND', `no ${what} with id "${id}"`);
+  return index;
+}
+
+function refuseDuplicate(items: { id: string }[], id: string, what: string): void {
+  if (items.some((item) => item.id === id)) throw new RelayError('CONFLICT', `a ${what} with id "${id}" exists already`);
+}
+
+function pickRoute(config: RelayDeckConfig, id: string): RouteConfig {
+  return config.routes[indexOf(config.routes, id, 'route')];
+}
+
+/** A saved route with what the operator should know about it (shared/route-nodes.ts). */
+function savedRoute(config: RelayDeckConfig, id: string): RouteSavedDto {
+  const route = pickRoute(config, id);
+  return { ...route, warnings: routeWarnings(route, nodeChoiceOf(config)) };
+}
+
+export function createApiService(engine: Engine): RelayDeckApi {
+  const nodeDto = (node: NodeConfig): NodeDto => engine.nodeDto(node);
+  const findNode = (config: RelayDeckConfig, id: string) => nodeDto(config.nodes[indexOf(config.nodes, id, 'node')]);
+
+  return {
+    async getServerInfo() {
+      return { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl, publicUrl: engine.config.relay.publicUrl || null, version: VERSION, startedAt: engine.stats.startedAt };
+    },
+    async listRoutes() {
+      return engine.config.routes;
+    },
+    async createRoute(input) {
+      const route = routeSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        refuseDuplicate(draft.routes, route.id, 'route');
+        draft.routes.push(route);
+      });
+      return savedRoute(next, route.id);
+    },
+    async replaceRoute(input) {
+      const id = idOf(input);
+      const route = routeSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        const index = indexOf(draft.routes, id, 'route');
+        if (route.id !== id) refuseDuplicate(draft.routes, route.id, 'route');
+        draft.routes[index] = route;
+      });
+      return savedRoute(next, route.id);
+    },
+    async updateRoute(input) {
+      const id = idOf(input);
+      const patch = routePatchSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        const index = indexOf(draft.routes, id, 'route');
+        if (patch.id !== undefined && patch.id !== id) refuseDuplicate(draft.routes, patch.id, 'route');
+        draft.routes[index] = { ...draft.routes[index], ...patch };
+      });
+      return savedRoute(next, patch.id ?? id);
+    },
+    async deleteRoute(input) {
+      const id = idOf(input);
+      await engine.changeConfig((draft) => {
+        draft.routes.splice(indexOf(draft.routes, id, 'route'), 1);
+      });
+      return { deleted: id };
+    },
+    async listNodes() {
+      return engine.nodeDtos();
+    },
+    async createNode(input) {
+      const node = nodeSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        refuseDuplicate(draft.nodes, node.id, 'node');
+        draft.nodes.push(node);
+      });
+      return findNode(next, node.id);
+    },
+    async replaceNode(input) {
+      const id = idOf(input);
+      const node = nodeSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => {
+        const index = indexOf(draft.nodes, id, 'node');
+        if (node.id !== id) throw new RelayError('BAD_CONFIG', `body.id: cannot rename node "${id}"; routes refer to it`);
+        draft.nodes[index] = node;
+      });
+      return findNode(next, id);
+    },
+    async updateNode(input) {
+      const id = idOf(input);
+      const patch = nodePatchSchema.parse(inputObject(input).body, 'body');
+      if (patch.id !== undefined && patch.id !== id) throw new RelayError('BAD_CONFIG', `body.id: cannot rename node "${id}"; routes refer to it`);
+      const next = await engine.changeConfig((draft) => {
+        const index = indexOf(draft.nodes, id, 'node');
+        draft.nodes[index] = { ...draft.nodes[index], ...patch };
+      });
+      return findNode(next, id);
+    },
+    async deleteNode(input) {
+      const id = idOf(input);
+      await engine.changeConfig((draft) => {
+        draft.nodes.splice(indexOf(draft.nodes, id, 'node'), 1);
+        const users = draft.routes.filter((r) => r.nodes?.includes(id)).map((r) => r.id);
+        if (users.length) throw new RelayError('CONFLICT', `node "${id}" is used by route(s) ${users.join(', ')}`);
+      });
+      return { deleted: id };
+    },
+    async listSessions() {
+      return engine.sessions.list();
+    },
+    async signUrl(input) {
+      const body = signBodySchema.parse(inputObject(input).body, 'body');
+      const route = engine.config.routes.find((r) => r.id === body.routeId);
+      if (!route) throw new RelayError('NOT_FOUND', `no route with id "${body.routeId}"`);
+      const signed = signPath(route, body.path, parseTtl(body.ttl), body.prefix);
+      const base = viewerBaseUrl(engine.config.relay.publicUrl, engine.relayUrl);
+      return { url: base + signed.pathAndQuery, pathAndQuery: signed.pathAndQuery, expiresAt: signed.expiresAt, keyId: signed.keyId };
+    },
+    async kickSession(input) {
+      const id = idOf(input);
+      const session = engine.sessions.get(id);
+      if (!session) throw new RelayError('NOT_FOUND', `no session with id "${id}"`);
+      session.abort('kicked by operator');
+      return { kicked: id };
+    },
+    async listStreams() {
+      return engine.flvStreams.list();
+    },
+    async listHlsStreams() {
+      return engine.hls.listStreams();
+    },
+    async getHlsCache() {
+      return engine.hls.cacheStats();
+    },
+    async closeStream(input) {
+      const id = idOf(input);
+      engine.flvStreams.closeStream(id);
+      return { closed: id };
+    },
+    async listRequestLog() {
+      return engine.sessions.recent();
+    },
+    async getStats() {
+      return engine.stats.snapshot();
+    },
+    async getHistory() {
+      return engine.ticker.history.toDto();
+    },
+    async resolvePath(input) {
+      const { path } = resolveBodySchema.parse(inputObject(input).body, 'body');
+      const table = engine.routeTable;
+      const match = table instanceof GatedRouteTable ? (p: string) => table.matchIgnoringPause(p) : (p: string) => table.match(p);
+      return resolvePath({ table, locator: engine.locator, paused: engine.paused, match }, path);
+    },
+    async getRelayState() {
+      return engine.relayState();
+    },
+    async pauseRelay() {
+      return engine.setPaused(true);
+    },
+    async resumeRelay() {
+      return engine.setPaused(false);
+    },
+    async removeDemo() {
+      await engine.demo.remove();
+      return engine.relayState();
+    },
+    async getSettings() {
+      return settingsDto(engine.config, { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl }, engine.restartNeeded);
+    },
+    async updateSettings(input) {
+      const patch = settingsPatchSchema.parse(inputObject(input).body, 'body');
+      const next = await engine.changeConfig((draft) => applySettingsPatch(draft, patch));
+      return settingsDto(next, { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl }, engine.restartNeeded);
+    },
+  };
+}

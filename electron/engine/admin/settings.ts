@@ -1,0 +1,46 @@
+/**
+ * The settings calls: read every section, and apply a partial change to any of them. The
+ * change is validated field by field here (errors name the field, e.g.
+ * "body.relay.port: expected an integer from 0 to 65535") and then as a whole config by
+ * Engine.changeConfig. Listen addresses (host, port) are saved at once and apply after a
+ * restart; everything else applies from the next request. The file on disk gets only the
+ * changed keys (config/sparse.ts): a value set back to its default stays written explicitly.
+ *
+ * The `hls` section applies live too: the HLS handler reads `config.hls` on every request
+ * and every cache store, and lowered cache bounds (segmentCacheMaxBytes/Entries,
+ * playlistCacheMaxBytes/Entries; 0 bytes turns segment caching off) evict at once (the
+ * engine trims the cache when the section changes). Times to live (segmentTtlMs,
+ * playlistCachePercent, staticPlaylistCacheMs, errorCacheMs) apply to objects cached from
+ * then on; an object cached before keeps the expiry it was stored with. Size limits
+ * (segmentMaxBytes, playlistMaxBytes) apply to fetches started from then on; carryParams
+ * and foreignUris to the next playlist served; the stream-stats bounds to the next request.
+ */
+import { adminSettingsSchema, appSettingsSchema, flvSettingsSchema, hlsSettingsSchema, relaySettingsSchema, type RelayDeckConfig } from '../../../shared/config.js';
+import type { SettingsDto, SettingsPatch } from '../../../shared/dto.js';
+import { object, optional, partial, type Schema } from '../../../shared/schema.js';
+
+export const settingsPatchSchema = object({
+  relay: optional(partial(relaySettingsSchema)),
+  admin: optional(partial(adminSettingsSchema)),
+  flv: optional(partial(flvSettingsSchema)),
+  hls: optional(partial(hlsSettingsSchema)),
+  app: optional(partial(appSettingsSchema)),
+}) as Schema<SettingsPatch>;
+
+/** Merge a validated patch into a config draft. */
+export function applySettingsPatch(draft: RelayDeckConfig, patch: SettingsPatch): void {
+  if (patch.relay) draft.relay = { ...draft.relay, ...patch.relay };
+  if (patch.admin) draft.admin = { ...draft.admin, ...patch.admin };
+  if (patch.flv) draft.flv = { ...draft.flv, ...patch.flv };
+  if (patch.hls) draft.hls = { ...draft.hls, ...patch.hls };
+  if (patch.app) draft.app = { ...draft.app, ...patch.app };
+}
+
+/** The listen addresses of a config, to tell whether a restart is needed. */
+export function listenKey(config: RelayDeckConfig): string {
+  return JSON.stringify([config.relay.host, config.relay.port, config.admin.host, config.admin.port]);
+}
+
+export function settingsDto(config: RelayDeckConfig, listening: SettingsDto['listening'], restartNeeded: boolean): SettingsDto {
+  return { relay: config.relay, admin: config.admin, flv: config.flv, hls: config.hls, app: config.app, listening, restartNeeded };
+}

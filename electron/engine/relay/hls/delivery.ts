@@ -1,0 +1,277 @@
+/**
+ * Writing one shared fetch to one viewer. An object (segment, part, key, a node's error
+ * answer) streams chunk by chunk from the viewer's own position, pausing on a full socket
+ * until it drains; a 2xx playlist waits until complete and is rendered for this viewer.
+ * Before the first byte, a fetch's status (and its failure, which may still come while a
+ * playlist is held) is put to `review`, which may swap in another node's fetch
+ * (failover.ts) or an error. Failures before the first byte are JSON errors from the
+ * taxonomy; after it, the response can only be cut. The end is reported once.
+ * A large rendered playlist is one shared Buffer, written as it is (no copy per viewer);
+ * the viewers of a burst are handed it one per event-loop turn (TURN_WRITE_MIN_BYTES), so
+ * the kernel copies of fifty 7 MB answers are not all made in one turn.
+ */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { ERROR_STATUS, RelayError, toRelayError } from '../../core/errors.js';
+import { sendError } from '../respond.js';
+import type { CacheOutcome, Obtained } from './cache.js';
+import type { FetchWatcher, SharedFetch } from './fetch.js';
+
+/** Response header saying how the relay's cache answered: HIT, SHARED (joined a fetch in flight), MISS or BYPASS. */
+export const CACHE_STATUS_HEADER = 'x-relaydeck-cache';
+
+/**
+ * Playlist answers at least this large are written one per event-loop turn, bytes: a
+ * socket write copies what fits of the body into the kernel at once, which for a few MB
+ * is a millisecond or more per viewer.
+ */
+export const TURN_WRITE_MIN_BYTES = 256 * 1_024;
+
+/**
+ * Deliveries waiting for their turn to write a large playlist, in order. Bounded by the
+ * viewers being answered: each delivery is in it at most once, and leaves it when it
+ * writes or its viewer leaves.
+ */
+const writeTurns = new Set<Delivery>();
+let turnScheduled = false;
+
+function nextTurn(): void {
+  const first = writeTurns.values().next();
+  if (!first.done) first.value.writeInTurn();
+  turnScheduled = writeTurns.size > 0;
+  if (turnScheduled) setImmediate(nextTurn);
+}
+
+export interface RenderedPlaylist {
+  /** The bytes (UTF-8), encoded once and shared by the viewers of the same rendering. */
+  body: Buffer;
+  headers: OutgoingHttpHeaders;
+}
+
+/** What a review puts in place of a fetch: another fetch to deliver, or an error to answer. */
+export type Replacement = Obtained | RelayError;
+
+export interface DeliveryEvents {
+  /**
+   * Called when a fetch's status is known and again if it fails, while nothing was sent yet:
+   * undefined to deliver it as it is, else what to deliver instead (possibly later).
+   */
+  review(source: SharedFetch): Replacement | Promise<Replacement | undefined> | undefined;
+  /** This viewer's copy of a complete 2xx playlist (later, for a large one); throws (or rejects with) a RelayError when it cannot be made. */
+  renderPlaylist(source: SharedFetch): RenderedPlaylist | Promise<RenderedPlaylist>;
+  /** Bytes handed to the viewer's socket. */
+  countOut(bytes: number): void;
+  /** The delivery ended with this status (499 when the viewer left first) and error code. */
+  ended(status: number, errorCode?: string): void;
+}
+
+export class Delivery implements FetchWatcher {
+  position = 0;
+  private started = false;
+  private done = false;
+  private waitingDrain = false;
+  /** What of the current source was put to `review`: its status, then (a playlist is held until complete) its failure. */
+  private reviewed: 'status' | 'failure' | undefined;
+  /** A review's answer is awaited (the locator is being asked), or the playlist's rendering. */
+  private awaitingReview = false;
+  private cacheStatus: string;
+  /** A large playlist waiting in writeTurns. */
+  private turnWaiting: RenderedPlaylist | undefined;
+
+  constructor(
+    private source: SharedFetch,
+    private readonly res: ServerResponse,
+    private readonly headOnly: boolean,
+    outcome: CacheOutcome,
+    private readonly events: DeliveryEvents,
+  ) {
+    this.cacheStatus = outcome.toUpperCase();
+  }
+
+  start(): void {
+    this.res.on('close', () => this.finish(ERROR_STATUS.CLIENT_CLOSED, 'CLIENT_CLOSED'));
+    this.res.on('drain', () => {
+      this.waitingDrain = false;
+      this.wake();
+    });
+    this.follow(this.source);
+  }
+
+  /** Read from `source`, from its first chunk still held. */
+  private follow(source: SharedFetch): void {
+    this.source = source;
+    this.reviewed = undefined;
+    source.compact();
+    this.position = source.base;
+    source.watch(this);
+    this.wake();
+  }
+
+  wake(): void {
+    if (this.done || this.awaitingReview) return;
+    const source = this.source;
+    if (!this.started) {
+      if (source.state === 'pending') return;
+      const stage = source.state === 'failed' ? 'failure' : 'status';
+      if (this.reviewed !== stage && this.review(source, stage)) return;
+      if (source.state === 'failed') {
+        this.failBeforeHeaders(source.error ?? new RelayError('INTERNAL', 'fetch failed without an error'));
+        return;
+      }
+      if (source.kind === 'playlist' && source.status >= 200 && source.status < 300) {
+        if (source.state === 'complete') this.sendPlaylist();
+        return;
+      }
+      this.writeHeaders();
+      if (this.headOnly) {
+        this.res.end();
+        this.finish(source.status);
+        return;
+      }
+    }
+    this.pump();
+  }
+
+  /** Put the source to review; true when it is not delivered (replaced, or the answer is awaited). */
+  private review(source: SharedFetch, stage: 'status' | 'failure'): boolean {
+    this.reviewed = stage;
+    const replacement = this.events.review(source);
+    if (replacement === undefined) return false;
+    if (replacement instanceof Promise) {
+      this.awaitingReview = true;
+      replacement.then(
+        (next) => this.replace(next),
+        (error: unknown) => this.replace(toRelayError(error)),
+      );
+    } else {
+      this.replace(replacement);
+    }
+    return true;
+  }
+
+  private replace(next: Replacement | undefined): void {
+    this.awaitingReview = false;
+    if (this.done) return;
+    if (next === undefined) {
+      this.wake();
+    } else if (next instanceof RelayError) {
+      this.failBeforeHeaders(next);
+    } else {
+      this.source.unwatch(this);
+      this.cacheStatus = next.outcome.toUpperCase();
+      this.follow(next.fetch);
+    }
+  }
+
+  private writeHeaders(): void {
+    const source = this.source;
+    const headers: OutgoingHttpHeaders = { ...source.headers, [CACHE_STATUS_HEADER]: this.cacheStatus };
+    if (source.state === 'complete' && source.base === 0) headers['content-length'] = source.received;
+    else if (source.contentLength === undefined) delete headers['content-length'];
+    this.started = true;
+    this.res.writeHead(source.status, headers);
+    if (source.state !== 'complete') this.res.flushHeaders();
+  }
+
+  private pump(): void {
+    if (this.waitingDrain || this.done) return;
+    const source = this.source;
+    while (this.position < source.end) {
+      const chunk = source.chunk(this.position);
+      this.position += 1;
+      this.events.countOut(chunk.length);
+      if (source.state === 'complete' && this.position === source.end) {
+        this.res.end(chunk); // the last chunk and the end in one write (a cached object: headers and body together)
+        this.finish(source.status);
+        return;
+      }
+      if (!this.res.write(chunk)) {
+        this.waitingDrain = true;
+        break;
+      }
+    }
+    source.advanced();
+    if (this.waitingDrain) return;
+    if (source.state === 'complete' && this.position >= source.end) {
+      this.res.end();
+      this.finish(source.status);
+    } else if (source.state === 'failed') {
+      this.res.destroy();
+      this.finish(source.status, source.error?.code);
+    }
+  }
+
+  private sendPlaylist(): void {
+    let rendered: RenderedPlaylist | Promise<RenderedPlaylist>;
+    try {
+      rendered = this.events.renderPlaylist(this.source);
+    } catch (error) {
+      this.failBeforeHeaders(toRelayError(error));
+      return;
+    }
+    if (!(rendered instanceof Promise)) {
+      this.writePlaylist(rendered);
+      return;
+    }
+    this.awaitingReview = true;
+    rendered.then(
+      (done) => {
+        this.awaitingReview = false;
+        if (!this.done) this.writePlaylist(done);
+      },
+      (error: unknown) => {
+        this.awaitingReview = false;
+        if (!this.done) this.failBeforeHeaders(toRelayError(error));
+      },
+    );
+  }
+
+  private writePlaylist(rendered: RenderedPlaylist): void {
+    if (this.headOnly || rendered.body.length < TURN_WRITE_MIN_BYTES) {
+      this.writePlaylistNow(rendered);
+      return;
+    }
+    this.turnWaiting = rendered;
+    this.awaitingReview = true; // nothing else is sent meanwhile
+    writeTurns.add(this);
+    if (!turnScheduled) {
+      turnScheduled = true;
+      setImmediate(nextTurn);
+    }
+  }
+
+  /** This delivery's turn in writeTurns. */
+  writeInTurn(): void {
+    writeTurns.delete(this);
+    const rendered = this.turnWaiting;
+    this.turnWaiting = undefined;
+    this.awaitingReview = false;
+    if (rendered && !this.done) this.writePlaylistNow(rendered);
+  }
+
+  private writePlaylistNow(rendered: RenderedPlaylist): void {
+    const length = rendered.body.length;
+    this.started = true;
+    this.res.writeHead(this.source.status, { ...rendered.headers, 'content-length': length, [CACHE_STATUS_HEADER]: this.cacheStatus });
+    if (this.headOnly) {
+      this.res.end();
+    } else {
+      this.events.countOut(length);
+      this.res.end(rendered.body);
+    }
+    this.finish(this.source.status);
+  }
+
+  private failBeforeHeaders(error: RelayError): void {
+    sendError(this.res, error);
+    this.finish(error.status, error.code);
+  }
+
+  private finish(status: number, errorCode?: string): void {
+    if (this.done) return;
+    this.done = true;
+    writeTurns.delete(this);
+    this.turnWaiting = undefined;
+    this.source.unwatch(this);
+    this.events.ended(status, errorCode);
+  }
+}

@@ -1,0 +1,397 @@
+/**
+ * One upstream GET of an HLS object, shared by every viewer that asks for it while it is
+ * in flight (request coalescing) and, once complete, kept as the cache entry itself.
+ *
+ * The body is kept as a list of chunks that each viewer reads at its own pace (a watcher
+ * holds its position), so a slow viewer never slows the fetch or the others. Memory is
+ * bounded: a playlist larger than its limit fails at once (HLS_PLAYLIST_TOO_LARGE); any
+ * other object larger than its limit, or one that would take the in-flight total over the
+ * cache bound, stops being cacheable ("detached": no one new joins), drops the chunks every
+ * watcher has written, and pauses the node while it holds more than its limit. Playlist
+ * fetches in flight together stay within hls.playlistWorkMaxCount and playlistWorkMaxBytes
+ * (the owner's holdPlaylistWork): past them a fetch fails 503 HLS_BUSY, not the node's fault.
+ *
+ * Longer than most files on purpose: the upstream request, its timers and the retained body
+ * share one state (pausing the node depends on where the readers are), so they stay together.
+ */
+import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { classifyUpstreamError, isNodeFault, RelayError, type ErrorCode } from '../../core/errors.js';
+import type { ExchangeTimeouts } from '../exchange.js';
+import { viewerResponseHeaders } from '../headers.js';
+import type { NodeEndpoint } from '../../routing/target.js';
+import type { Sized } from './lru.js';
+
+export type ObjectKind = 'playlist' | 'segment';
+export type FetchState = 'pending' | 'body' | 'complete' | 'failed';
+
+/** Bytes an entry accounts for beyond its body (headers, bookkeeping), for the cache bounds. */
+export const ENTRY_OVERHEAD_BYTES = 512;
+/**
+ * A cached playlist accounts for this many times its raw bytes: the raw body, its parsed
+ * lines, and the templates and renderings memoized for viewers (render.ts keeps those
+ * within MEMO_BUDGET_FACTOR times the raw bytes), so the playlist cache bound covers them.
+ */
+export const PLAYLIST_FOOTPRINT_FACTOR = 7;
+/**
+ * Memoized templates and renderings of a playlist may hold this many times its raw bytes:
+ * room for the template and at least one rendering (each up to about twice the raw bytes
+ * when every line is a URI and gains the relay's hint), so viewers without carried
+ * parameters never re-render.
+ */
+export const MEMO_BUDGET_FACTOR = 5;
+/** Largest error body (a node's 404 page) kept for the brief error cache, bytes. */
+export const ERROR_BODY_MAX_BYTES = 65_536;
+
+/** Content types that make a response a playlist whatever its path. */
+const PLAYLIST_TYPES = /^\s*(application\/(vnd\.apple\.mpegurl|x-mpegurl)|audio\/(x-)?mpegurl)\s*(;|$)/i;
+
+export function isPlaylistContentType(value: unknown): boolean {
+  return typeof value === 'string' && PLAYLIST_TYPES.test(value);
+}
+
+/** A reader of a fetch (a viewer's delivery). */
+export interface FetchWatcher {
+  /** Index of the next chunk it will write. */
+  readonly position: number;
+  /** Something changed: headers, data, the end, or a failure. */
+  wake(): void;
+}
+
+/** The cache that owns fetches: accounting and what happens when one settles. */
+export interface FetchOwner {
+  /** Bytes held now by cacheable fetches in flight. */
+  inflightBytes: number;
+  /** Cap on inflightBytes (the segment cache bound). */
+  inflightLimit(): number;
+  /** The fetch completed or failed (called once). */
+  settled(fetch: SharedFetch): void;
+  /** The fetch can no longer be cached: new requests must not join it. */
+  detached(fetch: SharedFetch): void;
+  /** Bytes read from the node. */
+  countIn(fetch: SharedFetch, bytes: number): void;
+  /** An upstream failure, by error code (passive health checks). */
+  fault(fetch: SharedFetch, code: ErrorCode): void;
+  /** Hold `bytes` more of playlist work (`entering`: one fetch more); false, holding nothing, when past hls.playlistWork*. */
+  holdPlaylistWork(bytes: number, entering: boolean): boolean;
+  /** A playlist fetch that held `bytes` of work settled. */
+  releasePlaylistWork(bytes: number): void;
+}
+
+export interface FetchSpec {
+  /** Cache key (node URL without carried auth parameters, plus any Range). */
+  key: string;
+  /** The guess from the path; a playlist content type upgrades a "segment". */
+  kind: ObjectKind;
+  endpoint: NodeEndpoint;
+  nodeId: string;
+  /** Path and query on the node. */
+  path: string;
+  /** Request headers for the node, built only when the fetch starts (not for hits). */
+  headers: () => OutgoingHttpHeaders;
+  timeouts: ExchangeTimeouts;
+  agent: http.Agent;
+  playlistMaxBytes: number;
+  objectMaxBytes: number;
+  /** Stream and route whose stats the node bytes count in. */
+  streamId?: string;
+  routeId: string;
+}
+
+export class SharedFetch implements Sized {
+  state: FetchState = 'pending';
+  kind: ObjectKind;
+  status = 0;
+  headers: OutgoingHttpHeaders = {};
+  /** The node's content-length, when it sent one. */
+  contentLength: number | undefined;
+  error: RelayError | undefined;
+  /** Whether this fetch was already counted against its node. */
+  private faulted = false;
+  /** False once the object can no longer be cached (too large, or the in-flight bound was reached). */
+  cacheable = true;
+  /** Bytes received from the node. */
+  received = 0;
+  /** Chunk index of chunks[0] (chunks before it were dropped after every watcher wrote them). */
+  base = 0;
+  private chunks: Buffer[] = [];
+  private retained = 0;
+  /** Bytes of playlist work held (undefined: not counted as playlist work). */
+  private workBytes: number | undefined;
+  /** The parsed playlist (or why it could not be parsed), once parsed (render.ts). */
+  parsed: unknown;
+  /** Templates and renderings for viewers (render.ts), with their size in characters. */
+  readonly memo = new Map<string, { value: unknown; chars: number }>();
+  memoChars = 0;
+  private readonly watchers = new Set<FetchWatcher>();
+  private request: ClientRequest | undefined;
+  private response: IncomingMessage | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastDataAt = 0;
+  private paused = false;
+  readonly createdAt = Date.now();
+
+  constructor(
+    readonly spec: FetchSpec,
+    private readonly owner: FetchOwner,
+  ) {
+    this.kind = spec.kind;
+  }
+
+  get sizeBytes(): number {
+    return (this.kind === 'playlist' ? this.retained * PLAYLIST_FOOTPRINT_FACTOR : this.retained) + ENTRY_OVERHEAD_BYTES;
+  }
+
+  /** Characters the memo may hold: MEMO_BUDGET_FACTOR times the raw body. */
+  get memoBudget(): number {
+    return this.retained * MEMO_BUDGET_FACTOR;
+  }
+
+  /** One past the index of the last chunk received. */
+  get end(): number {
+    return this.base + this.chunks.length;
+  }
+
+  chunk(index: number): Buffer {
+    return this.chunks[index - this.base];
+  }
+
+  /** The whole body (complete, never-trimmed fetches: playlists and cached objects); a complete one is joined once and kept so. */
+  body(): Buffer {
+    if (this.chunks.length === 1) return this.chunks[0];
+    const whole = Buffer.concat(this.chunks, this.retained);
+    // Only a 2xx playlist is read whole; its viewers never stream its chunks, so joining them moves no one's position.
+    if (this.state === 'complete' && this.base === 0 && this.kind === 'playlist') this.chunks = [whole];
+    return whole;
+  }
+
+  /**
+   * A complete entry that nobody is reading: its chunks joined into one buffer (once), so
+   * each later viewer gets it in one write. Never while a watcher holds a chunk position.
+   */
+  compact(): void {
+    if (this.state !== 'complete' || this.chunks.length < 2 || this.watchers.size > 0 || this.base !== 0) return;
+    this.chunks = [Buffer.concat(this.chunks, this.retained)];
+  }
+
+  watch(watcher: FetchWatcher): void {
+    this.watchers.add(watcher);
+  }
+
+  unwatch(watcher: FetchWatcher): void {
+    this.watchers.delete(watcher);
+    this.advanced();
+  }
+
+  start(): void {
+    const { spec } = this;
+    if (this.kind === 'playlist' && !this.holdWork(0)) return;
+    const lib = spec.endpoint.protocol === 'https:' ? https : http;
+    const request = lib.request({
+      protocol: spec.endpoint.protocol,
+      hostname: spec.endpoint.hostname,
+      port: spec.endpoint.port,
+      path: spec.path,
+      method: 'GET',
+      agent: spec.agent,
+      headers: spec.headers(),
+    });
+    this.request = request;
+    const { connectTimeoutMs, headerTimeoutMs } = spec.timeouts;
+    this.arm(connectTimeoutMs, () => new RelayError('DIAL', `connect to node timed out after ${connectTimeoutMs} ms`));
+    const onConnected = () => this.arm(headerTimeoutMs, () => new RelayError('UPSTREAM_TIMEOUT', `node sent no response headers within ${headerTimeoutMs} ms`));
+    request.on('socket', (socket: Socket) => {
+      socket.setNoDelay(true);
+      if (socket.connecting) socket.once('connect', onConnected);
+      else onConnected();
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => this.fail(classifyUpstreamError(error, this.response !== undefined)));
+    request.on('response', (response) => this.onResponse(response));
+    request.end();
+  }
+
+  private onResponse(response: IncomingMessage): void {
+    clearTimeout(this.timer);
+    if (this.state !== 'pending') {
+      response.destroy();
+      return;
+    }
+    this.response = response;
+    const status = response.statusCode ?? 502;
+    if (status >= 300 && status < 400) {
+      this.fail(new RelayError('HLS_UPSTREAM_REDIRECT', `node answered ${status} to an HLS request; the relay does not follow node redirects`));
+      return;
+    }
+    this.status = status;
+    // A server error is the node's fault (an active check would fail on it too); reported once per fetch, however many viewers share it.
+    if (status >= 500) this.reportFault('UPSTREAM_STATUS');
+    this.headers = viewerResponseHeaders(response.headers);
+    delete this.headers['set-cookie'];
+    // Browser players on another origin (hls.js) need CORS; a node without it is served with it, as FLV viewers are.
+    this.headers['access-control-allow-origin'] ??= '*';
+    const length = Number(response.headers['content-length']);
+    this.contentLength = Number.isFinite(length) && response.headers['content-length'] !== undefined ? length : undefined;
+    if (isPlaylistContentType(response.headers['content-type'])) this.kind = 'playlist';
+    if (this.hardLimited() && this.contentLength !== undefined && this.contentLength > this.spec.playlistMaxBytes) {
+      this.fail(tooLarge(this.spec.playlistMaxBytes, `its content-length is ${this.contentLength}`));
+      return;
+    }
+    if (this.hardLimited() && !this.holdWork(0)) return;
+    this.state = 'body';
+    response.on('data', (chunk: Buffer) => this.onData(chunk));
+    response.on('error', (error: NodeJS.ErrnoException) => this.fail(classifyUpstreamError(error, true)));
+    response.on('end', () => this.complete());
+    response.on('close', () => {
+      if (!response.complete) this.fail(new RelayError('UPSTREAM_RESET', 'node connection lost mid-response'));
+    });
+    this.watchIdle();
+    this.wakeAll();
+  }
+
+  /** A 2xx playlist: held whole and parsed, so its limit is hard. */
+  private hardLimited(): boolean {
+    return this.kind === 'playlist' && this.status >= 200 && this.status < 300;
+  }
+
+  private softLimit(): number {
+    return this.status >= 400 ? Math.min(ERROR_BODY_MAX_BYTES, this.spec.objectMaxBytes) : this.spec.objectMaxBytes;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state !== 'body') return;
+    this.lastDataAt = Date.now();
+    this.received += chunk.length;
+    this.owner.countIn(this, chunk.length);
+    if (this.hardLimited()) {
+      if (this.received > this.spec.playlistMaxBytes) {
+        this.fail(tooLarge(this.spec.playlistMaxBytes, 'it was cut off there'));
+        return;
+      }
+      if (!this.holdWork(chunk.length)) return;
+    } else if (this.cacheable && (this.received > this.softLimit() || this.owner.inflightBytes + chunk.length > this.owner.inflightLimit())) {
+      this.detach();
+    }
+    this.chunks.push(chunk);
+    this.retained += chunk.length;
+    if (this.cacheable && !this.hardLimited()) this.owner.inflightBytes += chunk.length;
+    if (!this.cacheable) this.trimAndThrottle();
+    this.wakeAll();
+  }
+
+  /** Stop being a cache candidate: the in-flight bytes are released from the shared count. */
+  private detach(): void {
+    this.cacheable = false;
+    if (!this.hardLimited()) this.owner.inflightBytes -= this.retained;
+    this.owner.detached(this);
+  }
+
+  /** A watcher wrote some chunks (or left): drop what all have written, resume the node when there is room. */
+  advanced(): void {
+    if (this.cacheable || this.state === 'failed') return;
+    this.trimAndThrottle();
+  }
+
+  private trimAndThrottle(): void {
+    let lowest = this.end;
+    for (const watcher of this.watchers) lowest = Math.min(lowest, watcher.position);
+    const drop = lowest - this.base;
+    if (drop > 0) {
+      for (let i = 0; i < drop; i += 1) this.retained -= this.chunks[i].length;
+      this.chunks.splice(0, drop);
+      this.base = lowest;
+    }
+    if (this.state !== 'body') return;
+    if (this.watchers.size === 0) {
+      this.fail(new RelayError('CLIENT_CLOSED', 'every viewer of an uncacheable object left'));
+      return;
+    }
+    const limit = this.softLimit();
+    if (!this.paused && this.retained > limit) {
+      this.paused = true;
+      this.response?.pause();
+    } else if (this.paused && this.retained <= limit / 2) {
+      this.paused = false;
+      this.lastDataAt = Date.now();
+      this.response?.resume();
+    }
+  }
+
+  /** Count `bytes` more as playlist work (the first call enters the fetch); on refusal the fetch fails HLS_BUSY, not the node's fault. */
+  private holdWork(bytes: number): boolean {
+    const entering = this.workBytes === undefined;
+    if (this.owner.holdPlaylistWork(bytes, entering)) {
+      this.workBytes = (this.workBytes ?? 0) + bytes;
+      return true;
+    }
+    this.fail(new RelayError('HLS_BUSY', 'the relay is at its bound of playlists being fetched and parsed (hls.playlistWorkMaxBytes, hls.playlistWorkMaxCount); try again shortly'));
+    return false;
+  }
+
+  private releaseWork(): void {
+    if (this.workBytes === undefined) return;
+    this.owner.releasePlaylistWork(this.workBytes);
+    this.workBytes = undefined;
+  }
+
+  private complete(): void {
+    if (this.state !== 'body') return;
+    this.state = 'complete';
+    this.releaseWork();
+    clearTimeout(this.timer);
+    if (this.cacheable && !this.hardLimited()) this.owner.inflightBytes -= this.retained;
+    this.owner.settled(this);
+    this.wakeAll();
+  }
+
+  /** End the fetch with an error; it counts against the node only when errors.ts isNodeFault says it is the node's. */
+  fail(error: RelayError): void {
+    if (this.state === 'complete' || this.state === 'failed') return;
+    const releasing = this.cacheable && !this.hardLimited() ? this.retained : 0;
+    this.state = 'failed';
+    this.error = error;
+    this.releaseWork();
+    clearTimeout(this.timer);
+    this.request?.destroy();
+    this.owner.inflightBytes -= releasing;
+    this.chunks = [];
+    this.retained = 0;
+    if (isNodeFault(error.code)) this.reportFault(error.code);
+    this.owner.settled(this);
+    this.wakeAll();
+  }
+
+  /** Count a failure against the node, once per fetch (a 5xx whose body then breaks is one fault). */
+  private reportFault(code: ErrorCode): void {
+    if (this.faulted) return;
+    this.faulted = true;
+    this.owner.fault(this, code);
+  }
+
+  private wakeAll(): void {
+    for (const watcher of [...this.watchers]) watcher.wake();
+  }
+
+  private arm(ms: number, error: () => RelayError): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fail(error()), ms);
+  }
+
+  private watchIdle(): void {
+    const idleMs = this.spec.timeouts.idleStreamTimeoutMs;
+    if (idleMs <= 0) return;
+    this.lastDataAt = Date.now();
+    const check = () => {
+      if (this.state !== 'body') return;
+      // Paused because its viewers lag (trimAndThrottle): the node is not asked for bytes, so its silence is not counted.
+      const quietFor = this.paused ? 0 : Date.now() - this.lastDataAt;
+      if (quietFor >= idleMs) this.fail(new RelayError('IDLE_TIMEOUT', `node sent no bytes for ${idleMs} ms`));
+      else this.timer = setTimeout(check, idleMs - quietFor);
+    };
+    this.timer = setTimeout(check, idleMs);
+  }
+}
+
+function tooLarge(limit: number, detail: string): RelayError {
+  return new RelayError('HLS_PLAYLIST_TOO_LARGE', `the node's playlist is larger than hls.playlistMaxBytes (${limit} bytes); ${detail}`);
+}

@@ -1,0 +1,329 @@
+/**
+ * HLS through the relay (routes of kind "hls"). The relay server hands over every request
+ * of an hls proxy route, and the playlist requests of an hls redirect route; segment
+ * requests that reach a redirect route are still answered by the plain redirect.
+ *
+ * Per request: pick the node (the hint of a rewritten URI first, so a stream's segments go
+ * to its playlist's node, but a playlist hinted at a draining node goes to the locator when
+ * it offers another; else the route's locator), work out the node query (only the
+ * node's own pieces a hint vouches for, or the route's streamParams: upstream-query.ts),
+ * build the cache key (the node URL, plus any Range), get the object from the cache, a
+ * fetch in flight or a new fetch, and deliver it; a playlist is rewritten for this viewer.
+ * When the node fails before the viewer got a byte, the next node that can serve the
+ * stream is asked the same way (failover.ts), up to hls.maxNodeAttempts nodes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NodeConfig, RouteConfig } from '../../../../shared/config.js';
+import type { HlsCacheDto, HlsStreamDto } from '../../../../shared/dto.js';
+import type { Logger } from '../../core/log.js';
+import type { Location, StreamLocator } from '../../upstream/locator.js';
+import type { NodeRegistry } from '../../upstream/registry.js';
+import { streamKey } from '../../upstream/stream-key.js';
+import { RelayError, toRelayError } from '../../core/errors.js';
+import { clientAddress } from '../proxy.js';
+import { sendError } from '../respond.js';
+import type { RouteTable } from '../../routing/route-table.js';
+import type { Session, SessionFacts, SessionRegistry } from '../sessions.js';
+import type { StatsBook } from '../stats.js';
+import { nodePath, type RequestTarget } from '../../routing/target.js';
+import { HlsCache, type CacheOutcome, type Obtained } from './cache.js';
+import { Delivery, type RenderedPlaylist, type Replacement } from './delivery.js';
+import { NodeAttempts, shortfallOf, type Shortfall } from './failover.js';
+import type { SharedFetch } from './fetch.js';
+import { fetchSpec } from './fetch-spec.js';
+import { HLS_BLOCKING_PARAMS, HLS_HINT_PARAM, readHint, type StreamHint } from './hint.js';
+import { hasAnyParam, pickPieces } from './query.js';
+import { playlistTtlMs, renderPlaylist } from './render.js';
+import { safeCarryPieces } from './rewrite.js';
+import { clientHash, HlsStreamBook, type HlsStreamStats } from './stream-stats.js';
+import { upstreamQuery } from './upstream-query.js';
+
+export interface HlsRelayDeps {
+  table: () => RouteTable;
+  sessions: SessionRegistry;
+  stats: StatsBook;
+  log: Logger;
+  locator: StreamLocator;
+  nodes: NodeRegistry;
+  /** An upstream failure by error code (passive health checks decide whether it counts). */
+  onNodeFault: (nodeId: string, code: string) => void;
+  /** True once the relay is shutting down. */
+  stopping: () => boolean;
+}
+
+/** A path the relay treats as a playlist before asking the node (a playlist content type also makes one). */
+export const PLAYLIST_PATH = /\.m3u8?$/i;
+
+const carrySets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function carrySet(names: readonly string[]): ReadonlySet<string> {
+  let set = carrySets.get(names);
+  if (!set) {
+    set = new Set(names);
+    carrySets.set(names, set);
+  }
+  return set;
+}
+
+/** One request, as the handler carries it from node choice to delivery. */
+interface HlsRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  route: RouteConfig;
+  /** The target after viewer auth (credentials removed unless the route passes them on). */
+  target: RequestTarget;
+  table: RouteTable;
+  hint: StreamHint | undefined;
+  /** The query sent to the node (upstream-query.ts). */
+  upstreamQuery: string;
+  /** The part of it the fetch is keyed by (and the locator sees). */
+  keyQuery: string;
+}
+
+/** One request's way through its nodes: how to ask a node, and what has been asked so far. */
+interface HlsFlow {
+  attempts: NodeAttempts;
+  /** Ask `node` for the request's object: from the cache, a fetch in flight, or a new fetch. */
+  obtain: (node: NodeConfig) => Obtained;
+  /** How the fetch being delivered was obtained. */
+  outcome: CacheOutcome;
+  facts: SessionFacts;
+  stream: HlsStreamStats | undefined;
+  isPlaylist: boolean;
+}
+
+export class HlsRelay {
+  readonly cache: HlsCache;
+  readonly streams: HlsStreamBook;
+
+  constructor(private readonly deps: HlsRelayDeps) {
+    const settings = () => deps.table().config.hls;
+    this.streams = new HlsStreamBook(settings);
+    this.cache = new HlsCache({
+      settings,
+      maxIdleSockets: deps.table().config.relay.maxIdleUpstreamSockets,
+      playlistTtlMs: (fetch) => playlistTtlMs(fetch, settings()),
+      countIn: (fetch, bytes) => this.countIn(fetch, bytes),
+      fault: (fetch, code) => deps.onNodeFault(fetch.spec.nodeId, code),
+    });
+  }
+
+  /** Whether this handler answers the request: all of a proxy route, playlists (and hinted URIs) of a redirect route. */
+  takes(route: RouteConfig, target: RequestTarget): boolean {
+    return route.mode === 'proxy' || PLAYLIST_PATH.test(target.path) || (target.query.includes(HLS_HINT_PARAM) && readHint(target.query) !== undefined);
+  }
+
+  /** Answer one request of an hls route (after route match, method and viewer auth checks). */
+  handle(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, table: RouteTable): void {
+    try {
+      const relay = table.config.relay;
+      if (this.deps.stopping()) throw new RelayError('OVERLOADED', 'relay is shutting down');
+      if (this.deps.sessions.size >= relay.maxSessions) throw new RelayError('OVERLOADED', `relay is at relay.maxSessions (${relay.maxSessions})`);
+      const hint = readHint(target.query);
+      const query = upstreamQuery(route, target, hint, carrySet(table.config.hls.carryParams));
+      const request: HlsRequest = { req, res, route, target, table, hint, upstreamQuery: query.sent, keyQuery: query.keyed };
+      const hinted = this.hintedNode(table, route, hint);
+      // A playlist leaves a draining node when another can serve; segments its playlist named may still come from it.
+      const leaving = hinted && PLAYLIST_PATH.test(target.path) && this.deps.nodes.get(hinted.id)?.status === 'draining' ? hinted : undefined;
+      if (hinted && !leaving) {
+        this.serve(request, this.attempts(request, [hinted], false));
+        return;
+      }
+      const located = leaving ? this.locateOffDraining(request, leaving) : this.locate(request);
+      if (!(located instanceof Promise)) {
+        this.serve(request, this.attempts(request, located.nodes, true));
+        return;
+      }
+      located.then(
+        (location) => {
+          if (res.destroyed || req.socket.destroyed) {
+            this.deps.stats.countError(route.id, 'CLIENT_CLOSED');
+            return;
+          }
+          try {
+            this.serve(request, this.attempts(request, location.nodes, true));
+          } catch (error) {
+            this.answerError(req, res, route, toRelayError(error));
+          }
+        },
+        (error) => this.answerError(req, res, route, toRelayError(error)),
+      );
+    } catch (error) {
+      this.answerError(req, res, route, toRelayError(error));
+    }
+  }
+
+  /**
+   * The nodes the request may try: after a hinted node the locator is asked when it fails;
+   * after the nodes of a "probe" lookup it is asked again (the failed node's location was
+   * just forgotten, so a fresh probe may find the stream elsewhere).
+   */
+  private attempts(request: HlsRequest, nodes: NodeConfig[], located: boolean): NodeAttempts {
+    const locate = !located || request.route.locate === 'probe' ? (tried: ReadonlySet<string>) => this.locate(request, tried) : undefined;
+    return new NodeAttempts(nodes, { maxAttempts: request.table.config.hls.maxNodeAttempts, method: request.req.method ?? '', located, locate });
+  }
+
+  private locate(request: HlsRequest, exclude?: ReadonlySet<string>): Location | Promise<Location> {
+    return this.deps.locator.locate(request.table, request.route, { path: request.target.path, query: request.keyQuery }, exclude);
+  }
+
+  /** The locator's nodes for a playlist hinted at a draining node; the draining node itself when no other can serve. */
+  private locateOffDraining(request: HlsRequest, draining: NodeConfig): Location | Promise<Location> {
+    const stay = (error: unknown): Location => {
+      if (!(error instanceof RelayError) || error.code !== 'NO_NODE') throw error;
+      return { nodes: [draining], locator: request.route.locate, streamKey: '', reason: `node ${draining.id} is draining and no other node can serve` };
+    };
+    try {
+      const located = this.locate(request);
+      return located instanceof Promise ? located.catch(stay) : located;
+    } catch (error) {
+      return stay(error);
+    }
+  }
+
+  /** The node a hint names, when the route may use it and it still serves (up, or draining for its current viewers). */
+  private hintedNode(table: RouteTable, route: RouteConfig, hint: StreamHint | undefined): NodeConfig | undefined {
+    if (!hint) return undefined;
+    const node = table.node(hint.nodeId);
+    if (!node || (route.nodes && !route.nodes.includes(node.id))) return undefined;
+    const status = this.deps.nodes.get(node.id)?.status ?? (node.enabled ? 'up' : 'disabled');
+    return status === 'up' || status === 'draining' ? node : undefined;
+  }
+
+  private serve(request: HlsRequest, attempts: NodeAttempts): void {
+    const { req, route, target, table, hint } = request;
+    const node = attempts.current;
+    const settings = table.config.hls;
+    const carryNames = carrySet(settings.carryParams);
+    const carry = safeCarryPieces(pickPieces(viewerQuery(req), carryNames));
+    const isPlaylist = PLAYLIST_PATH.test(target.path);
+    const pathOnNode = nodePath(route, target.path);
+    const stream = (hint && this.streams.get(hint.streamId)) || (isPlaylist ? this.streams.open(route.id, streamKey(pathOnNode), node.id) : undefined);
+    const facts = {
+      routeId: route.id,
+      mode: route.mode,
+      method: req.method ?? '',
+      path: target.path,
+      nodeId: node.id,
+      clientAddress: clientAddress(req),
+      userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
+    };
+    if (stream) {
+      if (isPlaylist) stream.nodeId = node.id;
+      this.streams.seen(stream, clientHash(`${facts.clientAddress}\n${facts.userAgent}\n${carry.join('&')}`));
+    }
+    // Only playlists take _HLS_msn/_HLS_part, whatever their path (a rendition report may name "waitForMSN.php").
+    const blocking = hasAnyParam(request.upstreamQuery, HLS_BLOCKING_PARAMS);
+    const shape = { pathOnNode, isPlaylist, blocking, streamId: stream?.id, clientAddress: facts.clientAddress };
+    const obtain = (from: NodeConfig): Obtained => {
+      const spec = fetchSpec(request, from, shape, this.cache.agents);
+      return blocking ? this.cache.bypass(spec) : this.cache.obtain(spec);
+    };
+    const first = obtain(node);
+    stream?.count(first.outcome, isPlaylist);
+    const viewer = { table, route, streamId: stream?.id ?? '', carry, carryNames, foreignUris: settings.foreignUris };
+    const flow: HlsFlow = { attempts, obtain, outcome: first.outcome, facts, stream, isPlaylist };
+    this.deliver(request, first.fetch, flow, (source) => renderPlaylist(source, viewer));
+  }
+
+  /** Open the session and hand the object to the viewer, counting bytes and the end. */
+  private deliver(request: HlsRequest, fetch: SharedFetch, flow: HlsFlow, render: (source: SharedFetch) => RenderedPlaylist | Promise<RenderedPlaylist>): void {
+    const { req, res, route } = request;
+    const { stream } = flow;
+    const routeStats = this.deps.stats.route(route.id);
+    routeStats.proxied += 1;
+    routeStats.active += 1;
+    const session = this.deps.sessions.open(flow.facts);
+    session.node = this.deps.nodes.get(flow.facts.nodeId);
+    session.abort = () => res.destroy();
+    session.finishGracefully = () => res.destroy();
+    const delivery = new Delivery(fetch, res, req.method === 'HEAD', flow.outcome, {
+      review: (source) => this.review(request, flow, session, source),
+      renderPlaylist: render,
+      countOut: (bytes) => {
+        session.bytesOut += bytes;
+        routeStats.bytesOut += bytes;
+        if (session.node) session.node.bytesOut += bytes;
+        if (stream) stream.bytesOut += bytes;
+      },
+      ended: (status, errorCode) => {
+        routeStats.active -= 1;
+        if (stream && errorCode && errorCode !== 'CLIENT_CLOSED') stream.errors += 1;
+        this.deps.sessions.close(session, status, errorCode);
+      },
+    });
+    delivery.start();
+  }
+
+  /** A fetch whose status is known (or that failed) before the viewer got a byte: the next node's fetch instead, an error, or undefined to deliver it. */
+  private review(request: HlsRequest, flow: HlsFlow, session: Session, source: SharedFetch): Replacement | Promise<Replacement | undefined> | undefined {
+    const why = shortfallOf(source);
+    if (!why) return undefined;
+    const { attempts } = flow;
+    const movingOn = attempts.mayMoveOn(why);
+    // The probe's cached location is wrong about a failed node, or about one without the stream when another has it.
+    if (why !== 'not-found' || movingOn) this.forgetLocation(request, source.spec.nodeId);
+    if (!movingOn) return attempts.finalError(source, why);
+    const moveTo = (node: NodeConfig | undefined): Replacement | undefined => {
+      if (!node || request.res.destroyed) return attempts.finalError(source, why);
+      return this.moveTo(request, flow, session, node, why);
+    };
+    const next = attempts.advance();
+    return next instanceof Promise ? next.then(moveTo) : moveTo(next);
+  }
+
+  /** Ask the next node for the request, through the cache (viewers moving on together share one fetch). */
+  private moveTo(request: HlsRequest, flow: HlsFlow, session: Session, node: NodeConfig, why: Shortfall): Obtained {
+    this.deps.log.debug(`${request.req.method} ${request.target.path}: node ${session.facts.nodeId} fell short (${why}); trying node ${node.id}`);
+    const next = flow.obtain(node);
+    flow.stream?.recount(flow.outcome, next.outcome);
+    flow.outcome = next.outcome;
+    if (flow.stream && flow.isPlaylist) flow.stream.nodeId = node.id;
+    this.deps.sessions.moveTo(session, node.id);
+    session.node = this.deps.nodes.get(node.id);
+    return next;
+  }
+
+  /** A probed location that named this node for the request's stream is dropped (as a failed FLV pull does). */
+  private forgetLocation(request: HlsRequest, nodeId: string): void {
+    if (request.route.locate === 'probe') this.deps.locator.forgetLocation(request.route, request.target, nodeId);
+  }
+
+  private countIn(fetch: SharedFetch, bytes: number): void {
+    this.deps.stats.route(fetch.spec.routeId).bytesIn += bytes;
+    const node = this.deps.nodes.get(fetch.spec.nodeId);
+    if (node) node.bytesIn += bytes;
+    const stream = fetch.spec.streamId ? this.streams.get(fetch.spec.streamId) : undefined;
+    if (stream) stream.bytesIn += bytes;
+  }
+
+  /** A request refused before it had a session (no node, overloaded): counted, answered, and in the request log like the relay's own. */
+  private answerError(req: IncomingMessage, res: ServerResponse, route: RouteConfig, error: RelayError): void {
+    this.deps.stats.countError(route.id, error.code);
+    if (error.code === 'INTERNAL') this.deps.log.error(`${req.method} ${req.url}: ${error.message}`);
+    sendError(res, error);
+    const path = (req.url ?? '').split('?')[0].slice(0, 1024);
+    const facts = { routeId: route.id, mode: route.mode, method: req.method ?? '', path, nodeId: '', clientAddress: clientAddress(req), userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) };
+    this.deps.sessions.logAnswered(facts, error.status, Date.now(), error.code);
+  }
+
+  listStreams(): HlsStreamDto[] {
+    return this.streams.list();
+  }
+
+  cacheStats(): HlsCacheDto {
+    return this.cache.stats();
+  }
+
+  close(): void {
+    this.cache.close();
+  }
+}
+
+/** The viewer's own query as sent (before viewer auth removed its credentials). */
+function viewerQuery(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  const at = url.indexOf('?');
+  if (at < 0) return '';
+  const hash = url.indexOf('#', at);
+  return hash < 0 ? url.slice(at) : url.slice(at, hash);
+}

@@ -1,0 +1,144 @@
+/**
+ * Requests in flight on the relay port, and the bounded log of finished ones.
+ * A session is removed from the live map the moment its viewer connection ends.
+ */
+import type { RouteMode } from '../../../shared/config.js';
+import type { RequestLogEntry, SessionDto } from '../../../shared/dto.js';
+import { RequestLog } from './request-log.js';
+import type { StatsBook } from './stats.js';
+import type { RouteStatsDto } from '../../../shared/dto.js';
+
+export interface SessionFacts {
+  routeId: string;
+  mode: RouteMode;
+  method: string;
+  path: string;
+  nodeId: string;
+  clientAddress: string;
+  userAgent: string;
+}
+
+/** One proxied or redirected request. Counters are bumped on the hot path. */
+/** Most earlier nodes a session remembers (SessionDto.movedFrom); older ones fall out. */
+export const MAX_SESSION_MOVES_KEPT = 16;
+
+export class Session {
+  bytesIn = 0;
+  bytesOut = 0;
+  status = 0;
+  /** FLV fan-out viewers only (see SessionDto). */
+  streamId?: string;
+  firstByteMs?: number;
+  firstKeyframeMs?: number;
+  framesDropped?: number;
+  /** Nodes the session was attributed to before facts.nodeId, oldest first (see SessionDto.movedFrom). */
+  movedFrom?: string[];
+  /** Traffic counters of the node serving this session, when known. */
+  node?: { bytesIn: number; bytesOut: number };
+  /** Bytes queued for the viewer now (fan-out viewers); set by the viewer. */
+  queuedBytes: () => number = () => 0;
+  readonly startedAt = Date.now();
+  /** Ends the session at once (viewer and upstream); set by the proxy. */
+  abort: (reason: string) => void = () => {};
+  /** Ends the session cleanly: the viewer's response is finished, upstream released. */
+  finishGracefully: () => void = () => this.abort('shutdown');
+
+  constructor(
+    readonly id: string,
+    readonly facts: SessionFacts,
+    readonly routeStats: RouteStatsDto,
+  ) {}
+
+  toDto(): SessionDto {
+    const dto: SessionDto = { id: this.id, ...this.facts, startedAt: this.startedAt, bytesIn: this.bytesIn, bytesOut: this.bytesOut, status: this.status };
+    if (this.movedFrom) dto.movedFrom = [...this.movedFrom];
+    if (this.streamId !== undefined) {
+      dto.streamId = this.streamId;
+      dto.framesDropped = this.framesDropped ?? 0;
+      dto.queuedBytes = this.queuedBytes();
+      if (this.firstByteMs !== undefined) dto.firstByteMs = this.firstByteMs;
+      if (this.firstKeyframeMs !== undefined) dto.firstKeyframeMs = this.firstKeyframeMs;
+    }
+    return dto;
+  }
+}
+
+export class SessionRegistry {
+  private readonly live = new Map<string, Session>();
+  /** Live sessions per node id, kept as sessions open and close (least-load reads it per request). */
+  private readonly perNode = new Map<string, number>();
+  private readonly finished: RequestLog;
+  private nextId = 1;
+
+  constructor(
+    private readonly stats: StatsBook,
+    requestLogEntries: number,
+  ) {
+    this.finished = new RequestLog(requestLogEntries);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  open(facts: SessionFacts): Session {
+    const session = new Session(String(this.nextId++), facts, this.stats.route(facts.routeId));
+    this.live.set(session.id, session);
+    this.perNode.set(facts.nodeId, (this.perNode.get(facts.nodeId) ?? 0) + 1);
+    return session;
+  }
+
+  /** The session is now served by another node (an HLS request that moved on, an FLV stream that failed over or moved). */
+  moveTo(session: Session, nodeId: string): void {
+    if (!this.live.has(session.id) || session.facts.nodeId === nodeId) return;
+    this.release(session.facts.nodeId);
+    if (session.facts.nodeId) {
+      const moved = (session.movedFrom ??= []);
+      moved.push(session.facts.nodeId);
+      if (moved.length > MAX_SESSION_MOVES_KEPT) moved.shift();
+    }
+    session.facts.nodeId = nodeId;
+    this.perNode.set(nodeId, (this.perNode.get(nodeId) ?? 0) + 1);
+  }
+
+  /** Record a request answered without a live session (a redirect): no entry object is kept. */
+  logAnswered(facts: SessionFacts, status: number, startedAt: number, errorCode?: string): void {
+    this.finished.record({ id: '', ...facts, startedAt, bytesIn: 0, bytesOut: 0, status, errorCode });
+  }
+
+  /** Remove the session and log it with its final status and optional error code. */
+  close(session: Session, status: number, errorCode?: string): void {
+    if (!this.live.delete(session.id)) return;
+    this.release(session.facts.nodeId);
+    session.status = status;
+    if (errorCode) this.stats.countError(session.facts.routeId, errorCode);
+    this.finished.record({ ...session.toDto(), errorCode });
+  }
+
+  private release(nodeId: string): void {
+    const left = (this.perNode.get(nodeId) ?? 1) - 1;
+    if (left > 0) this.perNode.set(nodeId, left);
+    else this.perNode.delete(nodeId);
+  }
+
+  get(id: string): Session | undefined {
+    return this.live.get(id);
+  }
+
+  all(): Session[] {
+    return [...this.live.values()];
+  }
+
+  list(): SessionDto[] {
+    return this.all().map((s) => s.toDto());
+  }
+
+  recent(): RequestLogEntry[] {
+    return this.finished.entries();
+  }
+
+  /** Live sessions per node id. */
+  countByNode(): ReadonlyMap<string, number> {
+    return this.perNode;
+  }
+}
