@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Copies the demo node's pre-encoded clip (electron/engine/demo/assets, made once by
 // build/make-demo-clip.sh) next to the compiled demo code, dist/electron/engine/demo/assets,
-// where electron/demo/clip.ts looks for it (and where electron-builder packs it from).
+// where electron/engine/demo/clip.ts looks for it (and where electron-builder packs it from).
 import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

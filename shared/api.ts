@@ -53,7 +53,7 @@ export interface ApiSignatures {
   listRequestLog: { input: Record<string, never>; output: RequestLogEntry[] };
   /** Totals and per-route counters: requests, redirects, proxied, bytes in/out, errors by code, token uses by label. */
   getStats: { input: Record<string, never>; output: StatsDto };
-  /** Throughput history: 1 s points for 10 min and 1 min points for 24 h (electron/history/). */
+  /** Throughput history: 1 s points for 10 min and 1 min points for 24 h (electron/engine/history/). */
   getHistory: { input: Record<string, never>; output: HistoryDto };
   /** Where a request path would go now (route, mode, node, URL, locator, why, and the route's warnings); fails as the relay would (404 NO_ROUTE, 503 NO_NODE). */
   resolvePath: { input: { body: { path: string } }; output: ResolveDto };

@@ -1,6 +1,6 @@
 /**
  * The one parser for IP addresses and CIDRs, used both by the config check (shared/config.ts)
- * and by the relay's matcher (electron/relay/auth/cidr.ts), so whatever validates also works.
+ * and by the relay's matcher (electron/engine/relay/auth/cidr.ts), so whatever validates also works.
  * Pure code with no Node imports: the renderer compiles shared/ too.
  *
  * IPv4-mapped IPv6 ("::ffff:10.0.0.1", "::ffff:a00:1") is IPv4: an address becomes its IPv4

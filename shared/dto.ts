@@ -247,7 +247,7 @@ export interface HlsStreamDto {
   lastRequestAt: number;
 }
 
-/** The HLS cache as a whole (electron/relay/hls/cache.ts). */
+/** The HLS cache as a whole (electron/engine/relay/hls/cache.ts). */
 export interface HlsCacheDto {
   /** Bytes held by cached segments (with a fixed per-entry overhead), and the bound. */
   segmentBytes: number;
@@ -269,7 +269,7 @@ export interface HlsCacheDto {
   bypassed: number;
 }
 
-/** One sample of the throughput history (electron/history/): counts over the interval, gauges at its end. */
+/** One sample of the throughput history (electron/engine/history/): counts over the interval, gauges at its end. */
 export interface HistoryPointDto {
   /** Epoch ms at the end of the interval. */
   t: number;
@@ -325,7 +325,7 @@ export interface SavingsDto {
   samples: Record<RouteKind, number>;
 }
 
-/** The built-in demo node (electron/demo/), when it is installed. */
+/** The built-in demo node (electron/engine/demo/), when it is installed. */
 export interface DemoStateDto {
   /** Id of the demo node in the config. */
   nodeId: string;
@@ -358,7 +358,7 @@ export interface SettingsDto {
   admin: AdminSettings;
   /** The `flv` section (HTTP-FLV fan-out); applies live. */
   flv: FlvSettings;
-  /** The `hls` section (HLS cache, playlist rewriting, stream stats); applies live (see electron/admin/settings.ts). */
+  /** The `hls` section (HLS cache, playlist rewriting, stream stats); applies live (see electron/engine/admin/settings.ts). */
   hls: HlsSettings;
   /** The `app` section (desktop app). */
   app: AppSettings;

@@ -1,7 +1,7 @@
 /**
  * The normal form of a request path (RFC 3986 §6.2.2), the one form routes are matched on,
  * auth and signatures are checked on, and the node receives; the relay computes it once
- * per request (electron/relay/target.ts parseRequestTarget), and the config check requires
+ * per request (electron/engine/routing/target.ts parseRequestTarget), and the config check requires
  * route prefixes in it (shared/config.ts). Pure code: the renderer compiles shared/ too.
  *
  * - escapes of unreserved characters (ALPHA DIGIT - . _ ~) are decoded ("%73" → "s"),
@@ -42,7 +42,7 @@ const PARAM_START = /[;:]|%3B|%3A/i;
  * path parameter, Windows drops an NTFS stream name after ":", and servers on Windows or with
  * Unicode folding ignore letter case and compatibility forms (NFKC). The relay never forwards
  * this form; it refuses paths whose reading would differ where it matters (here: a segment of
- * dots only; electron/relay/target.ts checkLenientRoute: a longer route).
+ * dots only; electron/engine/routing/target.ts checkLenientRoute: a longer route).
  */
 export function lenientSegment(segment: string): string {
   const param = segment.search(PARAM_START);

@@ -3,13 +3,13 @@
  * viewers find out. Pure functions over configuration data, shared by the engine (route
  * table, API answers, the resolve check) and the UI (the route form warns as you type).
  *
- * The built-in demo node (electron/demo/) serves only the routes that name it: a route
+ * The built-in demo node (electron/engine/demo/) serves only the routes that name it: a route
  * without `nodes` ("all nodes") means every node but the demo node while the demo is
  * installed, so a route the operator adds never sends viewers to the demo.
  */
 import type { RouteConfig } from './config.js';
 
-/** Id of the built-in demo node in the config (electron/demo/config.ts installs it). */
+/** Id of the built-in demo node in the config (electron/engine/demo/config.ts installs it). */
 export const DEMO_NODE_ID = 'demo';
 
 /** What routeNodeIds needs of a config: node ids in config order, and whether the demo is installed. */

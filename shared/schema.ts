@@ -15,11 +15,48 @@ export class SchemaError extends Error {
   }
 }
 
-/** A parser from untrusted data to `T`; `optional`/`fallback` fields let object() fill defaults. */
+/** A parser from untrusted data to `T`; `optional`/`withDefault` fields let object() fill defaults. */
 export interface Schema<T> {
   parse(value: unknown, path: string): T;
   /** Present when the field may be omitted; returns the value to use (or undefined). */
   readonly whenMissing?: () => T;
+  /** What an integer schema accepts, inclusive (read by the metadata tests and the README). */
+  readonly range?: { readonly min: number; readonly max: number };
+  /** What a oneOf schema accepts (read by the Settings page's selects). */
+  readonly choices?: readonly (string | number)[];
+  /** A documented field's meaning and unit (see `setting` and `documented`). */
+  readonly meta?: FieldMeta;
+}
+
+/**
+ * What an integer setting counts, written once on its field and shown by the README's
+ * configuration reference and the Settings page.
+ */
+export type Unit =
+  | 'ms'
+  | 'bytes'
+  | 'percent'
+  | 'entries'
+  | 'requests'
+  | 'sockets'
+  | 'connections'
+  | 'header fields'
+  | 'streams'
+  | 'streams per minute'
+  | 'viewers'
+  | 'tags'
+  | 'nodes'
+  | 'fetches'
+  | 'checks'
+  | 'failures'
+  | 'logins per minute'
+  | 'port'
+  | 'relative weight';
+
+/** A field's documentation: its meaning in one or a few sentences (never its default, which the schema holds), and for an integer its unit. */
+export interface FieldMeta {
+  readonly doc: string;
+  readonly unit?: Unit;
 }
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
@@ -59,6 +96,7 @@ export function string(rules: StringRules = {}): Schema<string> {
 
 export function integer(min: number, max: number): Schema<number> {
   return {
+    range: { min, max },
     parse(value, path) {
       if (typeof value !== 'number' || !Number.isInteger(value)) fail(path, 'an integer', value);
       if (value < min || value > max) fail(path, `an integer from ${min} to ${max}`, value);
@@ -80,6 +118,7 @@ export function oneOf<const T extends readonly (string | number)[]>(choices: T):
   const words = choices.map((c) => JSON.stringify(c));
   const expected = words.length === 2 ? `${words[0]} or ${words[1]}` : `one of ${words.join(', ')}`;
   return {
+    choices,
     parse(value, path) {
       if (!choices.includes(value as T[number])) fail(path, expected, value);
       return value as T[number];
@@ -104,12 +143,32 @@ export interface OptionalSchema<T> extends Schema<T> {
 
 /** The field may be omitted; it is then absent from the result. */
 export function optional<T>(inner: Schema<T>): OptionalSchema<T> {
-  return { parse: (v, p) => inner.parse(v, p), whenMissing: () => undefined as T, isOptional: true };
+  return { parse: (v, p) => inner.parse(v, p), range: inner.range, choices: inner.choices, whenMissing: () => undefined as T, isOptional: true };
 }
 
 /** The field may be omitted; then a copy of `value` is used. */
 export function withDefault<T>(inner: Schema<T>, value: T): Schema<T> {
-  return { parse: (v, p) => inner.parse(v, p), whenMissing: () => (typeof value === 'object' && value !== null ? structuredClone(value) : value) };
+  return { parse: (v, p) => inner.parse(v, p), range: inner.range, choices: inner.choices, whenMissing: () => (typeof value === 'object' && value !== null ? structuredClone(value) : value) };
+}
+
+/** `schema` with its documentation attached (keeps `isOptional`, so an optional field stays optional in the parsed type). */
+export function documented<S extends Schema<unknown>>(schema: S, meta: FieldMeta): S {
+  return { ...schema, meta };
+}
+
+/**
+ * A configuration setting: the one place its default, unit and meaning are written. The
+ * README's configuration reference, the Settings page's hints and the exported DEFAULT_*
+ * values are all read from here.
+ */
+export function setting<T>(inner: Schema<T>, defaultValue: T, meta: FieldMeta): Schema<T> {
+  return documented(withDefault(inner, defaultValue), meta);
+}
+
+/** The value a field gets when it is omitted (a fresh copy; undefined for an `optional` field). Throws for a required field. */
+export function defaultOf<T>(field: Schema<T>): T {
+  if (!field.whenMissing) throw new Error('the field is required: it has no default');
+  return field.whenMissing();
 }
 
 type Shape = Record<string, Schema<unknown>>;
@@ -152,6 +211,9 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> & { shape
 /** Every key of the object shape made optional with no default: for PATCH bodies. */
 export function partial<S extends Shape>(base: { shape: S }): Schema<Partial<ObjectOf<S>>> {
   const loose: Shape = {};
-  for (const [key, field] of Object.entries(base.shape)) loose[key] = optional({ parse: (v, p) => field.parse(v, p) });
+  for (const [key, field] of Object.entries(base.shape)) {
+    const loosened = optional({ parse: (v, p) => field.parse(v, p), range: field.range, choices: field.choices });
+    loose[key] = field.meta ? documented(loosened, field.meta) : loosened;
+  }
   return object(loose) as unknown as Schema<Partial<ObjectOf<S>>>;
 }

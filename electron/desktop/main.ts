@@ -52,7 +52,7 @@ const unsubscribers: (() => void)[] = [];
 
 /**
  * userData is <appData>/RelayDeck (or RELAYDECK_HOME), the folder `relaydeck serve` uses too
- * (electron/config/store.ts userDataDir()), so desktop and headless share one config.
+ * (electron/engine/config/store.ts userDataDir()), so desktop and headless share one config.
  * Set before the single-instance lock, which lives in userData.
  */
 function setUserDataPath(): void {

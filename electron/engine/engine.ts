@@ -8,7 +8,9 @@ import { isLoopbackHost, parseConfig, type RelayDeckConfig } from '../../shared/
 import type { RelayDeckApi } from '../../shared/api.js';
 import { previewNodeUrls, type PreviewSources } from './admin/csp.js';
 import { AdminServer } from './admin/server.js';
-import { createApiService } from './admin/api-service.js';
+import { createApiService, relayStateOf } from './admin/api-service.js';
+import { nodeViews, type NodeViewSources } from './admin/node-views.js';
+import type { ApiOperations } from './admin/operations.js';
 import { saveConfigChange } from './config/store.js';
 import { createLogger, type Logger } from './core/log.js';
 import { createMetricsRegistry } from './relay/metrics.js';
@@ -20,13 +22,15 @@ import { StatsBook } from './relay/stats.js';
 import type { RelayStateDto } from '../../shared/dto.js';
 import { EventStreamServer } from './admin/events.js';
 import { listenKey } from './admin/settings.js';
-import { demoState } from './demo/config.js';
 import { DemoController } from './demo/controller.js';
 import { engineSources } from './live/engine-sources.js';
-import { GatedRouteTable, PauseGate } from './live/pause-gate.js';
+import { PauseSwitch } from './routing/pause-switch.js';
+import { UpstreamTransport } from './upstream/transport.js';
 import { LiveTicker } from './live/ticker.js';
+import { HistoryBook } from './history/book.js';
 import type { NodeConfig } from '../../shared/config.js';
-import type { NodeDto, StreamDto } from '../../shared/dto.js';
+import type { NodeDto } from '../../shared/dto.js';
+import { EVENT_INTERVAL_MS } from '../../shared/events.js';
 import { StreamLocator } from './upstream/locator.js';
 import { StreamProbe } from './upstream/probe.js';
 import { NodeRegistry } from './upstream/registry.js';
@@ -45,20 +49,26 @@ function urlOf(address: AddressInfo): string {
   return `http://${host}:${address.port}`;
 }
 
+/**
+ * Builds the parts and wires them together; the admin API reaches them only through the
+ * operations it declares (admin/operations.ts), the ticker through live/engine-sources.ts.
+ */
 export class Engine {
-  readonly log: Logger = createLogger('engine');
+  private readonly log: Logger = createLogger('engine');
   readonly stats = new StatsBook();
   readonly sessions: SessionRegistry;
   readonly api: RelayDeckApi;
   private table: RouteTable;
-  /** Pause switch for new requests (live/pause-gate.ts). */
-  readonly pause = new PauseGate();
+  /** Pause switch for new requests: relay admission refuses them while on (routing/pause-switch.ts, routing/admission.ts). */
+  private readonly pause = new PauseSwitch();
+  /** The one upstream transport (upstream/transport.ts): proxied requests, FLV pulls, HLS fetches, health checks and node API probes; its pools keep relay.maxIdleUpstreamSockets idle sockets per node (read at start). */
+  private readonly transport: UpstreamTransport;
   /** 1 Hz heartbeat: throughput history, savings estimate, pushed events (live/ticker.ts). */
   readonly ticker: LiveTicker;
   /** The SSE event stream on the admin port. */
   readonly events: EventStreamServer;
   /** The built-in demo node (demo/controller.ts). */
-  readonly demo: DemoController;
+  private readonly demo: DemoController;
   /** Listen addresses as started: a saved change differs from these until a restart. */
   private readonly startedListenKey: string;
   /** Record of every changing admin call, HTTP or IPC (admin/audit-log.ts). */
@@ -66,9 +76,13 @@ export class Engine {
   /** Live node state: health checks, passive failures, traffic (upstream/registry.ts). */
   readonly nodes: NodeRegistry;
   /** Which node holds a stream, by asking the nodes (upstream/probe.ts). */
-  readonly probe: StreamProbe;
+  private readonly probe: StreamProbe;
   /** The node-choice seam used by the relay and the resolve check (upstream/locator.ts). */
-  readonly locator: StreamLocator;
+  private readonly locator: StreamLocator;
+  /** What node views read (admin/node-views.ts). */
+  private readonly nodeSources: NodeViewSources;
+  /** What the operator API calls (admin/operations.ts). */
+  private readonly operations: ApiOperations;
   private readonly relay: RelayServer;
   private readonly admin: AdminServer;
   private relayAddress?: AddressInfo;
@@ -76,29 +90,35 @@ export class Engine {
   private pendingChange: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: EngineOptions) {
-    this.table = new GatedRouteTable(options.config, this.pause);
+    this.table = new RouteTable(options.config);
     this.startedListenKey = listenKey(options.config);
     this.sessions = new SessionRegistry(this.stats, options.config.relay.requestLogEntries);
-    this.nodes = new NodeRegistry(createLogger('nodes'));
+    this.transport = new UpstreamTransport({ maxIdleSockets: options.config.relay.maxIdleUpstreamSockets });
+    this.nodes = new NodeRegistry(createLogger('nodes'), this.transport);
     this.nodes.sync(options.config);
-    this.probe = new StreamProbe(this.nodes, () => this.config.locator, createLogger('probe'));
+    this.probe = new StreamProbe(this.nodes, () => this.config.locator, createLogger('probe'), this.transport);
     this.locator = new StreamLocator({ registry: this.nodes, probe: this.probe, sessionsByNode: () => this.sessions.countByNode() });
-    this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay'), locator: this.locator, nodes: this.nodes });
-    this.api = createApiService(this);
+    this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay'), locator: this.locator, nodes: this.nodes, pause: this.pause, transport: this.transport });
+    this.nodeSources = { registry: this.nodes, probe: this.probe, hub: this.relay.hub, sessions: this.sessions };
+    this.demo = new DemoController(
+      { config: () => this.config, persisted: options.configPath !== undefined, changeConfig: (change) => this.changeConfig(change), closeStreamsOfRoutes: (ids) => this.closeStreamsOfRoutes(ids) },
+      createLogger('demo'),
+    );
+    // The history is built here so the API can read it without the ticker, and the ticker reads through the API.
+    const history = new HistoryBook();
+    this.operations = this.apiOperations(history);
+    this.api = createApiService(this.operations);
+    const counters = { sessionCount: () => this.sessions.size, relayState: () => this.relayState() };
+    this.ticker = new LiveTicker(engineSources(this.api, counters), createLogger('live'), EVENT_INTERVAL_MS, history);
     const metrics = createMetricsRegistry(this.stats, this.sessions, () => this.relay.hub.list(), () => this.nodeDtos());
     registerHlsMetrics(metrics, () => this.relay.hls.listStreams(), () => this.relay.hls.cacheStats());
-    this.ticker = new LiveTicker(engineSources(this), createLogger('live'));
     this.events = new EventStreamServer(this.ticker, createLogger('events'));
     // Streams first (a disabled node's pulls end, a drain starts), so the pushed node state shows it.
     this.nodes.onStatusChange((change) => this.relay.hub.onNodeStatus(change));
     this.nodes.onStatusChange((change) => {
       const node = this.config.nodes.find((n) => n.id === change.nodeId);
-      if (node) this.ticker.publishNodeStatus({ type: 'node', at: Date.now(), ...change, node: this.nodeDto(node) });
+      if (node) this.ticker.publishNodeStatus({ type: 'node', at: Date.now(), ...change, node: this.nodeDtos([node])[0] });
     });
-    this.demo = new DemoController(
-      { config: () => this.config, persisted: options.configPath !== undefined, changeConfig: (change) => this.changeConfig(change), closeStreamsOfRoutes: (ids) => this.closeStreamsOfRoutes(ids) },
-      createLogger('demo'),
-    );
     this.audit = AuditLog.besideConfig(options.configPath, () => this.config.admin.auditLogMaxBytes, createLogger('audit'));
     this.admin = new AdminServer({
       api: this.api,
@@ -124,6 +144,7 @@ export class Engine {
       engine.adminAddress = await engine.admin.listen(admin.host, admin.port);
     } catch (error) {
       await engine.relay.close(0);
+      engine.transport.destroy();
       throw error;
     }
     if (!isLoopbackHost(admin.host)) engine.log.warn(`admin API is bound to ${admin.host}, reachable from other machines; keep the token secret`);
@@ -147,43 +168,49 @@ export class Engine {
     return this.relay.hls;
   }
 
-  /** Nodes' configuration with their live state, as the API shows them (the stream list is read once). */
-  nodeDtos(nodes: readonly NodeConfig[] = this.config.nodes): NodeDto[] {
-    const streams = this.relay.hub.list();
-    const sessionsByNode = this.sessions.countByNode();
-    return nodes.map((node) => this.toNodeDto(node, streams, sessionsByNode.get(node.id) ?? 0));
+  /** Nodes' configuration with their live state, as the API shows them (admin/node-views.ts). */
+  private nodeDtos(nodes: readonly NodeConfig[] = this.config.nodes): NodeDto[] {
+    return nodeViews(this.nodeSources, nodes);
   }
 
-  /** One node's configuration with its live state. */
-  nodeDto(node: NodeConfig): NodeDto {
-    return this.nodeDtos([node])[0];
-  }
-
-  private toNodeDto(node: NodeConfig, allStreams: StreamDto[], sessions: number): NodeDto {
-    const state = this.nodes.get(node.id);
-    const streams = allStreams.filter((s) => s.nodeId === node.id);
-    const pulledFlv = streams.filter((s) => s.upstreamOpen > 0).length;
-    const viewersOfStreams = streams.reduce((n, s) => n + s.viewers, 0);
+  /** The operator API's operations, each delegating to the part that holds it (built once the parts exist). */
+  private apiOperations(history: HistoryBook): ApiOperations {
+    const { sessions, stats, relay, demo, locator } = this;
     return {
-      ...node,
-      status: state?.status ?? (node.enabled ? 'up' : 'disabled'),
-      activeSessions: sessions,
-      activePulls: pulledFlv + Math.max(0, sessions - viewersOfStreams),
-      rttMs: state?.rttMs ?? -1,
-      consecutivePasses: state?.consecutivePasses ?? 0,
-      consecutiveFails: state?.consecutiveFails ?? 0,
-      lastCheckAt: state?.lastCheckAt ?? 0,
-      lastError: state?.lastError ?? '',
-      passiveFailures: state?.passiveFailures.length ?? 0,
-      mbpsIn: state?.mbpsIn ?? 0,
-      mbpsOut: state?.mbpsOut ?? 0,
-      streams: this.probe.streamsOn(node.id) ?? streams.map((s) => s.path).slice(0, 100),
-      drain: this.relay.hub.drainProgress(node.id),
+      server: { relayUrl: () => this.relayUrl, adminUrl: () => this.adminUrl, startedAt: () => stats.startedAt },
+      config: { current: () => this.config, change: (edit) => this.changeConfig(edit), restartNeeded: () => this.restartNeeded },
+      relay: {
+        isPaused: () => this.paused,
+        setPaused: (paused) => void this.setPaused(paused),
+        removeDemo: async () => {
+          await demo.remove();
+        },
+      },
+      nodes: { list: (nodes) => this.nodeDtos(nodes) },
+      sessions: {
+        list: () => sessions.list(),
+        recent: () => sessions.recent(),
+        kick: (id, reason) => {
+          const session = sessions.get(id);
+          session?.abort(reason);
+          return session !== undefined;
+        },
+      },
+      streams: {
+        listFlv: () => relay.hub.list(),
+        closeFlv: (id) => relay.hub.closeStream(id),
+        listHls: () => relay.hls.listStreams(),
+        hlsCache: () => relay.hls.cacheStats(),
+      },
+      traffic: { stats: () => stats.snapshot(), history: () => history.toDto() },
+      // The table's match knows nothing of the pause (relay admission refuses paused requests), so it serves the check as is.
+      routing: {
+        lookup: () => {
+          const table = this.table;
+          return { table, locator, match: (path) => table.match(path) };
+        },
+      },
     };
-  }
-
-  get routeTable(): RouteTable {
-    return this.table;
   }
 
   get relayUrl(): string {
@@ -226,7 +253,7 @@ export class Engine {
 
   private swapConfig(next: RelayDeckConfig): void {
     const previous = this.table.config;
-    this.table = new GatedRouteTable(next, this.pause);
+    this.table = new RouteTable(next);
     this.nodes.sync(next);
     void this.ticker.publishConfig();
     this.stats.retainRoutes(next.routes.map((r) => r.id));
@@ -248,11 +275,12 @@ export class Engine {
     this.probe.stop();
     this.nodes.stop();
     await Promise.all([this.relay.close(grace), this.admin.close()]);
+    this.transport.destroy();
     await this.demo.stop();
     await this.pendingChange;
   }
 
-  /** True while new requests are refused (see live/pause-gate.ts). */
+  /** True while new requests are refused (routing/pause-switch.ts). */
   get paused(): boolean {
     return this.pause.paused;
   }
@@ -265,16 +293,16 @@ export class Engine {
   }
 
   /** True when a saved host or port differs from what the servers were started with. */
-  get restartNeeded(): boolean {
+  private get restartNeeded(): boolean {
     return listenKey(this.config) !== this.startedListenKey;
   }
 
-  relayState(): RelayStateDto {
-    return { paused: this.pause.paused, demo: demoState(this.config), restartNeeded: this.restartNeeded };
+  private relayState(): RelayStateDto {
+    return relayStateOf(this.operations);
   }
 
   /** End the live FLV streams of some routes now (viewers included). */
-  closeStreamsOfRoutes(routeIds: readonly string[]): void {
+  private closeStreamsOfRoutes(routeIds: readonly string[]): void {
     const ids = new Set(routeIds);
     for (const stream of this.relay.hub.list()) if (ids.has(stream.routeId)) this.relay.hub.closeStream(stream.id);
   }

@@ -26,7 +26,7 @@ export function formatDuration(ms: number): string {
 
 /**
  * Codes logged when a viewer left or an operator kicked it: not failures of the relay or a
- * node, so no page counts them as errors (as electron/live/ticker.ts NOT_FAILURE_CODES).
+ * node, so no page counts them as errors (as electron/engine/live/ticker.ts NOT_FAILURE_CODES).
  */
 export const VIEWER_EXIT_CODES: ReadonlySet<string> = new Set(['CLIENT_CLOSED', 'KICKED']);
 

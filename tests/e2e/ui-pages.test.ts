@@ -117,9 +117,14 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     const row = page.locator('tr', { hasText: FLV_PATH }).first();
     await row.getByRole('button', { name: 'Preview' }).click();
     const { video, currentTime: first } = await previewPlaying(page);
-    await sleep(2_000);
-    const later = await video.evaluate((v: HTMLVideoElement) => ({ t: v.currentTime, w: v.videoWidth, frames: v.getVideoPlaybackQuality().totalVideoFrames }));
-    assert.ok(later.t > first + 1, `currentTime advanced ${first} → ${later.t}`);
+    const later = await waitFor(
+      async () => {
+        const now = await video.evaluate((v: HTMLVideoElement) => ({ t: v.currentTime, w: v.videoWidth, frames: v.getVideoPlaybackQuality().totalVideoFrames }));
+        return now.t > first + 1 ? now : undefined;
+      },
+      UI_WAIT_MS,
+      `currentTime to advance a second past ${first}`,
+    );
     assert.equal(later.w, 320);
     assert.match((await page.getByText(/^Playing /).textContent()) ?? '', new RegExp(`${served.relayUrl.replace(/[.:/]/g, '\\$&')}${FLV_PATH}`), 'played from the relay URL');
     console.log(`# preview: currentTime ${first.toFixed(2)} → ${later.t.toFixed(2)} s, ${later.frames} frames decoded`);
@@ -324,9 +329,9 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     // Pause freezes the view (collection goes on); export writes the rows shown as JSON Lines.
     await page.getByRole('toolbar', { name: 'Traffic filters' }).getByRole('button', { name: 'Pause', exact: true }).click();
     const frozen = await firstLive.locator('span.bytes').textContent();
-    await sleep(2_100);
+    // Two updates arrive while paused (the count says so); the row shown has not moved.
+    await page.getByTestId('traffic-counts').getByText(/paused, ([2-9]|\d{2,}) updates waiting/).waitFor({ timeout: UI_WAIT_MS });
     assert.equal(await firstLive.locator('span.bytes').textContent(), frozen, 'paused: the view does not change');
-    await page.getByTestId('traffic-counts').getByText(/updates waiting/).waitFor({ timeout: UI_WAIT_MS });
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON Lines' }).click()]);
     const lines = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
     assert.ok(lines.length >= 4 && lines.every((entry) => typeof entry.path === 'string' && typeof entry.status === 'number'), `${lines.length} JSON lines`);
@@ -418,7 +423,7 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     assert.ok(history.seconds.savedBytes.some((b) => b > 0), 'redirect savings estimated');
     const saved = page.getByRole('region', { name: 'Saved by redirects (est.)', exact: true }).locator('.stat-value');
     await waitFor(async () => (await saved.textContent()) !== '0 B', UI_WAIT_MS, 'the savings figure');
-    await page.waitForTimeout(1_200);
+    for (const chart of ['Viewers against upstream pulls, last 10 minutes', 'Requests and errors, last 10 minutes']) await page.getByRole('figure', { name: chart }).locator('path.line').first().waitFor({ timeout: UI_WAIT_MS });
     await screenshot(page, 'dashboard');
   });
 

@@ -1,22 +1,22 @@
 /**
- * The operator API implemented once against the engine. The admin HTTP routes and the
- * Electron IPC handlers both call this object, so every transport behaves the same.
- * Inputs are untrusted: each is validated here, with errors that name the field.
+ * The operator API implemented once against the operations it needs (admin/operations.ts),
+ * never against the engine. The admin HTTP routes and the Electron IPC handlers both call
+ * this object, so every transport behaves the same. Inputs are untrusted: each is validated
+ * here, with errors that name the field, before any operation runs.
  */
 import type { RelayDeckApi } from '../../../shared/api.js';
-import { nodePatchSchema, nodeSchema, routePatchSchema, routeSchema, type NodeConfig, type RelayDeckConfig, type RouteConfig } from '../../../shared/config.js';
-import type { NodeDto, RouteSavedDto } from '../../../shared/dto.js';
+import { nodePatchSchema, nodeSchema, routePatchSchema, routeSchema, type RelayDeckConfig, type RouteConfig } from '../../../shared/config.js';
+import type { RelayStateDto, RouteSavedDto } from '../../../shared/dto.js';
 import { nodeChoiceOf, routeWarnings } from '../../../shared/route-nodes.js';
 import { viewerBaseUrl } from '../../../shared/viewer-url.js';
-import { string } from '../../../shared/schema.js';
-import type { Engine } from '../engine.js';
+import { object, optional, string } from '../../../shared/schema.js';
 import { VERSION } from '../core/version.js';
 import { RelayError } from '../core/errors.js';
+import { demoState } from '../demo/config.js';
 import { parseTtl, signPath } from '../relay/auth/sign-url.js';
-import { GatedRouteTable } from '../live/pause-gate.js';
+import type { ApiOperations, ConfigAccess, RelayControls } from './operations.js';
 import { resolvePath, RESOLVE_MAX_PATH_CHARS } from './resolve.js';
 import { applySettingsPatch, settingsDto, settingsPatchSchema } from './settings.js';
-import { object, optional } from '../../../shared/schema.js';
 
 const idSchema = string({ min: 1, max: 64 });
 const signBodySchema = object({
@@ -57,20 +57,27 @@ function savedRoute(config: RelayDeckConfig, id: string): RouteSavedDto {
   return { ...route, warnings: routeWarnings(route, nodeChoiceOf(config)) };
 }
 
-export function createApiService(engine: Engine): RelayDeckApi {
-  const nodeDto = (node: NodeConfig): NodeDto => engine.nodeDto(node);
-  const findNode = (config: RelayDeckConfig, id: string) => nodeDto(config.nodes[indexOf(config.nodes, id, 'node')]);
+/** The relay's state as the API and the pushed snapshots show it. */
+export function relayStateOf(parts: { config: ConfigAccess; relay: Pick<RelayControls, 'isPaused'> }): RelayStateDto {
+  return { paused: parts.relay.isPaused(), demo: demoState(parts.config.current()), restartNeeded: parts.config.restartNeeded() };
+}
+
+export function createApiService(ops: ApiOperations): RelayDeckApi {
+  const { config, relay, nodes, sessions, streams, traffic } = ops;
+  const findNode = (next: RelayDeckConfig, id: string) => nodes.list([next.nodes[indexOf(next.nodes, id, 'node')]])[0];
+  const urls = () => ({ relayUrl: ops.server.relayUrl(), adminUrl: ops.server.adminUrl() });
 
   return {
     async getServerInfo() {
-      return { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl, publicUrl: engine.config.relay.publicUrl || null, version: VERSION, startedAt: engine.stats.startedAt };
+      const { relayUrl, adminUrl } = urls();
+      return { relayUrl, adminUrl, publicUrl: config.current().relay.publicUrl || null, version: VERSION, startedAt: ops.server.startedAt() };
     },
     async listRoutes() {
-      return engine.config.routes;
+      return config.current().routes;
     },
     async createRoute(input) {
       const route = routeSchema.parse(inputObject(input).body, 'body');
-      const next = await engine.changeConfig((draft) => {
+      const next = await config.change((draft) => {
         refuseDuplicate(draft.routes, route.id, 'route');
         draft.routes.push(route);
       });
@@ -79,7 +86,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
     async replaceRoute(input) {
       const id = idOf(input);
       const route = routeSchema.parse(inputObject(input).body, 'body');
-      const next = await engine.changeConfig((draft) => {
+      const next = await config.change((draft) => {
         const index = indexOf(draft.routes, id, 'route');
         if (route.id !== id) refuseDuplicate(draft.routes, route.id, 'route');
         draft.routes[index] = route;
@@ -89,7 +96,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
     async updateRoute(input) {
       const id = idOf(input);
       const patch = routePatchSchema.parse(inputObject(input).body, 'body');
-      const next = await engine.changeConfig((draft) => {
+      const next = await config.change((draft) => {
         const index = indexOf(draft.routes, id, 'route');
         if (patch.id !== undefined && patch.id !== id) refuseDuplicate(draft.routes, patch.id, 'route');
         draft.routes[index] = { ...draft.routes[index], ...patch };
@@ -98,17 +105,17 @@ export function createApiService(engine: Engine): RelayDeckApi {
     },
     async deleteRoute(input) {
       const id = idOf(input);
-      await engine.changeConfig((draft) => {
+      await config.change((draft) => {
         draft.routes.splice(indexOf(draft.routes, id, 'route'), 1);
       });
       return { deleted: id };
     },
     async listNodes() {
-      return engine.nodeDtos();
+      return nodes.list();
     },
     async createNode(input) {
       const node = nodeSchema.parse(inputObject(input).body, 'body');
-      const next = await engine.changeConfig((draft) => {
+      const next = await config.change((draft) => {
         refuseDuplicate(draft.nodes, node.id, 'node');
         draft.nodes.push(node);
       });
@@ -117,7 +124,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
     async replaceNode(input) {
       const id = idOf(input);
       const node = nodeSchema.parse(inputObject(input).body, 'body');
-      const next = await engine.changeConfig((draft) => {
+      const next = await config.change((draft) => {
         const index = indexOf(draft.nodes, id, 'node');
         if (node.id !== id) throw new RelayError('BAD_CONFIG', `body.id: cannot rename node "${id}"; routes refer to it`);
         draft.nodes[index] = node;
@@ -128,7 +135,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
       const id = idOf(input);
       const patch = nodePatchSchema.parse(inputObject(input).body, 'body');
       if (patch.id !== undefined && patch.id !== id) throw new RelayError('BAD_CONFIG', `body.id: cannot rename node "${id}"; routes refer to it`);
-      const next = await engine.changeConfig((draft) => {
+      const next = await config.change((draft) => {
         const index = indexOf(draft.nodes, id, 'node');
         draft.nodes[index] = { ...draft.nodes[index], ...patch };
       });
@@ -136,7 +143,7 @@ export function createApiService(engine: Engine): RelayDeckApi {
     },
     async deleteNode(input) {
       const id = idOf(input);
-      await engine.changeConfig((draft) => {
+      await config.change((draft) => {
         draft.nodes.splice(indexOf(draft.nodes, id, 'node'), 1);
         const users = draft.routes.filter((r) => r.nodes?.includes(id)).map((r) => r.id);
         if (users.length) throw new RelayError('CONFLICT', `node "${id}" is used by route(s) ${users.join(', ')}`);
@@ -144,72 +151,71 @@ export function createApiService(engine: Engine): RelayDeckApi {
       return { deleted: id };
     },
     async listSessions() {
-      return engine.sessions.list();
+      return sessions.list();
     },
     async signUrl(input) {
       const body = signBodySchema.parse(inputObject(input).body, 'body');
-      const route = engine.config.routes.find((r) => r.id === body.routeId);
+      const running = config.current();
+      const route = running.routes.find((r) => r.id === body.routeId);
       if (!route) throw new RelayError('NOT_FOUND', `no route with id "${body.routeId}"`);
       const signed = signPath(route, body.path, parseTtl(body.ttl), body.prefix);
-      const base = viewerBaseUrl(engine.config.relay.publicUrl, engine.relayUrl);
+      const base = viewerBaseUrl(running.relay.publicUrl, ops.server.relayUrl());
       return { url: base + signed.pathAndQuery, pathAndQuery: signed.pathAndQuery, expiresAt: signed.expiresAt, keyId: signed.keyId };
     },
     async kickSession(input) {
       const id = idOf(input);
-      const session = engine.sessions.get(id);
-      if (!session) throw new RelayError('NOT_FOUND', `no session with id "${id}"`);
-      session.abort('kicked by operator');
+      if (!sessions.kick(id, 'kicked by operator')) throw new RelayError('NOT_FOUND', `no session with id "${id}"`);
       return { kicked: id };
     },
     async listStreams() {
-      return engine.flvStreams.list();
+      return streams.listFlv();
     },
     async listHlsStreams() {
-      return engine.hls.listStreams();
+      return streams.listHls();
     },
     async getHlsCache() {
-      return engine.hls.cacheStats();
+      return streams.hlsCache();
     },
     async closeStream(input) {
       const id = idOf(input);
-      engine.flvStreams.closeStream(id);
+      streams.closeFlv(id);
       return { closed: id };
     },
     async listRequestLog() {
-      return engine.sessions.recent();
+      return sessions.recent();
     },
     async getStats() {
-      return engine.stats.snapshot();
+      return traffic.stats();
     },
     async getHistory() {
-      return engine.ticker.history.toDto();
+      return traffic.history();
     },
     async resolvePath(input) {
       const { path } = resolveBodySchema.parse(inputObject(input).body, 'body');
-      const table = engine.routeTable;
-      const match = table instanceof GatedRouteTable ? (p: string) => table.matchIgnoringPause(p) : (p: string) => table.match(p);
-      return resolvePath({ table, locator: engine.locator, paused: engine.paused, match }, path);
+      return resolvePath({ ...ops.routing.lookup(), paused: relay.isPaused() }, path);
     },
     async getRelayState() {
-      return engine.relayState();
+      return relayStateOf(ops);
     },
     async pauseRelay() {
-      return engine.setPaused(true);
+      relay.setPaused(true);
+      return relayStateOf(ops);
     },
     async resumeRelay() {
-      return engine.setPaused(false);
+      relay.setPaused(false);
+      return relayStateOf(ops);
     },
     async removeDemo() {
-      await engine.demo.remove();
-      return engine.relayState();
+      await relay.removeDemo();
+      return relayStateOf(ops);
     },
     async getSettings() {
-      return settingsDto(engine.config, { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl }, engine.restartNeeded);
+      return settingsDto(config.current(), urls(), config.restartNeeded());
     },
     async updateSettings(input) {
       const patch = settingsPatchSchema.parse(inputObject(input).body, 'body');
-      const next = await engine.changeConfig((draft) => applySettingsPatch(draft, patch));
-      return settingsDto(next, { relayUrl: engine.relayUrl, adminUrl: engine.adminUrl }, engine.restartNeeded);
+      const next = await config.change((draft) => applySettingsPatch(draft, patch));
+      return settingsDto(next, urls(), config.restartNeeded());
     },
   };
 }

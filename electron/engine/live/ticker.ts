@@ -54,7 +54,6 @@ export function countPulls(streams: readonly StreamDto[], sessionCount: number):
 }
 
 export class LiveTicker {
-  readonly history = new HistoryBook();
   readonly savings = new SavingsEstimator();
   private readonly cursor = new LogCursor();
   private readonly listeners = new Set<RelayDeckEventListener>();
@@ -62,10 +61,12 @@ export class LiveTicker {
   /** The tick in progress, so two never overlap. */
   private running: Promise<void> | undefined;
 
+  /** `history` may be passed in so the API can read it without the ticker (engine.ts). */
   constructor(
     private readonly sources: LiveSources,
     private readonly log: Logger,
     readonly intervalMs = EVENT_INTERVAL_MS,
+    readonly history = new HistoryBook(),
   ) {}
 
   start(): void {

@@ -1,143 +1,75 @@
 /**
- * What every proxy engine shares for one proxied request: the connect, request-body,
- * response-header and idle-stream timers, byte counting, the viewer-left rule (abort
- * upstream at once), error answers, and closing the session exactly once with its final status.
+ * What every proxy engine shares for one proxied request, on top of the upstream transport
+ * (upstream/transport.ts, which owns the clocks, the classification and the pools): the
+ * session's status and byte counts, the viewer-left rule (abort upstream at once), error
+ * answers (JSON before headers, a cut after), and closing the session exactly once.
  *
- * A timer charges the node only for the node's own delay (errors.ts isNodeFault decides what
- * counts): the response-header clock starts once the whole request, body included, was
- * written to the node; a body the viewer stops sending is the viewer's (408 REQUEST_TIMEOUT);
- * and a response the viewer stops reading (its socket full, the node paused) ends as the
- * viewer's CLIENT_STALLED, never as the node's IDLE_TIMEOUT. A HEAD's header timeout is not
- * reported either: a streaming node may hold a HEAD's headers until its endless body ends.
+ * The transport charges the node only for the node's own delay: a request body the viewer
+ * stops sending is the viewer's (408 REQUEST_TIMEOUT), and a response the viewer stops
+ * reading (its socket full, the node paused) ends as the viewer's CLIENT_STALLED, never as
+ * the node's IDLE_TIMEOUT. A HEAD's header timeout is not reported against the node: a
+ * streaming node may hold a HEAD's headers until its endless body ends.
+ *
+ * States: no call yet → call attached (connecting, sending, waiting for headers) → response
+ * headers passed on (streaming) → done (completed, failed, viewer gone, aborted or finished
+ * gracefully). The first end wins; every later one does nothing.
  */
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/log.js';
-import { classifyUpstreamError, ERROR_STATUS, RelayError } from '../core/errors.js';
+import { ERROR_STATUS, RelayError } from '../core/errors.js';
+import { classifyFailure } from '../upstream/transport/classify.js';
+import type { ReaderHold, UpstreamCall, UpstreamEvents, UpstreamResponse, UpstreamTimeouts } from '../upstream/transport.js';
 import { sendError } from './respond.js';
-import type { Session, SessionRegistry } from './sessions.js';
+import type { Session } from './sessions.js';
 
-/** Timeouts for one proxied request, in ms (see RelaySettings). */
-export interface ExchangeTimeouts {
-  connectTimeoutMs: number;
-  headerTimeoutMs: number;
-  /** 0 disables. */
-  idleStreamTimeoutMs: number;
-  /** Longest pause in a viewer's request body (uploads through a proxy route). */
-  requestBodyIdleTimeoutMs: number;
-}
+/** Timeouts for one proxied request, in ms (see RelaySettings); the request-body pause limit is always set here. */
+export type ExchangeTimeouts = UpstreamTimeouts & { requestBodyIdleTimeoutMs: number };
 
-export class ProxyExchange {
+export class ProxyExchange implements UpstreamEvents {
   private done = false;
-  private upstream: ClientRequest | undefined;
-  private upstreamResponse: IncomingMessage | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
-  private headerTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private bodyTimer: NodeJS.Timeout | undefined;
-  private lastDataAt = 0;
-  private connected = false;
-  /** The whole request (body included) was written to the node. */
-  private requestSent = false;
+  private call: UpstreamCall | undefined;
+  private upstreamResponse: UpstreamResponse | undefined;
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly session: Session,
-    private readonly sessions: SessionRegistry,
-    private readonly timeouts: ExchangeTimeouts,
+    readonly timeouts: ExchangeTimeouts,
     private readonly log: Logger,
     /** Reports every failure by error code (but a HEAD's header timeout); the owner counts it against the node when errors.ts isNodeFault says so. */
     private readonly onUpstreamFailure: (code: string) => void = () => {},
   ) {
-    session.abort = (reason) => this.abort(reason);
-    session.finishGracefully = () => this.finishGracefully();
     res.on('close', () => this.onViewerClosed());
   }
 
-  /** Attach the upstream request: starts the connect and request-body timers (the header timer follows). */
-  attachUpstream(upstream: ClientRequest): void {
-    this.upstream = upstream;
-    upstream.once('finish', () => {
-      this.requestSent = true;
-      this.startHeaderTimer();
-    });
-    this.watchRequestBody();
-    this.connectTimer = setTimeout(() => this.fail(new RelayError('DIAL', `connect to node timed out after ${this.timeouts.connectTimeoutMs} ms`)), this.timeouts.connectTimeoutMs);
-    const watch = (socket: Socket) => {
-      if (socket.connecting) socket.once('connect', () => this.onConnected());
-      else this.onConnected();
-    };
-    if (upstream.socket) watch(upstream.socket);
-    else upstream.once('socket', watch);
+  /** How the viewer holds the node back: while its socket is full, the node's silence is the viewer's (CLIENT_STALLED). */
+  readonly hold: ReaderHold = { blocked: () => this.res.writableNeedDrain, whileBlocked: 'stalled' };
+
+  /** The transport call carrying this request (made with this exchange as its events). */
+  attach(call: UpstreamCall): void {
+    this.call = call;
+    if (this.done) call.abort();
   }
 
-  private onConnected(): void {
-    clearTimeout(this.connectTimer);
-    this.connected = true;
-    this.startHeaderTimer();
-  }
-
-  /** The node's response-header clock: from the moment it is connected and has the whole request. */
-  private startHeaderTimer(): void {
-    if (this.done || this.upstreamResponse || this.headerTimer || !this.connected || !this.requestSent) return;
-    this.headerTimer = setTimeout(
-      () => this.fail(new RelayError('UPSTREAM_TIMEOUT', `node sent no response headers within ${this.timeouts.headerTimeoutMs} ms`)),
-      this.timeouts.headerTimeoutMs,
-    );
-  }
-
-  /**
-   * While the viewer's body is in flight: a pause of requestBodyIdleTimeoutMs is the viewer's
-   * (408), unless the node is the one not taking it (its socket full once connected).
-   */
-  private watchRequestBody(): void {
-    const idleMs = this.timeouts.requestBodyIdleTimeoutMs;
-    let lastBodyAt = Date.now();
-    const onBody = () => (lastBodyAt = Date.now());
-    this.req.on('data', onBody);
-    const check = () => {
-      if (this.done || this.req.complete || this.upstreamResponse) {
-        this.req.off('data', onBody);
-        return;
-      }
-      const quietFor = Date.now() - lastBodyAt;
-      if (quietFor < idleMs) {
-        this.bodyTimer = setTimeout(check, idleMs - quietFor);
-      } else if (!this.upstream?.writableNeedDrain) {
-        this.fail(new RelayError('REQUEST_TIMEOUT', `viewer sent no request body bytes for ${idleMs} ms`));
-      } else if (this.connected) {
-        this.fail(new RelayError('UPSTREAM_TIMEOUT', `node took no request body bytes for ${idleMs} ms`));
-      } else {
-        lastBodyAt = Date.now(); // not connected yet: the connect timer judges the node
-        this.bodyTimer = setTimeout(check, idleMs);
-      }
-    };
-    this.bodyTimer = setTimeout(check, idleMs);
-  }
-
-  /** The node answered: stop header and body timing, start counting bytes and idle timing. */
-  onUpstreamResponse(upstreamResponse: IncomingMessage): void {
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.headerTimer);
-    clearTimeout(this.bodyTimer);
-    this.upstreamResponse = upstreamResponse;
-    this.session.status = upstreamResponse.statusCode ?? 0;
-    const stats = this.session.routeStats;
-    const node = this.session.node;
-    upstreamResponse.on('data', (chunk: Buffer) => {
-      this.lastDataAt = Date.now();
-      this.session.bytesIn += chunk.length;
+  /** The node answered (the transport reports it; the http-proxy-3 engine calls it from proxyRes): count its bytes from here. */
+  onResponse(response: UpstreamResponse): void {
+    if (this.upstreamResponse || this.done) return;
+    this.upstreamResponse = response;
+    this.session.status = response.status;
+    const { session } = this;
+    const stats = session.routeStats;
+    response.body.on('data', (chunk: Buffer) => {
+      session.bytesIn += chunk.length;
       stats.bytesIn += chunk.length;
-      if (node) node.bytesIn += chunk.length;
+      if (session.node) session.node.bytesIn += chunk.length;
     });
     // The viewer made room: the node is asked for bytes again, so its idle clock starts over.
-    this.res.on('drain', () => (this.lastDataAt = Date.now()));
-    upstreamResponse.on('error', (error: NodeJS.ErrnoException) => this.upstreamError(error));
-    upstreamResponse.on('close', () => {
-      if (!upstreamResponse.complete) this.fail(new RelayError('UPSTREAM_RESET', 'node connection lost mid-response'));
-    });
-    this.armIdleTimer();
+    this.res.on('drain', () => this.call?.readerResumed());
+  }
+
+  /** The transport ended the call: a failure ends the exchange; a clean end leaves completion to the engine (after the viewer's response ends). */
+  onEnd(error?: RelayError): void {
+    if (error) this.fail(error);
   }
 
   /** Count bytes handed to the viewer (the engine calls this per written chunk). */
@@ -147,38 +79,25 @@ export class ProxyExchange {
     if (this.session.node) this.session.node.bytesOut += length;
   }
 
-  private armIdleTimer(): void {
-    const idleMs = this.timeouts.idleStreamTimeoutMs;
-    if (idleMs <= 0 || this.done) return;
-    this.lastDataAt = Date.now();
-    const check = () => {
-      if (this.done) return;
-      const quietFor = Date.now() - this.lastDataAt;
-      if (quietFor < idleMs) this.idleTimer = setTimeout(check, idleMs - quietFor);
-      // The node is paused because the viewer's socket is full: the silence is the viewer's.
-      else if (this.res.writableNeedDrain) this.fail(new RelayError('CLIENT_STALLED', `viewer made no room for the node's bytes for ${idleMs} ms`));
-      else this.fail(new RelayError('IDLE_TIMEOUT', `node sent no bytes for ${idleMs} ms`));
-    };
-    this.idleTimer = setTimeout(check, idleMs);
-  }
-
   /** Upstream finished normally and the viewer's response was ended. */
   complete(): void {
     this.finish(this.session.status || this.res.statusCode);
   }
 
-  /** Map an upstream error and end the exchange: JSON answer before headers, abort after. */
-  upstreamError(error: NodeJS.ErrnoException): void {
-    this.fail(error instanceof RelayError ? error : classifyUpstreamError(error, this.upstreamResponse !== undefined));
+  /** An error an engine saw itself (http-proxy-3's callback): classified once by the transport. */
+  upstreamError(error: unknown): void {
+    if (this.call) this.call.fail(error);
+    else this.fail(classifyFailure(error, this.upstreamResponse !== undefined));
   }
 
+  /** End the exchange with `error`: a JSON answer before the headers went out, a cut after. */
   fail(error: RelayError): void {
     if (this.done) return;
     // The viewer chose HEAD, which a node serving a live stream (Node's http server, node-media-server) answers only when the body would end.
     if (!(error.code === 'UPSTREAM_TIMEOUT' && this.req.method === 'HEAD')) this.onUpstreamFailure(error.code);
     if (error.code === 'INTERNAL') this.log.error(`session ${this.session.id}: ${error.message}`);
     else this.log.info(`${this.session.facts.path}: ${error.code} ${error.message}`);
-    this.upstream?.destroy();
+    this.call?.abort(error);
     if (this.res.headersSent) this.res.destroy();
     else sendError(this.res, error);
     this.finish(this.res.headersSent && this.session.status ? this.session.status : error.status, error.code);
@@ -190,7 +109,7 @@ export class ProxyExchange {
       this.finish(this.session.status || this.res.statusCode);
       return;
     }
-    this.upstream?.destroy();
+    this.call?.abort(new RelayError('CLIENT_CLOSED', 'the viewer went away'));
     this.finish(ERROR_STATUS.CLIENT_CLOSED, 'CLIENT_CLOSED');
   }
 
@@ -198,7 +117,7 @@ export class ProxyExchange {
   abort(reason: string): void {
     if (this.done) return;
     this.log.info(`session ${this.session.id} aborted: ${reason}`);
-    this.upstream?.destroy();
+    this.call?.abort(new RelayError('CLIENT_CLOSED', `session aborted: ${reason}`));
     this.res.destroy();
     this.finish(ERROR_STATUS.CLIENT_CLOSED, 'CLIENT_CLOSED');
   }
@@ -206,7 +125,7 @@ export class ProxyExchange {
   /** Shutdown: end a chunked stream with its terminator so players see a clean end. */
   finishGracefully(): void {
     if (this.done) return;
-    this.upstream?.destroy();
+    this.call?.abort();
     const chunked = this.res.headersSent && !this.res.hasHeader('content-length');
     if (chunked) this.res.end();
     else if (this.res.headersSent) this.res.destroy();
@@ -217,11 +136,6 @@ export class ProxyExchange {
   private finish(status: number, errorCode?: string): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.headerTimer);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.bodyTimer);
-    this.session.routeStats.active -= 1;
-    this.sessions.close(this.session, status, errorCode);
+    this.session.close(status, errorCode);
   }
 }

@@ -2,21 +2,20 @@
  * The http-proxy API engine (relay.proxyEngine = "http-proxy-3"), kept as a measured
  * alternative to the native engine. http-proxy-3 is the maintained successor of
  * http-proxy; every error goes to the per-call callback, so none can escape as an
- * unhandled 'error' event. Header rules, timeouts and accounting are the same
- * ProxyExchange the native engine uses.
+ * unhandled 'error' event. Its requests use the transport's keep-alive agent and are
+ * adopted by the transport (upstream/transport.ts) for the same clocks, classification and
+ * accounting; header rules and the session are the same ProxyExchange the native engine uses.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import { viewerResponseHeaders } from './headers.js';
-import { rewriteNodeLocation } from './location-rewrite.js';
 import { requestFraming } from './framing.js';
-import { forwardedHeaders, type ProxyJob } from './proxy.js';
+import { forwardedHeaders, rewriteLocation, type ProxyJob } from './proxy.js';
 
 type HttpProxyServer = ProxyServer;
 
-const exchanges = new WeakMap<IncomingMessage, ProxyJob['exchange']>();
-/** The job of each request in flight, for the node's Location (location-rewrite.ts). */
+/** The job of each request in flight, found through the viewer's request. */
 const jobs = new WeakMap<IncomingMessage, ProxyJob>();
 
 /** One http-proxy-3 server per relay; per-request state is found through the request. */
@@ -25,16 +24,19 @@ export function createHttpProxy3(): HttpProxyServer {
   // A viewer reset is reported here instead of 'error'; the exchange already handled it.
   server.on('econnreset', () => {});
   server.on('error', () => {});
-  server.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => exchanges.get(req)?.attachUpstream(proxyReq));
+  server.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
+    const job = jobs.get(req);
+    if (job) adopt(job, proxyReq);
+  });
   server.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => {
-    const exchange = exchanges.get(req);
-    if (!exchange) return;
+    const job = jobs.get(req);
+    if (!job) return;
+    const { exchange } = job;
     proxyRes.headers = viewerResponseHeaders(proxyRes.headers) as IncomingMessage['headers'];
     // Else http-proxy's setConnection pass answers "keep-alive" to a viewer that asked to close.
     proxyRes.headers.connection = exchange.res.shouldKeepAlive ? 'keep-alive' : 'close';
-    exchange.onUpstreamResponse(proxyRes);
-    const job = jobs.get(req);
-    if (job && !rewriteNodeLocation(proxyRes, job.redirects, job.target.href, (error) => exchange.fail(error))) return;
+    exchange.onResponse({ status: proxyRes.statusCode ?? 0, statusMessage: proxyRes.statusMessage ?? '', headers: proxyRes.headers, body: proxyRes });
+    if (!rewriteLocation(job, proxyRes.headers)) return;
     proxyRes.on('data', (chunk: Buffer) => exchange.countOut(chunk.length));
     proxyRes.on('end', () => exchange.res.once('finish', () => exchange.complete()));
   });
@@ -46,10 +48,17 @@ export function proxyWithHttpProxy3(server: HttpProxyServer, job: ProxyJob): voi
   const { req } = exchange;
   // http-proxy copies req.headers to the upstream request: give it the cleaned set, framing included.
   req.headers = forwardedHeaders(job) as IncomingMessage['headers'];
-  exchanges.set(req, exchange);
   jobs.set(req, job);
-  const agent = target.endpoint.protocol === 'https:' ? job.agents.https : job.agents.http;
+  const agent = job.transport.agentFor(target.endpoint);
   // http-proxy pipes `buffer` instead of req when given: an empty one when no body is allowed (framing.ts).
   const buffer = requestFraming(req).kind === 'none' ? Readable.from([]) : undefined;
-  server.web(req, exchange.res, { target: target.href, agent, buffer }, (error) => exchange.upstreamError(error as NodeJS.ErrnoException));
+  server.web(req, exchange.res, { target: target.href, agent, buffer }, (error) => exchange.upstreamError(error));
+}
+
+/** The request http-proxy-3 made goes under the transport's clocks, classification and accounting. */
+function adopt(job: ProxyJob, proxyReq: ClientRequest): void {
+  const { exchange } = job;
+  const { req } = exchange;
+  const body = requestFraming(req).kind === 'none' ? undefined : req;
+  exchange.attach(job.transport.adopt(proxyReq, { to: job.target.endpoint, timeouts: exchange.timeouts, nodeId: exchange.session.facts.nodeId, hold: exchange.hold, body }, exchange));
 }

@@ -3,38 +3,27 @@
  * Each upstream chunk is written to the viewer as it arrives (no buffering); when the
  * viewer's socket is full the upstream is paused until it drains (backpressure).
  */
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { upstreamRequestHeaders, viewerResponseHeaders } from './headers.js';
 import { requestFraming } from './framing.js';
 import type { ProxyExchange } from './exchange.js';
 import { rewriteNodeLocation, type RedirectScope } from './location-rewrite.js';
 import type { UpstreamTarget } from '../routing/target.js';
 import { peerAddress } from '../core/net/address.js';
-
-/** Keep-alive agents shared by all proxied requests of one relay (bounded idle pools). */
-export interface UpstreamAgents {
-  http: http.Agent;
-  https: https.Agent;
-}
+import type { UpstreamTransport, UpstreamResponse } from '../upstream/transport.js';
 
 /** Everything a proxy engine needs for one request. */
 export interface ProxyJob {
   exchange: ProxyExchange;
   target: UpstreamTarget;
-  agents: UpstreamAgents;
+  /** The engine's upstream transport (upstream/transport.ts) the request goes through. */
+  transport: UpstreamTransport;
   /** "http" or "https": how the viewer reached the relay. */
   viewerProtocol: string;
   /** A live stream (flv/hls route): headers are flushed before the first body bytes. */
   live: boolean;
   /** Where a node's Location is mapped to a relay path (location-rewrite.ts); absent: passed unchanged. */
   redirects?: RedirectScope;
-}
-
-export function createUpstreamAgents(maxIdleSockets: number): UpstreamAgents {
-  // Node's Agent reads maxFreeSockets 0 as "its default (256)": no idle pool means no keep-alive.
-  const options = maxIdleSockets > 0 ? { keepAlive: true, maxFreeSockets: maxIdleSockets, scheduling: 'lifo' as const } : { keepAlive: false };
-  return { http: new http.Agent(options), https: new https.Agent(options) };
 }
 
 const viewerAddresses = new WeakMap<IncomingMessage, string>();
@@ -50,7 +39,7 @@ export function clientAddress(req: IncomingMessage): string {
 }
 
 /** The upstream request's headers: cleaned (headers.ts), with the framing checkFraming allowed (framing.ts). */
-export function forwardedHeaders(job: ProxyJob): http.OutgoingHttpHeaders {
+export function forwardedHeaders(job: ProxyJob): OutgoingHttpHeaders {
   const { req } = job.exchange;
   const framing = requestFraming(req);
   return upstreamRequestHeaders(req.headers, {
@@ -62,52 +51,53 @@ export function forwardedHeaders(job: ProxyJob): http.OutgoingHttpHeaders {
   });
 }
 
-function requestOptions(job: ProxyJob): https.RequestOptions {
-  const { target, exchange } = job;
-  const { endpoint } = target;
-  const isHttps = endpoint.protocol === 'https:';
-  return {
-    protocol: endpoint.protocol,
-    hostname: endpoint.hostname,
-    port: endpoint.port,
-    path: target.path,
-    method: exchange.req.method,
-    agent: isHttps ? job.agents.https : job.agents.http,
-    headers: forwardedHeaders(job),
-  };
+/** The node's Location mapped to a relay path (location-rewrite.ts reads and sets only the headers); false when refused. */
+export function rewriteLocation(job: ProxyJob, headers: IncomingMessage['headers']): boolean {
+  const { exchange } = job;
+  return rewriteNodeLocation({ headers } as IncomingMessage, job.redirects, job.target.href, (error) => exchange.fail(error));
 }
 
-function streamBody(upstreamResponse: IncomingMessage, exchange: ProxyExchange, flushHeadersAtOnce: boolean): void {
+function streamBody(response: UpstreamResponse, exchange: ProxyExchange, flushHeadersAtOnce: boolean): void {
   const { res } = exchange;
-  res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.statusMessage, viewerResponseHeaders(upstreamResponse.headers));
+  const body = response.body;
+  res.writeHead(response.status || 502, response.statusMessage, viewerResponseHeaders(response.headers));
   // A live stream's headers go out at once; a file's ride with its first body bytes.
   if (flushHeadersAtOnce) res.flushHeaders();
-  const resume = () => upstreamResponse.resume();
+  const resume = () => body.resume();
   res.on('drain', resume);
-  upstreamResponse.on('data', (chunk: Buffer) => {
+  body.on('data', (chunk: Buffer) => {
     if (res.destroyed) return;
     exchange.countOut(chunk.length);
-    if (!res.write(chunk)) upstreamResponse.pause();
+    if (!res.write(chunk)) body.pause();
   });
-  upstreamResponse.on('end', () => {
+  body.on('end', () => {
     res.end(() => exchange.complete());
   });
 }
 
-/** Proxy one request with Node's own http client. */
+/** Proxy one request through the transport with Node's own http client. */
 export function proxyNative(job: ProxyJob): void {
-  const { exchange } = job;
-  const options = requestOptions(job);
-  const lib = job.target.endpoint.protocol === 'https:' ? https : http;
-  const upstream = lib.request(options);
-  exchange.attachUpstream(upstream);
-  upstream.on('error', (error: NodeJS.ErrnoException) => exchange.upstreamError(error));
-  upstream.on('response', (upstreamResponse) => {
-    exchange.onUpstreamResponse(upstreamResponse);
-    if (!rewriteNodeLocation(upstreamResponse, job.redirects, job.target.href, (error) => exchange.fail(error))) return;
-    streamBody(upstreamResponse, exchange, job.live);
-  });
-  // Only a body framing.ts allowed is forwarded; otherwise the request ends with its head.
-  if (requestFraming(exchange.req).kind === 'none') upstream.end();
-  else exchange.req.pipe(upstream);
+  const { exchange, target } = job;
+  const { req } = exchange;
+  const call = job.transport.request(
+    {
+      to: target.endpoint,
+      path: target.path,
+      method: req.method,
+      headers: forwardedHeaders(job),
+      timeouts: exchange.timeouts,
+      nodeId: exchange.session.facts.nodeId,
+      hold: exchange.hold,
+      // Only a body framing.ts allowed is forwarded; otherwise the request ends with its head.
+      body: requestFraming(req).kind === 'none' ? undefined : req,
+    },
+    {
+      onResponse: (response) => {
+        exchange.onResponse(response);
+        if (rewriteLocation(job, response.headers)) streamBody(response, exchange, job.live);
+      },
+      onEnd: (error) => exchange.onEnd(error),
+    },
+  );
+  exchange.attach(call);
 }

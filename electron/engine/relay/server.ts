@@ -6,28 +6,30 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOn } from '../core/net/listen.js';
 import type { AddressInfo, Socket } from 'node:net';
-import type { RouteConfig, RouteMode } from '../../../shared/config.js';
+import type { RouteConfig } from '../../../shared/config.js';
 import type { Logger } from '../core/log.js';
 import { FlvHub } from './flv/hub.js';
 import { HlsRelay } from './hls/handler.js';
 import { ERROR_STATUS, errorBody, isNodeFault, RelayError, toRelayError, type ErrorCode } from '../core/errors.js';
+import { admit, STREAM_METHODS, type AdmissionContext, type Refused } from '../routing/admission.js';
+import type { PauseState } from '../routing/pause-switch.js';
 import { ProxyExchange } from './exchange.js';
 import type { Location, StreamLocator } from '../upstream/locator.js';
 import type { NodeRegistry } from '../upstream/registry.js';
 import { checkViewerAuth, viewerAddress } from './auth/viewer-auth.js';
-import { clientAddress, createUpstreamAgents, proxyNative, rememberViewerAddress, type ProxyJob, type UpstreamAgents } from './proxy.js';
+import { proxyNative, rememberViewerAddress, type ProxyJob } from './proxy.js';
+import type { UpstreamTransport } from '../upstream/transport.js';
 import { createHttpProxy3, proxyWithHttpProxy3 } from './proxy-http-proxy3.js';
-import { sendError, sendRedirect } from './respond.js';
+import { sendRedirect } from './respond.js';
+import { answerRefused } from './refusal.js';
+import { requestFacts, SessionScope } from './session-scope.js';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.js';
 import { answerProbe } from './probes.js';
 import { checkFraming } from './framing.js';
 import type { RouteTable } from '../routing/route-table.js';
 import type { SessionFacts, SessionRegistry } from './sessions.js';
-import { UNROUTED, type StatsBook } from './stats.js';
-import { checkLenientRoute, checkRouteTarget, parseRequestTarget, upstreamTarget, type RequestTarget, type UpstreamTarget } from '../routing/target.js';
-
-/** Methods a stream route (flv, hls) accepts; file routes pass any method through. */
-const STREAM_METHODS = new Set(['GET', 'HEAD']);
+import type { StatsBook } from './stats.js';
+import { parseRequestTarget, upstreamTarget, type RequestTarget, type UpstreamTarget } from '../routing/target.js';
 
 export interface RelayServerDeps {
   /** The current route table (swapped on every config change). */
@@ -35,27 +37,38 @@ export interface RelayServerDeps {
   sessions: SessionRegistry;
   stats: StatsBook;
   log: Logger;
-  /** Finds the node(s) for a request (health-aware; see electron/upstream/locator.ts). */
+  /** Finds the node(s) for a request (health-aware; see electron/engine/upstream/locator.ts). */
   locator: StreamLocator;
   /** Live node state: passive failures and traffic are counted there. */
   nodes: NodeRegistry;
+  /** The operator's pause (routing/pause-switch.ts): admission refuses new requests while it is on. */
+  pause: PauseState;
+  /** The engine's upstream transport (upstream/transport.ts): proxied requests, FLV pulls and HLS fetches go through it. */
+  transport: UpstreamTransport;
 }
 
 export class RelayServer {
   private readonly server: http.Server;
-  private readonly agents: UpstreamAgents;
   private readonly httpProxy3 = createHttpProxy3();
   /** Live FLV fan-out streams (flv routes in proxy mode with fanout on). */
   readonly hub: FlvHub;
   /** HLS through the relay: playlist rewriting, segment cache, coalescing (hls routes). */
   readonly hls: HlsRelay;
   private stopping = false;
+  /** What admission reads of the relay (routing/admission.ts). */
+  private readonly admission: AdmissionContext;
 
   constructor(private readonly deps: RelayServerDeps) {
     const settings = deps.table().config.relay;
-    this.agents = createUpstreamAgents(settings.maxIdleUpstreamSockets);
-    this.hub = new FlvHub({ table: deps.table, sessions: deps.sessions, stats: deps.stats, log: deps.log, locator: deps.locator, nodes: deps.nodes, onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code) });
-    this.hls = new HlsRelay({ ...deps, log: deps.log.child('hls'), onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code), stopping: () => this.stopping });
+    this.hub = new FlvHub({ table: deps.table, sessions: deps.sessions, stats: deps.stats, log: deps.log, locator: deps.locator, nodes: deps.nodes, transport: deps.transport, onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code) });
+    this.hls = new HlsRelay({ ...deps, log: deps.log.child('hls'), onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code) });
+    this.admission = {
+      pause: deps.pause,
+      stopping: () => this.stopping,
+      liveSessions: () => deps.sessions.size,
+      opensSession: (route, target) => route.mode === 'proxy' || (route.kind === 'hls' && this.hls.takes(route, target)),
+      checkViewer: checkViewerAuth,
+    };
     this.server = http.createServer(
       {
         noDelay: true,
@@ -91,19 +104,13 @@ export class RelayServer {
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(timer);
-    this.agents.http.destroy();
-    this.agents.https.destroy();
   }
 
   /** Why new requests would be refused now (readiness probe), or undefined when ready. */
-  private unready(table: RouteTable): string | undefined {
+  private unready(): string | undefined {
     if (this.stopping) return 'stopping';
     if (!this.server.listening) return 'not listening';
-    try {
-      table.match('/'); // a gated table (live/pause-gate.ts) refuses while paused
-    } catch (error) {
-      return error instanceof RelayError ? error.message : 'route table unavailable';
-    }
+    if (this.deps.pause.paused) return 'the relay is paused by the operator';
     return undefined;
   }
 
@@ -117,31 +124,21 @@ export class RelayServer {
       return this.answerError(req, res, undefined, toRelayError(error));
     }
     // Health probes before any routing: cheap, outside routes, stats and the request log (probes.ts).
-    if (answerProbe(req, res, this.deps.table().config.relay, () => this.unready(this.deps.table()))) return;
+    if (answerProbe(req, res, this.deps.table().config.relay, () => this.unready())) return;
     try {
       const table = this.deps.table();
-      let target = parseRequestTarget(req.url);
-      route = table.match(target.path);
-      if (!route) throw new RelayError('NO_ROUTE', `no route matches ${target.path}`);
-      checkRouteTarget(route, target);
-      checkLenientRoute(table.config.routes, route, target);
+      const viewer = viewerAddress(req, table.config.relay.trustedProxies);
+      const facts = { target: parseRequestTarget(req.url), method: req.method ?? '', headerCount: req.rawHeaders.length / 2, viewerAddress: viewer, preflight: isPreflight(req) };
+      rememberViewerAddress(req, viewer);
+      const admission = admit(table, facts, this.admission);
+      if (!admission.admitted) return this.refuse(req, res, admission);
+      route = admission.route;
+      const target = admission.target;
       // CORS preflights are the relay's to answer, never the node's (cors.ts); file routes pass any method.
-      if (isPreflight(req)) return answerPreflight(req, res, route.kind === 'file' ? 'any' : [...STREAM_METHODS]);
+      if (admission.preflight) return answerPreflight(req, res, route.kind === 'file' ? 'any' : [...STREAM_METHODS]);
       const routeStats = this.deps.stats.route(route.id);
       routeStats.requests += 1;
-      const settings = table.config.relay;
-      if (req.rawHeaders.length / 2 > settings.maxHeaderCount) {
-        throw new RelayError('HEADERS_TOO_LARGE', `more than relay.maxHeaderCount (${settings.maxHeaderCount}) header fields`);
-      }
-      if (route.kind !== 'file' && !STREAM_METHODS.has(req.method ?? '')) {
-        res.setHeader('allow', 'GET, HEAD');
-        throw new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${route.kind} route "${route.id}"`);
-      }
-      const viewer = viewerAddress(req, settings.trustedProxies);
-      rememberViewerAddress(req, viewer);
-      const auth = checkViewerAuth(route, target, viewer);
-      if (auth.tokenLabel) routeStats.tokens[auth.tokenLabel] = (routeStats.tokens[auth.tokenLabel] ?? 0) + 1;
-      if (auth.query !== target.query) target = { path: target.path, query: auth.query };
+      if (admission.tokenLabel) routeStats.tokens[admission.tokenLabel] = (routeStats.tokens[admission.tokenLabel] ?? 0) + 1;
       if (route.kind === 'hls' && this.hls.takes(route, target)) return this.hls.handle(req, res, route, target, table);
       const located = this.deps.locator.locate(table, route, target);
       const found = route;
@@ -158,6 +155,13 @@ export class RelayServer {
     }
   }
 
+  /** A request admission refused: counted against its route once the route's own checks passed (admission.ts). */
+  private refuse(req: IncomingMessage, res: ServerResponse, refused: Refused): void {
+    if (refused.route && refused.rule !== 'route') this.deps.stats.route(refused.route.id).requests += 1;
+    for (const [name, value] of Object.entries(refused.headers ?? {})) res.setHeader(name, value);
+    this.answerError(req, res, refused.route, refused.error);
+  }
+
   /** After an asynchronous lookup: the viewer may have left meanwhile. */
   private dispatchLocated(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, table: RouteTable, location: Location): void {
     if (res.destroyed || req.socket.destroyed) {
@@ -165,6 +169,8 @@ export class RelayServer {
       return;
     }
     try {
+      // Shutdown began during the lookup: a session opened now would miss the graceful finish.
+      if (this.stopping && route.mode === 'proxy') throw new RelayError('OVERLOADED', 'relay is shutting down');
       this.dispatch(req, res, route, target, table, location);
     } catch (error) {
       this.answerError(req, res, route, toRelayError(error));
@@ -191,21 +197,14 @@ export class RelayServer {
 
   private proxy(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, upstream: UpstreamTarget, target: RequestTarget, table: RouteTable, location: Location): void {
     const settings = table.config.relay;
-    if (this.stopping) throw new RelayError('OVERLOADED', 'relay is shutting down');
-    if (this.deps.sessions.size >= settings.maxSessions) {
-      throw new RelayError('OVERLOADED', `relay is at relay.maxSessions (${settings.maxSessions})`);
-    }
     if (route.kind === 'flv' && route.fanout && req.method === 'GET') {
       this.hub.join(req, res, route, target, this.requestFacts(req, route, nodeId, target), location);
       return;
     }
-    const routeStats = this.deps.stats.route(route.id);
-    routeStats.proxied += 1;
-    routeStats.active += 1;
-    const session = this.deps.sessions.open(this.requestFacts(req, route, nodeId, target));
-    session.node = this.deps.nodes.get(nodeId);
-    const exchange = new ProxyExchange(req, res, session, this.deps.sessions, settings, this.deps.log.child(route.id), (code) => this.nodeFault(nodeId, code));
-    const job: ProxyJob = { exchange, target: upstream, agents: this.agents, viewerProtocol: 'http', live: route.kind !== 'file', redirects: { table, route } };
+    const scope = new SessionScope(this.deps.sessions, this.requestFacts(req, route, nodeId, target), res, this.deps.nodes.get(nodeId));
+    const exchange = new ProxyExchange(req, res, scope.session, settings, this.deps.log.child(route.id), (code) => this.nodeFault(nodeId, code));
+    scope.ownedBy(exchange);
+    const job: ProxyJob = { exchange, target: upstream, transport: this.deps.transport, viewerProtocol: 'http', live: route.kind !== 'file', redirects: { table, route } };
     if (settings.proxyEngine === 'http-proxy-3') proxyWithHttpProxy3(this.httpProxy3, job);
     else proxyNative(job);
   }
@@ -215,28 +214,8 @@ export class RelayServer {
   }
 
   private answerError(req: IncomingMessage, res: ServerResponse, route: RouteConfig | undefined, error: RelayError): void {
-    const routeId = route?.id ?? UNROUTED;
-    if (!route) this.deps.stats.route(UNROUTED).requests += 1;
-    this.deps.stats.countError(routeId, error.code);
-    if (error.code === 'INTERNAL') this.deps.log.error(`${req.method} ${req.url}: ${error.message}`);
-    sendError(res, error);
-    // Refused requests show in the request log too (path only: the query may hold credentials).
-    const path = (req.url ?? '').split('?')[0].slice(0, 1024);
-    this.deps.sessions.logAnswered(requestFacts(req, routeId, route?.mode ?? 'proxy', '', path), error.status, Date.now(), error.code);
+    answerRefused(this.deps, req, res, route, error);
   }
-}
-
-/** What the sessions API and the request log show of a request (the path without its query). */
-function requestFacts(req: IncomingMessage, routeId: string, mode: RouteMode, nodeId: string, path: string): SessionFacts {
-  return {
-    routeId,
-    mode,
-    method: req.method ?? '',
-    path,
-    nodeId,
-    clientAddress: clientAddress(req),
-    userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
-  };
 }
 
 /** True when the rejected bytes start like a request line ("BREW /x HTTP/1.1"), not like binary garbage. */

@@ -18,9 +18,20 @@ export interface SessionFacts {
   userAgent: string;
 }
 
-/** One proxied or redirected request. Counters are bumped on the hot path. */
 /** Most earlier nodes a session remembers (SessionDto.movedFrom); older ones fall out. */
 export const MAX_SESSION_MOVES_KEPT = 16;
+
+/** What ends a session: its scope (session-scope.ts), which closes it exactly once. */
+export interface SessionEnding {
+  /** Cut the request now (operator kick, hard stop). */
+  abort(reason: string): void;
+  /** End the request cleanly (shutdown): the viewer's response is finished, upstream released. */
+  finishGracefully(): void;
+  /** The request ended with this status and error code: the session leaves the live map and enters the request log. */
+  close(status: number, errorCode?: string): void;
+}
+
+/** One request in flight with a session (proxied, fan-out or HLS). Counters are bumped on the hot path. */
 
 export class Session {
   bytesIn = 0;
@@ -38,16 +49,28 @@ export class Session {
   /** Bytes queued for the viewer now (fan-out viewers); set by the viewer. */
   queuedBytes: () => number = () => 0;
   readonly startedAt = Date.now();
-  /** Ends the session at once (viewer and upstream); set by the proxy. */
-  abort: (reason: string) => void = () => {};
-  /** Ends the session cleanly: the viewer's response is finished, upstream released. */
-  finishGracefully: () => void = () => this.abort('shutdown');
 
   constructor(
     readonly id: string,
     readonly facts: SessionFacts,
     readonly routeStats: RouteStatsDto,
+    private readonly ending: SessionEnding,
   ) {}
+
+  /** Ends the session at once (viewer and upstream). */
+  abort(reason: string): void {
+    this.ending.abort(reason);
+  }
+
+  /** Ends the session cleanly: the viewer's response is finished, upstream released. */
+  finishGracefully(): void {
+    this.ending.finishGracefully();
+  }
+
+  /** The request ended: closed once through its scope, whoever calls first. */
+  close(status: number, errorCode?: string): void {
+    this.ending.close(status, errorCode);
+  }
 
   toDto(): SessionDto {
     const dto: SessionDto = { id: this.id, ...this.facts, startedAt: this.startedAt, bytesIn: this.bytesIn, bytesOut: this.bytesOut, status: this.status };
@@ -81,8 +104,9 @@ export class SessionRegistry {
     return this.live.size;
   }
 
-  open(facts: SessionFacts): Session {
-    const session = new Session(String(this.nextId++), facts, this.stats.route(facts.routeId));
+  /** Add a live session; only a SessionScope opens one (it is the `ending` that closes it). */
+  open(facts: SessionFacts, ending: SessionEnding): Session {
+    const session = new Session(String(this.nextId++), facts, this.stats.route(facts.routeId), ending);
     this.live.set(session.id, session);
     this.perNode.set(facts.nodeId, (this.perNode.get(facts.nodeId) ?? 0) + 1);
     return session;
@@ -106,7 +130,7 @@ export class SessionRegistry {
     this.finished.record({ id: '', ...facts, startedAt, bytesIn: 0, bytesOut: 0, status, errorCode });
   }
 
-  /** Remove the session and log it with its final status and optional error code. */
+  /** Remove the session and log it with its final status and optional error code (its scope calls this once). */
   close(session: Session, status: number, errorCode?: string): void {
     if (!this.live.delete(session.id)) return;
     this.release(session.facts.nodeId);

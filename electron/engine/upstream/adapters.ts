@@ -6,11 +6,12 @@
  */
 import type { NodeApiConfig, NodeConfig } from '../../../shared/config.js';
 import { headStatus, requestJson } from './http-json.js';
+import type { UpstreamTransport } from './transport.js';
 
 /** A node API answer that could not be used. */
 export class NodeApiError extends Error {}
 
-type ListFn = (base: URL, api: NodeApiConfig, timeoutMs: number, nodeId: string) => Promise<Set<string>>;
+type ListFn = (base: URL, api: NodeApiConfig, timeoutMs: number, nodeId: string, transport: UpstreamTransport) => Promise<Set<string>>;
 
 function apiBase(node: NodeConfig): URL {
   const base = node.api?.url ?? node.url;
@@ -29,20 +30,20 @@ function field(record: unknown, name: string): unknown {
 /** node-media-server v4 tokens per node (one login reused until it is refused). */
 const nmsTokens = new Map<string, string>();
 
-async function nmsLogin(base: URL, api: NodeApiConfig, timeoutMs: number, nodeId: string): Promise<string> {
-  const answer = await requestJson(new URL('api/v1/login', base), { method: 'POST', body: { username: api.username, password: api.password }, timeoutMs });
+async function nmsLogin(base: URL, api: NodeApiConfig, timeoutMs: number, nodeId: string, transport: UpstreamTransport): Promise<string> {
+  const answer = await requestJson(new URL('api/v1/login', base), { method: 'POST', body: { username: api.username, password: api.password }, timeoutMs, transport });
   const token = field(field(answer.json, 'data'), 'token');
   if (answer.status !== 200 || typeof token !== 'string') throw new NodeApiError(`node-media-server login failed (HTTP ${answer.status})`);
   nmsTokens.set(nodeId, token);
   return token;
 }
 
-const listNms: ListFn = async (base, api, timeoutMs, nodeId) => {
-  let token = nmsTokens.get(nodeId) ?? (await nmsLogin(base, api, timeoutMs, nodeId));
-  let answer = await requestJson(new URL('api/v1/streams', base), { headers: { authorization: `Bearer ${token}` }, timeoutMs });
+const listNms: ListFn = async (base, api, timeoutMs, nodeId, transport) => {
+  let token = nmsTokens.get(nodeId) ?? (await nmsLogin(base, api, timeoutMs, nodeId, transport));
+  let answer = await requestJson(new URL('api/v1/streams', base), { headers: { authorization: `Bearer ${token}` }, timeoutMs, transport });
   if (answer.status === 401) {
-    token = await nmsLogin(base, api, timeoutMs, nodeId);
-    answer = await requestJson(new URL('api/v1/streams', base), { headers: { authorization: `Bearer ${token}` }, timeoutMs });
+    token = await nmsLogin(base, api, timeoutMs, nodeId, transport);
+    answer = await requestJson(new URL('api/v1/streams', base), { headers: { authorization: `Bearer ${token}` }, timeoutMs, transport });
   }
   if (answer.status !== 200) throw new NodeApiError(`node-media-server streams: HTTP ${answer.status}`);
   const keys = new Set<string>();
@@ -52,8 +53,8 @@ const listNms: ListFn = async (base, api, timeoutMs, nodeId) => {
   return keys;
 };
 
-const listSrs: ListFn = async (base, _api, timeoutMs) => {
-  const answer = await requestJson(new URL('api/v1/streams/?count=1000', base), { timeoutMs });
+const listSrs: ListFn = async (base, _api, timeoutMs, _nodeId, transport) => {
+  const answer = await requestJson(new URL('api/v1/streams/?count=1000', base), { timeoutMs, transport });
   if (answer.status !== 200) throw new NodeApiError(`SRS streams: HTTP ${answer.status}`);
   const keys = new Set<string>();
   for (const stream of asArray(field(answer.json, 'streams'), 'SRS streams')) {
@@ -63,8 +64,8 @@ const listSrs: ListFn = async (base, _api, timeoutMs) => {
   return keys;
 };
 
-const listMediaMtx: ListFn = async (base, _api, timeoutMs) => {
-  const answer = await requestJson(new URL('v3/paths/list?itemsPerPage=1000', base), { timeoutMs });
+const listMediaMtx: ListFn = async (base, _api, timeoutMs, _nodeId, transport) => {
+  const answer = await requestJson(new URL('v3/paths/list?itemsPerPage=1000', base), { timeoutMs, transport });
   if (answer.status !== 200) throw new NodeApiError(`MediaMTX paths: HTTP ${answer.status}`);
   const keys = new Set<string>();
   for (const path of asArray(field(answer.json, 'items'), 'MediaMTX paths')) {
@@ -73,10 +74,10 @@ const listMediaMtx: ListFn = async (base, _api, timeoutMs) => {
   return keys;
 };
 
-const listZlm: ListFn = async (base, api, timeoutMs) => {
+const listZlm: ListFn = async (base, api, timeoutMs, _nodeId, transport) => {
   const url = new URL('index/api/getMediaList', base);
   if (api.secret) url.searchParams.set('secret', api.secret);
-  const answer = await requestJson(url, { timeoutMs });
+  const answer = await requestJson(url, { timeoutMs, transport });
   if (answer.status !== 200 || field(answer.json, 'code') !== 0) throw new NodeApiError(`ZLMediaKit media list: HTTP ${answer.status}, code ${String(field(answer.json, 'code'))}`);
   const keys = new Set<string>();
   for (const media of asArray(field(answer.json, 'data') ?? [], 'ZLMediaKit media')) keys.add(`${field(media, 'app')}/${field(media, 'stream')}`);
@@ -91,14 +92,14 @@ export function canListStreams(node: NodeConfig): boolean {
 }
 
 /** The node's live stream keys, through its API. */
-export async function listStreams(node: NodeConfig, timeoutMs: number): Promise<Set<string>> {
+export async function listStreams(node: NodeConfig, timeoutMs: number, transport: UpstreamTransport): Promise<Set<string>> {
   if (!node.api || node.api.type === 'head') throw new NodeApiError(`node ${node.id} has no stream-list API`);
-  return LISTERS[node.api.type](apiBase(node), node.api, timeoutMs, node.id);
+  return LISTERS[node.api.type](apiBase(node), node.api, timeoutMs, node.id, transport);
 }
 
 /** Whether the node serves `nodePath` (HEAD, 2xx = yes). Used for nodes without a list API. */
-export async function holdsByHead(node: NodeConfig, nodePathWithQuery: string, timeoutMs: number): Promise<boolean> {
+export async function holdsByHead(node: NodeConfig, nodePathWithQuery: string, timeoutMs: number, transport: UpstreamTransport): Promise<boolean> {
   const base = node.url.endsWith('/') ? node.url.slice(0, -1) : node.url;
-  const status = await headStatus(new URL(base + nodePathWithQuery), timeoutMs);
+  const status = await headStatus(new URL(base + nodePathWithQuery), timeoutMs, transport);
   return status >= 200 && status < 300;
 }

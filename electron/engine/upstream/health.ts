@@ -5,11 +5,11 @@
  * relay could not make for want of its own resources (EMFILE, ...) says nothing about the node
  * and is not counted (errors.ts isRelayResourceError).
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { HealthSettings } from '../../../shared/config.js';
-import { isRelayResourceError } from '../core/errors.js';
+import type { RelayError } from '../core/errors.js';
+import { oneTimeout } from './http-json.js';
 import { MAX_PASSIVE_FAILURES_KEPT, type NodeState } from './node-state.js';
+import { addressOf, pathOf, type UpstreamTransport } from './transport.js';
 
 /** Result of one active check. */
 export interface CheckResult {
@@ -20,8 +20,8 @@ export interface CheckResult {
   inconclusive?: boolean;
 }
 
-/** One GET of the health path; never rejects. */
-export function checkOnce(baseUrl: string, settings: HealthSettings): Promise<CheckResult> {
+/** One GET of the health path through the transport (a connection of its own); never rejects. */
+export function checkOnce(baseUrl: string, settings: HealthSettings, transport: UpstreamTransport): Promise<CheckResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let url: URL;
@@ -31,17 +31,25 @@ export function checkOnce(baseUrl: string, settings: HealthSettings): Promise<Ch
       resolve({ ok: false, rttMs: -1, error: 'bad health URL' });
       return;
     }
-    const lib = url.protocol === 'https:' ? https : http;
-    const request = lib.get(url, { agent: false, timeout: settings.timeoutMs, headers: { 'user-agent': 'RelayDeck health check' } }, (response) => {
-      const rttMs = Math.round((performance.now() - started) * 10) / 10;
-      response.resume();
-      request.destroy();
-      const status = response.statusCode ?? 0;
-      resolve(status < 500 ? { ok: true, rttMs, error: '' } : { ok: false, rttMs, error: `HTTP ${status}` });
-    });
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${settings.timeoutMs} ms`)));
-    request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, rttMs: -1, error: error.code ?? error.message, inconclusive: isRelayResourceError(error.code) }));
+    const call = transport.request(
+      { to: addressOf(url), path: pathOf(url), headers: { 'user-agent': 'RelayDeck health check' }, timeouts: oneTimeout(settings.timeoutMs), pooled: false },
+      {
+        onResponse: (response) => {
+          const rttMs = Math.round((performance.now() - started) * 10) / 10;
+          call.abort();
+          const status = response.status;
+          resolve(status < 500 ? { ok: true, rttMs, error: '' } : { ok: false, rttMs, error: `HTTP ${status}` });
+        },
+        onEnd: (error) => resolve(failedCheck(error)),
+      },
+    );
   });
+}
+
+/** A check that got no answer: the socket error's code (ECONNREFUSED, ...) or the transport's message; the relay's own shortage is inconclusive. */
+function failedCheck(error: RelayError | undefined): CheckResult {
+  const errno = (error?.cause as NodeJS.ErrnoException | undefined)?.code;
+  return { ok: false, rttMs: -1, error: errno ?? error?.message ?? 'no answer', inconclusive: error?.code === 'RELAY_RESOURCES' };
 }
 
 /** Apply a check result; returns true when the node's health flipped. */

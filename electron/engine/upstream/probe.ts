@@ -8,6 +8,7 @@
 import type { LocatorSettings, NodeConfig } from '../../../shared/config.js';
 import type { Logger } from '../core/log.js';
 import { canListStreams, holdsByHead, listStreams } from './adapters.js';
+import type { UpstreamTransport } from './transport.js';
 import type { NodeRegistry } from './registry.js';
 
 export interface ProbeAnswer {
@@ -35,6 +36,8 @@ export class StreamProbe {
     private readonly registry: NodeRegistry,
     private readonly settings: () => LocatorSettings,
     private readonly log: Logger,
+    /** The engine's upstream transport (upstream/transport.ts): node API calls and HEAD probes go through it. */
+    private readonly transport: UpstreamTransport,
   ) {
     registry.onStatusChange((change) => {
       if (change.to !== 'up') this.forgetNode(change.nodeId);
@@ -64,7 +67,7 @@ export class StreamProbe {
   private async refreshNode(node: NodeConfig): Promise<NodeList | undefined> {
     this.refreshing.add(node.id);
     try {
-      const keys = await listStreams(node, this.settings().probeTimeoutMs);
+      const keys = await listStreams(node, this.settings().probeTimeoutMs, this.transport);
       const limit = this.settings().probeCacheEntries;
       const list = { keys: keys.size > limit ? new Set([...keys].slice(0, limit)) : keys, at: Date.now() };
       this.lists.set(node.id, list);
@@ -128,7 +131,7 @@ export class StreamProbe {
       };
       if (remaining === 0) finish();
       for (const node of candidates) {
-        const ask = canListStreams(node) ? this.refreshNode(node).then((list) => list?.keys.has(key) ?? false) : holdsByHead(node, nodePath(node), timeoutMs);
+        const ask = canListStreams(node) ? this.refreshNode(node).then((list) => list?.keys.has(key) ?? false) : holdsByHead(node, nodePath(node), timeoutMs, this.transport);
         void ask
           .catch(() => false)
           .then((holds) => {

@@ -6,6 +6,7 @@
 import type { HealthSettings, NodeConfig, RelayDeckConfig } from '../../../shared/config.js';
 import type { Logger } from '../core/log.js';
 import { applyCheck, checkOnce, recordPassiveFailure, updatePassive } from './health.js';
+import type { UpstreamTransport } from './transport.js';
 import { NodeState, type NodeStatus } from './node-state.js';
 
 /** How often traffic rates and passive windows are refreshed, ms. */
@@ -26,7 +27,11 @@ export class NodeRegistry {
   private listeners: ((change: NodeStatusChange) => void)[] = [];
   private stopped = false;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** The engine's upstream transport (upstream/transport.ts): health checks go through it. */
+    private readonly transport: UpstreamTransport,
+  ) {}
 
   onStatusChange(listener: (change: NodeStatusChange) => void): void {
     this.listeners.push(listener);
@@ -103,7 +108,7 @@ export class NodeRegistry {
     const node = state.config;
     const settings = this.healthSettings(node);
     if (node.enabled) {
-      const result = await checkOnce(node.url, settings);
+      const result = await checkOnce(node.url, settings, this.transport);
       if (this.states.get(id) !== state || this.stopped) return;
       const before = state.status;
       if (applyCheck(state, result, settings)) this.report(state, before, result.ok ? `${settings.passes} check(s) passed` : `${settings.fails} check(s) failed: ${result.error}`);

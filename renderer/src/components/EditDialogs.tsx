@@ -1,11 +1,12 @@
 /**
  * Editing a list page's items (Nodes, Routes): which of the add / edit / remove dialogs is
  * open, the list kept in step with the engine's answers, the last refusal and notice. The
- * page gives the form and what removing means; row buttons open the dialogs.
+ * page gives the form and what removing means; the buttons of its edit column open the dialogs.
  */
 import { useState, type ReactNode } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import { asApiError } from '../transport.js';
+import type { Column } from './table-columns.js';
 import { Dialog } from './Dialog.js';
 
 /** What a list page is editing: a new item, an existing one, or one to remove. */
@@ -77,16 +78,20 @@ export function EditDialogs<T extends { id: string }>({ editing, noun, onClose, 
   );
 }
 
-/** The Edit and Remove buttons of a row. */
-export function RowActions({ onEdit, onRemove }: { onEdit: () => void; onRemove: () => void }) {
-  return (
-    <td className="actions">
-      <button type="button" className="small" onClick={onEdit}>
-        Edit
-      </button>
-      <button type="button" className="small danger" onClick={onRemove}>
-        Remove
-      </button>
-    </td>
-  );
+/** The column of Edit and Remove buttons that open `setEditing`'s dialogs for the row. */
+export function editColumn<T extends { id: string }>(setEditing: (editing: Editing<T>) => void): Column<T> {
+  return {
+    id: 'actions',
+    className: 'actions',
+    cell: (item) => (
+      <>
+        <button type="button" className="small" onClick={() => setEditing({ kind: 'edit', item })}>
+          Edit
+        </button>
+        <button type="button" className="small danger" onClick={() => setEditing({ kind: 'delete', item })}>
+          Remove
+        </button>
+      </>
+    ),
+  };
 }

@@ -16,11 +16,15 @@ export interface VirtualListProps<T> {
   /** Rows rendered beyond each edge of the view. Default 8. */
   overscan?: number;
   className?: string;
-  /** Accessible name of the list. */
-  label: string;
+  /** Accessible name of the list (when it is the table itself). */
+  label?: string;
+  /** 'table' (default) when the list is the whole table; 'rowgroup' when a DataTable holds it under its header row. */
+  role?: 'table' | 'rowgroup';
+  /** aria-rowindex of the first item: 1 by default, 2 under a header row. */
+  firstRowIndex?: number;
 }
 
-export function VirtualList<T>({ items, rowHeight, renderRow, getKey, overscan = 8, className, label }: VirtualListProps<T>) {
+export function VirtualList<T>({ items, rowHeight, renderRow, getKey, overscan = 8, className, label, role = 'table', firstRowIndex = 1 }: VirtualListProps<T>) {
   const [ref, size] = useElementSize<HTMLDivElement>();
   const [scrollTop, setScrollTop] = useState(0);
   const frame = useRef<number | undefined>(undefined);
@@ -41,13 +45,13 @@ export function VirtualList<T>({ items, rowHeight, renderRow, getKey, overscan =
   for (let index = first; index < last; index += 1) {
     const item = items[index];
     rows.push(
-      <div key={getKey(item)} className="vrow" role="row" aria-rowindex={index + 1} style={{ transform: `translateY(${index * rowHeight}px)`, height: rowHeight }}>
+      <div key={getKey(item)} className="vrow" role="row" aria-rowindex={index + firstRowIndex} style={{ transform: `translateY(${index * rowHeight}px)`, height: rowHeight }}>
         {renderRow(item, index)}
       </div>,
     );
   }
   return (
-    <div ref={ref} className={`vlist ${className ?? ''}`} onScroll={onScroll} role="table" aria-label={label} aria-rowcount={items.length}>
+    <div ref={ref} className={`vlist ${className ?? ''}`} onScroll={onScroll} role={role} aria-label={label} aria-rowcount={role === 'table' ? items.length : undefined}>
       <div className="vlist-spacer" style={{ height: items.length * rowHeight }}>
         {rows}
       </div>

@@ -5,7 +5,8 @@
  */
 import type { NodeConfig } from '../../../shared/config.js';
 import type { NodeDto } from '../../../shared/dto.js';
-import { EditDialogs, RowActions, useListEditing } from '../components/EditDialogs.js';
+import { DataTable, type Column } from '../components/DataTable.js';
+import { EditDialogs, editColumn, useListEditing } from '../components/EditDialogs.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Switch } from '../components/Switch.js';
 import { NodeForm } from '../forms/NodeForm.js';
@@ -39,12 +40,62 @@ function DrainProgress({ node }: { node: NodeDto }) {
   );
 }
 
+/** Changes one node on the engine; `done` is the notice shown when it is saved. */
+type Patch = (node: NodeDto, body: Partial<NodeConfig>, done: string) => void;
+
+/** Every column but the edit buttons: health, switches that `patch` the node, and its live figures. */
+function nodeColumns(patch: Patch): Column<NodeDto>[] {
+  return [
+    { id: 'id', header: 'Id', cell: (node) => node.id },
+    { id: 'url', header: 'URL', cell: (node) => <code>{node.url}</code> },
+    {
+      id: 'health',
+      header: 'Health',
+      cell: (node) => (
+        <span className={`badge ${healthTone(node.status)}`} title={healthTitle(node)}>
+          {node.status}
+        </span>
+      ),
+    },
+    { id: 'rtt', header: 'RTT', cell: (node) => formatMs(node.rttMs >= 0 ? node.rttMs : undefined) },
+    {
+      id: 'enabled',
+      header: 'Enabled',
+      cell: (node) => <Switch checked={node.enabled} onChange={(on) => patch(node, { enabled: on }, `Node ${node.id} ${on ? 'enabled' : 'disabled'}.`)} label={`Node ${node.id} enabled`} />,
+    },
+    {
+      id: 'drain',
+      header: 'Drain',
+      cell: (node) => (
+        <>
+          <Switch
+            checked={node.draining === true}
+            onChange={(on) => patch(node, { draining: on }, on ? `Node ${node.id} draining: no new sessions; its live streams move to other nodes.` : `Node ${node.id} takes new sessions again.`)}
+            label={`Drain node ${node.id}`}
+          />
+          <DrainProgress node={node} />
+        </>
+      ),
+    },
+    { id: 'weight', header: 'Weight', cell: (node) => node.weight },
+    { id: 'streams', header: 'Streams held', cell: (node) => formatCount(node.streams.length), title: (node) => node.streams.join('\n') },
+    { id: 'pulls', header: 'Pulls', headerTitle: 'Upstream connections to this node now: FLV pulls plus plainly proxied requests', cell: (node) => formatCount(node.activePulls) },
+    { id: 'sessions', header: 'Sessions', headerTitle: 'Requests and viewers served from this node now', cell: (node) => formatCount(node.activeSessions) },
+    {
+      id: 'mbps',
+      header: 'Mbit/s in / out',
+      headerTitle: 'Traffic over the last second: from the node / to its viewers',
+      cell: (node) => `${formatMbps(node.mbpsIn)} / ${formatMbps(node.mbpsOut)}`,
+    },
+  ];
+}
+
 export function NodesPage() {
   const api = useApi();
   const { live } = useLiveContext();
   const { nodes } = useLive();
   const { editing, setEditing, error, setError, notice, setNotice, replaceInList, remove } = useListEditing('node', nodes, (list) => live.setNodes(list), (id) => api.deleteNode({ id }));
-  const patch = (node: NodeDto, body: Partial<NodeConfig>, done: string) => {
+  const patch: Patch = (node, body, done) => {
     setError(undefined);
     api
       .updateNode({ id: node.id, body })
@@ -54,6 +105,8 @@ export function NodesPage() {
       })
       .catch((caught: unknown) => setError(asApiError(caught)));
   };
+
+  const columns: Column<NodeDto>[] = [...nodeColumns(patch), editColumn(setEditing)];
 
   return (
     <div className="page">
@@ -65,63 +118,7 @@ export function NodesPage() {
       </div>
       <ErrorNotice error={error} onDismiss={() => setError(undefined)} prefix="Change refused" />
       <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
-      {nodes.length === 0 ? (
-        <p className="empty">No nodes. Add the media servers the relay sends viewers to.</p>
-      ) : (
-        <div className="table-wrap">
-<table aria-label="Nodes">
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>URL</th>
-              <th>Health</th>
-              <th>RTT</th>
-              <th>Enabled</th>
-              <th>Drain</th>
-              <th>Weight</th>
-              <th>Streams held</th>
-              <th title="Upstream connections to this node now: FLV pulls plus plainly proxied requests">Pulls</th>
-              <th title="Requests and viewers served from this node now">Sessions</th>
-              <th title="Traffic over the last second: from the node / to its viewers">Mbit/s in / out</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {nodes.map((node) => {
-              return (
-                <tr key={node.id} data-node={node.id}>
-                  <td>{node.id}</td>
-                  <td>
-                    <code>{node.url}</code>
-                  </td>
-                  <td>
-                    <span className={`badge ${healthTone(node.status)}`} title={healthTitle(node)}>
-                      {node.status}
-                    </span>
-                  </td>
-                  <td>{formatMs(node.rttMs >= 0 ? node.rttMs : undefined)}</td>
-                  <td>
-                    <Switch checked={node.enabled} onChange={(on) => patch(node, { enabled: on }, `Node ${node.id} ${on ? 'enabled' : 'disabled'}.`)} label={`Node ${node.id} enabled`} />
-                  </td>
-                  <td>
-                    <Switch checked={node.draining === true} onChange={(on) => patch(node, { draining: on }, on ? `Node ${node.id} draining: no new sessions; its live streams move to other nodes.` : `Node ${node.id} takes new sessions again.`)} label={`Drain node ${node.id}`} />
-                    <DrainProgress node={node} />
-                  </td>
-                  <td>{node.weight}</td>
-                  <td title={node.streams.join('\n')}>{formatCount(node.streams.length)}</td>
-                  <td>{formatCount(node.activePulls)}</td>
-                  <td>{formatCount(node.activeSessions)}</td>
-                  <td>
-                    {formatMbps(node.mbpsIn)} / {formatMbps(node.mbpsOut)}
-                  </td>
-                  <RowActions onEdit={() => setEditing({ kind: 'edit', item: node })} onRemove={() => setEditing({ kind: 'delete', item: node })} />
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-</div>
-      )}
+      <DataTable label="Nodes" columns={columns} rows={nodes} rowKey={(node) => node.id} rowData={(node) => ({ node: node.id })} empty="No nodes. Add the media servers the relay sends viewers to." />
       <EditDialogs
         editing={editing}
         noun="node"
@@ -135,6 +132,7 @@ export function NodesPage() {
               setEditing(undefined);
               setNotice(`Node ${node.id} ${item ? 'saved' : 'added'}.`);
             }}
+            onCancel={() => setEditing(undefined)}
           />
         )}
         removeNote={() => <p>Routes that name this node must be changed first. Streams pulled from it now continue until they end.</p>}

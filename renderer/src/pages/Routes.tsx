@@ -8,8 +8,9 @@
 import { useState, type FormEvent } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import type { RouteMode } from '../../../shared/config.js';
-import type { ResolveDto, RouteDto, RouteSavedDto } from '../../../shared/dto.js';
-import { EditDialogs, RowActions, useListEditing } from '../components/EditDialogs.js';
+import type { ResolveDto, RouteDto, RouteSavedDto, StatsDto } from '../../../shared/dto.js';
+import { DataTable, type Column } from '../components/DataTable.js';
+import { EditDialogs, editColumn, useListEditing } from '../components/EditDialogs.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Switch } from '../components/Switch.js';
 import { RouteForm } from '../forms/RouteForm.js';
@@ -106,6 +107,49 @@ function ResolveBox() {
   );
 }
 
+/** What the route columns show besides the route: its counters, and the mode switch. */
+interface RouteColumnsContext {
+  stats: StatsDto | undefined;
+  demoInstalled: boolean;
+  /** Routes whose mode change is on its way (their switch waits). */
+  pending: ReadonlySet<string>;
+  setMode: (route: RouteDto, mode: RouteMode) => void;
+}
+
+/** Every column but the edit buttons. Viewers leaving and kicks are not errors: they are only in the errors' tooltip. */
+function routeColumns({ stats, demoInstalled, pending, setMode }: RouteColumnsContext): Column<RouteDto>[] {
+  const counters = (route: RouteDto) => stats?.routes[route.id];
+  return [
+    { id: 'id', header: 'Id', cell: (route) => route.id },
+    { id: 'path', header: 'Path prefix', cell: (route) => <code>{route.path}</code> },
+    { id: 'kind', header: 'Kind', cell: (route) => route.kind },
+    { id: 'nodes', header: 'Nodes', cell: (route) => route.nodes?.join(', ') ?? (demoInstalled ? 'all but demo' : 'all') },
+    {
+      id: 'mode',
+      header: 'Mode',
+      cell: (route) => (
+        <Switch checked={route.mode === 'proxy'} onChange={(on) => setMode(route, on ? 'proxy' : 'redirect')} label={`Proxy mode for route ${route.id}`} offText="redirect" onText="proxy" disabled={pending.has(route.id)} />
+      ),
+    },
+    { id: 'requests', header: 'Requests', cell: (route) => formatCount(counters(route)?.requests ?? 0) },
+    {
+      id: 'split',
+      header: 'Redirect / proxy',
+      headerTitle: 'requests redirected / requests proxied',
+      cell: (route) => `${formatCount(counters(route)?.redirects ?? 0)} / ${formatCount(counters(route)?.proxied ?? 0)}`,
+    },
+    { id: 'active', header: 'Active', cell: (route) => formatCount(counters(route)?.active ?? 0) },
+    { id: 'bytes', header: 'To viewers', cell: (route) => formatBytes(counters(route)?.bytesOut ?? 0) },
+    {
+      id: 'errors',
+      header: 'Errors',
+      className: 'errors',
+      title: (route) => `${formatCount(splitErrorCounts(counters(route)?.errors ?? {}).viewerExits)} viewer(s) left or were kicked (not errors)`,
+      cell: (route) => formatErrorCounts(splitErrorCounts(counters(route)?.errors ?? {}).failures),
+    },
+  ];
+}
+
 export function RoutesPage() {
   const api = useApi();
   const { live } = useLiveContext();
@@ -135,6 +179,11 @@ export function RoutesPage() {
       );
   };
 
+  const columns: Column<RouteDto>[] = [
+    ...routeColumns({ stats, demoInstalled: Boolean(relay?.demo), pending, setMode }),
+    editColumn(setEditing),
+  ];
+
   return (
     <div className="page">
       <div className="page-head">
@@ -148,58 +197,15 @@ export function RoutesPage() {
       <ErrorNotice error={error} onDismiss={() => setError(undefined)} prefix="Change refused" />
       <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
       <Warnings warnings={warnings} testId="route-warnings" />
-      {routes.length === 0 ? (
-        <p className="empty">No routes. Add one to send viewers to your nodes.</p>
-      ) : (
-        <div className="table-wrap">
-<table aria-label="Routes" className="routes-table">
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>Path prefix</th>
-              <th>Kind</th>
-              <th>Nodes</th>
-              <th>Mode</th>
-              <th>Requests</th>
-              <th title="requests redirected / requests proxied">Redirect / proxy</th>
-              <th>Active</th>
-              <th>To viewers</th>
-              <th>Errors</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {routes.map((route) => {
-              const s = stats?.routes[route.id];
-              const { failures, viewerExits } = splitErrorCounts(s?.errors ?? {});
-              return (
-                <tr key={route.id} data-route={route.id}>
-                  <td>{route.id}</td>
-                  <td>
-                    <code>{route.path}</code>
-                  </td>
-                  <td>{route.kind}</td>
-                  <td>{route.nodes?.join(', ') ?? (relay?.demo ? 'all but demo' : 'all')}</td>
-                  <td>
-                    <Switch checked={route.mode === 'proxy'} onChange={(on) => setMode(route, on ? 'proxy' : 'redirect')} label={`Proxy mode for route ${route.id}`} offText="redirect" onText="proxy" disabled={pending.has(route.id)} />
-                  </td>
-                  <td>{formatCount(s?.requests ?? 0)}</td>
-                  <td>
-                    {formatCount(s?.redirects ?? 0)} / {formatCount(s?.proxied ?? 0)}
-                  </td>
-                  <td>{formatCount(s?.active ?? 0)}</td>
-                  <td>{formatBytes(s?.bytesOut ?? 0)}</td>
-                  <td className="errors" title={`${formatCount(viewerExits)} viewer(s) left or were kicked (not errors)`}>
-                    {formatErrorCounts(failures)}
-                  </td>
-                  <RowActions onEdit={() => setEditing({ kind: 'edit', item: route })} onRemove={() => setEditing({ kind: 'delete', item: route })} />
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-</div>
-      )}
+      <DataTable
+        label="Routes"
+        className="routes-table"
+        columns={columns}
+        rows={routes}
+        rowKey={(route) => route.id}
+        rowData={(route) => ({ route: route.id })}
+        empty="No routes. Add one to send viewers to your nodes."
+      />
       <EditDialogs
         editing={editing}
         noun="route"
@@ -216,6 +222,7 @@ export function RoutesPage() {
               setEditing(undefined);
               setNotice(`Route ${route.id} ${item ? 'saved' : 'added'}.`);
             }}
+            onCancel={() => setEditing(undefined)}
           />
         )}
         removeNote={(route) => (

@@ -13,7 +13,7 @@ import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { hasErrors, type FieldErrors } from '../forms/validate.js';
 import { useApi, useLiveContext } from '../live/LiveContext.js';
 import { asApiError } from '../transport.js';
-import { APP_FIELDS, defaultOf, FLV_FIELDS, HLS_FIELDS, LISTEN_FIELDS, RELAY_FIELDS, type SettingField } from './settings-fields.js';
+import { APP_FIELDS, choicesOf, defaultOf, FLV_FIELDS, HLS_FIELDS, LISTEN_FIELDS, metaOf, RELAY_FIELDS, unitOf, type SettingField } from './settings-fields.js';
 import { buildPatch, displayOf, fieldErrorOfApi, keyOf, valuesOf, type Values } from './settings-values.js';
 
 const LOOPBACK = '127.0.0.1';
@@ -57,6 +57,9 @@ function HostChoice({ label, value, onChange, error }: { label: string; value: s
 function FieldInput({ field, values, setValue, error }: { field: SettingField; values: Values; setValue: (k: string, v: string | boolean) => void; error?: string }) {
   const key = keyOf(field);
   const fallback = displayOf(defaultOf(field.section, field.key));
+  const unit = unitOf(field);
+  const doc = metaOf(field)?.doc;
+  const defaultText = String(fallback) === '' ? '(unset)' : field.type === 'number' && unit ? `${String(fallback)} ${unit}` : String(fallback);
   const value = values[key];
   const id = `setting-${key.replace('.', '-')}`;
   if (field.type === 'boolean') {
@@ -65,7 +68,9 @@ function FieldInput({ field, values, setValue, error }: { field: SettingField; v
         <label htmlFor={id}>
           <input id={id} type="checkbox" checked={value === true} onChange={(e) => setValue(key, e.target.checked)} /> {field.label}
         </label>
-        <small className="hint">default: {String(fallback)}</small>
+        <small className="hint">
+          {doc} default: {defaultText}
+        </small>
       </div>
     );
   }
@@ -73,12 +78,12 @@ function FieldInput({ field, values, setValue, error }: { field: SettingField; v
     <div className={`field ${error ? 'invalid' : ''}`}>
       <label htmlFor={id}>
         {field.label}
-        {field.unit ? `, ${field.unit}` : ''}
+        {unit ? `, ${unit}` : ''}
       </label>
       <div className="with-reset">
         {field.type === 'choice' ? (
           <select id={id} value={String(value)} onChange={(e) => setValue(key, e.target.value)}>
-            {field.choices?.map((c) => (
+            {choicesOf(field).map((c) => (
               <option key={c}>{c}</option>
             ))}
           </select>
@@ -97,7 +102,7 @@ function FieldInput({ field, values, setValue, error }: { field: SettingField; v
         </small>
       ) : (
         <small className="hint">
-          default: {String(fallback) || '(unset)'}
+          {doc} default: {defaultText}
           {field.restart ? ' · applies after a restart' : ''}
         </small>
       )}

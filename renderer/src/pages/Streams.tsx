@@ -4,9 +4,10 @@
  * second while open) with IP, user agent, time to first byte and keyframe, bytes and
  * drops; the operator can kick a viewer, close the stream, or preview it through the relay.
  */
-import { Fragment, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import type { HlsCacheDto, HlsStreamDto, RouteDto, SessionDto, StreamDto } from '../../../shared/dto.js';
+import { DataTable, type Column } from '../components/DataTable.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Preview } from '../components/Preview.js';
 import { formatBytes, formatCount, formatDuration, formatKbps, formatMs } from '../format.js';
@@ -37,6 +38,104 @@ function gopText(s: StreamDto): string {
   return `${s.gopFrames} frames · ${(s.gopMs / 1000).toFixed(2)} s`;
 }
 
+/** A viewer's connection: address, agent, first byte and keyframe, bytes, drops, queue, and the Kick button. */
+function viewerColumns(now: number, onKick: (session: SessionDto) => void): Column<SessionDto>[] {
+  return [
+    { id: 'id', header: 'Session', cell: (v) => v.id },
+    { id: 'ip', header: 'IP', cell: (v) => v.clientAddress },
+    { id: 'ua', header: 'User agent', className: 'ua', title: (v) => v.userAgent, cell: (v) => v.userAgent || '—' },
+    { id: 'ttfb', header: 'TTFB', headerTitle: 'Time to first byte', cell: (v) => formatMs(v.firstByteMs) },
+    { id: 'ttfk', header: 'TTFK', headerTitle: 'Time to first keyframe', cell: (v) => formatMs(v.firstKeyframeMs) },
+    { id: 'bytes', header: 'Bytes', cell: (v) => formatBytes(v.bytesOut) },
+    { id: 'drops', header: 'Drops', className: (v) => (v.framesDropped ? 'warn' : ''), cell: (v) => formatCount(v.framesDropped ?? 0) },
+    { id: 'queued', header: 'Queued', cell: (v) => formatBytes(v.queuedBytes ?? 0) },
+    { id: 'watching', header: 'Watching', cell: (v) => formatDuration(now - v.startedAt) },
+    {
+      id: 'kick',
+      cell: (v) => (
+        <button type="button" className="small danger" onClick={() => onKick(v)} aria-label={`Kick viewer ${v.id}`}>
+          Kick
+        </button>
+      ),
+    },
+  ];
+}
+
+/** An HLS stream's requests, how many the cache answered, bytes each way, errors, and when it was last asked for. */
+function hlsColumns(now: number): Column<HlsStreamDto>[] {
+  return [
+    { id: 'route', header: 'Route', cell: (h) => h.routeId },
+    { id: 'stream', header: 'Stream', cell: (h) => <code>{h.streamKey}</code> },
+    { id: 'node', header: 'Node', cell: (h) => h.nodeId || '—' },
+    { id: 'viewers', header: 'Viewers', cell: (h) => formatCount(h.viewers) },
+    { id: 'requests', header: 'Requests', headerTitle: 'playlists / segments', cell: (h) => `${formatCount(h.playlistRequests)} / ${formatCount(h.segmentRequests)}` },
+    { id: 'hits', header: 'Hit ratio', headerTitle: 'answered from the cache or a fetch in flight', cell: (h) => `${(h.hitRatio * 100).toFixed(0)} %` },
+    { id: 'saved', header: 'Node requests saved', headerTitle: 'node requests the cache and coalescing saved', cell: (h) => formatCount(h.upstreamRequestsSaved) },
+    { id: 'bytes', header: 'From node / to viewers', cell: (h) => `${formatBytes(h.bytesIn)} / ${formatBytes(h.bytesOut)}` },
+    { id: 'errors', header: 'Errors', className: (h) => (h.errors ? 'warn' : ''), cell: (h) => formatCount(h.errors) },
+    { id: 'last', header: 'Last request', cell: (h) => `${formatDuration(now - h.lastRequestAt)} ago` },
+  ];
+}
+
+/** What the FLV stream columns need besides the stream: the clock, the routes, and the row's buttons. */
+interface FlvColumnsContext {
+  now: number;
+  routes: readonly RouteDto[];
+  /** Streams whose viewers are open under their row. */
+  open: ReadonlySet<string>;
+  toggle: (id: string) => void;
+  /** The stream being previewed. */
+  preview: string | undefined;
+  setPreview: (id: string | undefined) => void;
+  close: (stream: StreamDto) => void;
+}
+
+/** A fanned-out FLV stream: where it comes from, its viewers, media figures, uptime, pulls, and the row's buttons. */
+function flvColumns({ now, routes, open, toggle, preview, setPreview, close }: FlvColumnsContext): Column<StreamDto>[] {
+  const idlePull = (s: StreamDto) => s.viewers === 0 && s.upstreamOpen;
+  return [
+    {
+      id: 'open',
+      cell: (s) => (
+        <button type="button" className="ghost expander" aria-expanded={open.has(s.id)} aria-label={`Viewers of ${s.path}`} onClick={() => toggle(s.id)}>
+          {open.has(s.id) ? '▾' : '▸'}
+        </button>
+      ),
+    },
+    { id: 'route', header: 'Route', cell: (s) => s.routeId },
+    { id: 'path', header: 'Path', cell: (s) => <code>{relayPathOf(s, routes)}</code> },
+    { id: 'node', header: 'Node', cell: (s) => s.nodeId || '—' },
+    { id: 'state', header: 'State', cell: (s) => <span className={`badge state-${s.state}`}>{s.state}</span> },
+    {
+      id: 'viewers',
+      header: 'Viewers',
+      className: (s) => (idlePull(s) ? 'warn' : ''),
+      title: (s) => (idlePull(s) ? 'pulling with no viewer: closes after flv.idleCloseMs' : undefined),
+      cell: (s) => formatCount(s.viewers),
+    },
+    { id: 'bitrate', header: 'Bitrate', cell: (s) => formatKbps(s.bitrateKbps) },
+    { id: 'codec', header: 'Codec and resolution', cell: codecText },
+    { id: 'gop', header: 'GOP', cell: gopText },
+    { id: 'uptime', header: 'Uptime', cell: (s) => formatDuration(now - s.startedAt) },
+    { id: 'pulls', header: 'Pulls', headerTitle: 'Upstream connections opened / reconnects', cell: (s) => `${s.upstreamOpened} / ${s.reconnects}` },
+    {
+      id: 'actions',
+      header: 'Actions',
+      className: 'actions',
+      cell: (s) => (
+        <>
+          <button type="button" className="small" onClick={() => setPreview(preview === s.id ? undefined : s.id)} aria-pressed={preview === s.id}>
+            Preview
+          </button>
+          <button type="button" className="small danger" onClick={() => close(s)}>
+            Close
+          </button>
+        </>
+      ),
+    },
+  ];
+}
+
 function ViewerRows({ stream, onKick }: { stream: StreamDto; onKick: (session: SessionDto) => void }) {
   const api = useApi();
   const [viewers, setViewers] = useState<SessionDto[]>();
@@ -65,44 +164,7 @@ function ViewerRows({ stream, onKick }: { stream: StreamDto; onKick: (session: S
       ) : viewers.length === 0 ? (
         <p className="empty">No viewer right now{stream.upstreamOpen ? ': the pull closes after flv.idleCloseMs.' : '.'}</p>
       ) : (
-        <table className="compact" aria-label={`Viewers of ${stream.path}`}>
-          <thead>
-            <tr>
-              <th>Session</th>
-              <th>IP</th>
-              <th>User agent</th>
-              <th title="Time to first byte">TTFB</th>
-              <th title="Time to first keyframe">TTFK</th>
-              <th>Bytes</th>
-              <th>Drops</th>
-              <th>Queued</th>
-              <th>Watching</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {viewers.slice(0, MAX_VIEWERS_SHOWN).map((v) => (
-              <tr key={v.id}>
-                <td>{v.id}</td>
-                <td>{v.clientAddress}</td>
-                <td className="ua" title={v.userAgent}>
-                  {v.userAgent || '—'}
-                </td>
-                <td>{formatMs(v.firstByteMs)}</td>
-                <td>{formatMs(v.firstKeyframeMs)}</td>
-                <td>{formatBytes(v.bytesOut)}</td>
-                <td className={v.framesDropped ? 'warn' : ''}>{formatCount(v.framesDropped ?? 0)}</td>
-                <td>{formatBytes(v.queuedBytes ?? 0)}</td>
-                <td>{formatDuration(now - v.startedAt)}</td>
-                <td>
-                  <button type="button" className="small danger" onClick={() => onKick(v)} aria-label={`Kick viewer ${v.id}`}>
-                    Kick
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable label={`Viewers of ${stream.path}`} className="compact" wrap={false} columns={viewerColumns(now, onKick)} rows={viewers.slice(0, MAX_VIEWERS_SHOWN)} rowKey={(v) => v.id} />
       )}
       {viewers && viewers.length > MAX_VIEWERS_SHOWN && <p className="empty">and {formatCount(viewers.length - MAX_VIEWERS_SHOWN)} more</p>}
     </div>
@@ -121,50 +183,7 @@ function HlsStreams({ streams, cache }: { streams: readonly HlsStreamDto[]; cach
           {formatCount(cache.shared)} joined a fetch in flight, {formatCount(cache.misses)} misses, {formatCount(cache.evictions)} evicted.
         </p>
       )}
-      {streams.length === 0 ? (
-        <p className="empty">No HLS stream requested recently.</p>
-      ) : (
-        <div className="table-wrap">
-          <table aria-label="HLS streams" className="compact">
-            <thead>
-              <tr>
-                <th>Route</th>
-                <th>Stream</th>
-                <th>Node</th>
-                <th>Viewers</th>
-                <th title="playlists / segments">Requests</th>
-                <th title="answered from the cache or a fetch in flight">Hit ratio</th>
-                <th title="node requests the cache and coalescing saved">Node requests saved</th>
-                <th>From node / to viewers</th>
-                <th>Errors</th>
-                <th>Last request</th>
-              </tr>
-            </thead>
-            <tbody>
-              {streams.map((h) => (
-                <tr key={h.id} data-hls={h.streamKey}>
-                  <td>{h.routeId}</td>
-                  <td>
-                    <code>{h.streamKey}</code>
-                  </td>
-                  <td>{h.nodeId || '—'}</td>
-                  <td>{formatCount(h.viewers)}</td>
-                  <td>
-                    {formatCount(h.playlistRequests)} / {formatCount(h.segmentRequests)}
-                  </td>
-                  <td>{(h.hitRatio * 100).toFixed(0)} %</td>
-                  <td>{formatCount(h.upstreamRequestsSaved)}</td>
-                  <td>
-                    {formatBytes(h.bytesIn)} / {formatBytes(h.bytesOut)}
-                  </td>
-                  <td className={h.errors ? 'warn' : ''}>{formatCount(h.errors)}</td>
-                  <td>{formatDuration(now - h.lastRequestAt)} ago</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable label="HLS streams" className="compact" columns={hlsColumns(now)} rows={streams} rowKey={(h) => h.id} rowData={(h) => ({ hls: h.streamKey })} empty="No HLS stream requested recently." />
     </section>
   );
 }
@@ -199,76 +218,16 @@ export function StreamsPage() {
       <ErrorNotice error={error} onDismiss={() => setError(undefined)} />
       <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
       <h2>HTTP-FLV streams</h2>
-      {streams.length === 0 ? (
-        <p className="empty">No live stream. A stream appears here when a viewer asks the relay for an FLV path on a proxy route.</p>
-      ) : (
-        <div className="table-wrap">
-<table aria-label="Live streams">
-          <thead>
-            <tr>
-              <th />
-              <th>Route</th>
-              <th>Path</th>
-              <th>Node</th>
-              <th>State</th>
-              <th>Viewers</th>
-              <th>Bitrate</th>
-              <th>Codec and resolution</th>
-              <th>GOP</th>
-              <th>Uptime</th>
-              <th title="Upstream connections opened / reconnects">Pulls</th>
-              <th>Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {streams.map((s) => (
-              <Fragment key={s.id}>
-                <tr className={open.has(s.id) ? 'open' : ''} data-stream={s.id}>
-                  <td>
-                    <button type="button" className="ghost expander" aria-expanded={open.has(s.id)} aria-label={`Viewers of ${s.path}`} onClick={() => toggle(s.id)}>
-                      {open.has(s.id) ? '▾' : '▸'}
-                    </button>
-                  </td>
-                  <td>{s.routeId}</td>
-                  <td>
-                    <code>{relayPathOf(s, routes)}</code>
-                  </td>
-                  <td>{s.nodeId || '—'}</td>
-                  <td>
-                    <span className={`badge state-${s.state}`}>{s.state}</span>
-                  </td>
-                  <td className={s.viewers === 0 && s.upstreamOpen ? 'warn' : ''} title={s.viewers === 0 && s.upstreamOpen ? 'pulling with no viewer: closes after flv.idleCloseMs' : undefined}>
-                    {formatCount(s.viewers)}
-                  </td>
-                  <td>{formatKbps(s.bitrateKbps)}</td>
-                  <td>{codecText(s)}</td>
-                  <td>{gopText(s)}</td>
-                  <td>{formatDuration(now - s.startedAt)}</td>
-                  <td>
-                    {s.upstreamOpened} / {s.reconnects}
-                  </td>
-                  <td className="actions">
-                    <button type="button" className="small" onClick={() => setPreview(preview === s.id ? undefined : s.id)} aria-pressed={preview === s.id}>
-                      Preview
-                    </button>
-                    <button type="button" className="small danger" onClick={() => close(s)}>
-                      Close
-                    </button>
-                  </td>
-                </tr>
-                {open.has(s.id) && (
-                  <tr className="detail">
-                    <td colSpan={12}>
-                      <ViewerRows stream={s} onKick={kick} />
-                    </td>
-                  </tr>
-                )}
-              </Fragment>
-            ))}
-          </tbody>
-        </table>
-</div>
-      )}
+      <DataTable
+        label="Live streams"
+        columns={flvColumns({ now, routes, open, toggle, preview, setPreview, close })}
+        rows={streams}
+        rowKey={(s) => s.id}
+        rowData={(s) => ({ stream: s.id })}
+        rowClassName={(s) => (open.has(s.id) ? 'open' : '')}
+        detail={(s) => (open.has(s.id) ? <ViewerRows stream={s} onKick={kick} /> : undefined)}
+        empty="No live stream. A stream appears here when a viewer asks the relay for an FLV path on a proxy route."
+      />
       <HlsStreams streams={hlsStreams} cache={hlsCache} />
       {previewStream && (
         <section className="panel">

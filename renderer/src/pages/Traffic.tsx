@@ -10,7 +10,7 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import { ErrorNotice } from '../components/Notice.js';
-import { VirtualList } from '../components/VirtualList.js';
+import { DataTable, type Column } from '../components/DataTable.js';
 import { formatBytes, formatClock, formatCount, formatMs, VIEWER_EXIT_CODES } from '../format.js';
 import { useApi, useLive, useTraffic } from '../live/LiveContext.js';
 import { filterRows, isFiltering, NO_FILTER, STATUS_FILTERS, toJsonLines, type StatusFilter, type TrafficFilter } from '../live/traffic-filter.js';
@@ -29,41 +29,37 @@ function statusClass(row: TrafficRow): string {
   return 's2';
 }
 
-function Row({ row, selected, onSelect }: { row: TrafficRow; selected: boolean; onSelect: (row: TrafficRow) => void }) {
-  return (
-    <div className={`traffic-row ${selected ? 'selected' : ''} ${row.live ? 'is-live' : ''}`} onClick={() => onSelect(row)}>
-      <span role="cell" className="started">
-        {formatClock(row.startedAt)}
-      </span>
-      <span role="cell" className="ended">
-        {row.live ? '—' : formatClock(row.startedAt + row.durationMs)}
-      </span>
-      <span role="cell">{row.method}</span>
-      <span role="cell" className="path" title={row.path}>
-        {row.path}
-      </span>
-      <span role="cell" className={`status ${statusClass(row)}`}>
-        {row.live ? 'live' : row.status}
-      </span>
-      <span role="cell">{row.mode}</span>
-      <span role="cell">{row.routeId}</span>
-      <span role="cell" title={row.movedFrom ? `moved from ${row.movedFrom.join(' → ')} → ${row.nodeId}` : undefined}>
-        {row.nodeId || '—'}
-        {row.movedFrom ? ' ↪' : ''}
-      </span>
-      <span role="cell">{row.clientAddress}</span>
-      <span role="cell" className="num">
-        {formatMs(row.durationMs)}
-      </span>
-      <span role="cell" className="num bytes">
-        {formatBytes(row.bytesOut)}
-      </span>
-      <span role="cell" className="error-code">
-        {row.errorCode ?? ''}
-      </span>
-    </div>
-  );
-}
+/** The request log's columns; the widths are the grid tracks every row is laid out on. */
+const TRAFFIC_COLUMNS: readonly Column<TrafficRow>[] = [
+  { id: 'started', header: 'Started', headerTitle: 'When the request arrived (requests in flight are ordered by it)', width: '64px', className: 'started', cell: (row) => formatClock(row.startedAt) },
+  {
+    id: 'ended',
+    header: 'Ended ↓',
+    headerTitle: 'When the request ended (finished requests are ordered by it, newest first)',
+    width: '64px',
+    className: 'ended',
+    cell: (row) => (row.live ? '—' : formatClock(row.startedAt + row.durationMs)),
+  },
+  { id: 'method', header: 'Method', width: '52px', cell: (row) => row.method },
+  { id: 'path', header: 'Path', width: 'minmax(140px, 2.4fr)', className: 'path', title: (row) => row.path, cell: (row) => row.path },
+  { id: 'status', header: 'Status', width: '52px', className: (row) => `status ${statusClass(row)}`, cell: (row) => (row.live ? 'live' : row.status) },
+  { id: 'mode', header: 'Mode', width: '66px', cell: (row) => row.mode },
+  { id: 'route', header: 'Route', width: 'minmax(60px, 0.8fr)', cell: (row) => row.routeId },
+  {
+    id: 'node',
+    header: 'Node',
+    width: 'minmax(60px, 0.8fr)',
+    title: (row) => (row.movedFrom ? `moved from ${row.movedFrom.join(' → ')} → ${row.nodeId}` : undefined),
+    cell: (row) => `${row.nodeId || '—'}${row.movedFrom ? ' ↪' : ''}`,
+  },
+  { id: 'client', header: 'Client', width: 'minmax(90px, 1fr)', cell: (row) => row.clientAddress },
+  { id: 'duration', header: 'Duration', headerClassName: 'num', width: '72px', className: 'num', cell: (row) => formatMs(row.durationMs) },
+  { id: 'bytes', header: 'Bytes', headerClassName: 'num', width: '80px', className: 'num bytes', cell: (row) => formatBytes(row.bytesOut) },
+  { id: 'error', header: 'Error', width: 'minmax(80px, 0.8fr)', className: 'error-code', cell: (row) => row.errorCode ?? '' },
+];
+
+/** The rows' look and grid: the header row and each row carry the columns' tracks. */
+const TRAFFIC_ROWS = { rowHeight: ROW_HEIGHT_PX, headClassName: 'traffic-head', rowClassName: 'traffic-row', listClassName: 'traffic-list' };
 
 function download(text: string, name: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/x-ndjson' }));
@@ -170,22 +166,16 @@ export function TrafficPage() {
         </button>
       </div>
       {traffic.gaps > 0 && <p className="notice info">The engine's request log rolled over {traffic.gaps} time(s) between updates: some requests are missing. Raise relay.requestLogEntries to keep more.</p>}
-      <div className="traffic-head" role="row">
-        <span title="When the request arrived (requests in flight are ordered by it)">Started</span>
-        <span title="When the request ended (finished requests are ordered by it, newest first)">Ended ↓</span>
-        <span>Method</span>
-        <span>Path</span>
-        <span>Status</span>
-        <span>Mode</span>
-        <span>Route</span>
-        <span>Node</span>
-        <span>Client</span>
-        <span className="num">Duration</span>
-        <span className="num">Bytes</span>
-        <span>Error</span>
-      </div>
       <div className="traffic-body">
-        <VirtualList label="Requests" items={shown} rowHeight={ROW_HEIGHT_PX} getKey={(row) => row.key} renderRow={(row) => <Row row={row} selected={selected?.key === row.key} onSelect={setSelected} />} className="traffic-list" />
+        <DataTable
+          label="Requests"
+          columns={TRAFFIC_COLUMNS}
+          rows={shown}
+          rowKey={(row) => row.key}
+          rowClassName={(row) => `${selected?.key === row.key ? 'selected' : ''} ${row.live ? 'is-live' : ''}`}
+          onRowClick={setSelected}
+          virtual={TRAFFIC_ROWS}
+        />
         {selected && <Details key={selected.key} row={selected} onClose={() => setSelected(undefined)} />}
       </div>
       <p className="hint">{liveCount ? `${liveCount} in flight shown on top: their bytes grow every second.` : 'Requests in flight appear on top while they stream.'}</p>

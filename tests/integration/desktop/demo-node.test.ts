@@ -1,5 +1,5 @@
 /**
- * The built-in demo node (electron/demo/): its FLV loop keeps timestamps growing across
+ * The built-in demo node (electron/engine/demo/): its FLV loop keeps timestamps growing across
  * loops and starts every viewer at a keyframe; its HLS playlist slides with a growing media
  * sequence and marks each loop restart as a discontinuity; ffprobe reads both (skipped,
  * saying why, without ffprobe); a first run installs it and saves it; it is removed in one

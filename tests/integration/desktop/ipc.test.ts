@@ -1,5 +1,5 @@
 /**
- * The IPC handlers as registered by electron/ipc.ts, driven under plain Node: `ipcMain` is a
+ * The IPC handlers as registered by electron/desktop/ipc.ts, driven under plain Node: `ipcMain` is a
  * recorder (it keeps the handler per channel), the engine is real, and invoke events carry
  * a `senderFrame` like Electron's. What real Electron adds (delivery, structured clone) is
  * not exercised here; the answers are checked to survive structuredClone.

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../../shared/config.js';
 import { createLogger } from '../../../electron/engine/core/log.js';
+import { UpstreamTransport } from '../../../electron/engine/upstream/transport.js';
 import { NodeRegistry, type NodeStatusChange } from '../../../electron/engine/upstream/registry.js';
 import { sleep, waitFor } from '../../helpers/http.js';
 
@@ -22,7 +23,7 @@ describe('node health', () => {
     let server = http.createServer((_req, res) => res.end('ok'));
     const port = await listen(server);
     const config = parseConfig({ health: { intervalMs: 100, timeoutMs: 200, fails: 2, passes: 2 }, nodes: [{ id: 'a', url: `http://127.0.0.1:${port}` }] });
-    const registry = new NodeRegistry(createLogger('test'));
+    const registry = new NodeRegistry(createLogger('test'), new UpstreamTransport({ maxIdleSockets: 0 }));
     const changes: NodeStatusChange[] = [];
     registry.onStatusChange((c) => changes.push(c));
     registry.sync(config);
@@ -52,7 +53,7 @@ describe('node health', () => {
       res.end();
     });
     const port = await listen(server);
-    const registry = new NodeRegistry(createLogger('test'));
+    const registry = new NodeRegistry(createLogger('test'), new UpstreamTransport({ maxIdleSockets: 0 }));
     registry.sync(parseConfig({ health: { intervalMs: 50, fails: 1 }, nodes: [{ id: 'a', url: `http://127.0.0.1:${port}` }] }));
     try {
       await waitFor(() => registry.get('a')!.status === 'down', 2000, 'down on 503');
@@ -64,7 +65,7 @@ describe('node health', () => {
   });
 
   it('takes a node down on passive failures and forgets them after the window', async () => {
-    const registry = new NodeRegistry(createLogger('test'));
+    const registry = new NodeRegistry(createLogger('test'), new UpstreamTransport({ maxIdleSockets: 0 }));
     registry.sync(parseConfig({ health: { intervalMs: 0, passiveMaxFails: 3, passiveWindowMs: 400 }, nodes: [{ id: 'a', url: 'http://127.0.0.1:9' }] }));
     try {
       registry.recordFailure('a', 'DIAL');
@@ -80,7 +81,7 @@ describe('node health', () => {
   });
 
   it('keeps live state across config edits, and shows draining and disabled', () => {
-    const registry = new NodeRegistry(createLogger('test'));
+    const registry = new NodeRegistry(createLogger('test'), new UpstreamTransport({ maxIdleSockets: 0 }));
     const base = { health: { intervalMs: 0 }, nodes: [{ id: 'a', url: 'http://127.0.0.1:9' }] };
     registry.sync(parseConfig(base));
     registry.get('a')!.rttMs = 12;

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { parseConfig, type NodeConfig } from '../../../shared/config.js';
 import { createLogger } from '../../../electron/engine/core/log.js';
+import { UpstreamTransport } from '../../../electron/engine/upstream/transport.js';
 import { listStreams } from '../../../electron/engine/upstream/adapters.js';
 import { StreamProbe } from '../../../electron/engine/upstream/probe.js';
 import { NodeRegistry } from '../../../electron/engine/upstream/registry.js';
@@ -51,19 +52,20 @@ describe('stream probe', () => {
   it('reads SRS, MediaMTX and ZLMediaKit stream lists', async () => {
     const srs = await fakeApi(() => ({ json: { code: 0, streams: [{ app: 'live', name: 'cam1', publish: { active: true } }, { app: 'live', name: 'gone', publish: { active: false } }] } }));
     const mtx = await fakeApi(() => ({ json: { itemCount: 2, items: [{ name: 'live/cam2', ready: true }, { name: 'live/idle', ready: false }] } }));
+    const transport = new UpstreamTransport({ maxIdleSockets: 0 });
     const zlm = await fakeApi((path) => ({ json: path.includes('secret=s3cret') ? { code: 0, data: [{ app: 'live', stream: 'cam3', schema: 'rtmp' }, { app: 'live', stream: 'cam3', schema: 'hls' }] } : { code: -100, msg: 'bad secret' } }));
     apis.push(srs, mtx, zlm);
-    assert.deepEqual([...(await listStreams(node('s', srs.url, { type: 'srs' }), 1000))], ['live/cam1']);
-    assert.deepEqual([...(await listStreams(node('m', mtx.url, { type: 'mediamtx' }), 1000))], ['live/cam2']);
-    assert.deepEqual([...(await listStreams(node('z', zlm.url, { type: 'zlm', secret: 's3cret' }), 1000))], ['live/cam3']);
-    await assert.rejects(listStreams(node('z', zlm.url, { type: 'zlm', secret: 'wrong' }), 1000), /code -100/);
+    assert.deepEqual([...(await listStreams(node('s', srs.url, { type: 'srs' }), 1000, transport))], ['live/cam1']);
+    assert.deepEqual([...(await listStreams(node('m', mtx.url, { type: 'mediamtx' }), 1000, transport))], ['live/cam2']);
+    assert.deepEqual([...(await listStreams(node('z', zlm.url, { type: 'zlm', secret: 's3cret' }), 1000, transport))], ['live/cam3']);
+    await assert.rejects(listStreams(node('z', zlm.url, { type: 'zlm', secret: 'wrong' }), 1000, transport), /code -100/);
   });
 
   function probeOver(nodes: NodeConfig[], locator: Record<string, number> = {}) {
     const config = parseConfig({ health: { intervalMs: 0 }, locator: { probeRefreshMs: 0, ...locator }, nodes });
-    const registry = new NodeRegistry(createLogger('test'));
+    const registry = new NodeRegistry(createLogger('test'), new UpstreamTransport({ maxIdleSockets: 0 }));
     registry.sync(config);
-    const probe = new StreamProbe(registry, () => config.locator, createLogger('test'));
+    const probe = new StreamProbe(registry, () => config.locator, createLogger('test'), new UpstreamTransport({ maxIdleSockets: 0 }));
     return { registry, probe, nodes: config.nodes, stop: () => registry.stop() };
   }
 

@@ -1,5 +1,5 @@
 /**
- * The throughput history (electron/history/): fixed-size rings that stay bounded however
+ * The throughput history (electron/engine/history/): fixed-size rings that stay bounded however
  * long the engine runs, counters stored as per-interval changes, minute points folded from
  * second points, and the redirect savings estimate.
  */

@@ -1,5 +1,5 @@
 /**
- * The 1 Hz ticker (electron/live/): it finds the requests that finished since the last
+ * The 1 Hz ticker (electron/engine/live/): it finds the requests that finished since the last
  * tick in the engine's bounded log, publishes one snapshot and one traffic event per tick
  * (never per request), survives a failing listener, and bounds its listeners.
  */

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig, type RouteConfig } from '../../../shared/config.js';
 import { createLogger } from '../../../electron/engine/core/log.js';
+import { UpstreamTransport } from '../../../electron/engine/upstream/transport.js';
 import { RelayError } from '../../../electron/engine/core/errors.js';
 import { RouteTable } from '../../../electron/engine/routing/route-table.js';
 import { parseRequestTarget } from '../../../electron/engine/routing/target.js';
@@ -26,9 +27,9 @@ function setup(routes: unknown[], sessions = new Map<string, number>()) {
     ],
     routes,
   });
-  const registry = new NodeRegistry(createLogger('test'));
+  const registry = new NodeRegistry(createLogger('test'), new UpstreamTransport({ maxIdleSockets: 0 }));
   registry.sync(config);
-  const probe = new StreamProbe(registry, () => config.locator, createLogger('test'));
+  const probe = new StreamProbe(registry, () => config.locator, createLogger('test'), new UpstreamTransport({ maxIdleSockets: 0 }));
   const locator = new StreamLocator({ registry, probe, sessionsByNode: () => sessions });
   const table = new RouteTable(config);
   const locate = (path: string) => {

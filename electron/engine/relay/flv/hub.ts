@@ -18,11 +18,14 @@ import type { DrainProgressDto } from '../../../../shared/dto.js';
 import { NodeDrain } from './drain.js';
 import type { RouteTable } from '../../routing/route-table.js';
 import type { SessionFacts, SessionRegistry } from '../sessions.js';
+import { SessionScope } from '../session-scope.js';
 import type { StatsBook } from '../stats.js';
 import { upstreamUrl, type RequestTarget } from '../../routing/target.js';
 import { pullQuery } from '../node-query.js';
 import { ClientStreamLimits } from './client-limits.js';
 import { FlvStream } from './stream.js';
+import { FlvPull } from './upstream.js';
+import type { UpstreamTransport } from '../../upstream/transport.js';
 import { FlvViewer } from './viewer.js';
 
 export interface FlvHubDeps {
@@ -32,6 +35,8 @@ export interface FlvHubDeps {
   log: Logger;
   locator: StreamLocator;
   nodes: NodeRegistry;
+  /** The engine's upstream transport (upstream/transport.ts): every pull goes through it. */
+  transport: UpstreamTransport;
   /** An upstream failure of a pull, by error code (passive health, probe cache). */
   onNodeFault: (nodeId: string, code: string) => void;
 }
@@ -69,18 +74,13 @@ export class FlvHub {
       }
       stream = this.openStream(id, route, { path: target.path, query: query.sent }, location, admitted.release);
     }
-    const session = this.deps.sessions.open({ ...facts, nodeId: stream.nodeId || facts.nodeId });
-    session.streamId = id;
-    session.framesDropped = 0;
-    const routeStats = session.routeStats;
-    routeStats.proxied += 1;
-    routeStats.active += 1;
+    const scope = new SessionScope(this.deps.sessions, { ...facts, nodeId: stream.nodeId || facts.nodeId }, res);
+    scope.session.streamId = id;
+    scope.session.framesDropped = 0;
     const flv = table.config.flv;
     const owner = stream;
-    const viewer = new FlvViewer(req, res, session, { queueMaxBytes: flv.viewerQueueMaxBytes, slowTimeoutMs: flv.slowViewerTimeoutMs }, this.deps.log.child(route.id), (v) => owner.removeViewer(v));
-    viewer.closeSession = (status, errorCode) => this.deps.sessions.close(session, status, errorCode);
-    session.abort = () => viewer.close('KICKED');
-    session.finishGracefully = () => viewer.close('END');
+    const viewer = new FlvViewer(req, res, scope.session, { queueMaxBytes: flv.viewerQueueMaxBytes, slowTimeoutMs: flv.slowViewerTimeoutMs }, this.deps.log.child(route.id), (v) => owner.removeViewer(v));
+    scope.ownedBy({ abort: () => viewer.close('KICKED'), finishGracefully: () => viewer.close('END') });
     stream.addViewer(viewer);
   }
 
@@ -99,6 +99,7 @@ export class FlvHub {
         return location.nodes;
       },
       nodeState: (nodeId) => this.deps.nodes.get(nodeId),
+      openPull: (url, timeouts, events, nodeId) => new FlvPull(url, timeouts, events, this.deps.transport, nodeId),
       onNodeFault: (nodeId, code) => {
         this.deps.onNodeFault(nodeId, code);
         if (route.locate === 'probe') this.deps.locator.forgetLocation(route, target, nodeId);

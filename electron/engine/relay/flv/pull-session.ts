@@ -10,9 +10,16 @@
  */
 import type { NodeConfig } from '../../../../shared/config.js';
 import { FlvTagReader, TAG_SCRIPT, type FlvTag } from '../../codec/flv/tag-reader.js';
-import type { FlvPull } from './upstream.js';
+import type { ExchangeTimeouts } from '../exchange.js';
+import type { FlvPull, PullEvents } from './upstream.js';
 
 export type SessionRole = 'current' | 'candidate';
+
+/** What a stream needs of an upstream pull (FlvPull over HTTP; a fake in the unit tests). */
+export type UpstreamPull = Pick<FlvPull, 'url' | 'start' | 'abort'>;
+
+/** Opens a pull of `url` on node `nodeId` that reports to `events` once started (an FlvPull on the engine's transport; a fake in the unit tests). */
+export type OpenPull = (url: URL, timeouts: ExchangeTimeouts, events: PullEvents, nodeId: string) => UpstreamPull;
 
 export class PullSession {
   readonly reader = new FlvTagReader();
@@ -25,7 +32,7 @@ export class PullSession {
   /** Metadata and sequence headers before the first media, latest of each kind (so at most 3). */
   private readonly held = new Map<'metadata' | 'video' | 'audio', FlvTag>();
   firstMediaTimer: NodeJS.Timeout | undefined;
-  pull!: FlvPull;
+  pull!: UpstreamPull;
   /** A candidate's outcome: undefined once it became the stream's session, else why not. */
   settle: (failure?: string) => void = () => {};
 

@@ -20,10 +20,9 @@ import { sendError } from '../respond.js';
 import type { RequestTarget } from '../../routing/target.js';
 import { GopCache } from './gop-cache.js';
 import { StreamStats } from './stream-stats.js';
-import { isConfigTag, isEndOfSequence, isFrame, PullSession, type SessionRole } from './pull-session.js';
+import { isConfigTag, isEndOfSequence, isFrame, PullSession, type OpenPull, type SessionRole } from './pull-session.js';
 import { FlvFormatError, setTagTimestamp, type FlvTag } from '../../codec/flv/tag-reader.js';
 import { Timeline } from './timeline.js';
-import { FlvPull } from './upstream.js';
 import type { FlvViewer, TagBatch } from './viewer.js';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'closing';
@@ -50,6 +49,8 @@ export interface StreamContext {
   onClosed: (stream: FlvStream) => void;
   /** The stream went live on a node (first, after a failover, or after a move): its viewers' sessions follow. */
   onLive: (stream: FlvStream) => void;
+  /** Opens each upstream pull: an HTTP pull (FlvPull) on the engine's transport; the unit tests pass a fake, so the stream runs without sockets. */
+  openPull: OpenPull;
 }
 
 export class FlvStream {
@@ -155,11 +156,11 @@ export class FlvStream {
   /** Open a pull on `node`: the stream's session, or a candidate to move to. */
   private openSession(node: NodeConfig, role: SessionRole): PullSession {
     const session = new PullSession(node, role, this.ctx.nodeState(node.id));
-    session.pull = new FlvPull(this.ctx.urlOn(node), this.ctx.timeouts(), {
+    session.pull = this.ctx.openPull(this.ctx.urlOn(node), this.ctx.timeouts(), {
       onResponse: (status) => this.onResponse(session, status),
       onData: (chunk) => this.onData(session, chunk),
       onEnd: (error) => this.onSessionEnded(session, error),
-    });
+    }, node.id);
     if (role === 'current') this.current = session;
     else this.candidate = session;
     this.stats.upstreamOpened += 1;

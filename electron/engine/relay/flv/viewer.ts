@@ -182,7 +182,6 @@ export class FlvViewer {
     if (this.closed) return;
     this.closed = true;
     this.onGone(this);
-    this.session.routeStats.active -= 1;
     this.closeSession(status, errorCode);
   }
 
@@ -191,12 +190,13 @@ export class FlvViewer {
     this.closed = true;
     const finished = this.res.writableFinished || (this.res.writableEnded && !errorCode);
     this.onGone(this);
-    this.session.routeStats.active -= 1;
     if (errorCode) this.closeSession(this.session.status || 200, errorCode);
     else if (finished) this.closeSession(this.session.status || 200);
     else this.closeSession(499, 'CLIENT_CLOSED');
   }
 
-  /** Set by the stream: closes the session in the registry. */
-  closeSession: (status: number, errorCode?: string) => void = () => {};
+  /** Closes the session through its scope (session-scope.ts), once. */
+  private closeSession(status: number, errorCode?: string): void {
+    this.session.close(status, errorCode);
+  }
 }

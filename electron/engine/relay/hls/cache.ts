@@ -15,7 +15,6 @@ import type { HlsCacheDto } from '../../../../shared/dto.js';
 import type { HlsSettings } from '../../../../shared/config.js';
 import type { ErrorCode } from '../../core/errors.js';
 import { RelayError } from '../../core/errors.js';
-import { createUpstreamAgents, type UpstreamAgents } from '../proxy.js';
 import { SharedFetch, type FetchOwner, type FetchSpec } from './fetch.js';
 import { ByteLru } from './lru.js';
 
@@ -27,13 +26,15 @@ export type CacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
 
 export interface HlsCacheDeps {
   settings: () => HlsSettings;
-  /** Idle keep-alive sockets kept per node. */
-  maxIdleSockets: number;
   /** Time to live of a complete 2xx playlist, ms (the handler parses it). */
   playlistTtlMs: (fetch: SharedFetch) => number;
   countIn: (fetch: SharedFetch, bytes: number) => void;
   fault: (fetch: SharedFetch, code: ErrorCode) => void;
+  /** Creates each fetch (not yet started); default a SharedFetch over HTTP. The unit tests pass fakes, so the cache runs without sockets. */
+  newFetch?: (spec: FetchSpec, owner: FetchOwner) => SharedFetch;
 }
+
+const newHttpFetch = (spec: FetchSpec, owner: FetchOwner) => new SharedFetch(spec, owner);
 
 export interface Obtained {
   fetch: SharedFetch;
@@ -49,11 +50,9 @@ export class HlsCache implements FetchOwner {
   /** Playlist fetches in flight and the bytes they hold (hls.playlistWork*). */
   readonly playlistWork = { count: 0, bytes: 0 };
   readonly counters = { hits: 0, shared: 0, misses: 0, bypassed: 0, busy: 0 };
-  readonly agents: UpstreamAgents;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly deps: HlsCacheDeps) {
-    this.agents = createUpstreamAgents(deps.maxIdleSockets);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
@@ -71,7 +70,7 @@ export class HlsCache implements FetchOwner {
       this.counters.shared += 1;
       return { fetch: running, outcome: 'shared' };
     }
-    const fetch = new SharedFetch(spec, this);
+    const fetch = (this.deps.newFetch ?? newHttpFetch)(spec, this);
     this.counters.misses += 1;
     this.inflight.set(spec.key, fetch);
     fetch.start();
@@ -80,7 +79,7 @@ export class HlsCache implements FetchOwner {
 
   /** A fetch of its own, never shared or stored (LL-HLS blocking playlist reloads). */
   bypass(spec: FetchSpec): Obtained {
-    const fetch = new SharedFetch(spec, this);
+    const fetch = (this.deps.newFetch ?? newHttpFetch)(spec, this);
     this.counters.bypassed += 1;
     this.uncached.add(fetch);
     fetch.start();
@@ -179,7 +178,5 @@ export class HlsCache implements FetchOwner {
     for (const fetch of [...this.inflight.values(), ...this.uncached]) fetch.fail(stopping);
     this.segments.clear();
     this.playlists.clear();
-    this.agents.http.destroy();
-    this.agents.https.destroy();
   }
 }

@@ -6,7 +6,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { NodeConfig, RouteConfig } from '../../../../shared/config.js';
 import { upstreamRequestHeaders } from '../headers.js';
-import type { UpstreamAgents } from '../proxy.js';
+import type { UpstreamTransport } from '../../upstream/transport.js';
 import type { RouteTable } from '../../routing/route-table.js';
 import { nodeEndpoint } from '../../routing/target.js';
 import type { FetchSpec } from './fetch.js';
@@ -40,7 +40,7 @@ export interface SpecShape {
 }
 
 /** What to ask `node` for this request, and under which cache key. */
-export function fetchSpec(request: SpecRequest, node: NodeConfig, shape: SpecShape, agents: UpstreamAgents): FetchSpec {
+export function fetchSpec(request: SpecRequest, node: NodeConfig, shape: SpecShape, transport: UpstreamTransport): FetchSpec {
   const { req, route, table, upstreamQuery, keyQuery } = request;
   const relay = table.config.relay;
   const endpoint = nodeEndpoint(node);
@@ -53,7 +53,7 @@ export function fetchSpec(request: SpecRequest, node: NodeConfig, shape: SpecSha
     path: endpoint.basePath + shape.pathOnNode + upstreamQuery,
     headers: () => sharedFetchHeaders(req, endpoint.host, shape.clientAddress, range),
     timeouts: shape.blocking ? { ...relay, headerTimeoutMs: Math.max(relay.headerTimeoutMs, HLS_BLOCKING_HEADER_TIMEOUT_MS) } : relay,
-    agent: endpoint.protocol === 'https:' ? agents.https : agents.http,
+    transport,
     playlistMaxBytes: table.config.hls.playlistMaxBytes,
     objectMaxBytes: table.config.hls.segmentMaxBytes,
     streamId: shape.streamId,

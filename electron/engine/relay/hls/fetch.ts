@@ -11,16 +11,17 @@
  * fetches in flight together stay within hls.playlistWorkMaxCount and playlistWorkMaxBytes
  * (the owner's holdPlaylistWork): past them a fetch fails 503 HLS_BUSY, not the node's fault.
  *
- * Longer than most files on purpose: the upstream request, its timers and the retained body
- * share one state (pausing the node depends on where the readers are), so they stay together.
+ * The request itself, its clocks and its error classification are the upstream transport's
+ * (upstream/transport.ts); this file is the sharing and the retained body. What the playlist
+ * renderer keeps about a fetched playlist (its parse, its memo) is playlist-state.ts.
  */
-import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import https from 'node:https';
-import type { Socket } from 'node:net';
-import { classifyUpstreamError, isNodeFault, RelayError, type ErrorCode } from '../../core/errors.js';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { isNodeFault, RelayError, type ErrorCode } from '../../core/errors.js';
 import type { ExchangeTimeouts } from '../exchange.js';
 import { viewerResponseHeaders } from '../headers.js';
 import type { NodeEndpoint } from '../../routing/target.js';
+import type { UpstreamCall, UpstreamResponse, UpstreamTransport } from '../../upstream/transport.js';
 import type { Sized } from './lru.js';
 
 export type ObjectKind = 'playlist' | 'segment';
@@ -30,17 +31,10 @@ export type FetchState = 'pending' | 'body' | 'complete' | 'failed';
 export const ENTRY_OVERHEAD_BYTES = 512;
 /**
  * A cached playlist accounts for this many times its raw bytes: the raw body, its parsed
- * lines, and the templates and renderings memoized for viewers (render.ts keeps those
+ * lines, and the templates and renderings memoized for viewers (playlist-state.ts keeps those
  * within MEMO_BUDGET_FACTOR times the raw bytes), so the playlist cache bound covers them.
  */
 export const PLAYLIST_FOOTPRINT_FACTOR = 7;
-/**
- * Memoized templates and renderings of a playlist may hold this many times its raw bytes:
- * room for the template and at least one rendering (each up to about twice the raw bytes
- * when every line is a URI and gains the relay's hint), so viewers without carried
- * parameters never re-render.
- */
-export const MEMO_BUDGET_FACTOR = 5;
 /** Largest error body (a node's 404 page) kept for the brief error cache, bytes. */
 export const ERROR_BODY_MAX_BYTES = 65_536;
 
@@ -91,7 +85,8 @@ export interface FetchSpec {
   /** Request headers for the node, built only when the fetch starts (not for hits). */
   headers: () => OutgoingHttpHeaders;
   timeouts: ExchangeTimeouts;
-  agent: http.Agent;
+  /** The transport the fetch goes through (its keep-alive pool for the node). */
+  transport: UpstreamTransport;
   playlistMaxBytes: number;
   objectMaxBytes: number;
   /** Stream and route whose stats the node bytes count in. */
@@ -119,16 +114,9 @@ export class SharedFetch implements Sized {
   private retained = 0;
   /** Bytes of playlist work held (undefined: not counted as playlist work). */
   private workBytes: number | undefined;
-  /** The parsed playlist (or why it could not be parsed), once parsed (render.ts). */
-  parsed: unknown;
-  /** Templates and renderings for viewers (render.ts), with their size in characters. */
-  readonly memo = new Map<string, { value: unknown; chars: number }>();
-  memoChars = 0;
   private readonly watchers = new Set<FetchWatcher>();
-  private request: ClientRequest | undefined;
-  private response: IncomingMessage | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private lastDataAt = 0;
+  private call: UpstreamCall | undefined;
+  private nodeBody: Readable | undefined;
   private paused = false;
   readonly createdAt = Date.now();
 
@@ -143,9 +131,9 @@ export class SharedFetch implements Sized {
     return (this.kind === 'playlist' ? this.retained * PLAYLIST_FOOTPRINT_FACTOR : this.retained) + ENTRY_OVERHEAD_BYTES;
   }
 
-  /** Characters the memo may hold: MEMO_BUDGET_FACTOR times the raw body. */
-  get memoBudget(): number {
-    return this.retained * MEMO_BUDGET_FACTOR;
+  /** Body bytes held now. */
+  get retainedBytes(): number {
+    return this.retained;
   }
 
   /** One past the index of the last chunk received. */
@@ -187,38 +175,28 @@ export class SharedFetch implements Sized {
   start(): void {
     const { spec } = this;
     if (this.kind === 'playlist' && !this.holdWork(0)) return;
-    const lib = spec.endpoint.protocol === 'https:' ? https : http;
-    const request = lib.request({
-      protocol: spec.endpoint.protocol,
-      hostname: spec.endpoint.hostname,
-      port: spec.endpoint.port,
-      path: spec.path,
-      method: 'GET',
-      agent: spec.agent,
-      headers: spec.headers(),
-    });
-    this.request = request;
-    const { connectTimeoutMs, headerTimeoutMs } = spec.timeouts;
-    this.arm(connectTimeoutMs, () => new RelayError('DIAL', `connect to node timed out after ${connectTimeoutMs} ms`));
-    const onConnected = () => this.arm(headerTimeoutMs, () => new RelayError('UPSTREAM_TIMEOUT', `node sent no response headers within ${headerTimeoutMs} ms`));
-    request.on('socket', (socket: Socket) => {
-      socket.setNoDelay(true);
-      if (socket.connecting) socket.once('connect', onConnected);
-      else onConnected();
-    });
-    request.on('error', (error: NodeJS.ErrnoException) => this.fail(classifyUpstreamError(error, this.response !== undefined)));
-    request.on('response', (response) => this.onResponse(response));
-    request.end();
+    this.call = spec.transport.request(
+      {
+        to: spec.endpoint,
+        path: spec.path,
+        headers: spec.headers(),
+        timeouts: spec.timeouts,
+        nodeId: spec.nodeId,
+        noDelay: true,
+        // Paused because its viewers lag (trimAndThrottle): the node is not asked for bytes, so its silence is not counted.
+        hold: { blocked: () => this.paused, whileBlocked: 'wait' },
+      },
+      { onResponse: (response) => this.onResponse(response), onEnd: (error) => (error ? this.fail(error) : this.complete()) },
+    );
   }
 
-  private onResponse(response: IncomingMessage): void {
-    clearTimeout(this.timer);
+  private onResponse(response: UpstreamResponse): void {
     if (this.state !== 'pending') {
-      response.destroy();
+      this.call?.abort();
       return;
     }
-    this.response = response;
-    const status = response.statusCode ?? 502;
+    this.nodeBody = response.body;
+    const status = response.status || 502;
     if (status >= 300 && status < 400) {
       this.fail(new RelayError('HLS_UPSTREAM_REDIRECT', `node answered ${status} to an HLS request; the relay does not follow node redirects`));
       return;
@@ -239,13 +217,7 @@ export class SharedFetch implements Sized {
     }
     if (this.hardLimited() && !this.holdWork(0)) return;
     this.state = 'body';
-    response.on('data', (chunk: Buffer) => this.onData(chunk));
-    response.on('error', (error: NodeJS.ErrnoException) => this.fail(classifyUpstreamError(error, true)));
-    response.on('end', () => this.complete());
-    response.on('close', () => {
-      if (!response.complete) this.fail(new RelayError('UPSTREAM_RESET', 'node connection lost mid-response'));
-    });
-    this.watchIdle();
+    response.body.on('data', (chunk: Buffer) => this.onData(chunk));
     this.wakeAll();
   }
 
@@ -260,7 +232,6 @@ export class SharedFetch implements Sized {
 
   private onData(chunk: Buffer): void {
     if (this.state !== 'body') return;
-    this.lastDataAt = Date.now();
     this.received += chunk.length;
     this.owner.countIn(this, chunk.length);
     if (this.hardLimited()) {
@@ -309,11 +280,11 @@ export class SharedFetch implements Sized {
     const limit = this.softLimit();
     if (!this.paused && this.retained > limit) {
       this.paused = true;
-      this.response?.pause();
+      this.nodeBody?.pause();
     } else if (this.paused && this.retained <= limit / 2) {
       this.paused = false;
-      this.lastDataAt = Date.now();
-      this.response?.resume();
+      this.call?.readerResumed();
+      this.nodeBody?.resume();
     }
   }
 
@@ -338,7 +309,6 @@ export class SharedFetch implements Sized {
     if (this.state !== 'body') return;
     this.state = 'complete';
     this.releaseWork();
-    clearTimeout(this.timer);
     if (this.cacheable && !this.hardLimited()) this.owner.inflightBytes -= this.retained;
     this.owner.settled(this);
     this.wakeAll();
@@ -351,8 +321,7 @@ export class SharedFetch implements Sized {
     this.state = 'failed';
     this.error = error;
     this.releaseWork();
-    clearTimeout(this.timer);
-    this.request?.destroy();
+    this.call?.abort(error);
     this.owner.inflightBytes -= releasing;
     this.chunks = [];
     this.retained = 0;
@@ -370,25 +339,6 @@ export class SharedFetch implements Sized {
 
   private wakeAll(): void {
     for (const watcher of [...this.watchers]) watcher.wake();
-  }
-
-  private arm(ms: number, error: () => RelayError): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fail(error()), ms);
-  }
-
-  private watchIdle(): void {
-    const idleMs = this.spec.timeouts.idleStreamTimeoutMs;
-    if (idleMs <= 0) return;
-    this.lastDataAt = Date.now();
-    const check = () => {
-      if (this.state !== 'body') return;
-      // Paused because its viewers lag (trimAndThrottle): the node is not asked for bytes, so its silence is not counted.
-      const quietFor = this.paused ? 0 : Date.now() - this.lastDataAt;
-      if (quietFor >= idleMs) this.fail(new RelayError('IDLE_TIMEOUT', `node sent no bytes for ${idleMs} ms`));
-      else this.timer = setTimeout(check, idleMs - quietFor);
-    };
-    this.timer = setTimeout(check, idleMs);
   }
 }
 

@@ -12,6 +12,7 @@
  * When the node fails before the viewer got a byte, the next node that can serve the
  * stream is asked the same way (failover.ts), up to hls.maxNodeAttempts nodes.
  */
+import type { UpstreamTransport } from '../../upstream/transport.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeConfig, RouteConfig } from '../../../../shared/config.js';
 import type { HlsCacheDto, HlsStreamDto } from '../../../../shared/dto.js';
@@ -20,8 +21,8 @@ import type { Location, StreamLocator } from '../../upstream/locator.js';
 import type { NodeRegistry } from '../../upstream/registry.js';
 import { streamKey } from '../../upstream/stream-key.js';
 import { RelayError, toRelayError } from '../../core/errors.js';
-import { clientAddress } from '../proxy.js';
-import { sendError } from '../respond.js';
+import { answerRefused } from '../refusal.js';
+import { requestFacts, SessionScope } from '../session-scope.js';
 import type { RouteTable } from '../../routing/route-table.js';
 import type { Session, SessionFacts, SessionRegistry } from '../sessions.js';
 import type { StatsBook } from '../stats.js';
@@ -45,10 +46,10 @@ export interface HlsRelayDeps {
   log: Logger;
   locator: StreamLocator;
   nodes: NodeRegistry;
+  /** The engine's upstream transport (upstream/transport.ts): every fetch goes through it. */
+  transport: UpstreamTransport;
   /** An upstream failure by error code (passive health checks decide whether it counts). */
   onNodeFault: (nodeId: string, code: string) => void;
-  /** True once the relay is shutting down. */
-  stopping: () => boolean;
 }
 
 /** A path the relay treats as a playlist before asking the node (a playlist content type also makes one). */
@@ -100,7 +101,6 @@ export class HlsRelay {
     this.streams = new HlsStreamBook(settings);
     this.cache = new HlsCache({
       settings,
-      maxIdleSockets: deps.table().config.relay.maxIdleUpstreamSockets,
       playlistTtlMs: (fetch) => playlistTtlMs(fetch, settings()),
       countIn: (fetch, bytes) => this.countIn(fetch, bytes),
       fault: (fetch, code) => deps.onNodeFault(fetch.spec.nodeId, code),
@@ -112,12 +112,9 @@ export class HlsRelay {
     return route.mode === 'proxy' || PLAYLIST_PATH.test(target.path) || (target.query.includes(HLS_HINT_PARAM) && readHint(target.query) !== undefined);
   }
 
-  /** Answer one request of an hls route (after route match, method and viewer auth checks). */
+  /** Answer one request of an hls route, once admitted (routing/admission.ts: route, method, viewer auth, stopping, maxSessions). */
   handle(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, table: RouteTable): void {
     try {
-      const relay = table.config.relay;
-      if (this.deps.stopping()) throw new RelayError('OVERLOADED', 'relay is shutting down');
-      if (this.deps.sessions.size >= relay.maxSessions) throw new RelayError('OVERLOADED', `relay is at relay.maxSessions (${relay.maxSessions})`);
       const hint = readHint(target.query);
       const query = upstreamQuery(route, target, hint, carrySet(table.config.hls.carryParams));
       const request: HlsRequest = { req, res, route, target, table, hint, upstreamQuery: query.sent, keyQuery: query.keyed };
@@ -198,15 +195,7 @@ export class HlsRelay {
     const isPlaylist = PLAYLIST_PATH.test(target.path);
     const pathOnNode = nodePath(route, target.path);
     const stream = (hint && this.streams.get(hint.streamId)) || (isPlaylist ? this.streams.open(route.id, streamKey(pathOnNode), node.id) : undefined);
-    const facts = {
-      routeId: route.id,
-      mode: route.mode,
-      method: req.method ?? '',
-      path: target.path,
-      nodeId: node.id,
-      clientAddress: clientAddress(req),
-      userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
-    };
+    const facts = requestFacts(req, route.id, route.mode, node.id, target.path);
     if (stream) {
       if (isPlaylist) stream.nodeId = node.id;
       this.streams.seen(stream, clientHash(`${facts.clientAddress}\n${facts.userAgent}\n${carry.join('&')}`));
@@ -215,7 +204,7 @@ export class HlsRelay {
     const blocking = hasAnyParam(request.upstreamQuery, HLS_BLOCKING_PARAMS);
     const shape = { pathOnNode, isPlaylist, blocking, streamId: stream?.id, clientAddress: facts.clientAddress };
     const obtain = (from: NodeConfig): Obtained => {
-      const spec = fetchSpec(request, from, shape, this.cache.agents);
+      const spec = fetchSpec(request, from, shape, this.deps.transport);
       return blocking ? this.cache.bypass(spec) : this.cache.obtain(spec);
     };
     const first = obtain(node);
@@ -227,15 +216,12 @@ export class HlsRelay {
 
   /** Open the session and hand the object to the viewer, counting bytes and the end. */
   private deliver(request: HlsRequest, fetch: SharedFetch, flow: HlsFlow, render: (source: SharedFetch) => RenderedPlaylist | Promise<RenderedPlaylist>): void {
-    const { req, res, route } = request;
+    const { req, res } = request;
     const { stream } = flow;
-    const routeStats = this.deps.stats.route(route.id);
-    routeStats.proxied += 1;
-    routeStats.active += 1;
-    const session = this.deps.sessions.open(flow.facts);
-    session.node = this.deps.nodes.get(flow.facts.nodeId);
-    session.abort = () => res.destroy();
-    session.finishGracefully = () => res.destroy();
+    // No owner: a kick or shutdown cuts the response, and the delivery ends with CLIENT_CLOSED.
+    const scope = new SessionScope(this.deps.sessions, flow.facts, res, this.deps.nodes.get(flow.facts.nodeId));
+    const session = scope.session;
+    const routeStats = session.routeStats;
     const delivery = new Delivery(fetch, res, req.method === 'HEAD', flow.outcome, {
       review: (source) => this.review(request, flow, session, source),
       renderPlaylist: render,
@@ -246,9 +232,8 @@ export class HlsRelay {
         if (stream) stream.bytesOut += bytes;
       },
       ended: (status, errorCode) => {
-        routeStats.active -= 1;
         if (stream && errorCode && errorCode !== 'CLIENT_CLOSED') stream.errors += 1;
-        this.deps.sessions.close(session, status, errorCode);
+        scope.close(status, errorCode);
       },
     });
     delivery.start();
@@ -296,14 +281,9 @@ export class HlsRelay {
     if (stream) stream.bytesIn += bytes;
   }
 
-  /** A request refused before it had a session (no node, overloaded): counted, answered, and in the request log like the relay's own. */
+  /** A request refused before it had a session (no node): counted, answered, and in the request log like the relay's own (refusal.ts). */
   private answerError(req: IncomingMessage, res: ServerResponse, route: RouteConfig, error: RelayError): void {
-    this.deps.stats.countError(route.id, error.code);
-    if (error.code === 'INTERNAL') this.deps.log.error(`${req.method} ${req.url}: ${error.message}`);
-    sendError(res, error);
-    const path = (req.url ?? '').split('?')[0].slice(0, 1024);
-    const facts = { routeId: route.id, mode: route.mode, method: req.method ?? '', path, nodeId: '', clientAddress: clientAddress(req), userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) };
-    this.deps.sessions.logAnswered(facts, error.status, Date.now(), error.code);
+    answerRefused(this.deps, req, res, route, error);
   }
 
   listStreams(): HlsStreamDto[] {

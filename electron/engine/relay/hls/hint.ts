@@ -18,11 +18,11 @@
  * URL-safe as they are.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { HLS_HINT_PARAM } from '../../../../shared/config.js';
 import { HmacSha256 } from './hmac-sha256.js';
 import { queryValue } from './query.js';
 
-export { HLS_HINT_PARAM };
+/** The hint's query parameter name. The config refuses it in hls.carryParams (HLS_RESERVED_PARAMS in shared/config/hls.ts). */
+export const HLS_HINT_PARAM = '_rdh';
 
 /** LL-HLS blocking playlist reload parameters (RFC 8216bis §6.2.5.2): such requests pass uncached. */
 export const HLS_BLOCKING_PARAMS: readonly string[] = ['_HLS_msn', '_HLS_part'];

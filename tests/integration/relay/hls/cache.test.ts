@@ -82,7 +82,7 @@ describe('HLS cache and request coalescing', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => request(`${relay.relayUrl}/live/t2.m3u8`)));
     assert.ok(answers.every((a) => a.status === 200 && a.body.toString().includes('/live/seg1.ts?_rdh=')));
     assert.equal(seen('/live/t2.m3u8').length, 1);
-    await sleep(400);
+    await sleep(400); // kept: the time to live is the behaviour under test (still cached at 0.4 s of 1 s)
     assert.equal((await request(`${relay.relayUrl}/live/t2.m3u8`)).headers['x-relaydeck-cache'], 'HIT');
     await sleep(700); // 1.1 s after the fetch: 50 % of 2 s has passed
     assert.equal((await request(`${relay.relayUrl}/live/t2.m3u8`)).headers['x-relaydeck-cache'], 'MISS');
@@ -110,7 +110,7 @@ describe('HLS cache and request coalescing', () => {
     assert.equal(b.body.toString(), 'no such thing');
     assert.equal(b.headers['x-relaydeck-cache'], 'HIT');
     assert.equal(seen('/live/missing.ts').length, 1);
-    await sleep(350);
+    await sleep(350); // kept: the error's time to live (hls.errorCacheMs) must pass
     await request(`${relay.relayUrl}/live/missing.ts`);
     assert.equal(seen('/live/missing.ts').length, 2, 'asked again after the error expired');
   });

@@ -1,0 +1,48 @@
+/**
+ * The route form's draft, apart from React: the static rules edited as text ("pattern node"
+ * per line) and turned back into the route's rules, and every check made before sending
+ * (the shared route schema, the rules' shape, a duplicate id or path).
+ */
+import { routeSchema } from '../../../shared/config.js';
+import type { RouteDto } from '../../../shared/dto.js';
+import type { Draft } from './ListForm.js';
+import { fieldErrors, type FieldErrors } from './validate.js';
+
+/** A new route as the form starts it. */
+export const NEW_ROUTE: Draft = { id: '', path: '/', kind: 'flv', mode: 'proxy' };
+
+/** The draft of `route` (a new one when undefined), its static rules as text under `static`. */
+export function routeDraftOf(route: RouteDto | undefined): Draft {
+  const start: Draft = { ...(route ?? NEW_ROUTE) };
+  const rules = start.static as { match: string; node: string }[] | undefined;
+  return { ...start, static: (rules ?? []).map((r) => `${r.match} ${r.node}`).join('\n') };
+}
+
+/** The rules text as rules: undefined when empty, a message naming the bad line otherwise. */
+export function parseRules(text: string): { match: string; node: string }[] | undefined | string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (lines.length === 0) return undefined;
+  const rules = lines.map((line) => line.split(/\s+/));
+  const bad = rules.findIndex((parts) => parts.length !== 2);
+  if (bad >= 0) return `line ${bad + 1}: expected "pattern node", e.g. "live/cam* node1"`;
+  return rules.map(([match, node]) => ({ match, node }));
+}
+
+/** The route the draft stands for (rules parsed), and the rules' message when they do not parse. */
+export function routeCandidate(draft: Draft): { candidate: Draft; rulesError?: string } {
+  const parsed = parseRules(String(draft.static ?? ''));
+  if (typeof parsed === 'string') return { candidate: { ...draft, static: undefined }, rulesError: parsed };
+  return { candidate: { ...draft, static: parsed } };
+}
+
+/** Every message for the draft, by field: the schema's, the rules', and the checks that need the other routes. */
+export function routeErrors(draft: Draft, routes: readonly RouteDto[], editing: RouteDto | undefined): FieldErrors {
+  const { candidate, rulesError } = routeCandidate(draft);
+  const errors = fieldErrors(routeSchema.shape, candidate);
+  const others = routes.filter((r) => r.id !== editing?.id);
+  if (others.some((r) => r.id === candidate.id)) errors.id = `a route with id "${String(candidate.id)}" exists already`;
+  const samePath = others.find((r) => r.path === candidate.path);
+  if (samePath) errors.path = `route "${samePath.id}" has this path already`;
+  if (rulesError) errors.static = rulesError;
+  return errors;
+}

@@ -1,0 +1,45 @@
+/** The whole configuration file: every section with its defaults filled, and the types code uses. */
+import { array, object, optional, withDefault, type Infer, type Schema } from '../schema.js';
+import { adminSettingsSchema } from './admin.js';
+import { appSettingsSchema, demoSettingsSchema } from './app.js';
+import { MAX_NODES, MAX_ROUTES } from './fields.js';
+import { flvSettingsSchema } from './flv.js';
+import { healthSettingsSchema } from './health.js';
+import { hlsSettingsSchema } from './hls.js';
+import { locatorSettingsSchema } from './locator.js';
+import { nodeApiSchema, nodeSchema } from './nodes.js';
+import { relaySettingsSchema } from './relay.js';
+import { LOCATORS, ROUTE_KINDS, ROUTE_MODES, routeSchema } from './routes.js';
+
+export const configSchema = object({
+  relay: withDefault(relaySettingsSchema, relaySettingsSchema.parse({}, 'relay')),
+  admin: withDefault(adminSettingsSchema, adminSettingsSchema.parse({}, 'admin')),
+  flv: withDefault(flvSettingsSchema, flvSettingsSchema.parse({}, 'flv')),
+  hls: withDefault(hlsSettingsSchema, hlsSettingsSchema.parse({}, 'hls')),
+  health: withDefault(healthSettingsSchema, healthSettingsSchema.parse({}, 'health')),
+  locator: withDefault(locatorSettingsSchema, locatorSettingsSchema.parse({}, 'locator')),
+  nodes: withDefault(array(nodeSchema, MAX_NODES), []),
+  routes: withDefault(array(routeSchema, MAX_ROUTES), []),
+  app: withDefault(appSettingsSchema, appSettingsSchema.parse({}, 'app')),
+  /** Undefined unless the demo was ever installed (see demoSettingsSchema). */
+  demo: optional(demoSettingsSchema) as Schema<DemoSettings | undefined>,
+});
+
+export type RelaySettings = Infer<typeof relaySettingsSchema>;
+export type AdminSettings = Infer<typeof adminSettingsSchema>;
+export type FlvSettings = Infer<typeof flvSettingsSchema>;
+export type HlsSettings = Infer<typeof hlsSettingsSchema>;
+export type HealthSettings = Infer<typeof healthSettingsSchema>;
+export type LocatorSettings = Infer<typeof locatorSettingsSchema>;
+export type NodeApiConfig = Infer<typeof nodeApiSchema>;
+export type Locator = (typeof LOCATORS)[number];
+export type AppSettings = Infer<typeof appSettingsSchema>;
+export type DemoSettings = Infer<typeof demoSettingsSchema>;
+/** A media node as configured. */
+export type NodeConfig = Infer<typeof nodeSchema>;
+/** A route as configured. */
+export type RouteConfig = Infer<typeof routeSchema>;
+export type RouteKind = (typeof ROUTE_KINDS)[number];
+export type RouteMode = (typeof ROUTE_MODES)[number];
+/** The whole configuration file. */
+export type RelayDeckConfig = Infer<typeof configSchema>;
