@@ -46,28 +46,22 @@ const SHELL_FILES = ['electron/desktop/**'];
  * low, the wiring (engine.ts, cli.ts) sits on top. Several folders may share a layer when they
  * do not import each other.
  */
-const ENGINE_LAYERS = [
-  ['core'],
-  ['codec'],
-  ['routing'],
-  ['upstream'],
-  ['relay'],
-  ['history', 'demo'],
-  ['live', 'config'],
-  ['admin'],
-  ['engine.ts', 'cli.ts'],
-];
+const ENGINE_LAYERS = [['core'], ['codec'], ['routing'], ['upstream'], ['relay'], ['history', 'demo'], ['live', 'config'], ['admin'], ['engine.ts', 'cli.ts']];
 
 /** import-x/no-restricted-paths zones: each layer's folders may not import any folder of a layer above. */
 function engineLayerZones() {
   const at = (name) => `./electron/engine/${name}`;
   return ENGINE_LAYERS.flatMap((layer, index) => {
-    const above = ENGINE_LAYERS.slice(index + 1).flat().map(at);
+    const above = ENGINE_LAYERS.slice(index + 1)
+      .flat()
+      .map(at);
     if (above.length === 0) return [];
     return layer.map((name) => ({
       target: at(name),
       from: above,
-      message: `electron/engine/${name} sits below ${ENGINE_LAYERS.slice(index + 1).flat().join(', ')}: lower layers never import higher ones (README, Architecture).`,
+      message: `electron/engine/${name} sits below ${ENGINE_LAYERS.slice(index + 1)
+        .flat()
+        .join(', ')}: lower layers never import higher ones (README, Architecture).`,
     }));
   });
 }
@@ -144,7 +138,11 @@ export default defineConfig(
         'error',
         {
           zones: [
-            { target: './electron/engine', from: ['./electron/desktop', './electron/bin'], message: 'The engine runs headless: it never imports the Electron shell (electron/desktop) or the launchers.' },
+            {
+              target: './electron/engine',
+              from: ['./electron/desktop', './electron/bin'],
+              message: 'The engine runs headless: it never imports the Electron shell (electron/desktop) or the launchers.',
+            },
             ...engineLayerZones(),
           ],
         },
@@ -161,14 +159,23 @@ export default defineConfig(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', allowTypeImports: true, message: 'The engine runs headless: only electron/desktop/ loads electron at runtime (import type is fine).' }],
+          paths: [
+            {
+              name: 'electron',
+              allowTypeImports: true,
+              message: 'The engine runs headless: only electron/desktop/ loads electron at runtime (import type is fine).',
+            },
+          ],
           patterns: [{ group: ['electron/*'], allowTypeImports: true, message: 'The engine runs headless: load electron only from the shell.' }],
         },
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "ImportExpression[source.value=/^electron(\\u002F|$)/]", message: 'The engine runs headless: no import() of electron outside the shell.' },
-        { selector: "CallExpression[callee.name='require'][arguments.0.value=/^electron(\\u002F|$)/]", message: 'The engine runs headless: no require() of electron outside the shell.' },
+        { selector: 'ImportExpression[source.value=/^electron(\\u002F|$)/]', message: 'The engine runs headless: no import() of electron outside the shell.' },
+        {
+          selector: "CallExpression[callee.name='require'][arguments.0.value=/^electron(\\u002F|$)/]",
+          message: 'The engine runs headless: no require() of electron outside the shell.',
+        },
       ],
     },
   },
@@ -180,7 +187,12 @@ export default defineConfig(
         'error',
         {
           zones: [
-            { target: './renderer/src', from: './', except: ['./renderer/src', './shared', './node_modules'], message: 'The renderer imports only shared/, its own files and npm packages.' },
+            {
+              target: './renderer/src',
+              from: './',
+              except: ['./renderer/src', './shared', './node_modules'],
+              message: 'The renderer imports only shared/, its own files and npm packages.',
+            },
             { target: './shared', from: ['./electron', './renderer'], message: 'shared/ is used by both sides and imports neither.' },
           ],
         },

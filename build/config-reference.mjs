@@ -51,7 +51,14 @@ export function renderApi() {
 export function renderSections(config) {
   const parts = [BEGIN, ''];
   for (const section of config.REFERENCE_SECTIONS) {
-    parts.push(`#### \`${section.path}\` — ${section.title}`, '', '| key | default | meaning |', '| --- | --- | --- |', ...config.referenceRows(section).map(rowLine), '');
+    parts.push(
+      `#### \`${section.path}\` — ${section.title}`,
+      '',
+      '| key | default | meaning |',
+      '| --- | --- | --- |',
+      ...config.referenceRows(section).map(rowLine),
+      '',
+    );
   }
   parts.push(END);
   return parts.join('\n');

@@ -72,7 +72,12 @@ export function parseAddress(text: string): Uint8Array | undefined {
  * dropped first; undefined when it is no address (such a hop never matches a range).
  */
 export function peerAddressBytes(text: string): Uint8Array | undefined {
-  return parseAddress(text.trim().replace(/^\[(.*)\]$/, '$1').replace(/%[^%]*$/, ''));
+  return parseAddress(
+    text
+      .trim()
+      .replace(/^\[(.*)\]$/, '$1')
+      .replace(/%[^%]*$/, ''),
+  );
 }
 
 /** Parse "10.0.0.0/8", "2001:db8::/32", "::ffff:10.0.0.0/104" or a plain address; throws an Error saying why not. */

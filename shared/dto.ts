@@ -349,7 +349,6 @@ export interface RelayStateDto {
   restartNeeded: boolean;
 }
 
-
 /** Every setting, as stored (the admin token included: only an operator can read this). */
 export interface SettingsDto {
   /** The `relay` section (viewer-facing server, timeouts, limits). */

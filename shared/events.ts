@@ -7,7 +7,19 @@
  * Every event is a throttled snapshot or a bounded batch, sent at most once per
  * `EVENT_INTERVAL_MS`; nothing is sent per chunk or per request.
  */
-import type { HistoryPointDto, HlsCacheDto, HlsStreamDto, NodeDto, RelayStateDto, RequestLogEntry, RouteDto, SavingsDto, SessionDto, StatsDto, StreamDto } from './dto.js';
+import type {
+  HistoryPointDto,
+  HlsCacheDto,
+  HlsStreamDto,
+  NodeDto,
+  RelayStateDto,
+  RequestLogEntry,
+  RouteDto,
+  SavingsDto,
+  SessionDto,
+  StatsDto,
+  StreamDto,
+} from './dto.js';
 
 /** How often the engine publishes `snapshot` and `traffic` events, in ms. */
 export const EVENT_INTERVAL_MS = 1_000;

@@ -63,7 +63,9 @@ export function lenientSegment(segment: string): string {
 export function lenientPath(path: string): string {
   const segments = path.replace(/%2F|%5C/gi, '/').split('/');
   const last = segments.length - 1;
-  const kept = segments.map((segment, i) => (i === 0 ? '' : lenientSegment(segment).replace(/[. ]+$/, ''))).filter((segment, i) => i === 0 || i === last || segment !== '');
+  const kept = segments
+    .map((segment, i) => (i === 0 ? '' : lenientSegment(segment).replace(/[. ]+$/, '')))
+    .filter((segment, i) => i === 0 || i === last || segment !== '');
   return kept.join('/') || '/';
 }
 

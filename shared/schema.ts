@@ -148,7 +148,12 @@ export function optional<T>(inner: Schema<T>): OptionalSchema<T> {
 
 /** The field may be omitted; then a copy of `value` is used. */
 export function withDefault<T>(inner: Schema<T>, value: T): Schema<T> {
-  return { parse: (v, p) => inner.parse(v, p), range: inner.range, choices: inner.choices, whenMissing: () => (typeof value === 'object' && value !== null ? structuredClone(value) : value) };
+  return {
+    parse: (v, p) => inner.parse(v, p),
+    range: inner.range,
+    choices: inner.choices,
+    whenMissing: () => (typeof value === 'object' && value !== null ? structuredClone(value) : value),
+  };
 }
 
 /** `schema` with its documentation attached (keeps `isOptional`, so an optional field stays optional in the parsed type). */
@@ -174,9 +179,7 @@ export function defaultOf<T>(field: Schema<T>): T {
 type Shape = Record<string, Schema<unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { isOptional: true } ? K : never }[keyof S];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
-export type ObjectOf<S extends Shape> = Simplify<
-  { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
->;
+export type ObjectOf<S extends Shape> = Simplify<{ [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;

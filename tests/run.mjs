@@ -19,7 +19,13 @@ function onPath(tool) {
 }
 
 function ensureDebianPackages() {
-  const missing = [...new Set(Object.entries(NEEDED).filter(([tool]) => !onPath(tool)).map(([, pkg]) => pkg))];
+  const missing = [
+    ...new Set(
+      Object.entries(NEEDED)
+        .filter(([tool]) => !onPath(tool))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !onPath('apt-get')) {
@@ -56,7 +62,7 @@ const KINDS = ['unit', 'integration', 'e2e'];
 /** `--kind a,b` and path filters from the command line. */
 function parseArguments(argv) {
   const kindAt = argv.indexOf('--kind');
-  const kinds = kindAt === -1 ? KINDS : argv[kindAt + 1]?.split(',') ?? [];
+  const kinds = kindAt === -1 ? KINDS : (argv[kindAt + 1]?.split(',') ?? []);
   const unknown = kinds.filter((kind) => !KINDS.includes(kind));
   if (kinds.length === 0 || unknown.length > 0) {
     console.error(`--kind: expected a comma-separated list of ${KINDS.join(', ')}; got ${JSON.stringify(argv[kindAt + 1] ?? '')}`);
@@ -73,9 +79,7 @@ if (!unitOnly) {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 }
 const trackedBefore = changedTrackedFiles();
-const files = kinds
-  .flatMap((kind) => testFiles(path.join(root, 'tests', kind)))
-  .filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
+const files = kinds.flatMap((kind) => testFiles(path.join(root, 'tests', kind))).filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',

@@ -32,7 +32,6 @@ export const APP_SCHEME_PRIVILEGES: CustomScheme = {
   privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, bypassCSP: false, allowServiceWorkers: false, stream: false },
 };
 
-
 /** Headers on every answer: the same CSP as the admin port's UI, no sniffing, no referrer. */
 function securityHeaders(csp: string): Record<string, string> {
   return {
@@ -80,7 +79,10 @@ export async function resolveAppFile(uiDir: string, url: string): Promise<string
  * per answer, so config changes apply; absent until the engine runs) widens the CSP's
  * connect-src to the relay and the nodes, as on the admin port.
  */
-export function createAppProtocolHandler(uiDir: string, previewSources?: () => Omit<PreviewSources, 'pageHost'> | undefined): (request: Request) => Promise<Response> {
+export function createAppProtocolHandler(
+  uiDir: string,
+  previewSources?: () => Omit<PreviewSources, 'pageHost'> | undefined,
+): (request: Request) => Promise<Response> {
   return async (request) => {
     const sources = previewSources?.();
     const csp = uiContentSecurityPolicy(sources && { ...sources, pageHost: '127.0.0.1' });
@@ -89,7 +91,11 @@ export function createAppProtocolHandler(uiDir: string, previewSources?: () => O
     if (!file) return plain(404, 'not found', csp);
     const body = await fs.readFile(file).catch(() => undefined);
     if (!body) return plain(404, 'the UI is not built (run npm run build)', csp);
-    const headers = { ...securityHeaders(csp), 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': String(body.length) };
+    const headers = {
+      ...securityHeaders(csp),
+      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-length': String(body.length),
+    };
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
   };
 }

@@ -45,7 +45,8 @@ export function registerIpcHandlers(deps: IpcDeps): () => void {
     }
     const changes = API_CALLS[name].method !== 'GET';
     const fields = (input ?? {}) as { id?: string; body?: unknown };
-    const audit = (outcome: string) => changes && void deps.audit?.write({ who: 'desktop', from: 'ipc', call: name, id: fields.id, body: fields.body, outcome });
+    const audit = (outcome: string) =>
+      changes && void deps.audit?.write({ who: 'desktop', from: 'ipc', call: name, id: fields.id, body: fields.body, outcome });
     try {
       const method = api[name] as (input: unknown) => Promise<unknown>;
       const value = await method(input ?? {});

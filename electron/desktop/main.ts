@@ -202,7 +202,10 @@ function stopEngineOnQuit(): void {
 async function run(): Promise<void> {
   await app.whenReady();
   hardenAllWebContents();
-  protocol.handle(APP_SCHEME, createAppProtocolHandler(UI_DIR, () => engine?.previewSources()));
+  protocol.handle(
+    APP_SCHEME,
+    createAppProtocolHandler(UI_DIR, () => engine?.previewSources()),
+  );
   try {
     engine = await startEngine();
   } catch (error) {

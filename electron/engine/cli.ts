@@ -75,13 +75,16 @@ export async function sign(args: string[]): Promise<number> {
   const configPath = path.resolve(flags.config ?? defaultConfigPath());
   const config = await readConfigFile(configPath).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
-    throw new UsageError(`no config file at ${configPath}${flags.config ? '' : ' (the default; give --config FILE)'}: sign reads the route's auth.keys from it`);
+    throw new UsageError(
+      `no config file at ${configPath}${flags.config ? '' : ' (the default; give --config FILE)'}: sign reads the route's auth.keys from it`,
+    );
   });
   const route = config.routes.find((r) => r.id === flags.route);
   if (!route) throw new UsageError(`no route "${flags.route}" in ${configPath}`);
   const signed = signPath(route, flags.path, parseTtl(flags.ttl), flags.prefix);
   // relay.publicUrl when set; else the listening address, a wildcard bind given as 127.0.0.1 (shared/viewer-url.ts).
-  const base = config.relay.publicUrl || config.relay.port !== 0 ? viewerBaseUrl(config.relay.publicUrl, listeningUrlOf(config.relay.host, config.relay.port)) : '';
+  const base =
+    config.relay.publicUrl || config.relay.port !== 0 ? viewerBaseUrl(config.relay.publicUrl, listeningUrlOf(config.relay.host, config.relay.port)) : '';
   process.stdout.write(`${base}${signed.pathAndQuery}\n`);
   process.stderr.write(`expires ${new Date(signed.expiresAt * 1000).toISOString()} (key ${signed.keyId})\n`);
   return 0;

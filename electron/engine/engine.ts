@@ -98,10 +98,24 @@ export class Engine {
     this.nodes.sync(options.config);
     this.probe = new StreamProbe(this.nodes, () => this.config.locator, createLogger('probe'), this.transport);
     this.locator = new StreamLocator({ registry: this.nodes, probe: this.probe, sessionsByNode: () => this.sessions.countByNode() });
-    this.relay = new RelayServer({ table: () => this.table, sessions: this.sessions, stats: this.stats, log: createLogger('relay'), locator: this.locator, nodes: this.nodes, pause: this.pause, transport: this.transport });
+    this.relay = new RelayServer({
+      table: () => this.table,
+      sessions: this.sessions,
+      stats: this.stats,
+      log: createLogger('relay'),
+      locator: this.locator,
+      nodes: this.nodes,
+      pause: this.pause,
+      transport: this.transport,
+    });
     this.nodeSources = { registry: this.nodes, probe: this.probe, hub: this.relay.hub, sessions: this.sessions };
     this.demo = new DemoController(
-      { config: () => this.config, persisted: options.configPath !== undefined, changeConfig: (change) => this.changeConfig(change), closeStreamsOfRoutes: (ids) => this.closeStreamsOfRoutes(ids) },
+      {
+        config: () => this.config,
+        persisted: options.configPath !== undefined,
+        changeConfig: (change) => this.changeConfig(change),
+        closeStreamsOfRoutes: (ids) => this.closeStreamsOfRoutes(ids),
+      },
       createLogger('demo'),
     );
     // The history is built here so the API can read it without the ticker, and the ticker reads through the API.
@@ -110,8 +124,17 @@ export class Engine {
     this.api = createApiService(this.operations);
     const counters = { sessionCount: () => this.sessions.size, relayState: () => this.relayState() };
     this.ticker = new LiveTicker(engineSources(this.api, counters), createLogger('live'), EVENT_INTERVAL_MS, history);
-    const metrics = createMetricsRegistry(this.stats, this.sessions, () => this.relay.hub.list(), () => this.nodeDtos());
-    registerHlsMetrics(metrics, () => this.relay.hls.listStreams(), () => this.relay.hls.cacheStats());
+    const metrics = createMetricsRegistry(
+      this.stats,
+      this.sessions,
+      () => this.relay.hub.list(),
+      () => this.nodeDtos(),
+    );
+    registerHlsMetrics(
+      metrics,
+      () => this.relay.hls.listStreams(),
+      () => this.relay.hls.cacheStats(),
+    );
     this.events = new EventStreamServer(this.ticker, createLogger('events'));
     // Streams first (a disabled node's pulls end, a drain starts), so the pushed node state shows it.
     this.nodes.onStatusChange((change) => this.relay.hub.onNodeStatus(change));
@@ -307,4 +330,3 @@ export class Engine {
     for (const stream of this.relay.hub.list()) if (ids.has(stream.routeId)) this.relay.hub.closeStream(stream.id);
   }
 }
-

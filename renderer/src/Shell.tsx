@@ -52,7 +52,14 @@ function RelaySwitch() {
 function ConnectionBadge({ status }: { status: EventStreamStatus | undefined }) {
   const { updatedAt } = useLive();
   const state = status?.state ?? 'open';
-  const text = state === 'open' ? (updatedAt ? `live · ${formatClock(updatedAt)}` : 'live') : state === 'retrying' ? `reconnecting (${status?.error ?? 'stream lost'})` : state;
+  const text =
+    state === 'open'
+      ? updatedAt
+        ? `live · ${formatClock(updatedAt)}`
+        : 'live'
+      : state === 'retrying'
+        ? `reconnecting (${status?.error ?? 'stream lost'})`
+        : state;
   return (
     <span className={`connection ${state}`} role="status" title="Live updates (pushed every second)">
       {text}

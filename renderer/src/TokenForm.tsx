@@ -20,7 +20,9 @@ export function TokenForm({ notice, onSubmit }: TokenFormProps) {
   return (
     <form className="token-form" onSubmit={submit} autoComplete="off">
       <h1>RelayDeck</h1>
-      <p>Paste the admin token (the <code>admin.token</code> field of the config file).</p>
+      <p>
+        Paste the admin token (the <code>admin.token</code> field of the config file).
+      </p>
       {notice && <p className="notice">{notice}</p>}
       <label>
         Admin token

@@ -34,7 +34,22 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, ask, fmt, forkHelper, procCpuSeconds, procRssBytes, sleep, spawnServer, ensureBuilt as ensureBuiltAt, percentiles, procPeakRssBytes, stopChild, table, envNumber } from './lib.mjs';
+import {
+  HOST,
+  ask,
+  fmt,
+  forkHelper,
+  procCpuSeconds,
+  procRssBytes,
+  sleep,
+  spawnServer,
+  ensureBuilt as ensureBuiltAt,
+  percentiles,
+  procPeakRssBytes,
+  stopChild,
+  table,
+  envNumber,
+} from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
@@ -283,7 +298,10 @@ export async function runFlvAmplification(options = {}) {
         overall: { firstByte: percentiles(samples.map(([, ms]) => ms)), keyframe: percentiles(samples.map(([, , ms]) => ms)) },
         errors: samples.filter(([, , , status]) => status !== 200).length,
         /** The three slowest joins during the burst: [ms after the burst began, first byte ms]. */
-        slowest: [...inBurst].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([at, ms]) => [at - startedAt, ms]),
+        slowest: [...inBurst]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3)
+          .map(([at, ms]) => [at - startedAt, ms]),
       },
       relay: { errors: stats.totals.errors, stderrTail: relay.stderrTail() },
       targets: TARGETS,
@@ -300,22 +318,46 @@ export async function runFlvAmplification(options = {}) {
 /** Print the result as a table. */
 export function printFlvAmplification(result, print = (line = '') => process.stdout.write(`${line}\n`)) {
   const { settings, normal } = result;
-  print(`HTTP-FLV query amplification: ${settings.viewers} viewers with distinct query strings opened at once on one ${fmt.fixed(settings.bitrate / 1e6, 1)} Mbit/s live stream, held ${settings.holdSeconds} s; relay: flv route, proxy mode, fan-out, flv defaults${settings.keyed ? ', KEYED (streamParams ["r"], per-client limits off: the pre-fix behaviour)' : ''} (${settings.build})`);
+  print(
+    `HTTP-FLV query amplification: ${settings.viewers} viewers with distinct query strings opened at once on one ${fmt.fixed(settings.bitrate / 1e6, 1)} Mbit/s live stream, held ${settings.holdSeconds} s; relay: flv route, proxy mode, fan-out, flv defaults${settings.keyed ? ', KEYED (streamParams ["r"], per-client limits off: the pre-fix behaviour)' : ''} (${settings.build})`,
+  );
   const ok = (pass) => (pass ? 'ok' : 'MISSED');
   const lat = (p) => `${fmt.ms(p.p50Ms)} / ${fmt.ms(p.p99Ms)} / ${fmt.ms(p.maxMs)} (${p.count})`;
   print(
     table(
       ['measure', 'value', 'target', ''],
       [
-        ['node pulls of the stream (opened / most at once)', `${result.nodePulls} / ${result.nodePullsPeak}`, String(TARGETS.pullsPerStream), ok(result.nodePulls <= TARGETS.pullsPerStream)],
+        [
+          'node pulls of the stream (opened / most at once)',
+          `${result.nodePulls} / ${result.nodePullsPeak}`,
+          String(TARGETS.pullsPerStream),
+          ok(result.nodePulls <= TARGETS.pullsPerStream),
+        ],
         ['relay streams of the burst path', String(result.relayStreams), '', ''],
-        ['burst answers', Object.entries(result.statuses).map(([s, n]) => `${s}x${n}`).join(' '), '', ''],
+        [
+          'burst answers',
+          Object.entries(result.statuses)
+            .map(([s, n]) => `${s}x${n}`)
+            .join(' '),
+          '',
+          '',
+        ],
         ['burst viewers getting the stream (>= 80% of its bytes)', `${result.viewersWithStream} of ${settings.viewers}`, '', ''],
         ['burst first byte p50 / p99 / max', lat(result.burstFirstByte), '', ''],
         ['relay CPU over the burst', `${fmt.fixed(result.relayCpuSeconds)} s in ${fmt.fixed(result.windowSeconds, 1)} s`, '', ''],
-        ['relay RSS before / peak (VmHWM)', `${fmt.mb(result.baselineRssBytes)} / ${fmt.mb(result.peakRssBytes)}`, `< ${fmt.mb(TARGETS.peakRssBytes)}`, ok(result.peakRssBytes < TARGETS.peakRssBytes)],
+        [
+          'relay RSS before / peak (VmHWM)',
+          `${fmt.mb(result.baselineRssBytes)} / ${fmt.mb(result.peakRssBytes)}`,
+          `< ${fmt.mb(TARGETS.peakRssBytes)}`,
+          ok(result.peakRssBytes < TARGETS.peakRssBytes),
+        ],
         ['relay RSS peak sampled every 50 ms / 3 s after the burst', `${fmt.mb(result.sampledPeakRssBytes)} / ${fmt.mb(result.afterRssBytes)}`, '', ''],
-        ['normal viewer first byte during the burst p50 / p99 / max', lat(normal.duringBurst.firstByte), `p99 < ${TARGETS.normalP99Ms}ms`, ok(normal.duringBurst.firstByte.p99Ms < TARGETS.normalP99Ms)],
+        [
+          'normal viewer first byte during the burst p50 / p99 / max',
+          lat(normal.duringBurst.firstByte),
+          `p99 < ${TARGETS.normalP99Ms}ms`,
+          ok(normal.duringBurst.firstByte.p99Ms < TARGETS.normalP99Ms),
+        ],
         ['normal viewer first keyframe during the burst p50 / p99 / max', lat(normal.duringBurst.keyframe), '', ''],
         ['normal viewer slowest joins (at ms into the burst: first byte)', normal.slowest.map(([at, ms]) => `${at}: ${fmt.ms(ms)}`).join(', '), '', ''],
         ['normal viewer first byte overall p50 / p99 / max', `${lat(normal.overall.firstByte)}, ${normal.errors} not 200`, '', ''],
@@ -328,12 +370,18 @@ export function printFlvAmplification(result, print = (line = '') => process.std
 /** The targets the result missed, one line each (empty when all were met). */
 export function flvAmplificationAnomalies(result) {
   const out = [];
-  if (!(result.nodePulls <= TARGETS.pullsPerStream)) out.push(`flv amplification: ${result.nodePulls} node pulls for one stream (target ${TARGETS.pullsPerStream})`);
-  if (!(result.peakRssBytes < TARGETS.peakRssBytes)) out.push(`flv amplification: relay peak RSS ${fmt.mb(result.peakRssBytes)} (target under ${fmt.mb(TARGETS.peakRssBytes)})`);
-  if (!(result.normal.duringBurst.firstByte.p99Ms < TARGETS.normalP99Ms)) out.push(`flv amplification: normal viewer first byte p99 ${fmt.ms(result.normal.duringBurst.firstByte.p99Ms)} during the burst (target under ${TARGETS.normalP99Ms} ms)`);
+  if (!(result.nodePulls <= TARGETS.pullsPerStream))
+    out.push(`flv amplification: ${result.nodePulls} node pulls for one stream (target ${TARGETS.pullsPerStream})`);
+  if (!(result.peakRssBytes < TARGETS.peakRssBytes))
+    out.push(`flv amplification: relay peak RSS ${fmt.mb(result.peakRssBytes)} (target under ${fmt.mb(TARGETS.peakRssBytes)})`);
+  if (!(result.normal.duringBurst.firstByte.p99Ms < TARGETS.normalP99Ms))
+    out.push(
+      `flv amplification: normal viewer first byte p99 ${fmt.ms(result.normal.duringBurst.firstByte.p99Ms)} during the burst (target under ${TARGETS.normalP99Ms} ms)`,
+    );
   if (result.normal.errors > 0) out.push(`flv amplification: ${result.normal.errors} normal viewer joins were not answered 200`);
   if ((result.statuses[200] ?? 0) !== result.settings.viewers) out.push(`flv amplification: burst answered ${JSON.stringify(result.statuses)}`);
-  if (result.viewersWithStream !== result.settings.viewers) out.push(`flv amplification: ${result.viewersWithStream} of ${result.settings.viewers} burst viewers got the stream`);
+  if (result.viewersWithStream !== result.settings.viewers)
+    out.push(`flv amplification: ${result.viewersWithStream} of ${result.settings.viewers} burst viewers got the stream`);
   return out;
 }
 

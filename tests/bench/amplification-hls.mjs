@@ -34,7 +34,20 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, fmt, procCpuSeconds, procRssBytes, sleep, spawnServer, ensureBuilt as ensureBuiltAt, percentiles, procPeakRssBytes, stopChild, table, envNumber } from './lib.mjs';
+import {
+  HOST,
+  fmt,
+  procCpuSeconds,
+  procRssBytes,
+  sleep,
+  spawnServer,
+  ensureBuilt as ensureBuiltAt,
+  percentiles,
+  procPeakRssBytes,
+  stopChild,
+  table,
+  envNumber,
+} from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
@@ -186,7 +199,14 @@ async function startRelay(originUrl, dir, nodeArgs) {
   });
   const [url, adminUrl] = server.matches;
   const api = async (p) => (await fetch(adminUrl + p, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) })).json();
-  return { url, pid: server.child.pid, loopDelayFile: path.join(dir, 'loop-delay.json'), api, stderrTail: () => server.stderrTail().slice(-5), stop: () => stopChild(server.child, { timeoutMs: 6_000 }) };
+  return {
+    url,
+    pid: server.child.pid,
+    loopDelayFile: path.join(dir, 'loop-delay.json'),
+    api,
+    stderrTail: () => server.stderrTail().slice(-5),
+    stop: () => stopChild(server.child, { timeoutMs: 6_000 }),
+  };
 }
 
 // ---------------------------------------------------------------- load
@@ -344,7 +364,16 @@ export async function runHlsAmplification(options = {}) {
       const { startedAt, endedAt, answers } = await runBurst(`${relay.url}/live/big/index.m3u8`, settings.queries);
       const statuses = {};
       for (const a of answers) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
-      rounds.push({ version, startedAt, endedAt, burstMs: endedAt - startedAt, nodeFetches: origin.bigFetches.length - fetchesBefore, statuses, bytesPerAnswer: answers[0]?.bytes ?? 0, slowestMs: Math.max(...answers.map((a) => a.ms)) });
+      rounds.push({
+        version,
+        startedAt,
+        endedAt,
+        burstMs: endedAt - startedAt,
+        nodeFetches: origin.bigFetches.length - fetchesBefore,
+        statuses,
+        bytesPerAnswer: answers[0]?.bytes ?? 0,
+        slowestMs: Math.max(...answers.map((a) => a.ms)),
+      });
     }
     const relayCpuSeconds = procCpuSeconds(relay.pid) - cpu0;
     const windowSeconds = (Date.now() - t0) / 1000;
@@ -368,7 +397,11 @@ export async function runHlsAmplification(options = {}) {
       baselineRssBytes,
       peakRssBytes: procPeakRssBytes(relay.pid),
       sampledPeakRssBytes,
-      normal: { duringBurst: percentiles(inBurst.map(([, ms]) => ms)), overall: percentiles(samples.map(([, ms]) => ms)), errors: samples.filter(([, , status]) => status !== 200).length },
+      normal: {
+        duringBurst: percentiles(inBurst.map(([, ms]) => ms)),
+        overall: percentiles(samples.map(([, ms]) => ms)),
+        errors: samples.filter(([, , status]) => status !== 200).length,
+      },
       relay: { hlsCache, errors: stats.totals.errors, stderrTail: relay.stderrTail() },
       targets: TARGETS,
     };
@@ -383,8 +416,25 @@ export async function runHlsAmplification(options = {}) {
 /** Print the result as tables. */
 export function printHlsAmplification(result, print = (line = '') => process.stdout.write(`${line}\n`)) {
   const { settings, origin, rounds, normal } = result;
-  print(`HLS playlist amplification: ${settings.rounds} bursts of ${settings.queries} distinct query strings on a ${fmt.mb(origin.bigBytes)} live playlist (${fmt.int(origin.segmentsListed)} segments${settings.tokens ? ', node token on each' : ''}), one burst per version; relay: hls route, proxy mode, hls defaults (${settings.build})`);
-  print(table(['burst', 'version', 'node fetches', 'statuses', 'burst time', 'slowest answer', 'bytes per answer'], rounds.map((r, i) => [String(i + 1), r.version, r.nodeFetches, Object.entries(r.statuses).map(([s, n]) => `${s}x${n}`).join(' '), fmt.ms(r.burstMs), fmt.ms(r.slowestMs), fmt.mb(r.bytesPerAnswer)])));
+  print(
+    `HLS playlist amplification: ${settings.rounds} bursts of ${settings.queries} distinct query strings on a ${fmt.mb(origin.bigBytes)} live playlist (${fmt.int(origin.segmentsListed)} segments${settings.tokens ? ', node token on each' : ''}), one burst per version; relay: hls route, proxy mode, hls defaults (${settings.build})`,
+  );
+  print(
+    table(
+      ['burst', 'version', 'node fetches', 'statuses', 'burst time', 'slowest answer', 'bytes per answer'],
+      rounds.map((r, i) => [
+        String(i + 1),
+        r.version,
+        r.nodeFetches,
+        Object.entries(r.statuses)
+          .map(([s, n]) => `${s}x${n}`)
+          .join(' '),
+        fmt.ms(r.burstMs),
+        fmt.ms(r.slowestMs),
+        fmt.mb(r.bytesPerAnswer),
+      ]),
+    ),
+  );
   print();
   const ok = (pass) => (pass ? 'ok' : 'MISSED');
   const lat = (p) => `${fmt.ms(p.p50Ms)} / ${fmt.ms(p.p99Ms)} / ${fmt.ms(p.maxMs)} (${p.count} requests)`;
@@ -392,15 +442,45 @@ export function printHlsAmplification(result, print = (line = '') => process.std
     table(
       ['measure', 'value', 'target', ''],
       [
-        ['node fetches per playlist version', fmt.fixed(result.fetchesPerVersion), String(TARGETS.fetchesPerVersion), ok(result.fetchesPerVersion <= TARGETS.fetchesPerVersion)],
+        [
+          'node fetches per playlist version',
+          fmt.fixed(result.fetchesPerVersion),
+          String(TARGETS.fetchesPerVersion),
+          ok(result.fetchesPerVersion <= TARGETS.fetchesPerVersion),
+        ],
         ['node playlist fetches in all', `${result.nodePlaylistFetches} (${result.versionsFetched} versions)`, '', ''],
         ['relay CPU over the window', `${fmt.fixed(result.relayCpuSeconds)} s in ${fmt.fixed(result.windowSeconds, 1)} s`, '', ''],
-        ['relay RSS before / peak (VmHWM)', `${fmt.mb(result.baselineRssBytes)} / ${fmt.mb(result.peakRssBytes)}`, `< ${fmt.mb(TARGETS.peakRssBytes)}`, ok(result.peakRssBytes < TARGETS.peakRssBytes)],
+        [
+          'relay RSS before / peak (VmHWM)',
+          `${fmt.mb(result.baselineRssBytes)} / ${fmt.mb(result.peakRssBytes)}`,
+          `< ${fmt.mb(TARGETS.peakRssBytes)}`,
+          ok(result.peakRssBytes < TARGETS.peakRssBytes),
+        ],
         ['relay RSS peak, sampled every 50 ms', fmt.mb(result.sampledPeakRssBytes), '', ''],
-        ['normal viewer during bursts p50 / p99 / max', `${fmt.ms(normal.duringBurst.p50Ms)} / ${fmt.ms(normal.duringBurst.p99Ms)} / ${fmt.ms(normal.duringBurst.maxMs)} (${normal.duringBurst.count} requests)`, `p99 < ${TARGETS.normalP99Ms}ms`, ok(normal.duringBurst.p99Ms < TARGETS.normalP99Ms)],
-        ['normal viewer overall p50 / p99 / max', `${fmt.ms(normal.overall.p50Ms)} / ${fmt.ms(normal.overall.p99Ms)} / ${fmt.ms(normal.overall.maxMs)} (${normal.overall.count} requests, ${normal.errors} not 200)`, '', ''],
-        ['relay event-loop delay p50 / p99 / max', result.loopDelay ? `${fmt.ms(result.loopDelay.p50Ms)} / ${fmt.ms(result.loopDelay.p99Ms)} / ${fmt.ms(result.loopDelay.maxMs)}` : 'n/a', '', ''],
-        ['reference: bare node:http, same bursts of one static body', `mean burst ${fmt.ms(result.bare.burstMs)}, slowest ${fmt.ms(result.bare.slowestMs)}, CPU ${fmt.fixed(result.bare.cpuSeconds)} s, peak RSS ${fmt.mb(result.bare.peakRssBytes)}`, '', ''],
+        [
+          'normal viewer during bursts p50 / p99 / max',
+          `${fmt.ms(normal.duringBurst.p50Ms)} / ${fmt.ms(normal.duringBurst.p99Ms)} / ${fmt.ms(normal.duringBurst.maxMs)} (${normal.duringBurst.count} requests)`,
+          `p99 < ${TARGETS.normalP99Ms}ms`,
+          ok(normal.duringBurst.p99Ms < TARGETS.normalP99Ms),
+        ],
+        [
+          'normal viewer overall p50 / p99 / max',
+          `${fmt.ms(normal.overall.p50Ms)} / ${fmt.ms(normal.overall.p99Ms)} / ${fmt.ms(normal.overall.maxMs)} (${normal.overall.count} requests, ${normal.errors} not 200)`,
+          '',
+          '',
+        ],
+        [
+          'relay event-loop delay p50 / p99 / max',
+          result.loopDelay ? `${fmt.ms(result.loopDelay.p50Ms)} / ${fmt.ms(result.loopDelay.p99Ms)} / ${fmt.ms(result.loopDelay.maxMs)}` : 'n/a',
+          '',
+          '',
+        ],
+        [
+          'reference: bare node:http, same bursts of one static body',
+          `mean burst ${fmt.ms(result.bare.burstMs)}, slowest ${fmt.ms(result.bare.slowestMs)}, CPU ${fmt.fixed(result.bare.cpuSeconds)} s, peak RSS ${fmt.mb(result.bare.peakRssBytes)}`,
+          '',
+          '',
+        ],
         ['reference: normal viewer of the bare server during its bursts p50 / p99 / max', lat(result.bare.normalDuringBurst), '', ''],
         ['relay / bare: mean burst time', `${fmt.fixed(rounds.reduce((n, r) => n + r.burstMs, 0) / rounds.length / result.bare.burstMs, 1)}x`, '', ''],
         ['relay errors by code', JSON.stringify(result.relay.errors), '', ''],
@@ -413,11 +493,15 @@ export function printHlsAmplification(result, print = (line = '') => process.std
 /** The targets the result missed, one line each (empty when all were met). */
 export function hlsAmplificationAnomalies(result) {
   const out = [];
-  if (!(result.fetchesPerVersion <= TARGETS.fetchesPerVersion)) out.push(`hls amplification: ${fmt.fixed(result.fetchesPerVersion)} node fetches per playlist version (target ${TARGETS.fetchesPerVersion})`);
-  if (!(result.peakRssBytes < TARGETS.peakRssBytes)) out.push(`hls amplification: relay peak RSS ${fmt.mb(result.peakRssBytes)} (target under ${fmt.mb(TARGETS.peakRssBytes)})`);
-  if (!(result.normal.duringBurst.p99Ms < TARGETS.normalP99Ms)) out.push(`hls amplification: normal viewer p99 ${fmt.ms(result.normal.duringBurst.p99Ms)} during the bursts (target under ${TARGETS.normalP99Ms} ms)`);
+  if (!(result.fetchesPerVersion <= TARGETS.fetchesPerVersion))
+    out.push(`hls amplification: ${fmt.fixed(result.fetchesPerVersion)} node fetches per playlist version (target ${TARGETS.fetchesPerVersion})`);
+  if (!(result.peakRssBytes < TARGETS.peakRssBytes))
+    out.push(`hls amplification: relay peak RSS ${fmt.mb(result.peakRssBytes)} (target under ${fmt.mb(TARGETS.peakRssBytes)})`);
+  if (!(result.normal.duringBurst.p99Ms < TARGETS.normalP99Ms))
+    out.push(`hls amplification: normal viewer p99 ${fmt.ms(result.normal.duringBurst.p99Ms)} during the bursts (target under ${TARGETS.normalP99Ms} ms)`);
   if (result.normal.errors > 0) out.push(`hls amplification: ${result.normal.errors} normal viewer requests were not answered 200`);
-  for (const r of result.rounds) if ((r.statuses[200] ?? 0) !== result.settings.queries) out.push(`hls amplification: burst on version ${r.version} answered ${JSON.stringify(r.statuses)}`);
+  for (const r of result.rounds)
+    if ((r.statuses[200] ?? 0) !== result.settings.queries) out.push(`hls amplification: burst on version ${r.version} answered ${JSON.stringify(r.statuses)}`);
   return out;
 }
 

@@ -197,7 +197,8 @@ function clusterWorker(port) {
   process.on('message', (message) => {
     const audience = audiences.get(message.path);
     if (message.type === 'startup') audienceOf(message.path).setStartup(message.buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
-    else if (message.type === 'batch' && audience) audience.send(Buffer.from(message.buffer.buffer, message.buffer.byteOffset, message.buffer.byteLength), message.keyframeAt);
+    else if (message.type === 'batch' && audience)
+      audience.send(Buffer.from(message.buffer.buffer, message.buffer.byteOffset, message.buffer.byteLength), message.keyframeAt);
     else if (message.type === 'end' && audience) for (const viewer of audience.viewers) viewer.socket.end();
   });
   const server = http.createServer({ noDelay: true }, (req, res) => {

@@ -318,5 +318,14 @@ process.on('disconnect', () => process.exit(0));
 
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
-  process.send({ type: 'ready', port, tagBytes: TAG_BYTES, bitrate: BITRATE, segBytes: SEG_BYTES, tickMs: TICK_MS, gopTags: GOP_TAGS, stampOffset: STAMP_OFFSET });
+  process.send({
+    type: 'ready',
+    port,
+    tagBytes: TAG_BYTES,
+    bitrate: BITRATE,
+    segBytes: SEG_BYTES,
+    tickMs: TICK_MS,
+    gopTags: GOP_TAGS,
+    stampOffset: STAMP_OFFSET,
+  });
 });

@@ -82,10 +82,10 @@ export class FlvParser {
         this.offset += take;
         if (this.headerFill >= 9 && this.headerTotal === 13) {
           const h = this.headerBytes;
-          if (h[0] !== 0x46 || h[1] !== 0x4c || h[2] !== 0x56) return this.#fail(0, 'no "FLV" signature'), false;
-          if (h[3] !== 1) return this.#fail(3, `FLV version ${h[3]}`), false;
+          if (h[0] !== 0x46 || h[1] !== 0x4c || h[2] !== 0x56) return (this.#fail(0, 'no "FLV" signature'), false);
+          if (h[3] !== 1) return (this.#fail(3, `FLV version ${h[3]}`), false);
           const dataOffset = h.readUInt32BE(5);
-          if (dataOffset < 9 || dataOffset > 1024) return this.#fail(5, `header size ${dataOffset}`), false;
+          if (dataOffset < 9 || dataOffset > 1024) return (this.#fail(5, `header size ${dataOffset}`), false);
           this.headerTotal = dataOffset + 4;
           this.flags = h[4];
         }
@@ -104,8 +104,8 @@ export class FlvParser {
         this.offset += take;
         if (this.tagFill < TAG_HEADER) continue;
         const h = this.tagHead;
-        if (h[0] !== TAG_AUDIO && h[0] !== TAG_VIDEO && h[0] !== TAG_SCRIPT) return this.#fail(this.tagStart, `tag type 0x${h[0].toString(16)}`), false;
-        if (h[8] !== 0 || h[9] !== 0 || h[10] !== 0) return this.#fail(this.tagStart + 8, 'stream id not 0'), false;
+        if (h[0] !== TAG_AUDIO && h[0] !== TAG_VIDEO && h[0] !== TAG_SCRIPT) return (this.#fail(this.tagStart, `tag type 0x${h[0].toString(16)}`), false);
+        if (h[8] !== 0 || h[9] !== 0 || h[10] !== 0) return (this.#fail(this.tagStart + 8, 'stream id not 0'), false);
         this.dataSize = h.readUIntBE(1, 3);
         this.tagTotal = TAG_HEADER + this.dataSize + 4;
         continue;
@@ -125,7 +125,8 @@ export class FlvParser {
       i += take;
       this.offset += take;
       if (this.tagFill === this.tagTotal) {
-        if (this.tail !== TAG_HEADER + this.dataSize) return this.#fail(this.offset - 4, `PreviousTagSize ${this.tail}, expected ${TAG_HEADER + this.dataSize}`), false;
+        if (this.tail !== TAG_HEADER + this.dataSize)
+          return (this.#fail(this.offset - 4, `PreviousTagSize ${this.tail}, expected ${TAG_HEADER + this.dataSize}`), false);
         const h = this.tagHead;
         const timestamp = ((h[7] << 24) | (h[4] << 16) | (h[5] << 8) | h[6]) >>> 0;
         this.tags += 1;

@@ -45,7 +45,15 @@ const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length -
 const summary = (values) => {
   const sorted = Float64Array.from(values).sort();
   const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN;
-  return { n: sorted.length, min: sorted[0], p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1], mean };
+  return {
+    n: sorted.length,
+    min: sorted[0],
+    p50: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    p99: quantile(sorted, 0.99),
+    max: sorted[sorted.length - 1],
+    mean,
+  };
 };
 
 let recording = false;
@@ -111,7 +119,8 @@ class Sampler {
     if (!stamp) return;
     if (recording && this.lastIndex >= 0 && stamp.index !== this.lastIndex + 1) this.indexGaps += 1;
     this.lastIndex = stamp.index;
-    if (recording && performance.now() >= this.recordFrom && this.latencies.length < MAX_SAMPLES / Math.max(1, SAMPLERS)) this.latencies.push(this.now - stamp.timeMs);
+    if (recording && performance.now() >= this.recordFrom && this.latencies.length < MAX_SAMPLES / Math.max(1, SAMPLERS))
+      this.latencies.push(this.now - stamp.timeMs);
   }
 }
 
@@ -136,18 +145,22 @@ class Joiner {
     this.order = []; // what came first: 'metadata', 'video-seq', 'key', 'inter', ...
     this.parser = new FlvParser((tag) => this.onTag(tag));
     this.timer = setTimeout(() => this.leave('timeout'), JOINER_TIMEOUT_MS);
-    this.req = get(PROXY_URL, {}, {
-      onResponse: (res, ms) => {
-        this.status = res.statusCode;
-        this.headersMs = ms;
+    this.req = get(
+      PROXY_URL,
+      {},
+      {
+        onResponse: (res, ms) => {
+          this.status = res.statusCode;
+          this.headersMs = ms;
+        },
+        onData: (chunk, ms) => {
+          this.firstByteMs ??= ms;
+          this.nowMs = ms;
+          if (!this.parser.push(chunk)) this.leave('malformed');
+        },
+        onEnd: (why) => this.leave(why),
       },
-      onData: (chunk, ms) => {
-        this.firstByteMs ??= ms;
-        this.nowMs = ms;
-        if (!this.parser.push(chunk)) this.leave('malformed');
-      },
-      onEnd: (why) => this.leave(why),
-    });
+    );
   }
 
   onTag(tag) {
@@ -227,11 +240,20 @@ function samplerReport(list, side) {
     n: list.length,
     statuses,
     ended: list.filter((s) => s.ended).map((s) => s.ended),
-    parseErrors: list.filter((s) => s.parser.error).map((s) => s.parser.error).slice(0, 5),
+    parseErrors: list
+      .filter((s) => s.parser.error)
+      .map((s) => s.parser.error)
+      .slice(0, 5),
     tagIndexGaps: list.reduce((a, s) => a + s.indexGaps, 0),
     timestampsBackwards: list.reduce((a, s) => a + s.tsBackwards, 0),
     belowMinRate: rates.filter((r) => r < MIN_FRACTION * expected).length,
-    rateBytesPerSec: { min: Math.min(...rates), median: quantile([...rates].sort((a, b) => a - b), 0.5) },
+    rateBytesPerSec: {
+      min: Math.min(...rates),
+      median: quantile(
+        [...rates].sort((a, b) => a - b),
+        0.5,
+      ),
+    },
     latencyMs: summary(all),
     // Raw samples (ms, 0.01 ms resolution) so run.mjs can pool rounds; dropped before the JSON is written.
     samples: all.map((v) => Math.round(v * 100) / 100),
@@ -267,7 +289,10 @@ function finish() {
       keyframeAgeMs: summary(got.filter((j) => j.keyframeAgeMs !== undefined).map((j) => j.keyframeAgeMs)),
       firstCodedIsKey: joinerRows.filter((j) => j.firstCodedIsKey).length,
       decodableStart: joinerRows.filter((j) => j.firstCodedIsKey && j.seqBeforeFirstCoded && j.metadataBeforeFirstCoded).length,
-      parseErrors: joinerRows.filter((j) => j.parseError).map((j) => j.parseError).slice(0, 5),
+      parseErrors: joinerRows
+        .filter((j) => j.parseError)
+        .map((j) => j.parseError)
+        .slice(0, 5),
       rows: joinerRows,
     },
   });

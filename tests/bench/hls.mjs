@@ -30,7 +30,24 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, NGINX_WORKERS, cpuProbe, fmt, groupRssBytes, killAllTracked, nginxPrelude, nginxVersion, sleep, spawnServer, ensureBuilt as ensureBuiltAt, startNginx, stopChild, table, trackedChildren, envNumber } from './lib.mjs';
+import {
+  HOST,
+  NGINX_WORKERS,
+  cpuProbe,
+  fmt,
+  groupRssBytes,
+  killAllTracked,
+  nginxPrelude,
+  nginxVersion,
+  sleep,
+  spawnServer,
+  ensureBuilt as ensureBuiltAt,
+  startNginx,
+  stopChild,
+  table,
+  trackedChildren,
+  envNumber,
+} from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const BENCH_DIR = path.dirname(SELF);
@@ -190,7 +207,18 @@ class Connection {
 /** An hls.js-like live viewer: reload the playlist every target duration (half when unchanged), load each new segment. */
 class Viewer {
   constructor(id, url, targetMs, shared) {
-    Object.assign(this, { id, url, targetMs, shared, lastSeq: -1, stopped: false, errors: 0, statuses: {}, inWindow: { segments: 0, bytes: 0, gaps: 0 }, firstSegmentAt: 0 });
+    Object.assign(this, {
+      id,
+      url,
+      targetMs,
+      shared,
+      lastSeq: -1,
+      stopped: false,
+      errors: 0,
+      statuses: {},
+      inWindow: { segments: 0, bytes: 0, gaps: 0 },
+      firstSegmentAt: 0,
+    });
     this.conn = new Connection(url.hostname, Number(url.port), `relaydeck-bench-hls-viewer-${id}`);
     this.dir = url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1);
   }
@@ -220,7 +248,7 @@ class Viewer {
         let seq = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist.text)?.[1] ?? 0);
         const segments = [];
         for (const line of lines) if (line && !line.startsWith('#')) segments.push({ seq: seq++, uri: line.trim() });
-        if (this.lastSeq < 0 && segments.length) this.lastSeq = segments[Math.max(0, segments.length - JOIN_BACKLOG) ].seq - 1;
+        if (this.lastSeq < 0 && segments.length) this.lastSeq = segments[Math.max(0, segments.length - JOIN_BACKLOG)].seq - 1;
         for (const segment of segments) {
           if (segment.seq <= this.lastSeq || this.stopped) continue;
           changed = true;
@@ -414,7 +442,12 @@ function targets(settings, tmpRoot) {
         url,
         pids: () => [server.child.pid],
         stop: () => stopChild(server.child, { timeoutMs: 6_000 }),
-        extra: async () => ({ hlsStreams: await api('/api/hls/streams'), hlsCache: await api('/api/hls/cache'), stats: (await api('/api/stats')).totals, stderrTail: server.stderrTail().slice(-5) }),
+        extra: async () => ({
+          hlsStreams: await api('/api/hls/streams'),
+          hlsCache: await api('/api/hls/cache'),
+          stats: (await api('/api/stats')).totals,
+          stderrTail: server.stderrTail().slice(-5),
+        }),
       };
     },
   });
@@ -429,7 +462,11 @@ function targets(settings, tmpRoot) {
         // Run as root, nginx's workers drop to "nobody": they must be able to write the cache and temp folders.
         if (process.getuid?.() === 0) for (const d of [tmpRoot, dir, path.join(dir, 'tmp'), path.join(dir, 'cache')]) chmodSync(d, 0o777);
         const playlistValidMs = settings.segmentSeconds * 500;
-        const nginx = await startNginx({ dir, originPort: origin.port, config: ({ port, originPort }) => nginxHlsConfig({ dir, port, originPort, playlistValidMs }) });
+        const nginx = await startNginx({
+          dir,
+          originPort: origin.port,
+          config: ({ port, originPort }) => nginxHlsConfig({ dir, port, originPort, playlistValidMs }),
+        });
         return {
           url: nginx.url,
           pids: nginx.pids,
@@ -462,8 +499,27 @@ async function runTarget(target, settings) {
   let viewers;
   try {
     const sanity = await fetch(server.url + target.urlPath, { signal: AbortSignal.timeout(5_000) });
-    row.sanity = { status: sanity.status, uris: (await sanity.text()).split('\n').filter((l) => l && !l.startsWith('#')).slice(-2) };
-    viewers = forkRole('--viewers', ['--url', server.url + target.urlPath, '--n', String(settings.viewers), '--seconds', String(settings.seconds), '--target-ms', String(settings.segmentSeconds * 1000), '--ramp-ms', String(settings.rampMs), '--start-wait-ms', String(settings.startWaitMs)]);
+    row.sanity = {
+      status: sanity.status,
+      uris: (await sanity.text())
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .slice(-2),
+    };
+    viewers = forkRole('--viewers', [
+      '--url',
+      server.url + target.urlPath,
+      '--n',
+      String(settings.viewers),
+      '--seconds',
+      String(settings.seconds),
+      '--target-ms',
+      String(settings.segmentSeconds * 1000),
+      '--ramp-ms',
+      String(settings.rampMs),
+      '--start-wait-ms',
+      String(settings.startWaitMs),
+    ]);
     const start = nextMessage(viewers, 'window-start', settings.rampMs + settings.startWaitMs + 15_000);
     const end = nextMessage(viewers, 'window-end', settings.rampMs + settings.startWaitMs + settings.seconds * 1000 + 30_000);
     const result = nextMessage(viewers, 'result', settings.rampMs + settings.startWaitMs + settings.seconds * 1000 + 60_000);
@@ -516,17 +572,39 @@ export async function benchHls(settings = settingsFromEnv()) {
   } finally {
     rmSync(tmpRoot, { recursive: true, force: true });
   }
-  return { settings, build, rows, machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, nginx: nginxVersion() }, nginxConfig: nginxHlsConfig({ dir: '<tmp>', port: '<port>', originPort: '<origin>', playlistValidMs: settings.segmentSeconds * 500 }) };
+  return {
+    settings,
+    build,
+    rows,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, nginx: nginxVersion() },
+    nginxConfig: nginxHlsConfig({ dir: '<tmp>', port: '<port>', originPort: '<origin>', playlistValidMs: settings.segmentSeconds * 500 }),
+  };
 }
 
 export function printHls({ settings, rows }, print = log) {
   const nginx = rows.find((r) => r.id === 'nginx');
   const ms = (n) => (Number.isFinite(n) ? `${n.toFixed(1)}ms` : '-');
-  print(`\n== HLS (issue 5 point 5): ${settings.viewers} viewers of one live stream, ${settings.bitrate / 1e6} Mbit/s, ${settings.segmentSeconds} s segments of ${settings.segmentBytes.toLocaleString('en-US')} bytes, ${WINDOW_SEGMENTS} in the playlist; ${settings.seconds} s window`);
-  print('   nginx: proxy_cache_lock on, proxy_cache_use_stale updating, playlists valid 1 s, segments 60 s; viewers behave like hls.js: reload the playlist every target duration (half when unchanged), load each new segment, start 2 segments behind the live edge');
+  print(
+    `\n== HLS (issue 5 point 5): ${settings.viewers} viewers of one live stream, ${settings.bitrate / 1e6} Mbit/s, ${settings.segmentSeconds} s segments of ${settings.segmentBytes.toLocaleString('en-US')} bytes, ${WINDOW_SEGMENTS} in the playlist; ${settings.seconds} s window`,
+  );
+  print(
+    '   nginx: proxy_cache_lock on, proxy_cache_use_stale updating, playlists valid 1 s, segments 60 s; viewers behave like hls.js: reload the playlist every target duration (half when unchanged), load each new segment, start 2 segments behind the live edge',
+  );
   print(
     table(
-      ['proxy', 'viewers kept up', 'node req/segment (target 1)', 'max', 'node playlist req/s', 'proxy cores', 'CPU vs nginx', 'RSS peak', 'segment time p50/p99', 'viewer errors', 'machine busy'],
+      [
+        'proxy',
+        'viewers kept up',
+        'node req/segment (target 1)',
+        'max',
+        'node playlist req/s',
+        'proxy cores',
+        'CPU vs nginx',
+        'RSS peak',
+        'segment time p50/p99',
+        'viewer errors',
+        'machine busy',
+      ],
       rows.map((r) => [
         r.label,
         `${r.viewers.keptUp}/${r.viewers.n}`,
@@ -542,15 +620,23 @@ export function printHls({ settings, rows }, print = log) {
       ]),
     ),
   );
-  print(`   answers by cache state (viewers' view, X-Cache-Status / x-relaydeck-cache): ${rows.map((r) => `${r.id} ${JSON.stringify(r.viewers.cacheAnswers)}`).join('; ')}`);
+  print(
+    `   answers by cache state (viewers' view, X-Cache-Status / x-relaydeck-cache): ${rows.map((r) => `${r.id} ${JSON.stringify(r.viewers.cacheAnswers)}`).join('; ')}`,
+  );
   print(`   cores: ${rows.map((r) => `${r.id}: origin ${fmt.fixed(r.cpu.origin.cores)}, viewers ${fmt.fixed(r.cpu.viewers.cores)}`).join('; ')}`);
-  print(`   segments measured (published in the window, 2 segments before its end): ${rows.map((r) => `${r.id} ${r.node.segmentsMeasured}`).join(', ')}; viewer segments mean/expected: ${rows.map((r) => `${r.id} ${fmt.fixed(r.viewers.segmentsPerViewer.mean, 1)}/${fmt.fixed(r.viewers.segmentsPerViewer.expected, 1)}`).join(', ')}`);
+  print(
+    `   segments measured (published in the window, 2 segments before its end): ${rows.map((r) => `${r.id} ${r.node.segmentsMeasured}`).join(', ')}; viewer segments mean/expected: ${rows.map((r) => `${r.id} ${fmt.fixed(r.viewers.segmentsPerViewer.mean, 1)}/${fmt.fixed(r.viewers.segmentsPerViewer.expected, 1)}`).join(', ')}`,
+  );
   const relay = rows.find((r) => r.id === 'relay');
   const stream = relay?.extra?.hlsStreams?.[0];
-  if (stream) print(`   relay's own stats: ${stream.viewers} viewers, hit ratio ${stream.hitRatio}, node requests saved ${stream.upstreamRequestsSaved.toLocaleString('en-US')}, bytes out/in ${fmt.ratio(stream.bytesOut, stream.bytesIn)}; cache ${fmt.mb(relay.extra.hlsCache.segmentBytes)} of ${fmt.mb(relay.extra.hlsCache.segmentMaxBytes)}`);
+  if (stream)
+    print(
+      `   relay's own stats: ${stream.viewers} viewers, hit ratio ${stream.hitRatio}, node requests saved ${stream.upstreamRequestsSaved.toLocaleString('en-US')}, bytes out/in ${fmt.ratio(stream.bytesOut, stream.bytesIn)}; cache ${fmt.mb(relay.extra.hlsCache.segmentBytes)} of ${fmt.mb(relay.extra.hlsCache.segmentMaxBytes)}`,
+    );
   for (const r of rows) {
     const statuses = Object.entries(r.viewers.statuses).filter(([code]) => code !== '200');
-    if (statuses.length || r.viewers.gaps) print(`   ${r.id}: non-200 answers ${JSON.stringify(Object.fromEntries(statuses))}, missed segments ${r.viewers.gaps}`);
+    if (statuses.length || r.viewers.gaps)
+      print(`   ${r.id}: non-200 answers ${JSON.stringify(Object.fromEntries(statuses))}, missed segments ${r.viewers.gaps}`);
     if (r.extra?.errorLogLines) print(`   ${r.id}: nginx error.log has ${r.extra.errorLogLines} line(s), e.g. ${JSON.stringify(r.extra.errorLogTail)}`);
   }
   print('   ("node req/segment" = node requests for the segments published in the window / their number; "kept up" = no missed segment and');
@@ -562,9 +648,11 @@ export function hlsAnomalies({ rows }) {
   const out = [];
   for (const r of rows) {
     const where = `hls / ${r.label}`;
-    if (r.viewers.keptUp < r.viewers.n) out.push(`${where}: ${r.viewers.n - r.viewers.keptUp}/${r.viewers.n} viewers did not keep up (${r.viewers.gaps} missed segments)`);
+    if (r.viewers.keptUp < r.viewers.n)
+      out.push(`${where}: ${r.viewers.n - r.viewers.keptUp}/${r.viewers.n} viewers did not keep up (${r.viewers.gaps} missed segments)`);
     if (r.viewers.errors) out.push(`${where}: ${r.viewers.errors} viewer errors, answers ${JSON.stringify(r.viewers.statuses)}`);
-    if (r.id !== 'plain' && !(r.node.requestsPerSegment <= 1.05)) out.push(`${where}: ${fmt.fixed(r.node.requestsPerSegment, 2)} node requests per segment (target 1)`);
+    if (r.id !== 'plain' && !(r.node.requestsPerSegment <= 1.05))
+      out.push(`${where}: ${fmt.fixed(r.node.requestsPerSegment, 2)} node requests per segment (target 1)`);
     if (r.extra?.errorLogLines) out.push(`${where}: nginx error.log has ${r.extra.errorLogLines} line(s), e.g. ${JSON.stringify(r.extra.errorLogTail)}`);
     const warnings = (r.extra?.stderrTail ?? []).filter((line) => / (WARN|ERROR) /.test(line));
     if (warnings.length) out.push(`${where}: relay WARN/ERROR lines ${JSON.stringify(warnings)}`);

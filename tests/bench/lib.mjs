@@ -83,7 +83,11 @@ export function machineTicks() {
 
 const CPU_COUNT = (() => {
   try {
-    return readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length || 1;
+    return (
+      readFileSync('/proc/stat', 'utf8')
+        .split('\n')
+        .filter((l) => /^cpu\d+ /.test(l)).length || 1
+    );
   } catch {
     return 1;
   }
@@ -92,7 +96,9 @@ const CPU_COUNT = (() => {
 /** TCP listen-queue overflows and drops, machine-wide (/proc/net/netstat TcpExt). */
 export function tcpListenDrops() {
   try {
-    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const lines = readFileSync('/proc/net/netstat', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('TcpExt:'));
     const names = lines[0].split(/\s+/);
     const values = lines[1].split(/\s+/).map(Number);
     const get = (name) => values[names.indexOf(name)] ?? 0;
@@ -565,7 +571,11 @@ export async function startNginx({ dir, originPort, config = nginxConfig }) {
 export function table(headers, rows, { left = 1 } = {}) {
   const cells = [headers, ...rows].map((row) => row.map((c) => (c === undefined || c === null ? '-' : String(c))));
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
-  const line = (row) => row.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (row) =>
+    row
+      .map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   const sep = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(cells[0]), sep, ...cells.slice(1).map(line)].join('\n');
 }

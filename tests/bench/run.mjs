@@ -81,10 +81,14 @@ const env = process.env;
 const num = (name, fallback, min, max) => envNumber(env, name, fallback, min, max);
 const SETTINGS = {
   viewers: (env.BENCH_VIEWERS || '1000,2000').split(',').map((s) => Number(s.trim())),
-  flvBatchMs: ['', 'none', '0'].includes((env.BENCH_FLV_BATCH ?? '50,100').trim()) ? [] : (env.BENCH_FLV_BATCH ?? '50,100').split(',').map((s) => Number(s.trim())),
+  flvBatchMs: ['', 'none', '0'].includes((env.BENCH_FLV_BATCH ?? '50,100').trim())
+    ? []
+    : (env.BENCH_FLV_BATCH ?? '50,100').split(',').map((s) => Number(s.trim())),
   flvNoFanout: env.BENCH_FLV_NOFANOUT === '1',
   /** Worker processes per bare fan-out reference row (0 = all in one process). */
-  flvBare: ['none', '0', 'off'].includes((env.BENCH_FLV_BARE ?? '1,2').trim()) ? [] : (env.BENCH_FLV_BARE ?? '1,2').split(',').map((s) => (Number(s.trim()) === 1 ? 0 : Number(s.trim()))),
+  flvBare: ['none', '0', 'off'].includes((env.BENCH_FLV_BARE ?? '1,2').trim())
+    ? []
+    : (env.BENCH_FLV_BARE ?? '1,2').split(',').map((s) => (Number(s.trim()) === 1 ? 0 : Number(s.trim()))),
   flvRounds: num('BENCH_FLV_ROUNDS', 2, 1, 5),
   quietWaitS: num('BENCH_QUIET_WAIT_S', 10, 0, 120),
   quietWaitTotalS: 60,
@@ -113,10 +117,13 @@ for (const n of SETTINGS.viewers) if (!Number.isInteger(n) || n < 1 || n > 5000)
   // Late joiners must all start (and have time to get their keyframe) inside the window.
   const room = SETTINGS.viewSeconds * 1000 - SETTINGS.joinerTimeoutMs - 500;
   SETTINGS.joinerDelayMs = Math.max(0, Math.min(SETTINGS.joinerDelayMs, Math.floor(room / 3)));
-  if (SETTINGS.joiners > 1) SETTINGS.joinerSpacingMs = Math.max(1, Math.min(SETTINGS.joinerSpacingMs, Math.floor((room - SETTINGS.joinerDelayMs) / (SETTINGS.joiners - 1))));
+  if (SETTINGS.joiners > 1)
+    SETTINGS.joinerSpacingMs = Math.max(1, Math.min(SETTINGS.joinerSpacingMs, Math.floor((room - SETTINGS.joinerDelayMs) / (SETTINGS.joiners - 1))));
 }
-for (const w of SETTINGS.flvBare) if (!Number.isInteger(w) || w < 0 || w > 8) throw new Error('BENCH_FLV_BARE: each value must be a process count in 1..8, or "none"');
-for (const ms of SETTINGS.flvBatchMs) if (!Number.isInteger(ms) || ms < 1 || ms > 100) throw new Error('BENCH_FLV_BATCH: each value must be an integer in 1..100 (ms), or "none"');
+for (const w of SETTINGS.flvBare)
+  if (!Number.isInteger(w) || w < 0 || w > 8) throw new Error('BENCH_FLV_BARE: each value must be a process count in 1..8, or "none"');
+for (const ms of SETTINGS.flvBatchMs)
+  if (!Number.isInteger(ms) || ms < 1 || ms > 100) throw new Error('BENCH_FLV_BATCH: each value must be an integer in 1..100 (ms), or "none"');
 
 const CAVEAT =
   'Load generator (wrk / viewers.mjs), origin and the proxy under test share the same ' +
@@ -182,7 +189,12 @@ const freshDir = (name) => {
 };
 
 async function startOrigin() {
-  const { child, ready } = await forkHelper(path.join(BENCH_DIR, 'flv-origin.mjs'), ['--bitrate', String(SETTINGS.bitrate), '--seg-bytes', String(SETTINGS.segmentBytes)]);
+  const { child, ready } = await forkHelper(path.join(BENCH_DIR, 'flv-origin.mjs'), [
+    '--bitrate',
+    String(SETTINGS.bitrate),
+    '--seg-bytes',
+    String(SETTINGS.segmentBytes),
+  ]);
   return {
     child,
     pid: child.pid,
@@ -216,11 +228,7 @@ function relayConfig(engine, originUrl, token, fanout, flv) {
     admin: { host: HOST, port: 0, token },
     ...(flv ? { flv } : {}),
     nodes: [{ id: 'a', url: originUrl }],
-    routes: [
-      live,
-      { id: 'seg', path: '/seg/', kind: 'file', mode: 'proxy' },
-      { id: 'r', path: '/r/', kind: 'file', mode: 'redirect' },
-    ],
+    routes: [live, { id: 'seg', path: '/seg/', kind: 'file', mode: 'proxy' }, { id: 'r', path: '/r/', kind: 'file', mode: 'redirect' }],
   };
 }
 
@@ -274,7 +282,9 @@ function bareFanoutTarget(workers) {
     label: workers ? `bare Node fan-out, ${workers} worker processes (reference)` : 'bare Node fan-out, one process (reference)',
     shares: true,
     async start(origin) {
-      const server = await spawnServer(process.execPath, [path.join(BENCH_DIR, 'bare-fanout.mjs'), origin.url, '--workers', String(workers)], { ready: [/listening on (http:\/\/\S+)/] });
+      const server = await spawnServer(process.execPath, [path.join(BENCH_DIR, 'bare-fanout.mjs'), origin.url, '--workers', String(workers)], {
+        ready: [/listening on (http:\/\/\S+)/],
+      });
       return { ...simpleHandle(server), pids: () => [server.child.pid, ...childPids(server.child.pid)] };
     },
   };
@@ -292,7 +302,8 @@ function simpleHandle(server) {
 }
 
 function relayTarget(engine, fanout, flv) {
-  let label = fanout === true ? 'RelayDeck fan-out (flv defaults)' : fanout === false ? `RelayDeck ${engine} engine, fanout off` : `RelayDeck (${engine} engine)`;
+  let label =
+    fanout === true ? 'RelayDeck fan-out (flv defaults)' : fanout === false ? `RelayDeck ${engine} engine, fanout off` : `RelayDeck (${engine} engine)`;
   if (flv?.writeBatchMs) label = `RelayDeck fan-out, writeBatchMs ${flv.writeBatchMs}`;
   return {
     label,
@@ -301,17 +312,23 @@ function relayTarget(engine, fanout, flv) {
     flv,
     writeBatchMs: flv?.writeBatchMs ?? 0,
     async start(origin) {
-      const dir = freshDir(`relay-${engine}${fanout === undefined ? '' : fanout ? '-fanout' : '-nofanout'}${flv?.writeBatchMs ? `-batch${flv.writeBatchMs}` : ''}`);
+      const dir = freshDir(
+        `relay-${engine}${fanout === undefined ? '' : fanout ? '-fanout' : '-nofanout'}${flv?.writeBatchMs ? `-batch${flv.writeBatchMs}` : ''}`,
+      );
       const token = `bench-${randomBytes(16).toString('hex')}`;
       const configFile = path.join(dir, 'config.json');
       const config = relayConfig(engine, origin.url, token, FANOUT_SUPPORTED ? fanout : undefined, flv);
       writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-      const server = await spawnServer(process.execPath, [...SETTINGS.relayNodeArgs, path.join(ROOT, 'electron', 'bin', 'relaydeck.mjs'), 'serve', '--config', configFile], {
-        ready: [/relay listening on (http:\/\/\S+)/, /admin listening on (http:\/\/\S+)/],
-        cwd: ROOT,
-        env: { RELAYDECK_HOME: dir },
-        stderrFile: path.join(dir, 'stderr.log'),
-      });
+      const server = await spawnServer(
+        process.execPath,
+        [...SETTINGS.relayNodeArgs, path.join(ROOT, 'electron', 'bin', 'relaydeck.mjs'), 'serve', '--config', configFile],
+        {
+          ready: [/relay listening on (http:\/\/\S+)/, /admin listening on (http:\/\/\S+)/],
+          cwd: ROOT,
+          env: { RELAYDECK_HOME: dir },
+          stderrFile: path.join(dir, 'stderr.log'),
+        },
+      );
       const [url, adminUrl] = server.matches;
       const api = async (p) => {
         const response = await fetch(adminUrl + p, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
@@ -324,13 +341,28 @@ function relayTarget(engine, fanout, flv) {
         stop: () => stopChild(server.child, { signal: 'SIGTERM', timeoutMs: 6_000 }),
         async check() {
           const alive = server.child.exitCode === null && server.child.signalCode === null;
-          const out = { alive, stderrLines: server.stderrLines(), stderrTail: server.stderrTail().filter((l) => / (WARN|ERROR) /.test(l)).slice(-8) };
+          const out = {
+            alive,
+            stderrLines: server.stderrLines(),
+            stderrTail: server
+              .stderrTail()
+              .filter((l) => / (WARN|ERROR) /.test(l))
+              .slice(-8),
+          };
           if (!alive) return { ...out, exitCode: server.child.exitCode, signal: server.child.signalCode, stderrLast: server.stderrTail().slice(-10) };
           try {
             const [stats, sessions] = await Promise.all([api('/api/stats'), api('/api/sessions')]);
             const streams = FANOUT_SUPPORTED ? await api('/api/streams').catch(() => undefined) : undefined;
             const framesDropped = sessions.reduce((sum, session) => sum + (session.framesDropped ?? 0), 0);
-            return { ...out, liveSessions: sessions.length, framesDroppedLive: framesDropped, liveStreams: streams?.length, streams, stats: stats.totals, routes: stats.routes };
+            return {
+              ...out,
+              liveSessions: sessions.length,
+              framesDroppedLive: framesDropped,
+              liveStreams: streams?.length,
+              streams,
+              stats: stats.totals,
+              routes: stats.routes,
+            };
           } catch (error) {
             return { ...out, adminError: error.message };
           }
@@ -358,7 +390,10 @@ function errorDelta(check, baseline) {
 
 function noteCheck(section, label, check, { expectClientClosed = false, baseline, allowClientClosed = 0 } = {}) {
   if (!check) return;
-  if (check.alive === false) anomaly(`${section} / ${label}: process died during the run (exit ${check.exitCode}, signal ${check.signal}); last stderr: ${JSON.stringify(check.stderrLast ?? check.stderrTail)}`);
+  if (check.alive === false)
+    anomaly(
+      `${section} / ${label}: process died during the run (exit ${check.exitCode}, signal ${check.signal}); last stderr: ${JSON.stringify(check.stderrLast ?? check.stderrTail)}`,
+    );
   if (check.adminError) anomaly(`${section} / ${label}: admin API failed after the run: ${check.adminError}`);
   if (check.stderrTail?.length) anomaly(`${section} / ${label}: ${check.stderrLines} stderr line(s); WARN/ERROR: ${JSON.stringify(check.stderrTail)}`);
   if (check.errorLogLines) anomaly(`${section} / ${label}: nginx error.log has ${check.errorLogLines} line(s), e.g. ${JSON.stringify(check.errorLogTail)}`);
@@ -419,13 +454,16 @@ async function wrkRound(section, id, round, { path: urlPath, sanity, allowClient
     row.relayErrorsDuringRun = errorDelta(row.check, baseline);
     const where = `${section} / ${target.label} (round ${round})`;
     if (row.check.stats && (row.check.stats.active > 0 || row.check.liveSessions > 0)) {
-      anomaly(`${where}: ${row.check.stats.active} proxied request(s) still active and ${row.check.liveSessions} live session(s) ${quiet.waitedMs} ms after wrk ended (${row.activeAtWrkEnd} active when it ended)`);
+      anomaly(
+        `${where}: ${row.check.stats.active} proxied request(s) still active and ${row.check.liveSessions} live session(s) ${quiet.waitedMs} ms after wrk ended (${row.activeAtWrkEnd} active when it ended)`,
+      );
     } else if (row.activeAtWrkEnd > SETTINGS.wrkConnections) {
       anomaly(`${where}: ${row.activeAtWrkEnd} proxied requests active when wrk (${SETTINGS.wrkConnections} connections) ended`);
     }
     noteCheck(section, `${target.label} (round ${round})`, row.check, { baseline, allowClientClosed });
     const errs = row.wrk.socketErrors;
-    if (row.wrk.non2xx3xx || errs.connect || errs.read || errs.write || errs.timeout) anomaly(`${where}: wrk non-2xx/3xx ${row.wrk.non2xx3xx}, socket errors ${JSON.stringify(errs)}`);
+    if (row.wrk.non2xx3xx || errs.connect || errs.read || errs.write || errs.timeout)
+      anomaly(`${where}: wrk non-2xx/3xx ${row.wrk.non2xx3xx}, socket errors ${JSON.stringify(errs)}`);
   } finally {
     row.stop = await server.stop();
     if (row.stop.killed) anomaly(`${section} / ${target.label}: did not exit within the stop timeout after SIGTERM; killed`);
@@ -444,7 +482,17 @@ async function wrkSection(section, ids, options) {
   return ids.map((id) => {
     const mine = rounds.filter((r) => r.id === id);
     const best = mine.reduce((a, b) => (b.wrk.requestsPerSec > a.wrk.requestsPerSec ? b : a));
-    return { ...best, rounds: mine.map((r) => ({ round: r.round, requestsPerSec: r.wrk.requestsPerSec, p99Ms: r.wrk.p99Ms, cores: r.cpu.cores, requestsPerCpuSecond: r.requestsPerCpuSecond })), allRounds: mine };
+    return {
+      ...best,
+      rounds: mine.map((r) => ({
+        round: r.round,
+        requestsPerSec: r.wrk.requestsPerSec,
+        p99Ms: r.wrk.p99Ms,
+        cores: r.cpu.cores,
+        requestsPerCpuSecond: r.requestsPerCpuSecond,
+      })),
+      allRounds: mine,
+    };
   });
 }
 
@@ -461,7 +509,8 @@ async function benchRedirect() {
     async sanity(url, origin, target) {
       const answer = await probe(url);
       const expected = `${origin.url}/r/x.ts?token=abc`;
-      if (answer.status !== 302 || answer.headers.location !== expected) anomaly(`redirect / ${target.label}: sanity GET gave ${answer.status} location ${answer.headers.location}, expected 302 ${expected}`);
+      if (answer.status !== 302 || answer.headers.location !== expected)
+        anomaly(`redirect / ${target.label}: sanity GET gave ${answer.status} location ${answer.headers.location}, expected 302 ${expected}`);
       return { status: answer.status, location: answer.headers.location, bodyLength: answer.bodyLength };
     },
   });
@@ -469,7 +518,9 @@ async function benchRedirect() {
 
 function printRedirect(rows) {
   const nginx = rows.find((r) => r.id === 'nginx');
-  log(`\n== 1. Redirect: GET /r/x.ts?token=abc -> 302 to the node; wrk -t${SETTINGS.wrkThreads} -c${SETTINGS.wrkConnections} -d${SETTINGS.wrkSeconds}s --latency, ${SETTINGS.warmupSeconds}s warm-up, best of ${SETTINGS.rounds} interleaved round(s)`);
+  log(
+    `\n== 1. Redirect: GET /r/x.ts?token=abc -> 302 to the node; wrk -t${SETTINGS.wrkThreads} -c${SETTINGS.wrkConnections} -d${SETTINGS.wrkSeconds}s --latency, ${SETTINGS.warmupSeconds}s warm-up, best of ${SETTINGS.rounds} interleaved round(s)`,
+  );
   log(
     table(
       ['server', 'req/s', 'vs nginx', 'req/s all rounds', 'p50', 'p99', 'p99 vs nginx', 'max', 'server cores', 'req/CPU-s', 'vs nginx', 'RSS', 'errors'],
@@ -502,15 +553,18 @@ async function benchSeg() {
     allowClientClosed: SETTINGS.wrkConnections,
     async sanity(url, origin, target) {
       const answer = await probe(url);
-      if (answer.status !== 200 || answer.bodyLength !== SETTINGS.segmentBytes) anomaly(`seg / ${target.label}: sanity GET gave ${answer.status} with ${answer.bodyLength} bytes`);
+      if (answer.status !== 200 || answer.bodyLength !== SETTINGS.segmentBytes)
+        anomaly(`seg / ${target.label}: sanity GET gave ${answer.status} with ${answer.bodyLength} bytes`);
       return { status: answer.status, bodyLength: answer.bodyLength, contentLength: answer.headers['content-length'] };
     },
   }).then((rows) => {
     for (const row of rows.flatMap((r) => r.allRounds)) {
       const where = `seg / ${row.label} (round ${row.round})`;
       const expectedBytes = row.wrk.requests * SETTINGS.segmentBytes;
-      if (row.wrk.bytesRead < expectedBytes * 0.98) anomaly(`${where}: wrk read ${fmt.mb(row.wrk.bytesRead)} for ${row.wrk.requests} requests (expected at least ${fmt.mb(expectedBytes)})`);
-      if (row.origin.segRequests < row.wrk.requests) anomaly(`${where}: origin served ${row.origin.segRequests} segments for ${row.wrk.requests} client requests`);
+      if (row.wrk.bytesRead < expectedBytes * 0.98)
+        anomaly(`${where}: wrk read ${fmt.mb(row.wrk.bytesRead)} for ${row.wrk.requests} requests (expected at least ${fmt.mb(expectedBytes)})`);
+      if (row.origin.segRequests < row.wrk.requests)
+        anomaly(`${where}: origin served ${row.origin.segRequests} segments for ${row.wrk.requests} client requests`);
     }
     return rows;
   });
@@ -523,7 +577,21 @@ function printSeg(rows) {
   );
   log(
     table(
-      ['proxy', 'req/s', 'vs nginx', 'req/s all rounds', 'p99', 'proxy cores', 'req/CPU-s', 'vs nginx', 'RSS', 'upstream opened', 'origin cores', 'machine busy', 'errors'],
+      [
+        'proxy',
+        'req/s',
+        'vs nginx',
+        'req/s all rounds',
+        'p99',
+        'proxy cores',
+        'req/CPU-s',
+        'vs nginx',
+        'RSS',
+        'upstream opened',
+        'origin cores',
+        'machine busy',
+        'errors',
+      ],
       rows.map((r) => [
         r.label,
         fmt.int(r.wrk.requestsPerSec),
@@ -541,7 +609,9 @@ function printSeg(rows) {
       ]),
     ),
   );
-  log('   ("upstream opened" = TCP connections the origin accepted during the measured run: about 50 or fewer means upstream keep-alive reuse; "machine busy" = all cores, all processes)');
+  log(
+    '   ("upstream opened" = TCP connections the origin accepted during the measured run: about 50 or fewer means upstream keep-alive reuse; "machine busy" = all cores, all processes)',
+  );
 }
 
 // ---------------------------------------------------------------- 2. HTTP-FLV fan-out (issue 3, point 8)
@@ -625,14 +695,26 @@ async function waitQuiet() {
 async function flvRun(id, n, round) {
   const target = TARGETS[id];
   const quiet = SETTINGS.quietWaitS > 0 ? await waitQuiet() : undefined;
-  if (quiet && !quiet.quiet) progress(`machine not quiet before this run: other processes at ${fmt.fixed(quiet.otherCores)} cores after ${(quiet.waitedMs / 1000).toFixed(0)} s`);
+  if (quiet && !quiet.quiet)
+    progress(`machine not quiet before this run: other processes at ${fmt.fixed(quiet.otherCores)} cores after ${(quiet.waitedMs / 1000).toFixed(0)} s`);
   const shares = target.shares === true || (target.relay === true && target.fanout === true); // one upstream pull for every viewer
   const samplers = Math.min(SETTINGS.latencySamplers, Math.floor(n / 2));
   const loadN = n - samplers;
   progress(`flv round ${round}: ${n} viewers via ${target.label}`);
   const origin = await startOrigin();
   const server = await target.start(origin);
-  const row = { id, label: target.label, round, quietBefore: quiet, viewers: n, loadViewers: loadN, samplers, fanout: shares, relay: target.relay === true, writeBatchMs: target.writeBatchMs ?? 0 };
+  const row = {
+    id,
+    label: target.label,
+    round,
+    quietBefore: quiet,
+    viewers: n,
+    loadViewers: loadN,
+    samplers,
+    fanout: shares,
+    relay: target.relay === true,
+    writeBatchMs: target.writeBatchMs ?? 0,
+  };
   // Every fan-out viewer must ask for the same URL (one stream); nginx's load viewers take the
   // plain URL so the origin does not copy each tag for thousands of connections.
   row.loadUrlPath = shares ? STAMPED_PATH : PLAIN_PATH;
@@ -641,19 +723,38 @@ async function flvRun(id, n, round) {
     await origin.reset();
     const listenAtStart = tcpListenDrops();
     const { child: probe } = await forkHelper(path.join(BENCH_DIR, 'flv-probe.mjs'), [
-      '--proxy-url', server.url + STAMPED_PATH,
-      '--direct-url', origin.url + STAMPED_PATH,
-      '--samplers', String(samplers),
-      '--direct', String(samplers),
-      '--joiners', String(SETTINGS.joiners),
-      '--joiner-delay-ms', String(SETTINGS.joinerDelayMs),
-      '--joiner-spacing-ms', String(SETTINGS.joinerSpacingMs),
-      '--joiner-timeout-ms', String(SETTINGS.joinerTimeoutMs),
-      '--bitrate', String(SETTINGS.bitrate),
-      '--max-seconds', String(SETTINGS.viewSeconds + 120),
+      '--proxy-url',
+      server.url + STAMPED_PATH,
+      '--direct-url',
+      origin.url + STAMPED_PATH,
+      '--samplers',
+      String(samplers),
+      '--direct',
+      String(samplers),
+      '--joiners',
+      String(SETTINGS.joiners),
+      '--joiner-delay-ms',
+      String(SETTINGS.joinerDelayMs),
+      '--joiner-spacing-ms',
+      String(SETTINGS.joinerSpacingMs),
+      '--joiner-timeout-ms',
+      String(SETTINGS.joinerTimeoutMs),
+      '--bitrate',
+      String(SETTINGS.bitrate),
+      '--max-seconds',
+      String(SETTINGS.viewSeconds + 120),
     ]);
     children.push(probe);
-    const viewers = forkTracked(path.join(BENCH_DIR, 'viewers.mjs'), ['--url', server.url + row.loadUrlPath, '--n', String(loadN), '--seconds', String(SETTINGS.viewSeconds), '--bitrate', String(SETTINGS.bitrate)]);
+    const viewers = forkTracked(path.join(BENCH_DIR, 'viewers.mjs'), [
+      '--url',
+      server.url + row.loadUrlPath,
+      '--n',
+      String(loadN),
+      '--seconds',
+      String(SETTINGS.viewSeconds),
+      '--bitrate',
+      String(SETTINGS.bitrate),
+    ]);
     children.push(viewers);
     const startBudget = 45_000;
     const endBudget = startBudget + (SETTINGS.viewSeconds + 15) * 1000;
@@ -670,7 +771,13 @@ async function flvRun(id, n, round) {
     await vStart;
     const listenAtWindow = tcpListenDrops();
     row.listenOverflowsInRamp = listenAtWindow.overflows - listenAtStart.overflows;
-    const probes = { proxy: cpuProbe(server.pids), origin: cpuProbe(() => [origin.pid]), viewers: cpuProbe(() => [viewers.pid]), probe: cpuProbe(() => [probe.pid]), bench: cpuProbe(() => [process.pid]) };
+    const probes = {
+      proxy: cpuProbe(server.pids),
+      origin: cpuProbe(() => [origin.pid]),
+      viewers: cpuProbe(() => [viewers.pid]),
+      probe: cpuProbe(() => [probe.pid]),
+      bench: cpuProbe(() => [process.pid]),
+    };
     for (const p of Object.values(probes)) p.start();
     probe.send({ cmd: 'window-start' });
     const rssSamples = [groupRssBytes(server.pids())];
@@ -734,7 +841,15 @@ function deriveFlv(row) {
   row.viewersAtRate = r.n - r.belowMinRate + (p.proxy.n - p.proxy.belowMinRate);
   row.minRateBytesPerSec = Math.min(r.rateBytesPerSec.min, p.proxy.n ? p.proxy.rateBytesPerSec.min : Infinity);
   const o = row.originAtEnd;
-  row.upstream = { expected: row.fanout ? 1 : row.viewers, atWindowStart: row.originAtStart.liveOpen, opened: o.liveOpened, peak: o.livePeak, tcpOpened: o.opened, tcpPeak: o.peakOpen, otherRequests: o.otherRequests };
+  row.upstream = {
+    expected: row.fanout ? 1 : row.viewers,
+    atWindowStart: row.originAtStart.liveOpen,
+    opened: o.liveOpened,
+    peak: o.livePeak,
+    tcpOpened: o.opened,
+    tcpPeak: o.peakOpen,
+    otherRequests: o.otherRequests,
+  };
   row.originInWindow = { drops: row.originAtEnd.drops - row.originAtStart.drops, tagsSkipped: row.originAtEnd.tagsSkipped - row.originAtStart.tagsSkipped };
   // CPU used by processes outside this bench (other work on the machine) during the window.
   const ours = ['proxy', 'origin', 'viewers', 'probe', 'bench'].reduce((a, k) => a + row.cpu[k].cores, 0);
@@ -746,10 +861,18 @@ function deriveFlv(row) {
   if (row.cpu.proxy.machineBusyFraction >= 0.95) row.saturated.push(`machine ${Math.round(row.cpu.proxy.machineBusyFraction * 100)}% busy`);
   if (row.originInWindow.tagsSkipped) row.saturated.push(`origin fell ${row.originInWindow.tagsSkipped} tags behind`);
   if (row.originInWindow.drops) row.saturated.push(`origin skipped ${row.originInWindow.drops} writes to full sockets`);
-  if (row.viewersAtRate < row.viewersMeasured) row.saturated.push(`${row.viewersMeasured - row.viewersAtRate}/${row.viewersMeasured} viewers below ${FLV_GOALS.minRateFraction * 100}% of the bitrate`);
+  if (row.viewersAtRate < row.viewersMeasured)
+    row.saturated.push(`${row.viewersMeasured - row.viewersAtRate}/${row.viewersMeasured} viewers below ${FLV_GOALS.minRateFraction * 100}% of the bitrate`);
   const via = p.proxy.latencyMs;
   const direct = p.direct.latencyMs;
-  row.latency = { viaProxyMs: via, directMs: direct, addedP50Ms: via.p50 - direct.p50, addedP99Ms: via.p99 - direct.p99, addedMeanMs: via.mean - direct.mean, perSamplerMedianMs: p.proxy.perSamplerMedianMs };
+  row.latency = {
+    viaProxyMs: via,
+    directMs: direct,
+    addedP50Ms: via.p50 - direct.p50,
+    addedP99Ms: via.p99 - direct.p99,
+    addedMeanMs: via.mean - direct.mean,
+    perSamplerMedianMs: p.proxy.perSamplerMedianMs,
+  };
   row.joiners = p.joiners;
   // Raw latency samples, kept (outside the JSON) to pool the rounds.
   Object.defineProperty(row, 'samples', { value: { proxy: p.proxy.samples, direct: p.direct.samples }, enumerable: false });
@@ -765,7 +888,10 @@ function noteFlv(row) {
   if (r.statuses['200'] !== r.n) anomaly(`${where}: load viewer statuses ${JSON.stringify(r.statuses)}`);
   if (Object.keys(r.errors).length) anomaly(`${where}: load viewer socket errors ${JSON.stringify(r.errors)}`);
   if (r.closedEarly) anomaly(`${where}: ${r.closedEarly} load viewer(s) were closed by the server before the end`);
-  if (row.viewersAtRate < row.viewersMeasured) anomaly(`${where}: ${row.viewersMeasured - row.viewersAtRate}/${row.viewersMeasured} viewers got less than ${FLV_GOALS.minRateFraction * 100}% of the bitrate (min ${fmt.int((row.minRateBytesPerSec * 8) / 1000)} kbit/s)`);
+  if (row.viewersAtRate < row.viewersMeasured)
+    anomaly(
+      `${where}: ${row.viewersMeasured - row.viewersAtRate}/${row.viewersMeasured} viewers got less than ${FLV_GOALS.minRateFraction * 100}% of the bitrate (min ${fmt.int((row.minRateBytesPerSec * 8) / 1000)} kbit/s)`,
+    );
   for (const side of [p.proxy, p.direct]) {
     const label = side.side === 'proxy' ? 'latency samplers via the proxy' : 'direct latency samplers';
     if (side.n && side.statuses['200'] !== side.n) anomaly(`${where}: ${label}: statuses ${JSON.stringify(side.statuses)}`);
@@ -781,28 +907,44 @@ function noteFlv(row) {
     if (j.statuses['200'] !== j.n) anomaly(`${where}: late joiner statuses ${JSON.stringify(j.statuses)}`);
     if (j.withKeyframe < j.n) anomaly(`${where}: only ${j.withKeyframe}/${j.n} late joiners got a keyframe within ${SETTINGS.joinerTimeoutMs} ms`);
     if (j.parseErrors.length) anomaly(`${where}: late joiners saw malformed FLV: ${JSON.stringify(j.parseErrors)}`);
-    if (row.fanout && j.decodableStart < j.n) anomaly(`${where}: ${j.n - j.decodableStart}/${j.n} late joiners did not start with metadata, sequence header, then a keyframe`);
+    if (row.fanout && j.decodableStart < j.n)
+      anomaly(`${where}: ${j.n - j.decodableStart}/${j.n} late joiners did not start with metadata, sequence header, then a keyframe`);
   }
   const u = row.upstream;
   if (u.atWindowStart !== u.expected) anomaly(`${where}: origin had ${u.atWindowStart} live FLV pulls open at the window start (expected ${u.expected})`);
-  if (row.fanout && (u.opened !== 1 || u.peak !== 1)) anomaly(`${where}: origin served ${u.opened} live FLV pull(s) during the run, at most ${u.peak} at once (expected 1)`);
+  if (row.fanout && (u.opened !== 1 || u.peak !== 1))
+    anomaly(`${where}: origin served ${u.opened} live FLV pull(s) during the run, at most ${u.peak} at once (expected 1)`);
   if (row.originInWindow.drops) anomaly(`${where}: origin skipped ${row.originInWindow.drops} tag writes in the window (proxy not reading fast enough)`);
-  if (row.originInWindow.tagsSkipped) anomaly(`${where}: origin fell behind and skipped ${row.originInWindow.tagsSkipped} tags in the window (machine saturated)`);
-  if (row.cpu.proxy.machineBusyFraction >= 0.95) anomaly(`${where}: machine ${Math.round(row.cpu.proxy.machineBusyFraction * 100)}% busy in the window: the figures of this run are distorted`);
-  if (row.disturbed) anomaly(`${where}: processes outside the bench used ${fmt.fixed(row.otherCores)} cores during the window (other work on this machine): this run's figures are disturbed`);
-  if (row.listenOverflowsInRamp) note(`${where}: ${row.listenOverflowsInRamp} TCP listen-queue overflow(s) on the machine while ${row.loadViewers} viewers connected (SYNs retried after 1 s, 3 s: the slow first bytes during the ramp)`);
+  if (row.originInWindow.tagsSkipped)
+    anomaly(`${where}: origin fell behind and skipped ${row.originInWindow.tagsSkipped} tags in the window (machine saturated)`);
+  if (row.cpu.proxy.machineBusyFraction >= 0.95)
+    anomaly(`${where}: machine ${Math.round(row.cpu.proxy.machineBusyFraction * 100)}% busy in the window: the figures of this run are distorted`);
+  if (row.disturbed)
+    anomaly(
+      `${where}: processes outside the bench used ${fmt.fixed(row.otherCores)} cores during the window (other work on this machine): this run's figures are disturbed`,
+    );
+  if (row.listenOverflowsInRamp)
+    note(
+      `${where}: ${row.listenOverflowsInRamp} TCP listen-queue overflow(s) on the machine while ${row.loadViewers} viewers connected (SYNs retried after 1 s, 3 s: the slow first bytes during the ramp)`,
+    );
   if (row.upstreamOpenAfterLeave) {
     const later = row.upstreamOpenLater;
-    anomaly(`${where}: ${row.upstreamOpenAfterLeave} live FLV pull(s) still open at the origin ${SETTINGS.leaveCheckMs} ms after the viewers left; ${later.open} still open ${later.afterMs} ms after (flv.idleCloseMs default is 1500 ms)`);
+    anomaly(
+      `${where}: ${row.upstreamOpenAfterLeave} live FLV pull(s) still open at the origin ${SETTINGS.leaveCheckMs} ms after the viewers left; ${later.open} still open ${later.afterMs} ms after (flv.idleCloseMs default is 1500 ms)`,
+    );
   } else if (row.socketsOpenAfterLeave) {
     const later = row.upstreamOpenLater;
-    note(`${where}: no live pull left, but ${row.socketsOpenAfterLeave} other proxy-side socket(s) open at the origin ${SETTINGS.leaveCheckMs} ms after the viewers left (requests this run: ${JSON.stringify(row.upstream.otherRequests)}); ${later.sockets} open ${later.afterMs} ms after`);
+    note(
+      `${where}: no live pull left, but ${row.socketsOpenAfterLeave} other proxy-side socket(s) open at the origin ${SETTINGS.leaveCheckMs} ms after the viewers left (requests this run: ${JSON.stringify(row.upstream.otherRequests)}); ${later.sockets} open ${later.afterMs} ms after`,
+    );
   }
   if (row.check?.liveSessions) anomaly(`${where}: relay lists ${row.check.liveSessions} live session(s) ${SETTINGS.leaveCheckMs} ms after the viewers left`);
-  if (row.check?.stats?.active) anomaly(`${where}: relay stats say ${row.check.stats.active} proxied request(s) still active ${SETTINGS.leaveCheckMs} ms after the viewers left`);
+  if (row.check?.stats?.active)
+    anomaly(`${where}: relay stats say ${row.check.stats.active} proxied request(s) still active ${SETTINGS.leaveCheckMs} ms after the viewers left`);
   const laterStreams = (row.checkLater ?? row.check)?.liveStreams;
   if (laterStreams) anomaly(`${where}: relay still lists ${laterStreams} live FLV stream(s) after the upstream check`);
-  if (row.checkAtEnd?.framesDroppedLive) anomaly(`${where}: relay counted ${row.checkAtEnd.framesDroppedLive} dropped frame(s) over its live viewers at the window end`);
+  if (row.checkAtEnd?.framesDroppedLive)
+    anomaly(`${where}: relay counted ${row.checkAtEnd.framesDroppedLive} dropped frame(s) over its live viewers at the window end`);
   noteCheck(`flv ${row.viewers}`, row.label, row.check, { expectClientClosed: true });
   if (row.check?.stats) {
     const closed = row.check.stats.errors.CLIENT_CLOSED ?? 0;
@@ -836,7 +978,15 @@ const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
 const quantileOf = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))] : NaN);
 function summarize(values) {
   const sorted = Float64Array.from(values).sort();
-  return { n: sorted.length, min: sorted[0], p50: quantileOf(sorted, 0.5), p90: quantileOf(sorted, 0.9), p99: quantileOf(sorted, 0.99), max: sorted[sorted.length - 1], mean: sorted.length ? mean(sorted) : NaN };
+  return {
+    n: sorted.length,
+    min: sorted[0],
+    p50: quantileOf(sorted, 0.5),
+    p90: quantileOf(sorted, 0.9),
+    p99: quantileOf(sorted, 0.99),
+    max: sorted[sorted.length - 1],
+    mean: sorted.length ? mean(sorted) : NaN,
+  };
 }
 
 /** Late joiners of several rounds pooled (same figures as flv-probe.mjs gives per round). */
@@ -925,7 +1075,9 @@ function aggregateFlv(runs) {
         disturbedRounds: mine.filter((r) => r.disturbed).map((r) => r.round),
         listenOverflowsInRamp: mine.map((r) => r.listenOverflowsInRamp),
         cpuPerViewer: mean(mine.map((r) => r.cpuPerViewer)),
-        cpuRatio: ratios.length ? { mean: mean(ratios), min: Math.min(...ratios), max: Math.max(...ratios), estimated: perRound.some((p) => p.estimated) } : undefined,
+        cpuRatio: ratios.length
+          ? { mean: mean(ratios), min: Math.min(...ratios), max: Math.max(...ratios), estimated: perRound.some((p) => p.estimated) }
+          : undefined,
         viewersAtRate: worst.viewersAtRate,
         viewersMeasured: worst.viewersMeasured,
         minRateBytesPerSec: Math.min(...mine.map((r) => r.minRateBytesPerSec)),
@@ -949,7 +1101,10 @@ function aggregateFlv(runs) {
           addedP50Ms: via.p50 - direct.p50,
           addedP99Ms: via.p99 - direct.p99,
           addedMeanMs: via.mean - direct.mean,
-          perSamplerMedianMs: { min: Math.min(...mine.map((r) => r.latency.perSamplerMedianMs.min)), max: Math.max(...mine.map((r) => r.latency.perSamplerMedianMs.max)) },
+          perSamplerMedianMs: {
+            min: Math.min(...mine.map((r) => r.latency.perSamplerMedianMs.min)),
+            max: Math.max(...mine.map((r) => r.latency.perSamplerMedianMs.max)),
+          },
         },
         joiners: poolJoiners(mine.map((r) => r.joiners)),
         saturated: mine.flatMap((r) => r.saturated.map((why) => `round ${r.round}: ${why}`)),
@@ -965,12 +1120,27 @@ const ms1 = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '-');
 const ms0 = (v) => (Number.isFinite(v) ? `${Math.round(v)} ms` : '-');
 const ratioText = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
 const signedMs = (v) => (Number.isFinite(v) ? `${v < 0 ? '-' : '+'}${Math.abs(v).toFixed(1)} ms` : '-');
-const batchTag = (r) => (r.id === 'nginx' ? 'nginx' : r.id.startsWith('node-bare-fanout') ? r.id.replace('node-', '') : r.writeBatchMs ? `batch${r.writeBatchMs}` : r.fanout ? 'relay' : r.id);
+const batchTag = (r) =>
+  r.id === 'nginx'
+    ? 'nginx'
+    : r.id.startsWith('node-bare-fanout')
+      ? r.id.replace('node-', '')
+      : r.writeBatchMs
+        ? `batch${r.writeBatchMs}`
+        : r.fanout
+          ? 'relay'
+          : r.id;
 
 /** Per N: the nginx row, the default relay row, the batching rows, the bare fan-out references. */
 function groupFlv(rows, n) {
   const mine = rows.filter((r) => r.viewers === n);
-  return { rows: mine, nginx: mine.find((r) => r.id === 'nginx'), relay: mine.find((r) => r.id === 'relay-fanout' || r.id === 'relay-native'), batch: mine.filter((r) => r.writeBatchMs > 0), bare: mine.filter((r) => r.id.startsWith('node-bare-fanout') && r.latency?.viaProxyMs.n > 0) };
+  return {
+    rows: mine,
+    nginx: mine.find((r) => r.id === 'nginx'),
+    relay: mine.find((r) => r.id === 'relay-fanout' || r.id === 'relay-native'),
+    batch: mine.filter((r) => r.writeBatchMs > 0),
+    bare: mine.filter((r) => r.id.startsWith('node-bare-fanout') && r.latency?.viaProxyMs.n > 0),
+  };
 }
 
 /** "0.66x" or, over several rounds, "0.66x (0.63-0.69)"; "est." when an nginx reference was estimated. */
@@ -1012,42 +1182,100 @@ function flvSummary(rows) {
   };
 
   add('every viewer keeps the bitrate (>=90%)', 'all viewers', ({ relay, nginx }) =>
-    relay ? { text: `relay ${relay.viewersAtRate}/${relay.viewersMeasured}; nginx ${nginx ? `${nginx.viewersAtRate}/${nginx.viewersMeasured}` : '-'}`, ok: relay.viewersAtRate === relay.viewersMeasured } : { text: '-' });
+    relay
+      ? {
+          text: `relay ${relay.viewersAtRate}/${relay.viewersMeasured}; nginx ${nginx ? `${nginx.viewersAtRate}/${nginx.viewersMeasured}` : '-'}`,
+          ok: relay.viewersAtRate === relay.viewersMeasured,
+        }
+      : { text: '-' },
+  );
   add('live upstream pulls', '1 (nginx: 1 per viewer)', ({ relay, nginx }) =>
-    relay ? { text: `relay ${relay.upstream.opened} opened, ${relay.upstream.peak} at most; nginx ${nginx?.upstream.atWindowStart ?? '-'}`, ok: relay.upstream.opened === 1 && relay.upstream.peak === 1 } : { text: '-' });
+    relay
+      ? {
+          text: `relay ${relay.upstream.opened} opened, ${relay.upstream.peak} at most; nginx ${nginx?.upstream.atWindowStart ?? '-'}`,
+          ok: relay.upstream.opened === 1 && relay.upstream.peak === 1,
+        }
+      : { text: '-' },
+  );
   add('upstream pulls open 2 s after the last viewer left', '0', ({ rows: mine }) => {
     const relays = mine.filter((r) => r.relay);
-    return { text: mine.map((r) => `${batchTag(r)} ${r.upstreamOpenAfterLeave}`).join(', '), ok: relays.length ? relays.every((r) => r.upstreamOpenAfterLeave === 0) : undefined };
+    return {
+      text: mine.map((r) => `${batchTag(r)} ${r.upstreamOpenAfterLeave}`).join(', '),
+      ok: relays.length ? relays.every((r) => r.upstreamOpenAfterLeave === 0) : undefined,
+    };
   });
-  add('relay CPU vs nginx, batching off', `<=${FLV_GOALS.cpuRatioMax}x, aim ${FLV_GOALS.cpuRatioAim}x`, ({ relay, nginx }) => cpuCell(relay, nginx, FLV_GOALS.cpuRatioMax, FLV_GOALS.cpuRatioAim));
+  add('relay CPU vs nginx, batching off', `<=${FLV_GOALS.cpuRatioMax}x, aim ${FLV_GOALS.cpuRatioAim}x`, ({ relay, nginx }) =>
+    cpuCell(relay, nginx, FLV_GOALS.cpuRatioMax, FLV_GOALS.cpuRatioAim),
+  );
   for (const ms of SETTINGS.flvBatchMs) {
     const pick = (g) => g.batch.find((r) => r.writeBatchMs === ms);
-    add(`writeBatchMs ${ms}: relay CPU vs nginx`, `aim ${FLV_GOALS.batchCpuRatioAim}x`, (g) => cpuCell(pick(g), g.nginx, undefined, FLV_GOALS.batchCpuRatioAim));
+    add(`writeBatchMs ${ms}: relay CPU vs nginx`, `aim ${FLV_GOALS.batchCpuRatioAim}x`, (g) =>
+      cpuCell(pick(g), g.nginx, undefined, FLV_GOALS.batchCpuRatioAim),
+    );
     add(`writeBatchMs ${ms}: latency it costs`, 'reported (vs batching off)', (g) => {
       const b = pick(g);
       if (!b || !g.relay) return { text: '-' };
       const costP50Ms = b.latency.addedP50Ms - g.relay.latency.addedP50Ms;
       const costP99Ms = b.latency.addedP99Ms - g.relay.latency.addedP99Ms;
       const costMeanMs = b.latency.addedMeanMs - g.relay.latency.addedMeanMs;
-      return { text: `${signedMs(costP50Ms)} p50, ${signedMs(costMeanMs)} mean, ${signedMs(costP99Ms)} p99 (${fmt.fixed(b.writesPerViewerPerSec, 1)} writes/viewer/s)`, costP50Ms, costMeanMs, costP99Ms };
+      return {
+        text: `${signedMs(costP50Ms)} p50, ${signedMs(costMeanMs)} mean, ${signedMs(costP99Ms)} p99 (${fmt.fixed(b.writesPerViewerPerSec, 1)} writes/viewer/s)`,
+        costP50Ms,
+        costMeanMs,
+        costP99Ms,
+      };
     });
   }
   add('relay RSS (peak in the window)', '<=100 MB at 1000, <=130 MB at 2000', ({ relay, nginx }, n) => {
     const max = FLV_GOALS.rssMaxBytes(n);
-    return relay ? { text: `${fmt.mb(relay.rssPeakBytes)}; nginx ${fmt.mb(nginx?.rssPeakBytes)} (${fmt.ratio(relay.rssPeakBytes, nginx?.rssPeakBytes)})`, value: relay.rssPeakBytes, ok: Number.isFinite(max) ? relay.rssPeakBytes <= max : undefined } : { text: '-' };
+    return relay
+      ? {
+          text: `${fmt.mb(relay.rssPeakBytes)}; nginx ${fmt.mb(nginx?.rssPeakBytes)} (${fmt.ratio(relay.rssPeakBytes, nginx?.rssPeakBytes)})`,
+          value: relay.rssPeakBytes,
+          ok: Number.isFinite(max) ? relay.rssPeakBytes <= max : undefined,
+        }
+      : { text: '-' };
   });
-  add('latency added over a direct connection, batching off', `p50 <=${FLV_GOALS.addedP50MaxMs} ms, p99 <=${FLV_GOALS.addedP99MaxMs} ms`, ({ relay, nginx, bare }) =>
-    relay && relay.latency.viaProxyMs.n > 0
-      ? { text: `relay ${ms1(relay.latency.addedP50Ms)} / ${ms1(relay.latency.addedP99Ms)}${relay.rounds > 1 ? ` (rounds: ${relay.perRound.map((p) => `${p.addedP50Ms.toFixed(1)}/${p.addedP99Ms.toFixed(1)}`).join(', ')})` : ''}; nginx ${ms1(nginx?.latency.addedP50Ms)} / ${ms1(nginx?.latency.addedP99Ms)}${bare.map((r) => `; ${batchTag(r)} ${ms1(r.latency.addedP50Ms)} / ${ms1(r.latency.addedP99Ms)}`).join('')}`, p50: relay.latency.addedP50Ms, p99: relay.latency.addedP99Ms, ok: relay.latency.addedP50Ms <= FLV_GOALS.addedP50MaxMs && relay.latency.addedP99Ms <= FLV_GOALS.addedP99MaxMs }
-      : { text: '-' });
+  add(
+    'latency added over a direct connection, batching off',
+    `p50 <=${FLV_GOALS.addedP50MaxMs} ms, p99 <=${FLV_GOALS.addedP99MaxMs} ms`,
+    ({ relay, nginx, bare }) =>
+      relay && relay.latency.viaProxyMs.n > 0
+        ? {
+            text: `relay ${ms1(relay.latency.addedP50Ms)} / ${ms1(relay.latency.addedP99Ms)}${relay.rounds > 1 ? ` (rounds: ${relay.perRound.map((p) => `${p.addedP50Ms.toFixed(1)}/${p.addedP99Ms.toFixed(1)}`).join(', ')})` : ''}; nginx ${ms1(nginx?.latency.addedP50Ms)} / ${ms1(nginx?.latency.addedP99Ms)}${bare.map((r) => `; ${batchTag(r)} ${ms1(r.latency.addedP50Ms)} / ${ms1(r.latency.addedP99Ms)}`).join('')}`,
+            p50: relay.latency.addedP50Ms,
+            p99: relay.latency.addedP99Ms,
+            ok: relay.latency.addedP50Ms <= FLV_GOALS.addedP50MaxMs && relay.latency.addedP99Ms <= FLV_GOALS.addedP99MaxMs,
+          }
+        : { text: '-' },
+  );
   add('late joiner: time to first keyframe', `median <${FLV_GOALS.firstKeyframeP50MaxMs} ms`, ({ relay, nginx }) =>
     relay && relay.joiners.n
-      ? { text: `relay p50 ${ms1(relay.joiners.firstKeyframeMs.p50)}, p90 ${ms1(relay.joiners.firstKeyframeMs.p90)}; nginx ${ms0(nginx?.joiners.firstKeyframeMs.p50)} / ${ms0(nginx?.joiners.firstKeyframeMs.p90)}`, p50: relay.joiners.firstKeyframeMs.p50, p90: relay.joiners.firstKeyframeMs.p90, ok: relay.joiners.withKeyframe === relay.joiners.n && relay.joiners.firstKeyframeMs.p50 < FLV_GOALS.firstKeyframeP50MaxMs }
-      : { text: '-' });
+      ? {
+          text: `relay p50 ${ms1(relay.joiners.firstKeyframeMs.p50)}, p90 ${ms1(relay.joiners.firstKeyframeMs.p90)}; nginx ${ms0(nginx?.joiners.firstKeyframeMs.p50)} / ${ms0(nginx?.joiners.firstKeyframeMs.p90)}`,
+          p50: relay.joiners.firstKeyframeMs.p50,
+          p90: relay.joiners.firstKeyframeMs.p90,
+          ok: relay.joiners.withKeyframe === relay.joiners.n && relay.joiners.firstKeyframeMs.p50 < FLV_GOALS.firstKeyframeP50MaxMs,
+        }
+      : { text: '-' },
+  );
   add('late joiner: HTTP headers at once', `median <${FLV_GOALS.headersP50MaxMs} ms`, ({ relay, nginx }) =>
-    relay && relay.joiners.n ? { text: `relay p50 ${ms1(relay.joiners.headersMs.p50)}, p90 ${ms1(relay.joiners.headersMs.p90)}; nginx ${ms1(nginx?.joiners.headersMs.p50)} / ${ms1(nginx?.joiners.headersMs.p90)}`, p50: relay.joiners.headersMs.p50, ok: relay.joiners.headersMs.p50 < FLV_GOALS.headersP50MaxMs } : { text: '-' });
+    relay && relay.joiners.n
+      ? {
+          text: `relay p50 ${ms1(relay.joiners.headersMs.p50)}, p90 ${ms1(relay.joiners.headersMs.p90)}; nginx ${ms1(nginx?.joiners.headersMs.p50)} / ${ms1(nginx?.joiners.headersMs.p90)}`,
+          p50: relay.joiners.headersMs.p50,
+          ok: relay.joiners.headersMs.p50 < FLV_GOALS.headersP50MaxMs,
+        }
+      : { text: '-' },
+  );
   add('late joiner starts on a decodable keyframe', 'all', ({ relay, nginx }) =>
-    relay && relay.joiners.n ? { text: `relay ${relay.joiners.decodableStart}/${relay.joiners.n}; nginx ${nginx ? `${nginx.joiners.decodableStart}/${nginx.joiners.n}` : '-'}`, ok: relay.joiners.decodableStart === relay.joiners.n } : { text: '-' });
+    relay && relay.joiners.n
+      ? {
+          text: `relay ${relay.joiners.decodableStart}/${relay.joiners.n}; nginx ${nginx ? `${nginx.joiners.decodableStart}/${nginx.joiners.n}` : '-'}`,
+          ok: relay.joiners.decodableStart === relay.joiners.n,
+        }
+      : { text: '-' },
+  );
   return out;
 }
 
@@ -1060,11 +1288,20 @@ function withGoal(text, goal, ok) {
 function printFlv({ rows, summary }) {
   const kbit = (bytesPerSec) => fmt.int((bytesPerSec * 8) / 1000);
   const rounds = SETTINGS.flvRounds;
-  log(`\n== 2. HTTP-FLV fan-out (issue 3 point 8): one ${SETTINGS.bitrate / 1e6} Mbit/s H.264 FLV stream (a tag every 40 ms, keyframe every 25 = 1 s GOP) from an origin with no GOP cache`);
-  log(`   ${SETTINGS.viewSeconds}s window per run, ${rounds} interleaved round(s) per audience (nginx, then each relay row, per round); CPU ratios are per round (same-round nginx), shown as mean (range);`);
-  log(`   latency and late joiners pooled over the rounds. Per run: ${SETTINGS.latencySamplers} of the viewers are latency samplers in a probe process (spread through the ramp),`);
-  log(`   + ${SETTINGS.latencySamplers} direct to the origin; ${SETTINGS.joiners} late joiners, one every ${SETTINGS.joinerSpacingMs} ms from ${(SETTINGS.joinerDelayMs / 1000).toFixed(1)} s into the window (spread over the GOP)`);
-  if (SETTINGS.quietWaitS > 0) log(`   before the runs: waited ${(quietWaitedMs / 1000).toFixed(0)} s in all (bounded) for work outside the bench to calm down; see "other procs"`);
+  log(
+    `\n== 2. HTTP-FLV fan-out (issue 3 point 8): one ${SETTINGS.bitrate / 1e6} Mbit/s H.264 FLV stream (a tag every 40 ms, keyframe every 25 = 1 s GOP) from an origin with no GOP cache`,
+  );
+  log(
+    `   ${SETTINGS.viewSeconds}s window per run, ${rounds} interleaved round(s) per audience (nginx, then each relay row, per round); CPU ratios are per round (same-round nginx), shown as mean (range);`,
+  );
+  log(
+    `   latency and late joiners pooled over the rounds. Per run: ${SETTINGS.latencySamplers} of the viewers are latency samplers in a probe process (spread through the ramp),`,
+  );
+  log(
+    `   + ${SETTINGS.latencySamplers} direct to the origin; ${SETTINGS.joiners} late joiners, one every ${SETTINGS.joinerSpacingMs} ms from ${(SETTINGS.joinerDelayMs / 1000).toFixed(1)} s into the window (spread over the GOP)`,
+  );
+  if (SETTINGS.quietWaitS > 0)
+    log(`   before the runs: waited ${(quietWaitedMs / 1000).toFixed(0)} s in all (bounded) for work outside the bench to calm down; see "other procs"`);
   for (const n of SETTINGS.viewers) {
     const { rows: mine, nginx } = groupFlv(rows, n);
     const rssMax = FLV_GOALS.rssMaxBytes(n);
@@ -1072,43 +1309,97 @@ function printFlv({ rows, summary }) {
     log(`\n-- ${n} viewers: load`);
     log(
       table(
-        ['proxy', 'viewers >=90%', 'min kbit/s', 'writes/viewer/s', 'proxy cores', 'CPU vs nginx (target)', 'RSS peak (target)', 'RSS vs nginx', 'upstream pulls opened/peak (target)', 'open +2s (target)', 'machine busy', 'other procs'],
+        [
+          'proxy',
+          'viewers >=90%',
+          'min kbit/s',
+          'writes/viewer/s',
+          'proxy cores',
+          'CPU vs nginx (target)',
+          'RSS peak (target)',
+          'RSS vs nginx',
+          'upstream pulls opened/peak (target)',
+          'open +2s (target)',
+          'machine busy',
+          'other procs',
+        ],
         mine.map((r) => {
           const relayFanout = r.relay && r.fanout;
-          const cpuGoal = !relayFanout ? undefined : r.writeBatchMs ? `aim ${FLV_GOALS.batchCpuRatioAim}x` : `<=${FLV_GOALS.cpuRatioMax}x, aim ${FLV_GOALS.cpuRatioAim}x`;
+          const cpuGoal = !relayFanout
+            ? undefined
+            : r.writeBatchMs
+              ? `aim ${FLV_GOALS.batchCpuRatioAim}x`
+              : `<=${FLV_GOALS.cpuRatioMax}x, aim ${FLV_GOALS.cpuRatioAim}x`;
           return [
             tagged(r),
             `${r.viewersAtRate}/${r.viewersMeasured}`,
             kbit(r.minRateBytesPerSec),
             fmt.fixed(r.writesPerViewerPerSec, 1),
             fmt.fixed(r.cores.proxy, 3),
-            r.id === 'nginx' ? '1.00x' : withGoal(cpuRatioText(r), cpuGoal, relayFanout && !r.writeBatchMs && r.cpuRatio ? r.cpuRatio.mean <= FLV_GOALS.cpuRatioMax : undefined),
+            r.id === 'nginx'
+              ? '1.00x'
+              : withGoal(cpuRatioText(r), cpuGoal, relayFanout && !r.writeBatchMs && r.cpuRatio ? r.cpuRatio.mean <= FLV_GOALS.cpuRatioMax : undefined),
             withGoal(fmt.mb(r.rssPeakBytes), relayFanout && Number.isFinite(rssMax) ? `<=${fmt.mb(rssMax)}` : undefined, r.rssPeakBytes <= rssMax),
             fmt.ratio(r.rssPeakBytes, nginx?.rssPeakBytes),
-            withGoal(`${r.upstream.opened}/${r.upstream.peak}`, r.fanout ? '1' : '1 per viewer', r.fanout ? r.upstream.opened === 1 && r.upstream.peak === 1 : undefined),
-            withGoal(String(r.upstreamOpenAfterLeave) + (r.upstreamOpenLater && r.upstreamOpenAfterLeave ? `, ${r.upstreamOpenLater.open} at +${(r.upstreamOpenLater.afterMs / 1000).toFixed(1)}s` : ''), '0', r.upstreamOpenAfterLeave === 0),
+            withGoal(
+              `${r.upstream.opened}/${r.upstream.peak}`,
+              r.fanout ? '1' : '1 per viewer',
+              r.fanout ? r.upstream.opened === 1 && r.upstream.peak === 1 : undefined,
+            ),
+            withGoal(
+              String(r.upstreamOpenAfterLeave) +
+                (r.upstreamOpenLater && r.upstreamOpenAfterLeave
+                  ? `, ${r.upstreamOpenLater.open} at +${(r.upstreamOpenLater.afterMs / 1000).toFixed(1)}s`
+                  : ''),
+              '0',
+              r.upstreamOpenAfterLeave === 0,
+            ),
             `${Math.round(r.machineBusy * 100)}%`,
             `${fmt.fixed(r.otherCores)}${r.disturbedRounds.length ? ` (max ${fmt.fixed(r.otherCoresMax)})` : ''}`,
           ];
         }),
       ),
     );
-    for (const r of mine.filter((x) => x.disturbedRounds.length)) log(`   [disturbed] ${r.label}: round(s) ${r.disturbedRounds.join(', ')}: processes outside the bench used more than ${OTHER_CORES_DISTURBED} cores during the window`);
+    for (const r of mine.filter((x) => x.disturbedRounds.length))
+      log(
+        `   [disturbed] ${r.label}: round(s) ${r.disturbedRounds.join(', ')}: processes outside the bench used more than ${OTHER_CORES_DISTURBED} cores during the window`,
+      );
     for (const r of mine.filter((x) => x.saturated.length)) log(`   [saturated] ${r.label}: ${r.saturated.join('; ')}: not a valid reference for that round`);
     for (const r of mine.filter((x) => x.cpuRatio?.estimated && x.id !== 'nginx')) {
       const est = r.perRound.filter((p) => p.estimated);
-      log(`   est. ${batchTag(r)}: ${est.map((p) => `round ${p.round} against ${p.estimatedFrom} x ${n}/${p.estimatedFromViewers} = ${fmt.fixed(p.nginxCores, 3)} cores: ${ratioText(p.cpuRatio)} (vs the saturated run's ${fmt.fixed(p.nginxMeasuredCores, 3)} cores: ${ratioText(p.cpuRatioVsMeasured)})`).join('; ')}`);
+      log(
+        `   est. ${batchTag(r)}: ${est.map((p) => `round ${p.round} against ${p.estimatedFrom} x ${n}/${p.estimatedFromViewers} = ${fmt.fixed(p.nginxCores, 3)} cores: ${ratioText(p.cpuRatio)} (vs the saturated run's ${fmt.fixed(p.nginxMeasuredCores, 3)} cores: ${ratioText(p.cpuRatioVsMeasured)})`).join('; ')}`,
+      );
     }
-    const others = mine.filter((r) => r.relay).flatMap((r) => r.upstream.otherRequests).filter((o) => o && Object.keys(o).length);
+    const others = mine
+      .filter((r) => r.relay)
+      .flatMap((r) => r.upstream.otherRequests)
+      .filter((o) => o && Object.keys(o).length);
     if (others.length) {
       const total = {};
       for (const o of others) for (const [k, v] of Object.entries(o)) total[k] = (total[k] ?? 0) + v;
-      log(`   other relay requests to the origin (not stream pulls): ${Object.entries(total).map(([k, v]) => `${k} x${v}`).join(', ')} over ${mine.filter((r) => r.relay).reduce((a, r) => a + r.rounds, 0)} relay runs (active health checks)`);
+      log(
+        `   other relay requests to the origin (not stream pulls): ${Object.entries(total)
+          .map(([k, v]) => `${k} x${v}`)
+          .join(', ')} over ${mine.filter((r) => r.relay).reduce((a, r) => a + r.rounds, 0)} relay runs (active health checks)`,
+      );
     }
     log(`\n-- ${n} viewers: latency added over a direct origin connection, and late joiners`);
     log(
       table(
-        ['proxy', 'added p50 (target)', 'added p99 (target)', 'via proxy p50/p99', 'direct p50/p99', 'joiner headers p50/p90 (target)', 'first keyframe p50 (target)', 'p90', 'vs nginx', 'decodable start', 'keyframe age p50'],
+        [
+          'proxy',
+          'added p50 (target)',
+          'added p99 (target)',
+          'via proxy p50/p99',
+          'direct p50/p99',
+          'joiner headers p50/p90 (target)',
+          'first keyframe p50 (target)',
+          'p90',
+          'vs nginx',
+          'decodable start',
+          'keyframe age p50',
+        ],
         mine.map((r) => {
           const l = r.latency;
           const j = r.joiners;
@@ -1119,8 +1410,16 @@ function printFlv({ rows, summary }) {
             withGoal(ms1(l.addedP99Ms), goals ? `<=${FLV_GOALS.addedP99MaxMs} ms` : undefined, l.addedP99Ms <= FLV_GOALS.addedP99MaxMs),
             `${ms1(l.viaProxyMs.p50)} / ${ms1(l.viaProxyMs.p99)}`,
             `${ms1(l.directMs.p50)} / ${ms1(l.directMs.p99)}`,
-            withGoal(`${ms1(j.headersMs.p50)} / ${ms1(j.headersMs.p90)}`, r.relay && r.fanout ? `<${FLV_GOALS.headersP50MaxMs} ms` : undefined, j.headersMs.p50 < FLV_GOALS.headersP50MaxMs),
-            withGoal(ms1(j.firstKeyframeMs.p50), r.relay && r.fanout ? `<${FLV_GOALS.firstKeyframeP50MaxMs} ms` : undefined, j.withKeyframe === j.n && j.firstKeyframeMs.p50 < FLV_GOALS.firstKeyframeP50MaxMs),
+            withGoal(
+              `${ms1(j.headersMs.p50)} / ${ms1(j.headersMs.p90)}`,
+              r.relay && r.fanout ? `<${FLV_GOALS.headersP50MaxMs} ms` : undefined,
+              j.headersMs.p50 < FLV_GOALS.headersP50MaxMs,
+            ),
+            withGoal(
+              ms1(j.firstKeyframeMs.p50),
+              r.relay && r.fanout ? `<${FLV_GOALS.firstKeyframeP50MaxMs} ms` : undefined,
+              j.withKeyframe === j.n && j.firstKeyframeMs.p50 < FLV_GOALS.firstKeyframeP50MaxMs,
+            ),
             ms1(j.firstKeyframeMs.p90),
             r.id === 'nginx' ? '1.00x' : fmt.ratio(j.firstKeyframeMs.p50, nginx?.joiners.firstKeyframeMs.p50),
             `${j.decodableStart}/${j.n}`,
@@ -1129,9 +1428,15 @@ function printFlv({ rows, summary }) {
         }),
       ),
     );
-    log(`   latency per sampler (each sampler's median; it depends on its place in the proxy's viewer list): ${mine.map((r) => `${batchTag(r)} ${ms1(r.latency.perSamplerMedianMs.min)}..${ms1(r.latency.perSamplerMedianMs.max)}`).join(', ')}`);
-    log(`   other cores (mean): ${mine.map((r) => `${batchTag(r)}: origin ${fmt.fixed(r.cores.origin)}, viewers.mjs ${fmt.fixed(r.cores.viewers)}, probe ${fmt.fixed(r.cores.probe)}`).join('; ')}`);
-    log(`   load viewers: first byte p99 ${mine.map((r) => `${batchTag(r)} ${ms0(r.firstByteP99Ms)}`).join(', ')}; longest read gap p99 ${mine.map((r) => `${batchTag(r)} ${ms0(r.maxGapP99Ms)}`).join(', ')}`);
+    log(
+      `   latency per sampler (each sampler's median; it depends on its place in the proxy's viewer list): ${mine.map((r) => `${batchTag(r)} ${ms1(r.latency.perSamplerMedianMs.min)}..${ms1(r.latency.perSamplerMedianMs.max)}`).join(', ')}`,
+    );
+    log(
+      `   other cores (mean): ${mine.map((r) => `${batchTag(r)}: origin ${fmt.fixed(r.cores.origin)}, viewers.mjs ${fmt.fixed(r.cores.viewers)}, probe ${fmt.fixed(r.cores.probe)}`).join('; ')}`,
+    );
+    log(
+      `   load viewers: first byte p99 ${mine.map((r) => `${batchTag(r)} ${ms0(r.firstByteP99Ms)}`).join(', ')}; longest read gap p99 ${mine.map((r) => `${batchTag(r)} ${ms0(r.maxGapP99Ms)}`).join(', ')}`,
+    );
   }
   log('   ("writes/viewer/s" = socket reads per load viewer per second, about the proxy\'s writes per viewer per second (25 tags/s);');
   log('    "upstream pulls" = live FLV requests the origin served to the proxy during the run / most at once; "open +2s" = pulls still');
@@ -1139,7 +1444,7 @@ function printFlv({ rows, summary }) {
   log('    connections in the same run (origin send stamp -> end of the tag at the probe); "keyframe age" = age of the first keyframe');
   log('    a joiner got (GOP cache: up to one GOP); RSS: highest of the rounds, nginx = master + workers; MB = MiB; "other procs" = cores');
   log('    used by processes outside the bench during the window (other work on the machine); "est." = a round compared against');
-  log('    nginx\'s per-viewer CPU from an unsaturated nginx run, scaled, because that round\'s nginx run saturated the machine)');
+  log("    nginx's per-viewer CPU from an unsaturated nginx run, scaled, because that round's nginx run saturated the machine)");
 
   log(`\n== Issue 3 point 8 (benchmark): the relay against its targets, nginx measured in the same run`);
   let last = '';
@@ -1175,7 +1480,9 @@ async function benchAmplification() {
   const flvKeyed = await runFlvAmplification({ skipBuild: true, progress, keyed: true });
   printFlvAmplification(flvKeyed, log);
   const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
-  log(`   FLV, as configured vs keyed (one pull per query, the pre-fix behaviour): node pulls ${flv.nodePulls} vs ${flvKeyed.nodePulls}; relay CPU ${ratio(flv.relayCpuSeconds, flvKeyed.relayCpuSeconds)}x; peak RSS ${ratio(flv.peakRssBytes, flvKeyed.peakRssBytes)}x`);
+  log(
+    `   FLV, as configured vs keyed (one pull per query, the pre-fix behaviour): node pulls ${flv.nodePulls} vs ${flvKeyed.nodePulls}; relay CPU ${ratio(flv.relayCpuSeconds, flvKeyed.relayCpuSeconds)}x; peak RSS ${ratio(flv.peakRssBytes, flvKeyed.peakRssBytes)}x`,
+  );
   return { hls, flv, flvKeyed };
 }
 
@@ -1195,7 +1502,10 @@ async function main() {
     memTotalBytes: os.totalmem(),
   };
   const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
-  const source = { commit: git('rev-parse', 'HEAD'), uncommitted: git('status', '--short', '--', 'electron', 'shared', 'package.json').split('\n').filter(Boolean) };
+  const source = {
+    commit: git('rev-parse', 'HEAD'),
+    uncommitted: git('status', '--short', '--', 'electron', 'shared', 'package.json').split('\n').filter(Boolean),
+  };
   const results = {
     startedAt: new Date(started).toISOString(),
     source,
@@ -1206,21 +1516,34 @@ async function main() {
     peerConfig: {
       nginx: nginxConfig({ dir: '<tmp>', port: '<port>', originPort: '<origin>' }),
       nginxNotes: `worker_processes ${NGINX_WORKERS}; accept_mutex, multi_accept, keepalive_requests left at their defaults; access_log off.`,
-      relay: relayConfig('<native|http-proxy-3>', 'http://127.0.0.1:<origin>', '<random>', FANOUT_SUPPORTED ? '<true|false: flv bench only; omitted elsewhere>' : undefined, SETTINGS.flvBatchMs.length ? { writeBatchMs: '<flv bench batching rows only: ' + SETTINGS.flvBatchMs.join(' or ') + '>' } : undefined),
+      relay: relayConfig(
+        '<native|http-proxy-3>',
+        'http://127.0.0.1:<origin>',
+        '<random>',
+        FANOUT_SUPPORTED ? '<true|false: flv bench only; omitted elsewhere>' : undefined,
+        SETTINGS.flvBatchMs.length ? { writeBatchMs: '<flv bench batching rows only: ' + SETTINGS.flvBatchMs.join(' or ') + '>' } : undefined,
+      ),
       relayNotes: FANOUT_SUPPORTED
         ? 'flv bench: "fan-out (flv defaults)" = route default (fanout true, gopCache true, one upstream pull per stream, writeBatchMs 0, idleCloseMs 1500); "writeBatchMs N" = the same with flv.writeBatchMs N; "fanout off" (BENCH_FLV_NOFANOUT=1) = per-viewer proxy through the named engine; "bare Node fan-out" (BENCH_FLV_BARE) = tests/bench/bare-fanout.mjs, the least a Node fan-out can do (one socket.write per viewer per batch, no GOP cache, no stats), in one process and over cluster workers. Redirect and seg benches leave fanout and flv unset.'
         : 'this build has no flv fan-out option: every flv viewer is proxied through the named engine',
       origin: `tests/bench/flv-origin.mjs: no GOP cache; FLV header, onMetaData, AVC sequence header on connect, then one ${Math.round(((SETTINGS.bitrate / 8) * 40) / 1000)}-byte H.264 tag every 40 ms (keyframe every 25), send stamp in each tag, chunked; segment ${SETTINGS.segmentBytes} bytes`,
-      flvMeasure: 'viewers.mjs: load viewers (byte counts); flv-probe.mjs: latency samplers via the proxy (spread through the ramp) and direct to the origin, both ?stamp=1 (per-write send stamp), and late joiners parsing the FLV (tests/bench/flv-parse.mjs)',
+      flvMeasure:
+        'viewers.mjs: load viewers (byte counts); flv-probe.mjs: latency samplers via the proxy (spread through the ramp) and direct to the origin, both ?stamp=1 (per-write send stamp), and late joiners parsing the FLV (tests/bench/flv-parse.mjs)',
       plainProxy: 'tests/bench/plain-proxy.mjs: http.request + pipe, keep-alive agent (maxFreeSockets 64)',
     },
   };
 
   log('RelayDeck bench');
   log(`machine: ${machine.cpus} x ${machine.cpuModel}, Linux ${machine.kernel}, Node ${machine.node}, nginx ${machine.nginx}, wrk ${machine.wrk}`);
-  log(`source: ${source.commit.slice(0, 12)} + ${source.uncommitted.length} uncommitted change(s) under electron/ shared/ package.json; build: ${build.reason}`);
-  log(`peer: nginx worker_processes ${NGINX_WORKERS}, access_log off; /live/ proxy_buffering off, proxy_buffer_size 64k, proxy_http_version 1.1 (+ proxy_buffers 4 64k, required by nginx's config check);`);
-  log(`      /seg/ upstream keepalive 64, proxy_http_version 1.1, Connection "", ${NGINX_SEG_BUFFERING === 'on' ? 'proxy_buffering on, proxy_buffers 16 64k, no temp files' : 'proxy_buffering off, proxy_buffer_size 64k'} (BENCH_NGINX_SEG_BUFFERING=${NGINX_SEG_BUFFERING})`);
+  log(
+    `source: ${source.commit.slice(0, 12)} + ${source.uncommitted.length} uncommitted change(s) under electron/ shared/ package.json; build: ${build.reason}`,
+  );
+  log(
+    `peer: nginx worker_processes ${NGINX_WORKERS}, access_log off; /live/ proxy_buffering off, proxy_buffer_size 64k, proxy_http_version 1.1 (+ proxy_buffers 4 64k, required by nginx's config check);`,
+  );
+  log(
+    `      /seg/ upstream keepalive 64, proxy_http_version 1.1, Connection "", ${NGINX_SEG_BUFFERING === 'on' ? 'proxy_buffering on, proxy_buffers 16 64k, no temp files' : 'proxy_buffering off, proxy_buffer_size 64k'} (BENCH_NGINX_SEG_BUFFERING=${NGINX_SEG_BUFFERING})`,
+  );
   log(`CAVEAT: ${CAVEAT}`);
 
   if (SETTINGS.only.includes('redirect')) {

@@ -91,7 +91,14 @@ function makeBase(base, originPort) {
   const host = `${HOST}:${originPort}`;
   if (base === 'http') {
     const agent = new http.Agent({ keepAlive: true, maxSockets: settings.pool, maxFreeSockets: settings.pool, scheduling: 'lifo' });
-    const options = (req, path) => ({ host: HOST, port: originPort, path, method: req?.method ?? 'GET', agent, headers: req ? { ...withoutHopByHop(req.headers), host } : { host } });
+    const options = (req, path) => ({
+      host: HOST,
+      port: originPort,
+      path,
+      method: req?.method ?? 'GET',
+      agent,
+      headers: req ? { ...withoutHopByHop(req.headers), host } : { host },
+    });
     return {
       proxy(req, res, path) {
         const upstream = http.request(options(req, path), (up) => {
@@ -369,9 +376,11 @@ async function main() {
   } finally {
     await stopChild(origin);
   }
-  console.log(`transport bench: node ${process.version}, ${settings.rounds} runs per base (interleaved), ${((Date.now() - t0) / 1000).toFixed(0)} s; ` +
-    `wrk -t1 -c${settings.connections} -d${settings.wrkSeconds}s; pool ${settings.pool}; ${settings.streams} streams x ${settings.streamSeconds} s; ` +
-    `fetch concurrency ${settings.fetchConcurrency}; load after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  console.log(
+    `transport bench: node ${process.version}, ${settings.rounds} runs per base (interleaved), ${((Date.now() - t0) / 1000).toFixed(0)} s; ` +
+      `wrk -t1 -c${settings.connections} -d${settings.wrkSeconds}s; pool ${settings.pool}; ${settings.streams} streams x ${settings.streamSeconds} s; ` +
+      `fetch concurrency ${settings.fetchConcurrency}; load after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
+  );
   report(runs);
 }
 

@@ -132,7 +132,10 @@ for (const v of viewers) {
 const expectedBytesPerSec = BITRATE / 8;
 const rates = viewers.map((v) => (v.windowEndBytes - v.windowStartBytes) / windowSeconds);
 const sorted = [...rates].sort((a, b) => a - b);
-const firstByteMs = viewers.filter((v) => v.firstByteAt).map((v) => v.firstByteAt - v.startedAt).sort((a, b) => a - b);
+const firstByteMs = viewers
+  .filter((v) => v.firstByteAt)
+  .map((v) => v.firstByteAt - v.startedAt)
+  .sort((a, b) => a - b);
 const gaps = viewers.map((v) => v.maxGapMs).sort((a, b) => a - b);
 const statuses = {};
 for (const v of viewers) statuses[v.status] = (statuses[v.status] ?? 0) + 1;

@@ -88,7 +88,10 @@ describe('a player on another origin reads relay errors', { skip: noChromium }, 
 
   it('fetch of an expired signed URL, with a preflight for its Authorization header, reads 410 AUTH_EXPIRED', async () => {
     const sign = makeSign(KEY.secret, '/paid/cam1.flv', Math.floor(Date.now() / 1000) - 60);
-    const result = await tab.evaluate(([url]) => (window as any).readError(url, { authorization: 'Bearer player' }), [`${relay.relayUrl}/paid/cam1.flv?sign=${sign}`]);
+    const result = await tab.evaluate(
+      ([url]) => (window as any).readError(url, { authorization: 'Bearer player' }),
+      [`${relay.relayUrl}/paid/cam1.flv?sign=${sign}`],
+    );
     assert.deepEqual(result, { status: 410, code: 'AUTH_EXPIRED' });
     assert.equal(origin.requests.filter((r) => r.method === 'OPTIONS').length, 0, 'the preflight never reached the node');
   });

@@ -46,13 +46,15 @@ describe('mpegts.js plays HTTP-FLV through the relay', { skip }, () => {
     await waitFor(
       () =>
         new Promise<boolean>((resolve) => {
-          http.get(`${nms.httpUrl}/live/cam1.flv`, (res) => {
-            res.once('data', () => undefined);
-            setTimeout(() => {
-              res.destroy();
-              resolve(res.statusCode === 200);
-            }, 300);
-          }).on('error', () => resolve(false));
+          http
+            .get(`${nms.httpUrl}/live/cam1.flv`, (res) => {
+              res.once('data', () => undefined);
+              setTimeout(() => {
+                res.destroy();
+                resolve(res.statusCode === 200);
+              }, 300);
+            })
+            .on('error', () => resolve(false));
         }),
       20000,
       'the published stream',
@@ -75,11 +77,15 @@ describe('mpegts.js plays HTTP-FLV through the relay', { skip }, () => {
     const tab = await browser.newPage();
     await tab.goto(page.url);
     await tab.evaluate((url) => (window as any).startPlayer(url), `${relay.relayUrl}/live/cam1.flv`);
-    const first = await waitFor(async () => {
-      const p = await tab.evaluate(() => (window as any).playback());
-      if (p.error) throw new Error(`player error: ${p.error}`);
-      return p.currentTime > 0.5 && p.frames > 10 ? p : undefined;
-    }, 15000, 'playback to start');
+    const first = await waitFor(
+      async () => {
+        const p = await tab.evaluate(() => (window as any).playback());
+        if (p.error) throw new Error(`player error: ${p.error}`);
+        return p.currentTime > 0.5 && p.frames > 10 ? p : undefined;
+      },
+      15000,
+      'playback to start',
+    );
     await sleep(2000);
     const later = await tab.evaluate(() => (window as any).playback());
     assert.ok(later.currentTime > first.currentTime + 1, `currentTime advanced ${first.currentTime} → ${later.currentTime}`);

@@ -51,11 +51,15 @@ async function play(browser: Browser, pageUrl: string, streamUrl: string): Promi
   const tab = await browser.newPage();
   await tab.goto(pageUrl);
   await tab.evaluate((url) => (window as any).startPlayer(url), streamUrl);
-  const first = await waitFor<Playback | undefined>(async () => {
-    const p: Playback = await tab.evaluate(() => (window as any).playback());
-    if (p.error) throw new Error(`player error: ${p.error}`);
-    return p.currentTime > 0.5 && p.frames > 10 ? p : undefined;
-  }, 20_000, 'playback to start') as Playback;
+  const first = (await waitFor<Playback | undefined>(
+    async () => {
+      const p: Playback = await tab.evaluate(() => (window as any).playback());
+      if (p.error) throw new Error(`player error: ${p.error}`);
+      return p.currentTime > 0.5 && p.frames > 10 ? p : undefined;
+    },
+    20_000,
+    'playback to start',
+  )) as Playback;
   await sleep(5_000); // five target durations: several playlist refreshes
   const later: Playback = await tab.evaluate(() => (window as any).playback());
   assert.equal(later.error, null);
@@ -74,11 +78,17 @@ describe('hls.js plays HLS through the relay', { skip }, () => {
   let page: { url: string; close: () => Promise<void> };
   before(async () => {
     [ts, fmp4] = await Promise.all([startLiveHls(await tempDir('relaydeck-e2e-hls-')), startLiveHls(await tempDir('relaydeck-e2e-fmp4-'), { fmp4: true })]);
-    await writeFile(path.join(fmp4.dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-STREAM-INF:BANDWIDTH=700000,RESOLUTION=320x180,CODECS="avc1.42c00d,mp4a.40.2"\nindex.m3u8\n');
+    await writeFile(
+      path.join(fmp4.dir, 'master.m3u8'),
+      '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-STREAM-INF:BANDWIDTH=700000,RESOLUTION=320x180,CODECS="avc1.42c00d,mp4a.40.2"\nindex.m3u8\n',
+    );
     origins.push(new HlsOrigin(ts.dir), new HlsOrigin(fmp4.dir, '/vod-ish/'));
     const [tsUrl, fmp4Url] = [await origins[0].start(), await origins[1].start()];
     relay = await startRelay({
-      nodes: [{ id: 'ts', url: tsUrl }, { id: 'fmp4', url: fmp4Url }],
+      nodes: [
+        { id: 'ts', url: tsUrl },
+        { id: 'fmp4', url: fmp4Url },
+      ],
       routes: [
         { id: 'proxied', path: '/live/', kind: 'hls', mode: 'proxy', nodes: ['ts'] },
         { id: 'redirected', path: '/jump/', kind: 'hls', mode: 'redirect', stripPrefix: true, nodes: ['ts'] },
@@ -98,7 +108,10 @@ describe('hls.js plays HLS through the relay', { skip }, () => {
   });
 
   it('proxy mode: two players play, every fragment comes from the relay, the node serves each segment about once', async () => {
-    const [one, two] = await Promise.all([play(browser, page.url, `${relay.relayUrl}/live/index.m3u8`), play(browser, page.url, `${relay.relayUrl}/live/index.m3u8`)]);
+    const [one, two] = await Promise.all([
+      play(browser, page.url, `${relay.relayUrl}/live/index.m3u8`),
+      play(browser, page.url, `${relay.relayUrl}/live/index.m3u8`),
+    ]);
     for (const { later } of [one, two]) for (const url of later.fragments) assert.ok(url.startsWith(`${relay.relayUrl}/live/seg_`), url);
     const segmentRequests = origins[0].count(/\/live\/seg_\d+\.ts$/);
     const distinct = [...origins[0].counts.keys()].filter((p) => /\/live\/seg_\d+\.ts$/.test(p)).length;

@@ -27,7 +27,10 @@ describe('the UI opened from another host (admin and relay on 0.0.0.0)', { skip 
   let viewer: HeldViewer | undefined;
 
   before(async () => {
-    served = await startServe({ relay: { host: '0.0.0.0', port: 0, shutdownGraceMs: 500 }, admin: { host: '0.0.0.0', allowRemote: true, port: 0, token: UI_TOKEN } });
+    served = await startServe({
+      relay: { host: '0.0.0.0', port: 0, shutdownGraceMs: 500 },
+      admin: { host: '0.0.0.0', allowRemote: true, port: 0, token: UI_TOKEN },
+    });
     adminUrl = `http://${LAN_HOST}:${new URL(served.adminUrl).port}`;
     relayPort = new URL(served.relayUrl).port;
     // A viewer keeps the demo stream live, so the Streams page lists it.
@@ -68,7 +71,15 @@ describe('the UI opened from another host (admin and relay on 0.0.0.0)', { skip 
     await row.getByRole('button', { name: 'Preview' }).click();
     const { currentTime } = await previewPlaying(page, `the preview to play (page problems: ${problems.join(' | ')})`);
     assert.ok(currentTime > 0.5);
-    assert.match((await page.getByText(/^Playing /).textContent()) ?? '', new RegExp(`http://${LAN_HOST.replace(/\./g, '\\.')}:${relayPort}${FLV_PATH}`), 'played from the relay at the page host');
-    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to connect/i.test(p)), [], 'no CSP violation');
+    assert.match(
+      (await page.getByText(/^Playing /).textContent()) ?? '',
+      new RegExp(`http://${LAN_HOST.replace(/\./g, '\\.')}:${relayPort}${FLV_PATH}`),
+      'played from the relay at the page host',
+    );
+    assert.deepEqual(
+      problems.filter((p) => /Content Security Policy|Refused to connect/i.test(p)),
+      [],
+      'no CSP violation',
+    );
   });
 });

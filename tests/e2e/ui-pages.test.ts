@@ -19,7 +19,20 @@ import type { Browser, Page } from 'playwright';
 import { launchChromium, noChromium } from '../helpers/browser.js';
 import { LiveFlvOrigin } from '../helpers/flv-origin.js';
 import { sleep, waitFor } from '../helpers/http.js';
-import { goTo, holdViewer, openSignedIn, previewPlaying, probe, screenshot, startServe, uiSkipReason, UI_TOKEN, UI_WAIT_MS, type HeldViewer, type Served } from './ui-support.js';
+import {
+  goTo,
+  holdViewer,
+  openSignedIn,
+  previewPlaying,
+  probe,
+  screenshot,
+  startServe,
+  uiSkipReason,
+  UI_TOKEN,
+  UI_WAIT_MS,
+  type HeldViewer,
+  type Served,
+} from './ui-support.js';
 
 const skip = uiSkipReason(noChromium);
 if (skip) console.log(`# skipping the UI pages suite: ${skip}`);
@@ -34,7 +47,11 @@ function pollHls(relayUrl: string): () => void {
   const timer = setInterval(async () => {
     try {
       const playlist = await (await fetch(`${relayUrl}${HLS_PATH}`)).text();
-      const last = playlist.trim().split('\n').filter((line) => line && !line.startsWith('#')).at(-1);
+      const last = playlist
+        .trim()
+        .split('\n')
+        .filter((line) => line && !line.startsWith('#'))
+        .at(-1);
       if (last) await (await fetch(new URL(last, `${relayUrl}${HLS_PATH}`))).arrayBuffer();
     } catch {
       /* the demo may be gone (last test) */
@@ -83,7 +100,11 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await page.getByText('Demo node running.').waitFor({ timeout: UI_WAIT_MS });
     const streams = page.getByRole('region', { name: 'Streams', exact: true });
     await waitFor(async () => Number(await streams.locator('.stat-value').textContent()) >= 1, UI_WAIT_MS, 'the demo stream on the dashboard');
-    await waitFor(async () => Number(await page.getByRole('region', { name: 'Viewers', exact: true }).locator('.stat-value').textContent()) >= 3, UI_WAIT_MS, 'three viewers');
+    await waitFor(
+      async () => Number(await page.getByRole('region', { name: 'Viewers', exact: true }).locator('.stat-value').textContent()) >= 3,
+      UI_WAIT_MS,
+      'three viewers',
+    );
     assert.match((await page.getByRole('region', { name: 'To viewers', exact: true }).locator('.stat-value').textContent()) ?? '', /bit\/s$/);
     assert.equal(page.url().includes(UI_TOKEN), false, 'the token is not in the URL');
   });
@@ -119,14 +140,22 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     const { video, currentTime: first } = await previewPlaying(page);
     const later = await waitFor(
       async () => {
-        const now = await video.evaluate((v: HTMLVideoElement) => ({ t: v.currentTime, w: v.videoWidth, frames: v.getVideoPlaybackQuality().totalVideoFrames }));
+        const now = await video.evaluate((v: HTMLVideoElement) => ({
+          t: v.currentTime,
+          w: v.videoWidth,
+          frames: v.getVideoPlaybackQuality().totalVideoFrames,
+        }));
         return now.t > first + 1 ? now : undefined;
       },
       UI_WAIT_MS,
       `currentTime to advance a second past ${first}`,
     );
     assert.equal(later.w, 320);
-    assert.match((await page.getByText(/^Playing /).textContent()) ?? '', new RegExp(`${served.relayUrl.replace(/[.:/]/g, '\\$&')}${FLV_PATH}`), 'played from the relay URL');
+    assert.match(
+      (await page.getByText(/^Playing /).textContent()) ?? '',
+      new RegExp(`${served.relayUrl.replace(/[.:/]/g, '\\$&')}${FLV_PATH}`),
+      'played from the relay URL',
+    );
     console.log(`# preview: currentTime ${first.toFixed(2)} → ${later.t.toFixed(2)} s, ${later.frames} frames decoded`);
     await screenshot(page, 'preview');
     await row.getByRole('button', { name: 'Preview' }).click();
@@ -169,7 +198,10 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
       for (const id of ['demo-flv', 'demo-hls']) {
         const box = (await page.locator(`tr[data-route="${id}"]`).getByRole('button', { name: 'Remove' }).boundingBox())!;
         assert.ok(box.x >= 0 && box.x + box.width <= 1280, `Remove of ${id} inside the viewport: ${JSON.stringify(box)}`);
-        assert.ok(box.x + box.width <= wrapBox.x + wrapBox.width, `Remove of ${id} not clipped by the table: ${JSON.stringify(box)} in ${JSON.stringify(wrapBox)}`);
+        assert.ok(
+          box.x + box.width <= wrapBox.x + wrapBox.width,
+          `Remove of ${id} not clipped by the table: ${JSON.stringify(box)} in ${JSON.stringify(wrapBox)}`,
+        );
       }
       const { scrollWidth, clientWidth } = await wrap.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
       assert.ok(scrollWidth <= clientWidth, `the table does not scroll sideways (${scrollWidth} > ${clientWidth})`);
@@ -184,9 +216,17 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await waitFor(() => leaver.bytes() > 10_000, UI_WAIT_MS, 'the leaver to receive media');
     leaver.close();
     type Stats = { routes: Record<string, { errors: Record<string, number> }> };
-    await waitFor(async () => ((await api<Stats>('GET', '/api/stats')).body.routes['demo-flv']?.errors.CLIENT_CLOSED ?? 0) >= 1, UI_WAIT_MS, 'the engine to count CLIENT_CLOSED');
+    await waitFor(
+      async () => ((await api<Stats>('GET', '/api/stats')).body.routes['demo-flv']?.errors.CLIENT_CLOSED ?? 0) >= 1,
+      UI_WAIT_MS,
+      'the engine to count CLIENT_CLOSED',
+    );
     const errors = page.locator('tr[data-route="demo-flv"] td.errors');
-    await waitFor(async () => /^[1-9]\d* viewer\(s\) left/.test((await errors.getAttribute('title')) ?? ''), UI_WAIT_MS, 'the Routes page to learn of the viewer leaving');
+    await waitFor(
+      async () => /^[1-9]\d* viewer\(s\) left/.test((await errors.getAttribute('title')) ?? ''),
+      UI_WAIT_MS,
+      'the Routes page to learn of the viewer leaving',
+    );
     assert.doesNotMatch((await errors.textContent()) ?? '', /CLIENT_CLOSED|KICKED/, 'not among the errors');
     await goTo(page, 'traffic', 'Traffic');
     await page.getByLabel('Search requests').fill('e2e-leaves');
@@ -237,14 +277,23 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await answer.getByText('own1', { exact: false }).first().waitFor({ timeout: UI_WAIT_MS });
     assert.doesNotMatch((await answer.locator('dd').nth(2).textContent()) ?? '', /demo/, 'the node and its fallbacks');
     await answer.getByTestId('resolve-warnings').waitFor({ timeout: UI_WAIT_MS });
-    assert.match((await probe(`${served.relayUrl}/cams/cam1.flv`)).location ?? '', new RegExp(`^http://127\\.0\\.0\\.1:${ownOrigins[0].port}/cams/cam1\\.flv$`));
+    assert.match(
+      (await probe(`${served.relayUrl}/cams/cam1.flv`)).location ?? '',
+      new RegExp(`^http://127\\.0\\.0\\.1:${ownOrigins[0].port}/cams/cam1\\.flv$`),
+    );
   });
 
   it('the relay switch: paused, the next request gets 503; resumed, 200', async () => {
     await page.getByRole('button', { name: 'Pause relay' }).click();
-    await page.getByTestId('relay-state').getByText(/paused/).waitFor({ timeout: UI_WAIT_MS });
+    await page
+      .getByTestId('relay-state')
+      .getByText(/paused/)
+      .waitFor({ timeout: UI_WAIT_MS });
     assert.equal((await probe(`${served.relayUrl}${FLV_PATH}`)).status, 503);
-    assert.ok(viewers.every((v) => v.bytes() > 0), 'viewers in flight are untouched');
+    assert.ok(
+      viewers.every((v) => v.bytes() > 0),
+      'viewers in flight are untouched',
+    );
     await page.getByRole('button', { name: 'Resume relay' }).click();
     await page.getByTestId('relay-state').getByText('relaying').waitFor({ timeout: UI_WAIT_MS });
     assert.equal((await probe(`${served.relayUrl}${FLV_PATH}`)).status, 200);
@@ -271,7 +320,12 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
   });
 
   it('Nodes and Routes: Edit saves through the form, Remove asks first ("Keep it" keeps), then removes; the API agrees', async () => {
-    const call = async (path: string) => (await (await fetch(`${served.adminUrl}${path}`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { id: string; weight?: number; path?: string }[];
+    const call = async (path: string) =>
+      (await (await fetch(`${served.adminUrl}${path}`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as {
+        id: string;
+        weight?: number;
+        path?: string;
+      }[];
     // The node added above (edge2): edit its weight, then remove it.
     const nodeRow = page.locator('tr[data-node="edge2"]');
     await nodeRow.getByRole('button', { name: 'Edit' }).click();
@@ -282,11 +336,17 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     assert.equal((await call('/api/nodes')).find((n) => n.id === 'edge2')?.weight, 7);
     await nodeRow.getByRole('button', { name: 'Remove' }).click();
     await page.getByRole('dialog', { name: 'Remove node edge2?' }).getByRole('button', { name: 'Keep it' }).click();
-    assert.ok((await call('/api/nodes')).some((n) => n.id === 'edge2'), '"Keep it" kept the node');
+    assert.ok(
+      (await call('/api/nodes')).some((n) => n.id === 'edge2'),
+      '"Keep it" kept the node',
+    );
     await nodeRow.getByRole('button', { name: 'Remove' }).click();
     await page.getByRole('dialog', { name: 'Remove node edge2?' }).getByRole('button', { name: 'Remove node' }).click();
     await nodeRow.waitFor({ state: 'detached', timeout: UI_WAIT_MS });
-    assert.equal((await call('/api/nodes')).some((n) => n.id === 'edge2'), false);
+    assert.equal(
+      (await call('/api/nodes')).some((n) => n.id === 'edge2'),
+      false,
+    );
     // A route added through the API (the UI learns it from the engine's events): change its path, then remove it.
     const created = await fetch(`${served.adminUrl}/api/routes`, {
       method: 'POST',
@@ -307,7 +367,10 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await confirm.getByText('/scratch2/').waitFor({ timeout: UI_WAIT_MS });
     await confirm.getByRole('button', { name: 'Remove route' }).click();
     await routeRow.waitFor({ state: 'detached', timeout: UI_WAIT_MS });
-    assert.equal((await call('/api/routes')).some((r) => r.id === 'scratch'), false);
+    assert.equal(
+      (await call('/api/routes')).some((r) => r.id === 'scratch'),
+      false,
+    );
   });
 
   it('Traffic: live viewers on top with growing bytes; finished requests below; filters', async () => {
@@ -330,10 +393,16 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await page.getByRole('toolbar', { name: 'Traffic filters' }).getByRole('button', { name: 'Pause', exact: true }).click();
     const frozen = await firstLive.locator('span.bytes').textContent();
     // Two updates arrive while paused (the count says so); the row shown has not moved.
-    await page.getByTestId('traffic-counts').getByText(/paused, ([2-9]|\d{2,}) updates waiting/).waitFor({ timeout: UI_WAIT_MS });
+    await page
+      .getByTestId('traffic-counts')
+      .getByText(/paused, ([2-9]|\d{2,}) updates waiting/)
+      .waitFor({ timeout: UI_WAIT_MS });
     assert.equal(await firstLive.locator('span.bytes').textContent(), frozen, 'paused: the view does not change');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON Lines' }).click()]);
-    const lines = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    const lines = (await fs.readFile((await download.path())!, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.ok(lines.length >= 4 && lines.every((entry) => typeof entry.path === 'string' && typeof entry.status === 'number'), `${lines.length} JSON lines`);
     assert.match(download.suggestedFilename(), /^relaydeck-traffic-.*\.jsonl$/);
     await page.getByRole('toolbar', { name: 'Traffic filters' }).getByRole('button', { name: 'Resume', exact: true }).click();
@@ -346,15 +415,25 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     // Finished requests only (the status filter hides those in flight), then those in flight only.
     const status = page.getByLabel('Status');
     await status.selectOption('2xx');
-    await waitFor(async () => (await page.locator('.traffic-row').count()) >= 2 && (await page.locator('.traffic-row.is-live').count()) === 0, UI_WAIT_MS, 'finished rows');
+    await waitFor(
+      async () => (await page.locator('.traffic-row').count()) >= 2 && (await page.locator('.traffic-row.is-live').count()) === 0,
+      UI_WAIT_MS,
+      'finished rows',
+    );
     const ended = await page.locator('.traffic-row span.ended').allTextContents();
-    assert.ok(ended.every((t) => /^\d{2}:\d{2}:\d{2}$/.test(t)), `end times shown: ${ended.slice(0, 5).join(' ')}`);
+    assert.ok(
+      ended.every((t) => /^\d{2}:\d{2}:\d{2}$/.test(t)),
+      `end times shown: ${ended.slice(0, 5).join(' ')}`,
+    );
     assert.deepEqual([...ended].sort().reverse(), ended, 'finished requests newest first by end time');
     await status.selectOption('live');
     await page.locator('.traffic-row.is-live').first().waitFor({ timeout: UI_WAIT_MS });
     const started = await page.locator('.traffic-row span.started').allTextContents();
     assert.deepEqual([...started].sort().reverse(), started, 'requests in flight newest first by start time');
-    assert.ok((await page.locator('.traffic-row span.ended').allTextContents()).every((t) => t === '—'), 'in flight: no end yet');
+    assert.ok(
+      (await page.locator('.traffic-row span.ended').allTextContents()).every((t) => t === '—'),
+      'in flight: no end yet',
+    );
     await status.selectOption('all');
   });
 
@@ -375,13 +454,16 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await page.getByLabel('Pull closes after the last viewer, ms').fill('2500');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Saved: applies from the next request.').waitFor({ timeout: UI_WAIT_MS });
-    const saved = (await (await fetch(`${served.adminUrl}/api/settings`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { flv: { idleCloseMs: number } };
+    const saved = (await (await fetch(`${served.adminUrl}/api/settings`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as {
+      flv: { idleCloseMs: number };
+    };
     assert.equal(saved.flv.idleCloseMs, 2500);
   });
 
   it('Settings: the HLS section refuses bad values naming the field, changing nothing, and saves good ones', async () => {
     type Hls = { hls: { segmentCacheMaxBytes: number; carryParams: string[] } };
-    const readHls = async () => ((await (await fetch(`${served.adminUrl}/api/settings`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as Hls).hls;
+    const readHls = async () =>
+      ((await (await fetch(`${served.adminUrl}/api/settings`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as Hls).hls;
     const before = await readHls();
     const cacheBytes = page.getByLabel('Segment cache, all streams (0 = off), bytes');
     const carry = page.getByLabel('Query parameters carried into playlist URIs, comma-separated');
@@ -419,11 +501,18 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
       DASHBOARD_POINTS * 1_000 + UI_WAIT_MS,
       `${DASHBOARD_POINTS} second points`,
     );
-    assert.ok(history.seconds.bytesOut.some((b) => b > 0), 'bytes out recorded');
-    assert.ok(history.seconds.savedBytes.some((b) => b > 0), 'redirect savings estimated');
+    assert.ok(
+      history.seconds.bytesOut.some((b) => b > 0),
+      'bytes out recorded',
+    );
+    assert.ok(
+      history.seconds.savedBytes.some((b) => b > 0),
+      'redirect savings estimated',
+    );
     const saved = page.getByRole('region', { name: 'Saved by redirects (est.)', exact: true }).locator('.stat-value');
     await waitFor(async () => (await saved.textContent()) !== '0 B', UI_WAIT_MS, 'the savings figure');
-    for (const chart of ['Viewers against upstream pulls, last 10 minutes', 'Requests and errors, last 10 minutes']) await page.getByRole('figure', { name: chart }).locator('path.line').first().waitFor({ timeout: UI_WAIT_MS });
+    for (const chart of ['Viewers against upstream pulls, last 10 minutes', 'Requests and errors, last 10 minutes'])
+      await page.getByRole('figure', { name: chart }).locator('path.line').first().waitFor({ timeout: UI_WAIT_MS });
     await screenshot(page, 'dashboard');
   });
 
@@ -431,7 +520,10 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await page.getByRole('button', { name: 'Remove demo' }).click();
     await page.getByText('Demo node running.').waitFor({ state: 'detached', timeout: UI_WAIT_MS });
     const routes = (await (await fetch(`${served.adminUrl}/api/routes`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { id: string }[];
-    assert.deepEqual(routes.map((r) => r.id), ['cams']);
+    assert.deepEqual(
+      routes.map((r) => r.id),
+      ['cams'],
+    );
     assert.equal((await probe(`${served.relayUrl}${FLV_PATH}`)).status, 404);
     await Promise.race([Promise.all(viewers.map((v) => v.closed)), sleep(15_000).then(() => assert.fail('demo viewers still connected'))]);
     const relevant = problems.filter((p) => !/Failed to load resource/.test(p));

@@ -52,7 +52,11 @@ describe('signing viewer URLs on the Routes page', { skip }, () => {
     await page.getByLabel('Path to sign').fill('/elsewhere/x');
     await page.getByRole('button', { name: 'Sign', exact: true }).click();
     await page.getByText(/is not under route "vod"/).waitFor({ timeout: UI_WAIT_MS });
-    assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), [], 'no page errors besides the refused signing call');
+    assert.deepEqual(
+      problems.filter((p) => !/status of 400/.test(p)),
+      [],
+      'no page errors besides the refused signing call',
+    );
   });
 
   it('with relay.publicUrl set on the Settings page, the signed URL and its copy button use it', async () => {
@@ -70,9 +74,14 @@ describe('signing viewer URLs on the Routes page', { skip }, () => {
     const url = (await answer.locator('code').textContent()) ?? '';
     assert.match(url, /^https:\/\/live\.example\.com\/relay\/vod\/movie\.mp4\?sign=\d+-[0-9a-f]{64}$/);
     await answer.getByRole('button', { name: /^Copy URL/ }).click();
-    await answer.getByRole('button', { name: /^Copy URL/ }).getByText('Copied').waitFor({ timeout: UI_WAIT_MS });
+    await answer
+      .getByRole('button', { name: /^Copy URL/ })
+      .getByText('Copied')
+      .waitFor({ timeout: UI_WAIT_MS });
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), url);
-    const settings = (await (await fetch(`${served.adminUrl}/api/settings`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as { relay: { publicUrl: string } };
+    const settings = (await (await fetch(`${served.adminUrl}/api/settings`, { headers: { authorization: `Bearer ${UI_TOKEN}` } })).json()) as {
+      relay: { publicUrl: string };
+    };
     assert.equal(settings.relay.publicUrl, 'https://live.example.com/relay');
   });
 });

@@ -33,7 +33,8 @@ const BIN = path.join(ROOT, 'electron', 'bin', 'relaydeck.mjs');
 /** Why the UI suites cannot run here, or false. */
 export function uiSkipReason(noChromium: string | false): string | false {
   if (noChromium) return noChromium;
-  if (!existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html')) || !existsSync(path.join(ROOT, 'dist', 'electron', 'engine', 'cli.js'))) return 'dist/ is not built: run `npm run build` first';
+  if (!existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html')) || !existsSync(path.join(ROOT, 'dist', 'electron', 'engine', 'cli.js')))
+    return 'dist/ is not built: run `npm run build` first';
   return false;
 }
 

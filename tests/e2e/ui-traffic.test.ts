@@ -147,7 +147,11 @@ describe('Traffic with 10,000+ entries stays responsive and bounded', { skip }, 
     const counts = page.getByTestId('traffic-counts');
     const droppedText = `(${(REQUESTS - PAGE_LIMIT).toLocaleString('en-US')} older dropped)`;
     await waitFor(async () => ((await counts.textContent()) ?? '').includes(droppedText), 30_000, 'every request to reach the page, the oldest dropped');
-    await waitFor(async () => new RegExp(`${VIEWERS} in flight`).test(((await counts.textContent()) ?? '').replace(/,/g, '')), 30_000, `${VIEWERS} viewers in flight`);
+    await waitFor(
+      async () => new RegExp(`${VIEWERS} in flight`).test(((await counts.textContent()) ?? '').replace(/,/g, '')),
+      30_000,
+      `${VIEWERS} viewers in flight`,
+    );
     const text = (await counts.textContent()) ?? '';
     const shown = Number(/^([\d,]+) requests/.exec(text)?.[1].replace(/,/g, ''));
     assert.ok(shown >= PAGE_LIMIT && shown <= PAGE_LIMIT + VIEWERS, `rows kept: ${text}`);
@@ -182,12 +186,21 @@ describe('Traffic with 10,000+ entries stays responsive and bounded', { skip }, 
       if (w.longTasks.length !== before + 1) throw new Error(`the long-task observer missed the calibration task (${w.longTasks.length - before} seen)`);
       w.longTasks.pop();
       const memory = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
-      return { longTasks: w.longTasks.length, longTaskMax: Math.max(0, ...w.longTasks), longTaskTotal: w.longTasks.reduce((a, b) => a + b, 0), heapMb: memory ? memory.usedJSHeapSize / 1_048_576 : -1 };
+      return {
+        longTasks: w.longTasks.length,
+        longTaskMax: Math.max(0, ...w.longTasks),
+        longTaskTotal: w.longTasks.reduce((a, b) => a + b, 0),
+        heapMb: memory ? memory.usedJSHeapSize / 1_048_576 : -1,
+      };
     });
     console.log(`# traffic UI: ${REQUESTS} requests flooded in ${floodMs} ms with ${VIEWERS} live viewers; page shows "${text}"`);
     console.log(`# traffic UI: search over ${shown} rows: ${searchMs.toFixed(1)} ms to show its one match; clearing: ${clearMs.toFixed(1)} ms`);
-    console.log(`# traffic UI: scrolling top to bottom: mean frame ${scroll.mean.toFixed(1)} ms, worst ${scroll.max.toFixed(1)} ms, ${scroll.domRows} rows in the DOM`);
-    console.log(`# traffic UI: long tasks (over 50 ms) while flooding, updating, searching and scrolling: ${stats.longTasks} (worst ${stats.longTaskMax.toFixed(0)} ms, total ${stats.longTaskTotal.toFixed(0)} ms); JS heap ${stats.heapMb.toFixed(1)} MB`);
+    console.log(
+      `# traffic UI: scrolling top to bottom: mean frame ${scroll.mean.toFixed(1)} ms, worst ${scroll.max.toFixed(1)} ms, ${scroll.domRows} rows in the DOM`,
+    );
+    console.log(
+      `# traffic UI: long tasks (over 50 ms) while flooding, updating, searching and scrolling: ${stats.longTasks} (worst ${stats.longTaskMax.toFixed(0)} ms, total ${stats.longTaskTotal.toFixed(0)} ms); JS heap ${stats.heapMb.toFixed(1)} MB`,
+    );
     assert.equal(scroll.lastRowIndex, scroll.rowCount, 'scrolling to the bottom shows the last row (the oldest kept)');
     assert.ok(scroll.domRows < 200, `${scroll.domRows} rows in the DOM: the list is virtualized`);
   });

@@ -11,12 +11,23 @@ import { chromium, type Browser } from 'playwright';
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Why a browser suite must skip, or false. */
-export const noChromium: string | false = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install the Debian package "chromium" (npm test installs it when run as root)`;
+export const noChromium: string | false = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} not found: install the Debian package "chromium" (npm test installs it when run as root)`;
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
   });
 }
 

@@ -50,7 +50,13 @@ export class LiveFlvOrigin extends TestOrigin {
     res.writeHead(200, { 'content-type': 'video/x-flv' });
     res.write(flvHeader());
     if (this.headerOnly) return;
-    res.write(Buffer.concat([metadataTag({ width: this.options.width, height: this.options.height, framerate: this.options.fps, videocodecid: 7 }), avcSequenceHeader(), aacSequenceHeader()]));
+    res.write(
+      Buffer.concat([
+        metadataTag({ width: this.options.width, height: this.options.height, framerate: this.options.fps, videocodecid: 7 }),
+        avcSequenceHeader(),
+        aacSequenceHeader(),
+      ]),
+    );
     this.viewers.add(res);
     res.on('close', () => this.viewers.delete(res));
     this.timer ??= setInterval(() => this.tick(), 1000 / this.options.fps);

@@ -107,20 +107,64 @@ export interface LiveHls {
 export async function startLiveHls(dir: string, { fmp4 = false, playlist = 'index.m3u8' } = {}): Promise<LiveHls> {
   const segment = fmp4 ? path.join(dir, 'seg_%05d.m4s') : path.join(dir, 'seg_%05d.ts');
   const args = [
-    '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25',
-    '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-    '-b:v', '500k', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-c:a', 'aac', '-b:a', '64k',
-    '-f', 'hls', '-hls_time', '1', '-hls_list_size', '6', '-hls_flags', 'delete_segments+independent_segments+temp_file',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x180:rate=25',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-c:v',
+    'libx264',
+    '-profile:v',
+    'baseline',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-b:v',
+    '500k',
+    '-g',
+    '25',
+    '-keyint_min',
+    '25',
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-f',
+    'hls',
+    '-hls_time',
+    '1',
+    '-hls_list_size',
+    '6',
+    '-hls_flags',
+    'delete_segments+independent_segments+temp_file',
     ...(fmp4 ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4'] : []),
-    '-hls_segment_filename', segment, path.join(dir, playlist),
+    '-hls_segment_filename',
+    segment,
+    path.join(dir, playlist),
   ];
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`ffmpeg exited with ${child.exitCode}`);
-    const text = await fs.readFile(path.join(dir, playlist), 'utf8').catch(() => '');
-    return (text.match(/#EXTINF/g)?.length ?? 0) >= 3;
-  }, 20_000, 'ffmpeg to write three segments');
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`ffmpeg exited with ${child.exitCode}`);
+      const text = await fs.readFile(path.join(dir, playlist), 'utf8').catch(() => '');
+      return (text.match(/#EXTINF/g)?.length ?? 0) >= 3;
+    },
+    20_000,
+    'ffmpeg to write three segments',
+  );
   return {
     child,
     dir,

@@ -25,7 +25,9 @@ export function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: st
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const addresses = async () => {
     await waitFor(() => /admin listening on/.test(stdout) || child.exitCode !== null, SERVE_STARTUP_LIMIT_MS, `listen lines\n${stdout}\n${stderr}`);
     const relay = /relay listening on (http:\/\/\S+)/.exec(stdout)?.[1];

@@ -190,7 +190,15 @@ export class AdminServer {
     const method = this.deps.api[call.name] as (input: unknown) => Promise<unknown>;
     const changes = API_CALLS[call.name].method !== 'GET';
     const audit = (outcome: string) =>
-      changes && this.deps.audit?.write({ who: 'admin-token', from: peerAddress(req.socket), call: call.name, id: input.id as string | undefined, body: input.body, outcome });
+      changes &&
+      this.deps.audit?.write({
+        who: 'admin-token',
+        from: peerAddress(req.socket),
+        call: call.name,
+        id: input.id as string | undefined,
+        body: input.body,
+        outcome,
+      });
     let output: unknown;
     try {
       output = await method(input);

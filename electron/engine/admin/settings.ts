@@ -15,7 +15,14 @@
  * (segmentMaxBytes, playlistMaxBytes) apply to fetches started from then on; carryParams
  * and foreignUris to the next playlist served; the stream-stats bounds to the next request.
  */
-import { adminSettingsSchema, appSettingsSchema, flvSettingsSchema, hlsSettingsSchema, relaySettingsSchema, type RelayDeckConfig } from '../../../shared/config.js';
+import {
+  adminSettingsSchema,
+  appSettingsSchema,
+  flvSettingsSchema,
+  hlsSettingsSchema,
+  relaySettingsSchema,
+  type RelayDeckConfig,
+} from '../../../shared/config.js';
 import type { SettingsDto, SettingsPatch } from '../../../shared/dto.js';
 import { object, optional, partial, type Schema } from '../../../shared/schema.js';
 

@@ -125,7 +125,15 @@ export function toRelayError(error: unknown): RelayError {
  * Everything else is the viewer's (CLIENT_CLOSED, CLIENT_STALLED, REQUEST_TIMEOUT), the relay's
  * own (RELAY_RESOURCES, HLS_BUSY, OVERLOADED) or the stream's (STREAM_OFFLINE).
  */
-const NODE_FAULTS: ReadonlySet<string> = new Set<ErrorCode>(['DIAL', 'UPSTREAM_TIMEOUT', 'UPSTREAM_PROTOCOL', 'UPSTREAM_RESET', 'IDLE_TIMEOUT', 'UPSTREAM_FORMAT', 'UPSTREAM_STATUS']);
+const NODE_FAULTS: ReadonlySet<string> = new Set<ErrorCode>([
+  'DIAL',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_PROTOCOL',
+  'UPSTREAM_RESET',
+  'IDLE_TIMEOUT',
+  'UPSTREAM_FORMAT',
+  'UPSTREAM_STATUS',
+]);
 
 /** Whether a failure of this code is the node's fault: the one place every caller asks before counting it against the node. */
 export function isNodeFault(code: string): boolean {

@@ -68,7 +68,13 @@ export class HlsLoop {
     const last = this.lastSequence();
     const first = Math.max(0, last - DEMO_HLS_WINDOW_SEGMENTS + 1);
     const target = Math.ceil(Math.max(...this.clip.segments.map((s) => s.durationS)));
-    const lines = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-TARGETDURATION:${target}`, `#EXT-X-MEDIA-SEQUENCE:${first}`, `#EXT-X-DISCONTINUITY-SEQUENCE:${Math.floor(first / this.count)}`];
+    const lines = [
+      '#EXTM3U',
+      '#EXT-X-VERSION:3',
+      `#EXT-X-TARGETDURATION:${target}`,
+      `#EXT-X-MEDIA-SEQUENCE:${first}`,
+      `#EXT-X-DISCONTINUITY-SEQUENCE:${Math.floor(first / this.count)}`,
+    ];
     for (let sequence = first; sequence <= last; sequence += 1) {
       if (sequence > first && sequence % this.count === 0) lines.push('#EXT-X-DISCONTINUITY');
       lines.push(`#EXTINF:${this.clip.segments[sequence % this.count].durationS.toFixed(3)},`, segmentUri(sequence));

@@ -6,7 +6,18 @@
 import type { HistoryPointDto, HistorySeriesDto } from '../../../shared/dto.js';
 
 /** The fields of a point, in the order they are stored. */
-export const HISTORY_FIELDS = ['t', 'bytesIn', 'bytesOut', 'requests', 'redirects', 'errors', 'viewers', 'streams', 'pulls', 'savedBytes'] as const satisfies readonly (keyof HistoryPointDto)[];
+export const HISTORY_FIELDS = [
+  't',
+  'bytesIn',
+  'bytesOut',
+  'requests',
+  'redirects',
+  'errors',
+  'viewers',
+  'streams',
+  'pulls',
+  'savedBytes',
+] as const satisfies readonly (keyof HistoryPointDto)[];
 
 type Field = (typeof HISTORY_FIELDS)[number];
 

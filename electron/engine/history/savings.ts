@@ -66,6 +66,12 @@ export class SavingsEstimator {
   toDto(): SavingsDto {
     const meanProxiedBytes = perKind();
     for (const kind of ROUTE_KINDS) meanProxiedBytes[kind] = Math.round(this.mean(kind));
-    return { bytes: Math.round(this.savedBytes), redirects: this.redirects, unestimatedRedirects: this.unestimated, meanProxiedBytes, samples: { ...this.proxiedCount } };
+    return {
+      bytes: Math.round(this.savedBytes),
+      redirects: this.redirects,
+      unestimatedRedirects: this.unestimated,
+      meanProxiedBytes,
+      samples: { ...this.proxiedCount },
+    };
   }
 }

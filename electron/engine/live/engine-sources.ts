@@ -8,7 +8,10 @@ import type { RelayStateDto } from '../../../shared/dto.js';
 import type { LiveSources } from './ticker.js';
 
 /** The API calls the ticker reads. */
-export type TickerApi = Pick<RelayDeckApi, 'getStats' | 'listStreams' | 'listHlsStreams' | 'getHlsCache' | 'listNodes' | 'listRoutes' | 'listSessions' | 'listRequestLog'>;
+export type TickerApi = Pick<
+  RelayDeckApi,
+  'getStats' | 'listStreams' | 'listHlsStreams' | 'getHlsCache' | 'listNodes' | 'listRoutes' | 'listSessions' | 'listRequestLog'
+>;
 
 /** What the ticker reads besides the API (synchronous, read every tick). */
 export interface LiveCounters {

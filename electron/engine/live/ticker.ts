@@ -126,8 +126,25 @@ export class LiveTicker {
       pulls: countPulls(streams, sessionCount),
     });
     if (this.listeners.size === 0) return;
-    const [nodes, live, hlsStreams, hlsCache] = await Promise.all([this.sources.nodes(), this.sources.sessions(), this.sources.hlsStreams(), this.sources.hlsCache()]);
-    const snapshot: RelayDeckEvent = { type: 'snapshot', at: now, stats, streams, hlsStreams, hlsCache, nodes, relay: this.sources.relayState(), savings: this.savings.toDto(), sessions: sessionCount, point: step.point };
+    const [nodes, live, hlsStreams, hlsCache] = await Promise.all([
+      this.sources.nodes(),
+      this.sources.sessions(),
+      this.sources.hlsStreams(),
+      this.sources.hlsCache(),
+    ]);
+    const snapshot: RelayDeckEvent = {
+      type: 'snapshot',
+      at: now,
+      stats,
+      streams,
+      hlsStreams,
+      hlsCache,
+      nodes,
+      relay: this.sources.relayState(),
+      savings: this.savings.toDto(),
+      sessions: sessionCount,
+      point: step.point,
+    };
     if (step.minutePoint) snapshot.minutePoint = step.minutePoint;
     this.publish(snapshot);
     const shown = live.length > EVENT_MAX_LIVE_SESSIONS ? live.slice(0, EVENT_MAX_LIVE_SESSIONS) : live;

@@ -32,7 +32,10 @@ export function isPreflight(req: IncomingMessage): boolean {
 /** The requested header names if every one is a plain header name (at most CORS_MAX_ALLOWED_HEADERS), else none. */
 function allowedHeaders(requested: string | undefined): string | undefined {
   if (!requested) return undefined;
-  const names = requested.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+  const names = requested
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
   if (names.length === 0 || names.length > CORS_MAX_ALLOWED_HEADERS || !names.every((name) => HEADER_NAME.test(name))) return undefined;
   return names.join(', ');
 }

@@ -51,7 +51,10 @@ export function viewerLocation(scope: RedirectScope, requestUrl: string, locatio
   }
   if (!onNode) {
     if (scope.route.foreignRedirects === 'pass') return location;
-    throw new RelayError('UPSTREAM_REDIRECT', `the node redirected to another host, which route "${scope.route.id}" refuses (routes[].foreignRedirects is "refuse")`);
+    throw new RelayError(
+      'UPSTREAM_REDIRECT',
+      `the node redirected to another host, which route "${scope.route.id}" refuses (routes[].foreignRedirects is "refuse")`,
+    );
   }
   const relay = onNode.nodePath === undefined ? undefined : relayPathFor(scope.table, scope.route, onNode.node, onNode.nodePath);
   if (!relay) throw new RelayError('UPSTREAM_REDIRECT', `the node redirected to ${url.pathname}, which no route of the relay reaches`);
@@ -62,7 +65,12 @@ export function viewerLocation(scope: RedirectScope, requestUrl: string, locatio
  * Rewrite the Location of a node's response in place (see above). Returns false when it
  * was refused: `refuse` was called with the error and the response must not be relayed.
  */
-export function rewriteNodeLocation(response: IncomingMessage, scope: RedirectScope | undefined, requestUrl: string, refuse: (error: RelayError) => void): boolean {
+export function rewriteNodeLocation(
+  response: IncomingMessage,
+  scope: RedirectScope | undefined,
+  requestUrl: string,
+  refuse: (error: RelayError) => void,
+): boolean {
   const location = response.headers.location;
   if (location === undefined || scope === undefined) return true;
   try {

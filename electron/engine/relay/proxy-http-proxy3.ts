@@ -60,5 +60,11 @@ function adopt(job: ProxyJob, proxyReq: ClientRequest): void {
   const { exchange } = job;
   const { req } = exchange;
   const body = requestFraming(req).kind === 'none' ? undefined : req;
-  exchange.attach(job.transport.adopt(proxyReq, { to: job.target.endpoint, timeouts: exchange.timeouts, nodeId: exchange.session.facts.nodeId, hold: exchange.hold, body }, exchange));
+  exchange.attach(
+    job.transport.adopt(
+      proxyReq,
+      { to: job.target.endpoint, timeouts: exchange.timeouts, nodeId: exchange.session.facts.nodeId, hold: exchange.hold, body },
+      exchange,
+    ),
+  );
 }

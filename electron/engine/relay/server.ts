@@ -60,7 +60,16 @@ export class RelayServer {
 
   constructor(private readonly deps: RelayServerDeps) {
     const settings = deps.table().config.relay;
-    this.hub = new FlvHub({ table: deps.table, sessions: deps.sessions, stats: deps.stats, log: deps.log, locator: deps.locator, nodes: deps.nodes, transport: deps.transport, onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code) });
+    this.hub = new FlvHub({
+      table: deps.table,
+      sessions: deps.sessions,
+      stats: deps.stats,
+      log: deps.log,
+      locator: deps.locator,
+      nodes: deps.nodes,
+      transport: deps.transport,
+      onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code),
+    });
     this.hls = new HlsRelay({ ...deps, log: deps.log.child('hls'), onNodeFault: (nodeId, code) => this.nodeFault(nodeId, code) });
     this.admission = {
       pause: deps.pause,
@@ -86,7 +95,9 @@ export class RelayServer {
     this.server.maxHeadersCount = settings.maxHeaderCount + 1;
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
     // CONNECT (tunnels) goes to no route: answered 405 here, where Node would close the socket unanswered.
-    this.server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported', 'allow: GET, HEAD\r\n'));
+    this.server.on('connect', (_req: IncomingMessage, socket: Socket) =>
+      writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported', 'allow: GET, HEAD\r\n'),
+    );
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -128,7 +139,13 @@ export class RelayServer {
     try {
       const table = this.deps.table();
       const viewer = viewerAddress(req, table.config.relay.trustedProxies);
-      const facts = { target: parseRequestTarget(req.url), method: req.method ?? '', headerCount: req.rawHeaders.length / 2, viewerAddress: viewer, preflight: isPreflight(req) };
+      const facts = {
+        target: parseRequestTarget(req.url),
+        method: req.method ?? '',
+        headerCount: req.rawHeaders.length / 2,
+        viewerAddress: viewer,
+        preflight: isPreflight(req),
+      };
       rememberViewerAddress(req, viewer);
       const admission = admit(table, facts, this.admission);
       if (!admission.admitted) return this.refuse(req, res, admission);
@@ -195,7 +212,16 @@ export class RelayServer {
     this.deps.sessions.logAnswered(this.requestFacts(req, route, nodeId, target), route.status, Date.now());
   }
 
-  private proxy(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, upstream: UpstreamTarget, target: RequestTarget, table: RouteTable, location: Location): void {
+  private proxy(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: RouteConfig,
+    nodeId: string,
+    upstream: UpstreamTarget,
+    target: RequestTarget,
+    table: RouteTable,
+    location: Location,
+  ): void {
     const settings = table.config.relay;
     if (route.kind === 'flv' && route.fanout && req.method === 'GET') {
       this.hub.join(req, res, route, target, this.requestFacts(req, route, nodeId, target), location);
@@ -204,7 +230,14 @@ export class RelayServer {
     const scope = new SessionScope(this.deps.sessions, this.requestFacts(req, route, nodeId, target), res, this.deps.nodes.get(nodeId));
     const exchange = new ProxyExchange(req, res, scope.session, settings, this.deps.log.child(route.id), (code) => this.nodeFault(nodeId, code));
     scope.ownedBy(exchange);
-    const job: ProxyJob = { exchange, target: upstream, transport: this.deps.transport, viewerProtocol: 'http', live: route.kind !== 'file', redirects: { table, route } };
+    const job: ProxyJob = {
+      exchange,
+      target: upstream,
+      transport: this.deps.transport,
+      viewerProtocol: 'http',
+      live: route.kind !== 'file',
+      redirects: { table, route },
+    };
     if (settings.proxyEngine === 'http-proxy-3') proxyWithHttpProxy3(this.httpProxy3, job);
     else proxyNative(job);
   }
@@ -255,6 +288,10 @@ function writeRawError(socket: Socket, code: ErrorCode, message: string, extraHe
   const status = ERROR_STATUS[code];
   const text = http.STATUS_CODES[status] ?? 'Error';
   const body = JSON.stringify(errorBody(code, message));
-  const cors = Object.entries(corsHeaders()).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${cors}${extraHeaders}connection: close\r\n\r\n${body}`);
+  const cors = Object.entries(corsHeaders())
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${cors}${extraHeaders}connection: close\r\n\r\n${body}`,
+  );
 }

@@ -48,7 +48,10 @@ export function parseRequestTarget(rawUrl: string | undefined): RequestTarget {
 /** Refuse (400) a path with an encoded "/" or "\\" unless `route` allows it (routes[].allowEncodedSlash). */
 export function checkRouteTarget(route: RouteConfig, target: RequestTarget): void {
   if (target.encodedSlash && !route.allowEncodedSlash) {
-    throw new RelayError('BAD_REQUEST', `request path holds an encoded "/" or "\\" (%2F, %5C), which route "${route.id}" does not allow (routes[].allowEncodedSlash)`);
+    throw new RelayError(
+      'BAD_REQUEST',
+      `request path holds an encoded "/" or "\\" (%2F, %5C), which route "${route.id}" does not allow (routes[].allowEncodedSlash)`,
+    );
   }
 }
 
@@ -76,7 +79,10 @@ export function checkLenientRoute(routes: readonly RouteConfig[], route: RouteCo
   const path = lenientPath(target.path);
   for (const other of longer) {
     if (path.startsWith(lenientPrefix(other))) {
-      throw new RelayError('BAD_REQUEST', `request path refused: a node that ignores ";" parameters, letter case or trailing dots would read it as under route "${other.id}" (${other.path}), not route "${route.id}"`);
+      throw new RelayError(
+        'BAD_REQUEST',
+        `request path refused: a node that ignores ";" parameters, letter case or trailing dots would read it as under route "${other.id}" (${other.path}), not route "${route.id}"`,
+      );
     }
   }
 }

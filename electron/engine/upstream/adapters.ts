@@ -31,7 +31,12 @@ function field(record: unknown, name: string): unknown {
 const nmsTokens = new Map<string, string>();
 
 async function nmsLogin(base: URL, api: NodeApiConfig, timeoutMs: number, nodeId: string, transport: UpstreamTransport): Promise<string> {
-  const answer = await requestJson(new URL('api/v1/login', base), { method: 'POST', body: { username: api.username, password: api.password }, timeoutMs, transport });
+  const answer = await requestJson(new URL('api/v1/login', base), {
+    method: 'POST',
+    body: { username: api.username, password: api.password },
+    timeoutMs,
+    transport,
+  });
   const token = field(field(answer.json, 'data'), 'token');
   if (answer.status !== 200 || typeof token !== 'string') throw new NodeApiError(`node-media-server login failed (HTTP ${answer.status})`);
   nmsTokens.set(nodeId, token);
@@ -78,7 +83,8 @@ const listZlm: ListFn = async (base, api, timeoutMs, _nodeId, transport) => {
   const url = new URL('index/api/getMediaList', base);
   if (api.secret) url.searchParams.set('secret', api.secret);
   const answer = await requestJson(url, { timeoutMs, transport });
-  if (answer.status !== 200 || field(answer.json, 'code') !== 0) throw new NodeApiError(`ZLMediaKit media list: HTTP ${answer.status}, code ${String(field(answer.json, 'code'))}`);
+  if (answer.status !== 200 || field(answer.json, 'code') !== 0)
+    throw new NodeApiError(`ZLMediaKit media list: HTTP ${answer.status}, code ${String(field(answer.json, 'code'))}`);
   const keys = new Set<string>();
   for (const media of asArray(field(answer.json, 'data') ?? [], 'ZLMediaKit media')) keys.add(`${field(media, 'app')}/${field(media, 'stream')}`);
   return keys;

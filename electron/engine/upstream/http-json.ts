@@ -36,7 +36,16 @@ export function requestJson(url: URL, request: JsonRequest): Promise<HttpAnswer>
     const chunks: Buffer[] = [];
     let size = 0;
     const call = request.transport.request(
-      { to: addressOf(url), path: pathOf(url), method: request.method ?? 'GET', headers, timeouts: oneTimeout(request.timeoutMs), pooled: false, signal: request.signal, body: payload },
+      {
+        to: addressOf(url),
+        path: pathOf(url),
+        method: request.method ?? 'GET',
+        headers,
+        timeouts: oneTimeout(request.timeoutMs),
+        pooled: false,
+        signal: request.signal,
+        body: payload,
+      },
       {
         onResponse: (response) => {
           answer = response;

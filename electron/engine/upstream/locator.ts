@@ -97,7 +97,10 @@ export class StreamLocator {
     const node = usable.find((n) => n.id === rule.node);
     if (!node) {
       const known = all.find((n) => n.id === rule.node);
-      throw this.noNode(route, `static rule "${rule.match}" maps "${key}" to node ${rule.node}, which is ${known ? this.deps.registry.get(known.id)?.status ?? 'unusable' : 'not a node of the route'}`);
+      throw this.noNode(
+        route,
+        `static rule "${rule.match}" maps "${key}" to node ${rule.node}, which is ${known ? (this.deps.registry.get(known.id)?.status ?? 'unusable') : 'not a node of the route'}`,
+      );
     }
     return { nodes: [node], locator: 'static', streamKey: key, reason: `static rule "${rule.match}" → ${node.id}` };
   }
@@ -108,7 +111,12 @@ export class StreamLocator {
     const load = (n: NodeConfig) => (byMbps ? (this.deps.registry.get(n.id)?.mbpsOut ?? 0) : (sessions.get(n.id) ?? 0)) / n.weight;
     const nodes = [...usable].sort((a, b) => load(a) - load(b));
     const unit = byMbps ? 'Mbit/s out' : 'viewers';
-    return { nodes, locator: 'least-load', streamKey: key, reason: `least ${unit} per weight: ${nodes.map((n) => `${n.id}=${Math.round(load(n) * 100) / 100}`).join(', ')}` };
+    return {
+      nodes,
+      locator: 'least-load',
+      streamKey: key,
+      reason: `least ${unit} per weight: ${nodes.map((n) => `${n.id}=${Math.round(load(n) * 100) / 100}`).join(', ')}`,
+    };
   }
 
   private async locateProbe(route: RouteConfig, target: RequestTarget, key: string, usable: NodeConfig[]): Promise<Location> {

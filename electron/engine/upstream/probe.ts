@@ -131,7 +131,9 @@ export class StreamProbe {
       };
       if (remaining === 0) finish();
       for (const node of candidates) {
-        const ask = canListStreams(node) ? this.refreshNode(node).then((list) => list?.keys.has(key) ?? false) : holdsByHead(node, nodePath(node), timeoutMs, this.transport);
+        const ask = canListStreams(node)
+          ? this.refreshNode(node).then((list) => list?.keys.has(key) ?? false)
+          : holdsByHead(node, nodePath(node), timeoutMs, this.transport);
         void ask
           .catch(() => false)
           .then((holds) => {

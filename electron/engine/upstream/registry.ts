@@ -111,7 +111,8 @@ export class NodeRegistry {
       const result = await checkOnce(node.url, settings, this.transport);
       if (this.states.get(id) !== state || this.stopped) return;
       const before = state.status;
-      if (applyCheck(state, result, settings)) this.report(state, before, result.ok ? `${settings.passes} check(s) passed` : `${settings.fails} check(s) failed: ${result.error}`);
+      if (applyCheck(state, result, settings))
+        this.report(state, before, result.ok ? `${settings.passes} check(s) passed` : `${settings.fails} check(s) failed: ${result.error}`);
     }
     this.scheduleCheck(id, settings.intervalMs);
   }

@@ -3,7 +3,10 @@
  * the extension dropped. "/live/cam1.flv" and "/live/cam1/index.m3u8" are both "live/cam1".
  */
 export function streamKey(nodePath: string): string {
-  const segments = nodePath.split('?')[0].split('/').filter((s) => s.length > 0);
+  const segments = nodePath
+    .split('?')[0]
+    .split('/')
+    .filter((s) => s.length > 0);
   const taken = segments.slice(0, 2);
   if (taken.length === 0) return '';
   const last = taken.length - 1;

@@ -159,7 +159,15 @@ export class UpstreamTransport {
   request(spec: UpstreamRequest, events: UpstreamEvents): UpstreamCall {
     const { to } = spec;
     const agent = spec.pooled === false ? false : this.agentFor(to);
-    const request = this.base.request({ protocol: to.protocol, hostname: to.hostname, port: to.port, path: spec.path, method: spec.method ?? 'GET', headers: spec.headers, agent });
+    const request = this.base.request({
+      protocol: to.protocol,
+      hostname: to.hostname,
+      port: to.port,
+      path: spec.path,
+      method: spec.method ?? 'GET',
+      headers: spec.headers,
+      agent,
+    });
     const call = new Call(request, spec, events, this.book.started(spec.nodeId ?? to.origin, to.origin), this.book);
     request.on('error', (error) => call.fail(error));
     call.start(spec.noDelay ?? false, true);
@@ -256,7 +264,8 @@ class Call implements UpstreamCall {
     response.on('close', () => {
       if (!response.complete) this.end(lostMidResponse());
     });
-    if (report) this.events.onResponse({ status: response.statusCode ?? 0, statusMessage: response.statusMessage ?? '', headers: response.headers, body: response });
+    if (report)
+      this.events.onResponse({ status: response.statusCode ?? 0, statusMessage: response.statusMessage ?? '', headers: response.headers, body: response });
   }
 
   readerResumed(): void {

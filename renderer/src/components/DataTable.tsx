@@ -51,7 +51,11 @@ export function DataTable<T>(props: DataTableProps<T>) {
   const sorted = useMemo(() => sortRows(rows, columns, sort), [rows, columns, sort]);
   if (rows.length === 0 && empty !== undefined) return <p className="empty">{empty}</p>;
   const header = (column: Column<T>) => <HeaderContent column={column} sort={sort} onSort={() => setSort(nextSort(sort, column.id))} />;
-  return props.virtual ? <VirtualTable {...props} virtual={props.virtual} rows={sorted} header={header} sort={sort} /> : <PlainTable {...props} rows={sorted} header={header} sort={sort} />;
+  return props.virtual ? (
+    <VirtualTable {...props} virtual={props.virtual} rows={sorted} header={header} sort={sort} />
+  ) : (
+    <PlainTable {...props} rows={sorted} header={header} sort={sort} />
+  );
 }
 
 /** The header's text, as a sort button when the column sorts. */
@@ -120,7 +124,19 @@ function PlainTable<T>({ label, columns, rows, rowKey, rowData, rowClassName, on
   return wrap ? <div className="table-wrap">{table}</div> : table;
 }
 
-function VirtualTable<T>({ label, columns, rows, rowKey, rowData, rowClassName, onRowClick, className, virtual, header, sort }: Drawn<T> & { virtual: VirtualRows }) {
+function VirtualTable<T>({
+  label,
+  columns,
+  rows,
+  rowKey,
+  rowData,
+  rowClassName,
+  onRowClick,
+  className,
+  virtual,
+  header,
+  sort,
+}: Drawn<T> & { virtual: VirtualRows }) {
   const tracks = useMemo(() => ({ '--columns': gridTracks(columns) }) as CSSProperties, [columns]);
   return (
     <div className={`vtable ${className ?? ''}`} role="table" aria-label={label} aria-rowcount={rows.length + 1} style={tracks}>
@@ -139,7 +155,11 @@ function VirtualTable<T>({ label, columns, rows, rowKey, rowData, rowClassName, 
         firstRowIndex={2}
         className={virtual.listClassName}
         renderRow={(row) => (
-          <div className={`${virtual.rowClassName} ${rowClassName?.(row) ?? ''}`} onClick={onRowClick && (() => onRowClick(row))} {...dataAttributes(rowData?.(row))}>
+          <div
+            className={`${virtual.rowClassName} ${rowClassName?.(row) ?? ''}`}
+            onClick={onRowClick && (() => onRowClick(row))}
+            {...dataAttributes(rowData?.(row))}
+          >
             {columns.map((c) => (
               <span key={c.id} role="cell" className={cellClassOf(c, row)} title={c.title?.(row)}>
                 {c.cell(row)}

@@ -37,8 +37,9 @@ export function DemoBanner({ demo, preview, onPreview }: DemoBannerProps) {
   return (
     <section className="demo-banner" aria-label="Demo node">
       <div className="demo-text">
-        <strong>Demo node running.</strong> A built-in looping test stream is served as HTTP-FLV at <code>{demo.flvPath}</code> and as HLS at <code>{demo.hlsPath}</code>, through routes{' '}
-        {demo.routeIds.join(' and ')} (node <code>{demo.nodeUrl}</code>). Try it, switch its route to redirect, then remove it when you add your own nodes.
+        <strong>Demo node running.</strong> A built-in looping test stream is served as HTTP-FLV at <code>{demo.flvPath}</code> and as HLS at{' '}
+        <code>{demo.hlsPath}</code>, through routes {demo.routeIds.join(' and ')} (node <code>{demo.nodeUrl}</code>). Try it, switch its route to redirect, then
+        remove it when you add your own nodes.
       </div>
       <div className="demo-actions">
         <button type="button" onClick={() => toggle(demo.flvPath)} aria-pressed={preview === demo.flvPath}>

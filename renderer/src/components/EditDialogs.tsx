@@ -16,13 +16,19 @@ export type Editing<T> = { kind: 'add' } | { kind: 'edit'; item: T } | { kind: '
  * The editing state of a list of `noun`s ("node", "route"): `items` as shown, `setItems` to
  * show another list, `deleteItem` to remove one on the engine.
  */
-export function useListEditing<T extends { id: string }>(noun: string, items: readonly T[], setItems: (items: T[]) => void, deleteItem: (id: string) => Promise<unknown>) {
+export function useListEditing<T extends { id: string }>(
+  noun: string,
+  items: readonly T[],
+  setItems: (items: T[]) => void,
+  deleteItem: (id: string) => Promise<unknown>,
+) {
   const [editing, setEditing] = useState<Editing<T>>();
   const [error, setError] = useState<ApiError>();
   const [notice, setNotice] = useState<string>();
   const title = noun.charAt(0).toUpperCase() + noun.slice(1);
   /** Put `item` in place of the one with `oldId` (an edit may change the id), or add it. */
-  const replaceInList = (item: T, oldId = item.id) => setItems(items.some((i) => i.id === oldId) ? items.map((i) => (i.id === oldId ? item : i)) : [...items, item]);
+  const replaceInList = (item: T, oldId = item.id) =>
+    setItems(items.some((i) => i.id === oldId) ? items.map((i) => (i.id === oldId ? item : i)) : [...items, item]);
   const remove = (item: T) => {
     deleteItem(item.id)
       .then(() => {

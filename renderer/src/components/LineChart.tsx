@@ -91,42 +91,42 @@ export function LineChart({ title, times, series, format, timeFormat, height = 1
         </span>
       </figcaption>
       <div className="chart-body" ref={ref}>
-      {count < 2 ? (
-        <div className="chart-empty">{emptyText}</div>
-      ) : (
-        <svg width={width} height={height} onPointerMove={onMove} onPointerLeave={() => setHover(undefined)} role="img">
-          {geometry.ticks.map((value, i) => {
-            const y = geometry.y(value);
-            return (
-              <g key={i} className="grid">
-                <line x1={MARGIN.left} x2={width - MARGIN.right} y1={y} y2={y} />
-                <text x={MARGIN.left - 6} y={y + 4} textAnchor="end">
-                  {format(value)}
+        {count < 2 ? (
+          <div className="chart-empty">{emptyText}</div>
+        ) : (
+          <svg width={width} height={height} onPointerMove={onMove} onPointerLeave={() => setHover(undefined)} role="img">
+            {geometry.ticks.map((value, i) => {
+              const y = geometry.y(value);
+              return (
+                <g key={i} className="grid">
+                  <line x1={MARGIN.left} x2={width - MARGIN.right} y1={y} y2={y} />
+                  <text x={MARGIN.left - 6} y={y + 4} textAnchor="end">
+                    {format(value)}
+                  </text>
+                </g>
+              );
+            })}
+            {Array.from({ length: X_TICKS }, (_, i) => {
+              const index = Math.round((i / (X_TICKS - 1)) * (count - 1));
+              return (
+                <text key={i} className="axis" x={geometry.x(index)} y={height - 6} textAnchor={i === 0 ? 'start' : i === X_TICKS - 1 ? 'end' : 'middle'}>
+                  {timeFormat(times[index])}
                 </text>
+              );
+            })}
+            {series.map((s, i) => (
+              <g key={s.label} className={`series-${s.color}`}>
+                {s.area && <path className="area" d={`${geometry.paths[i]}L${geometry.x(count - 1)} ${baseline}L${geometry.x(0)} ${baseline}Z`} />}
+                <path className="line" d={geometry.paths[i]} />
               </g>
-            );
-          })}
-          {Array.from({ length: X_TICKS }, (_, i) => {
-            const index = Math.round((i / (X_TICKS - 1)) * (count - 1));
-            return (
-              <text key={i} className="axis" x={geometry.x(index)} y={height - 6} textAnchor={i === 0 ? 'start' : i === X_TICKS - 1 ? 'end' : 'middle'}>
-                {timeFormat(times[index])}
-              </text>
-            );
-          })}
-          {series.map((s, i) => (
-            <g key={s.label} className={`series-${s.color}`}>
-              {s.area && <path className="area" d={`${geometry.paths[i]}L${geometry.x(count - 1)} ${baseline}L${geometry.x(0)} ${baseline}Z`} />}
-              <path className="line" d={geometry.paths[i]} />
-            </g>
-          ))}
-          {hover !== undefined && (
-            <g className="hover">
-              <line x1={geometry.x(hover)} x2={geometry.x(hover)} y1={MARGIN.top} y2={baseline} />
-            </g>
-          )}
-        </svg>
-      )}
+            ))}
+            {hover !== undefined && (
+              <g className="hover">
+                <line x1={geometry.x(hover)} x2={geometry.x(hover)} y1={MARGIN.top} y2={baseline} />
+              </g>
+            )}
+          </svg>
+        )}
       </div>
       {hover !== undefined && count >= 2 && (
         <div className="chart-readout" role="status">

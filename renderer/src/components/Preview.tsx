@@ -93,7 +93,13 @@ export function Preview({ path }: PreviewProps) {
       const v = video.current;
       if (!v) return;
       const quality = v.getVideoPlaybackQuality();
-      setReadout({ currentTime: v.currentTime, width: v.videoWidth, height: v.videoHeight, frames: quality.totalVideoFrames, dropped: quality.droppedVideoFrames });
+      setReadout({
+        currentTime: v.currentTime,
+        width: v.videoWidth,
+        height: v.videoHeight,
+        frames: quality.totalVideoFrames,
+        dropped: quality.droppedVideoFrames,
+      });
     }, READOUT_INTERVAL_MS);
     return () => clearInterval(timer);
   }, []);
@@ -104,17 +110,20 @@ export function Preview({ path }: PreviewProps) {
       <div className="preview-facts">
         {playUrl && (
           <p>
-            Playing <code>{playUrl}</code> <CopyButton text={resolved?.mode === 'redirect' ? `${viewerBase}${resolved.path}` : playUrl} label="Copy viewer URL" />
+            Playing <code>{playUrl}</code>{' '}
+            <CopyButton text={resolved?.mode === 'redirect' ? `${viewerBase}${resolved.path}` : playUrl} label="Copy viewer URL" />
           </p>
         )}
         {resolved?.mode === 'redirect' && (
           <p className="notice info">
-            Route <b>{resolved.routeId}</b> redirects: a viewer would get a {resolved.status} to node <b>{resolved.nodeId}</b>, so this preview plays from the node directly.
+            Route <b>{resolved.routeId}</b> redirects: a viewer would get a {resolved.status} to node <b>{resolved.nodeId}</b>, so this preview plays from the
+            node directly.
           </p>
         )}
         {readout && (
           <p className="readout" data-testid="preview-readout">
-            {readout.currentTime > 0 ? '▶ playing' : '… buffering'} · {readout.currentTime.toFixed(1)} s · {readout.width}×{readout.height} · {formatCount(readout.frames)} frames · {formatCount(readout.dropped)} dropped
+            {readout.currentTime > 0 ? '▶ playing' : '… buffering'} · {readout.currentTime.toFixed(1)} s · {readout.width}×{readout.height} ·{' '}
+            {formatCount(readout.frames)} frames · {formatCount(readout.dropped)} dropped
           </p>
         )}
         {error && (

@@ -48,7 +48,13 @@ export function SignBox({ routes }: { routes: RouteDto[] }) {
         </select>
         <input aria-label="Path to sign" placeholder="/live/cam1.flv" value={path} onChange={(e) => setPath(e.target.value)} spellCheck={false} />
         <input aria-label="Valid for" placeholder="1h" value={ttl} onChange={(e) => setTtl(e.target.value)} size={6} />
-        <input aria-label="Signed prefix (optional)" placeholder="prefix, e.g. /hls/cam1/" value={prefix} onChange={(e) => setPrefix(e.target.value)} spellCheck={false} />
+        <input
+          aria-label="Signed prefix (optional)"
+          placeholder="prefix, e.g. /hls/cam1/"
+          value={prefix}
+          onChange={(e) => setPrefix(e.target.value)}
+          spellCheck={false}
+        />
         <button type="submit" className="primary" disabled={!path.trim()}>
           Sign
         </button>

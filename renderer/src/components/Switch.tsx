@@ -12,7 +12,15 @@ export interface SwitchProps {
 
 export function Switch({ checked, onChange, label, offText, onText, disabled }: SwitchProps) {
   return (
-    <button type="button" role="switch" aria-checked={checked} aria-label={label} className={`switch ${checked ? 'on' : 'off'}`} disabled={disabled} onClick={() => onChange(!checked)}>
+    <button
+      type="button"
+      role="switch"
+      aria-checked={checked}
+      aria-label={label}
+      className={`switch ${checked ? 'on' : 'off'}`}
+      disabled={disabled}
+      onClick={() => onChange(!checked)}
+    >
       {offText && <span className="switch-text off-text">{offText}</span>}
       <span className="switch-track">
         <span className="switch-thumb" />

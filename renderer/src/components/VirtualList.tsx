@@ -24,7 +24,17 @@ export interface VirtualListProps<T> {
   firstRowIndex?: number;
 }
 
-export function VirtualList<T>({ items, rowHeight, renderRow, getKey, overscan = 8, className, label, role = 'table', firstRowIndex = 1 }: VirtualListProps<T>) {
+export function VirtualList<T>({
+  items,
+  rowHeight,
+  renderRow,
+  getKey,
+  overscan = 8,
+  className,
+  label,
+  role = 'table',
+  firstRowIndex = 1,
+}: VirtualListProps<T>) {
   const [ref, size] = useElementSize<HTMLDivElement>();
   const [scrollTop, setScrollTop] = useState(0);
   const frame = useRef<number | undefined>(undefined);
@@ -45,13 +55,26 @@ export function VirtualList<T>({ items, rowHeight, renderRow, getKey, overscan =
   for (let index = first; index < last; index += 1) {
     const item = items[index];
     rows.push(
-      <div key={getKey(item)} className="vrow" role="row" aria-rowindex={index + firstRowIndex} style={{ transform: `translateY(${index * rowHeight}px)`, height: rowHeight }}>
+      <div
+        key={getKey(item)}
+        className="vrow"
+        role="row"
+        aria-rowindex={index + firstRowIndex}
+        style={{ transform: `translateY(${index * rowHeight}px)`, height: rowHeight }}
+      >
         {renderRow(item, index)}
       </div>,
     );
   }
   return (
-    <div ref={ref} className={`vlist ${className ?? ''}`} onScroll={onScroll} role={role} aria-label={label} aria-rowcount={role === 'table' ? items.length : undefined}>
+    <div
+      ref={ref}
+      className={`vlist ${className ?? ''}`}
+      onScroll={onScroll}
+      role={role}
+      aria-label={label}
+      aria-rowcount={role === 'table' ? items.length : undefined}
+    >
       <div className="vlist-spacer" style={{ height: items.length * rowHeight }}>
         {rows}
       </div>

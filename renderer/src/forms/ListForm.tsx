@@ -78,9 +78,11 @@ export function ListForm<A>({ label, submitText, initial, sections, validate, se
           <Fragment key={i}>{section.render(context)}</Fragment>
         ) : (
           <div key={i} className="form-grid">
-            {section.fields.filter((f) => !f.when || f.when(draft)).map((f) => (
-              <Field key={f.key} spec={f} context={context} />
-            ))}
+            {section.fields
+              .filter((f) => !f.when || f.when(draft))
+              .map((f) => (
+                <Field key={f.key} spec={f} context={context} />
+              ))}
           </div>
         ),
       )}
@@ -109,7 +111,14 @@ function Field({ spec, context }: { spec: FieldSpec; context: FormContext }) {
     case 'integer':
       return <TextField {...common} value={value === undefined ? '' : String(value)} onChange={(v) => set(spec.key, integerOrUndefined(v))} />;
     case 'select':
-      return <SelectField {...common} value={(value as string | number | undefined) ?? spec.fallback ?? ''} options={spec.options} onChange={(v) => set(spec.key, v)} />;
+      return (
+        <SelectField
+          {...common}
+          value={(value as string | number | undefined) ?? spec.fallback ?? ''}
+          options={spec.options}
+          onChange={(v) => set(spec.key, v)}
+        />
+      );
     case 'check':
       return <CheckField {...common} checked={spec.checked(value)} onChange={(v) => set(spec.key, v)} />;
   }

@@ -24,7 +24,8 @@ export interface RouteFormProps {
   onCancel?: () => void;
 }
 
-const options = <T extends string | number>(values: readonly T[], label: (value: T) => string = String) => values.map((value) => ({ value, label: label(value) }));
+const options = <T extends string | number>(values: readonly T[], label: (value: T) => string = String) =>
+  values.map((value) => ({ value, label: label(value) }));
 
 /** Id, path, kind, mode, status, locator, its option, and the offline wait. */
 const MAIN_FIELDS: FormSection = {
@@ -32,7 +33,12 @@ const MAIN_FIELDS: FormSection = {
     { kind: 'text', key: 'id', label: 'Id', hint: 'letters, digits, _ - .' },
     { kind: 'text', key: 'path', label: 'Path prefix', hint: 'starts and ends with "/", e.g. /live/' },
     { kind: 'select', key: 'kind', label: 'Kind', options: options(ROUTE_KINDS) },
-    { kind: 'select', key: 'mode', label: 'Mode', options: options(ROUTE_MODES, (m) => (m === 'redirect' ? 'redirect (302/307 to the node)' : 'proxy (stream through the relay)')) },
+    {
+      kind: 'select',
+      key: 'mode',
+      label: 'Mode',
+      options: options(ROUTE_MODES, (m) => (m === 'redirect' ? 'redirect (302/307 to the node)' : 'proxy (stream through the relay)')),
+    },
     { kind: 'select', key: 'status', label: 'Redirect status', options: options([302, 307]), fallback: 302 },
     { kind: 'select', key: 'locate', label: 'Find the node by', options: options(LOCATORS), fallback: 'first' },
     {
@@ -46,7 +52,12 @@ const MAIN_FIELDS: FormSection = {
       fallback: 'viewers',
       when: (draft) => draft.locate === 'least-load',
     },
-    { kind: 'integer', key: 'offlineWaitMs', label: 'Offline wait, ms', hint: 'flv fan-out: how long a viewer waits for an offline stream; empty = 0 (fast 404)' },
+    {
+      kind: 'integer',
+      key: 'offlineWaitMs',
+      label: 'Offline wait, ms',
+      hint: 'flv fan-out: how long a viewer waits for an offline stream; empty = 0 (fast 404)',
+    },
   ],
 };
 
@@ -65,9 +76,20 @@ function NodesPick({ draft, errors, set, nodes, choice }: FormContext & { nodes:
   return (
     <fieldset className="nodes-pick">
       <legend>Nodes</legend>
-      <CheckField label={choice.demoInstalled ? 'All your nodes (in config order; not the demo node)' : 'All nodes (in config order)'} checked={selected === undefined} onChange={(all) => set('nodes', all ? undefined : [])} />
+      <CheckField
+        label={choice.demoInstalled ? 'All your nodes (in config order; not the demo node)' : 'All nodes (in config order)'}
+        checked={selected === undefined}
+        onChange={(all) => set('nodes', all ? undefined : [])}
+      />
       {selected !== undefined &&
-        nodes.map((n) => <CheckField key={n.id} label={`${n.id} (${isDemoNode(choice, n.id) ? 'built-in demo node' : n.url})`} checked={selected.includes(n.id)} onChange={(on) => toggle(n.id, on)} />)}
+        nodes.map((n) => (
+          <CheckField
+            key={n.id}
+            label={`${n.id} (${isDemoNode(choice, n.id) ? 'built-in demo node' : n.url})`}
+            checked={selected.includes(n.id)}
+            onChange={(on) => toggle(n.id, on)}
+          />
+        ))}
       {errors.nodes && (
         <small className="field-error" role="alert">
           {errors.nodes}
@@ -94,7 +116,15 @@ function StaticRules({ draft, errors, set }: FormContext) {
 }
 
 function Warnings({ draft, choice }: { draft: Draft; choice: NodeChoice }) {
-  const warnings = routeWarnings({ id: String(draft.id || 'new'), mode: draft.mode as RouteConfig['mode'], locate: (draft.locate as RouteConfig['locate']) ?? 'first', nodes: draft.nodes as string[] | undefined }, choice);
+  const warnings = routeWarnings(
+    {
+      id: String(draft.id || 'new'),
+      mode: draft.mode as RouteConfig['mode'],
+      locate: (draft.locate as RouteConfig['locate']) ?? 'first',
+      nodes: draft.nodes as string[] | undefined,
+    },
+    choice,
+  );
   if (warnings.length === 0) return null;
   return (
     <div className="notice warn" role="note" data-testid="route-form-warnings">
@@ -109,7 +139,12 @@ export function RouteForm({ route, routes, nodes, onDone, onCancel }: RouteFormP
   const api = useApi();
   const { relay } = useLive();
   const choice: NodeChoice = { nodeIds: nodes.map((n) => n.id), demoInstalled: Boolean(relay?.demo) };
-  const sections: FormSection[] = [MAIN_FIELDS, { render: (context) => <NodesPick {...context} nodes={nodes} choice={choice} /> }, SWITCHES, { render: (context) => <StaticRules {...context} /> }];
+  const sections: FormSection[] = [
+    MAIN_FIELDS,
+    { render: (context) => <NodesPick {...context} nodes={nodes} choice={choice} /> },
+    SWITCHES,
+    { render: (context) => <StaticRules {...context} /> },
+  ];
   return (
     <ListForm
       label={route ? `Edit route ${route.id}` : 'Add route'}

@@ -42,11 +42,18 @@ export function TextField(props: FieldShell & { value: string; onChange: (v: str
   );
 }
 
-export function SelectField<T extends string | number>(props: FieldShell & { value: T; options: readonly { value: T; label: string }[]; onChange: (v: T) => void }) {
+export function SelectField<T extends string | number>(
+  props: FieldShell & { value: T; options: readonly { value: T; label: string }[]; onChange: (v: T) => void },
+) {
   const id = useId();
   return (
     <Shell id={id} {...props}>
-      <select id={id} value={String(props.value)} aria-invalid={props.error ? true : undefined} onChange={(e) => props.onChange(props.options.find((o) => String(o.value) === e.target.value)!.value)}>
+      <select
+        id={id}
+        value={String(props.value)}
+        aria-invalid={props.error ? true : undefined}
+        onChange={(e) => props.onChange(props.options.find((o) => String(o.value) === e.target.value)!.value)}
+      >
         {props.options.map((o) => (
           <option key={String(o.value)} value={String(o.value)}>
             {o.label}

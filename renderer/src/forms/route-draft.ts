@@ -20,7 +20,10 @@ export function routeDraftOf(route: RouteDto | undefined): Draft {
 
 /** The rules text as rules: undefined when empty, a message naming the bad line otherwise. */
 export function parseRules(text: string): { match: string; node: string }[] | undefined | string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.length === 0) return undefined;
   const rules = lines.map((line) => line.split(/\s+/));
   const bad = rules.findIndex((parts) => parts.length !== 2);

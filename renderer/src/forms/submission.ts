@@ -21,7 +21,7 @@ export function useSubmission(): Submission {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
-  const send = <T,>(found: FieldErrors, request: () => Promise<T>, onDone: (answer: T) => void) => {
+  const send = <T>(found: FieldErrors, request: () => Promise<T>, onDone: (answer: T) => void) => {
     setErrors(found);
     setFailure(undefined);
     if (hasErrors(found)) return;

@@ -4,7 +4,20 @@
  * calls, then kept current by pushed events; history points are appended to fixed-size
  * columns (the engine's own capacities), so a long session does not grow memory.
  */
-import type { HistoryDto, HistoryPointDto, HistorySeriesDto, HlsCacheDto, HlsStreamDto, NodeDto, RelayStateDto, RouteDto, SavingsDto, ServerInfoDto, StatsDto, StreamDto } from '../../../shared/dto.js';
+import type {
+  HistoryDto,
+  HistoryPointDto,
+  HistorySeriesDto,
+  HlsCacheDto,
+  HlsStreamDto,
+  NodeDto,
+  RelayStateDto,
+  RouteDto,
+  SavingsDto,
+  ServerInfoDto,
+  StatsDto,
+  StreamDto,
+} from '../../../shared/dto.js';
 import type { RelayDeckEvent, SnapshotEvent } from '../../../shared/events.js';
 import { ExternalStore } from './external-store.js';
 

@@ -80,8 +80,22 @@ function ThroughputCharts({ seconds, minutes }: { seconds: HistorySeriesDto; min
   return (
     <div className="charts">
       <LineChart title="Throughput, last 10 minutes (1 s points)" times={seconds.t} series={tenMinutes} format={formatBitsPerSecond} timeFormat={formatClock} />
-      <LineChart title="Throughput, last 24 hours (1 min points)" times={minutes.t} series={day} format={formatBitsPerSecond} timeFormat={formatHourMinute} emptyText="The first minute point appears after a minute." />
-      <LineChart title="Viewers against upstream pulls, last 10 minutes" times={seconds.t} series={audience} format={(v) => formatCount(v)} timeFormat={formatClock} integer />
+      <LineChart
+        title="Throughput, last 24 hours (1 min points)"
+        times={minutes.t}
+        series={day}
+        format={formatBitsPerSecond}
+        timeFormat={formatHourMinute}
+        emptyText="The first minute point appears after a minute."
+      />
+      <LineChart
+        title="Viewers against upstream pulls, last 10 minutes"
+        times={seconds.t}
+        series={audience}
+        format={(v) => formatCount(v)}
+        timeFormat={formatClock}
+        integer
+      />
       <LineChart title="Requests and errors, last 10 minutes" times={seconds.t} series={requests} format={perSecondCount} timeFormat={formatClock} integer />
     </div>
   );
@@ -102,7 +116,11 @@ export function DashboardPage() {
       <h1>Dashboard</h1>
       {relay?.demo && <DemoBanner demo={relay.demo} preview={preview} onPreview={setPreview} />}
       <div className="stats-grid">
-        <StatCard label="To viewers" value={formatBitsPerSecond(lastPoint?.bytesOut ?? 0)} detail={`from nodes ${formatBitsPerSecond(lastPoint?.bytesIn ?? 0)}`} />
+        <StatCard
+          label="To viewers"
+          value={formatBitsPerSecond(lastPoint?.bytesOut ?? 0)}
+          detail={`from nodes ${formatBitsPerSecond(lastPoint?.bytesIn ?? 0)}`}
+        />
         <StatCard label="Viewers" value={formatCount(sessions)} detail={`peak in 10 min: ${formatCount(seconds ? maxOf(seconds.viewers) : 0)}`} />
         <StatCard
           label="Streams"
@@ -124,7 +142,12 @@ export function DashboardPage() {
           tone={errorRate > 0.05 ? 'bad' : errorRate > 0 ? 'warn' : 'good'}
           title="Errors the relay answered or logged, viewers leaving and operator kicks excluded."
         />
-        <StatCard label="Saved by redirects (est.)" value={formatBytes(savings?.bytes ?? 0)} detail={`${formatBitsPerSecond(recentSaved)} over ${RECENT_WINDOW_S} s · ${formatCount(savings?.redirects ?? 0)} redirects`} title={savingsExplanation(savings)} />
+        <StatCard
+          label="Saved by redirects (est.)"
+          value={formatBytes(savings?.bytes ?? 0)}
+          detail={`${formatBitsPerSecond(recentSaved)} over ${RECENT_WINDOW_S} s · ${formatCount(savings?.redirects ?? 0)} redirects`}
+          title={savingsExplanation(savings)}
+        />
       </div>
       {seconds && history && <ThroughputCharts seconds={seconds} minutes={history.minutes} />}
       <section className="panel">

@@ -61,7 +61,13 @@ function nodeColumns(patch: Patch): Column<NodeDto>[] {
     {
       id: 'enabled',
       header: 'Enabled',
-      cell: (node) => <Switch checked={node.enabled} onChange={(on) => patch(node, { enabled: on }, `Node ${node.id} ${on ? 'enabled' : 'disabled'}.`)} label={`Node ${node.id} enabled`} />,
+      cell: (node) => (
+        <Switch
+          checked={node.enabled}
+          onChange={(on) => patch(node, { enabled: on }, `Node ${node.id} ${on ? 'enabled' : 'disabled'}.`)}
+          label={`Node ${node.id} enabled`}
+        />
+      ),
     },
     {
       id: 'drain',
@@ -70,7 +76,13 @@ function nodeColumns(patch: Patch): Column<NodeDto>[] {
         <>
           <Switch
             checked={node.draining === true}
-            onChange={(on) => patch(node, { draining: on }, on ? `Node ${node.id} draining: no new sessions; its live streams move to other nodes.` : `Node ${node.id} takes new sessions again.`)}
+            onChange={(on) =>
+              patch(
+                node,
+                { draining: on },
+                on ? `Node ${node.id} draining: no new sessions; its live streams move to other nodes.` : `Node ${node.id} takes new sessions again.`,
+              )
+            }
             label={`Drain node ${node.id}`}
           />
           <DrainProgress node={node} />
@@ -79,7 +91,12 @@ function nodeColumns(patch: Patch): Column<NodeDto>[] {
     },
     { id: 'weight', header: 'Weight', cell: (node) => node.weight },
     { id: 'streams', header: 'Streams held', cell: (node) => formatCount(node.streams.length), title: (node) => node.streams.join('\n') },
-    { id: 'pulls', header: 'Pulls', headerTitle: 'Upstream connections to this node now: FLV pulls plus plainly proxied requests', cell: (node) => formatCount(node.activePulls) },
+    {
+      id: 'pulls',
+      header: 'Pulls',
+      headerTitle: 'Upstream connections to this node now: FLV pulls plus plainly proxied requests',
+      cell: (node) => formatCount(node.activePulls),
+    },
     { id: 'sessions', header: 'Sessions', headerTitle: 'Requests and viewers served from this node now', cell: (node) => formatCount(node.activeSessions) },
     {
       id: 'mbps',
@@ -94,7 +111,12 @@ export function NodesPage() {
   const api = useApi();
   const { live } = useLiveContext();
   const { nodes } = useLive();
-  const { editing, setEditing, error, setError, notice, setNotice, replaceInList, remove } = useListEditing('node', nodes, (list) => live.setNodes(list), (id) => api.deleteNode({ id }));
+  const { editing, setEditing, error, setError, notice, setNotice, replaceInList, remove } = useListEditing(
+    'node',
+    nodes,
+    (list) => live.setNodes(list),
+    (id) => api.deleteNode({ id }),
+  );
   const patch: Patch = (node, body, done) => {
     setError(undefined);
     api
@@ -118,7 +140,14 @@ export function NodesPage() {
       </div>
       <ErrorNotice error={error} onDismiss={() => setError(undefined)} prefix="Change refused" />
       <InfoNotice text={notice} onDismiss={() => setNotice(undefined)} />
-      <DataTable label="Nodes" columns={columns} rows={nodes} rowKey={(node) => node.id} rowData={(node) => ({ node: node.id })} empty="No nodes. Add the media servers the relay sends viewers to." />
+      <DataTable
+        label="Nodes"
+        columns={columns}
+        rows={nodes}
+        rowKey={(node) => node.id}
+        rowData={(node) => ({ node: node.id })}
+        empty="No nodes. Add the media servers the relay sends viewers to."
+      />
       <EditDialogs
         editing={editing}
         noun="node"

@@ -56,7 +56,13 @@ function ResolveBox() {
     <section className="panel resolve" aria-label="Where would this URL go?">
       <h2>Where would this URL go?</h2>
       <form className="inline-form" onSubmit={check}>
-        <input aria-label="Path or URL to check" placeholder="/live/cam1.flv or http://relay:8090/live/cam1.flv?token=…" value={path} onChange={(e) => setPath(e.target.value)} spellCheck={false} />
+        <input
+          aria-label="Path or URL to check"
+          placeholder="/live/cam1.flv or http://relay:8090/live/cam1.flv?token=…"
+          value={path}
+          onChange={(e) => setPath(e.target.value)}
+          spellCheck={false}
+        />
         <button type="submit" className="primary" disabled={!path.trim()}>
           Check
         </button>
@@ -128,7 +134,14 @@ function routeColumns({ stats, demoInstalled, pending, setMode }: RouteColumnsCo
       id: 'mode',
       header: 'Mode',
       cell: (route) => (
-        <Switch checked={route.mode === 'proxy'} onChange={(on) => setMode(route, on ? 'proxy' : 'redirect')} label={`Proxy mode for route ${route.id}`} offText="redirect" onText="proxy" disabled={pending.has(route.id)} />
+        <Switch
+          checked={route.mode === 'proxy'}
+          onChange={(on) => setMode(route, on ? 'proxy' : 'redirect')}
+          label={`Proxy mode for route ${route.id}`}
+          offText="redirect"
+          onText="proxy"
+          disabled={pending.has(route.id)}
+        />
       ),
     },
     { id: 'requests', header: 'Requests', cell: (route) => formatCount(counters(route)?.requests ?? 0) },
@@ -156,7 +169,12 @@ export function RoutesPage() {
   const { routes, nodes, stats, relay } = useLive();
   const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
   const [warnings, setWarnings] = useState<string[]>([]);
-  const { editing, setEditing, error, setError, notice, setNotice, replaceInList, remove } = useListEditing('route', routes, (list) => live.setRoutes(list), (id) => api.deleteRoute({ id }));
+  const { editing, setEditing, error, setError, notice, setNotice, replaceInList, remove } = useListEditing(
+    'route',
+    routes,
+    (list) => live.setRoutes(list),
+    (id) => api.deleteRoute({ id }),
+  );
 
   const setMode = (route: RouteDto, mode: RouteMode) => {
     setPending((ids) => new Set(ids).add(route.id));
@@ -179,10 +197,7 @@ export function RoutesPage() {
       );
   };
 
-  const columns: Column<RouteDto>[] = [
-    ...routeColumns({ stats, demoInstalled: Boolean(relay?.demo), pending, setMode }),
-    editColumn(setEditing),
-  ];
+  const columns: Column<RouteDto>[] = [...routeColumns({ stats, demoInstalled: Boolean(relay?.demo), pending, setMode }), editColumn(setEditing)];
 
   return (
     <div className="page">

@@ -37,12 +37,19 @@ function HostChoice({ label, value, onChange, error }: { label: string; value: s
         </label>
         <label>
           <input type="radio" checked={mode === 'custom'} onChange={() => onChange(mode === 'custom' ? value : '')} /> Address:
-          <input aria-label={`${label}: address`} value={mode === 'custom' ? value : ''} onChange={(e) => onChange(e.target.value)} disabled={mode !== 'custom'} spellCheck={false} />
+          <input
+            aria-label={`${label}: address`}
+            value={mode === 'custom' ? value : ''}
+            onChange={(e) => onChange(e.target.value)}
+            disabled={mode !== 'custom'}
+            spellCheck={false}
+          />
         </label>
       </div>
       {!isLoopback(value) && value !== '' && (
         <small className="field-warning" role="note">
-          Reachable from other machines on your network. Anyone who can reach this address can use it; keep the admin token secret and firewall the ports you do not mean to share.
+          Reachable from other machines on your network. Anyone who can reach this address can use it; keep the admin token secret and firewall the ports you do
+          not mean to share.
         </small>
       )}
       {error && (
@@ -54,7 +61,17 @@ function HostChoice({ label, value, onChange, error }: { label: string; value: s
   );
 }
 
-function FieldInput({ field, values, setValue, error }: { field: SettingField; values: Values; setValue: (k: string, v: string | boolean) => void; error?: string }) {
+function FieldInput({
+  field,
+  values,
+  setValue,
+  error,
+}: {
+  field: SettingField;
+  values: Values;
+  setValue: (k: string, v: string | boolean) => void;
+  error?: string;
+}) {
   const key = keyOf(field);
   const fallback = displayOf(defaultOf(field.section, field.key));
   const unit = unitOf(field);
@@ -92,7 +109,13 @@ function FieldInput({ field, values, setValue, error }: { field: SettingField; v
         ) : (
           <input id={id} inputMode="numeric" value={String(value)} onChange={(e) => setValue(key, e.target.value)} aria-invalid={error ? true : undefined} />
         )}
-        <button type="button" className="small ghost" onClick={() => setValue(key, String(fallback))} disabled={String(value) === String(fallback)} title="Back to the default">
+        <button
+          type="button"
+          className="small ghost"
+          onClick={() => setValue(key, String(fallback))}
+          disabled={String(value) === String(fallback)}
+          title="Back to the default"
+        >
           default
         </button>
       </div>
@@ -185,7 +208,11 @@ export function SettingsPage() {
         traffic.resize(saved.app.trafficLogEntries);
         const info = live.getState().info;
         if (info) live.load({ info: { ...info, publicUrl: saved.relay.publicUrl || null } });
-        setNotice(saved.restartNeeded ? 'Saved. Ports and bind addresses apply after RelayDeck restarts; everything else applies now.' : 'Saved: applies from the next request.');
+        setNotice(
+          saved.restartNeeded
+            ? 'Saved. Ports and bind addresses apply after RelayDeck restarts; everything else applies now.'
+            : 'Saved: applies from the next request.',
+        );
       })
       .catch((caught: unknown) => {
         const error = asApiError(caught);
@@ -196,7 +223,8 @@ export function SettingsPage() {
       .finally(() => setBusy(false));
   };
 
-  const fieldsOf = (list: SettingField[]) => list.map((f) => <FieldInput key={keyOf(f)} field={f} values={values} setValue={setValue} error={errors[keyOf(f)]} />);
+  const fieldsOf = (list: SettingField[]) =>
+    list.map((f) => <FieldInput key={keyOf(f)} field={f} values={values} setValue={setValue} error={errors[keyOf(f)]} />);
   return (
     <div className="page">
       <div className="page-head">
@@ -211,16 +239,28 @@ export function SettingsPage() {
       <section className="panel">
         <h2>Listening</h2>
         <p className="hint">
-          Now: relay <code>{settings.listening.relayUrl}</code>, admin <code>{settings.listening.adminUrl}</code>. Port and address changes apply after a restart; 0 picks a free port.
+          Now: relay <code>{settings.listening.relayUrl}</code>, admin <code>{settings.listening.adminUrl}</code>. Port and address changes apply after a
+          restart; 0 picks a free port.
         </p>
         <div className="form-grid">
-          <HostChoice label="Relay bind address" value={String(values['relay.host'])} onChange={(v) => setValue('relay.host', v)} error={errors['relay.host']} />
+          <HostChoice
+            label="Relay bind address"
+            value={String(values['relay.host'])}
+            onChange={(v) => setValue('relay.host', v)}
+            error={errors['relay.host']}
+          />
           <div>
-            <HostChoice label="Admin bind address" value={String(values['admin.host'])} onChange={(v) => setValue('admin.host', v)} error={errors['admin.host']} />
+            <HostChoice
+              label="Admin bind address"
+              value={String(values['admin.host'])}
+              onChange={(v) => setValue('admin.host', v)}
+              error={errors['admin.host']}
+            />
             {!isLoopback(String(values['admin.host'])) && (
               <div className="field check">
                 <label>
-                  <input type="checkbox" checked={values['admin.allowRemote'] === true} onChange={(e) => setValue('admin.allowRemote', e.target.checked)} /> Allow the admin API off this computer (admin.allowRemote)
+                  <input type="checkbox" checked={values['admin.allowRemote'] === true} onChange={(e) => setValue('admin.allowRemote', e.target.checked)} />{' '}
+                  Allow the admin API off this computer (admin.allowRemote)
                 </label>
                 <small className="hint">Required for a non-loopback admin address: the token is then all that protects the relay's controls.</small>
               </div>
@@ -243,7 +283,9 @@ export function SettingsPage() {
       </section>
       <section className="panel">
         <h2>HLS cache and playlists</h2>
-        <p className="hint">Applies live: cache bounds at once, times to live and size limits to objects fetched from then on, the rest from the next request.</p>
+        <p className="hint">
+          Applies live: cache bounds at once, times to live and size limits to objects fetched from then on, the rest from the next request.
+        </p>
         <div className="form-grid">{fieldsOf(HLS_FIELDS)}</div>
       </section>
       <section className="panel">

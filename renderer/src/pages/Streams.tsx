@@ -68,9 +68,19 @@ function hlsColumns(now: number): Column<HlsStreamDto>[] {
     { id: 'stream', header: 'Stream', cell: (h) => <code>{h.streamKey}</code> },
     { id: 'node', header: 'Node', cell: (h) => h.nodeId || '—' },
     { id: 'viewers', header: 'Viewers', cell: (h) => formatCount(h.viewers) },
-    { id: 'requests', header: 'Requests', headerTitle: 'playlists / segments', cell: (h) => `${formatCount(h.playlistRequests)} / ${formatCount(h.segmentRequests)}` },
+    {
+      id: 'requests',
+      header: 'Requests',
+      headerTitle: 'playlists / segments',
+      cell: (h) => `${formatCount(h.playlistRequests)} / ${formatCount(h.segmentRequests)}`,
+    },
     { id: 'hits', header: 'Hit ratio', headerTitle: 'answered from the cache or a fetch in flight', cell: (h) => `${(h.hitRatio * 100).toFixed(0)} %` },
-    { id: 'saved', header: 'Node requests saved', headerTitle: 'node requests the cache and coalescing saved', cell: (h) => formatCount(h.upstreamRequestsSaved) },
+    {
+      id: 'saved',
+      header: 'Node requests saved',
+      headerTitle: 'node requests the cache and coalescing saved',
+      cell: (h) => formatCount(h.upstreamRequestsSaved),
+    },
     { id: 'bytes', header: 'From node / to viewers', cell: (h) => `${formatBytes(h.bytesIn)} / ${formatBytes(h.bytesOut)}` },
     { id: 'errors', header: 'Errors', className: (h) => (h.errors ? 'warn' : ''), cell: (h) => formatCount(h.errors) },
     { id: 'last', header: 'Last request', cell: (h) => `${formatDuration(now - h.lastRequestAt)} ago` },
@@ -164,7 +174,14 @@ function ViewerRows({ stream, onKick }: { stream: StreamDto; onKick: (session: S
       ) : viewers.length === 0 ? (
         <p className="empty">No viewer right now{stream.upstreamOpen ? ': the pull closes after flv.idleCloseMs.' : '.'}</p>
       ) : (
-        <DataTable label={`Viewers of ${stream.path}`} className="compact" wrap={false} columns={viewerColumns(now, onKick)} rows={viewers.slice(0, MAX_VIEWERS_SHOWN)} rowKey={(v) => v.id} />
+        <DataTable
+          label={`Viewers of ${stream.path}`}
+          className="compact"
+          wrap={false}
+          columns={viewerColumns(now, onKick)}
+          rows={viewers.slice(0, MAX_VIEWERS_SHOWN)}
+          rowKey={(v) => v.id}
+        />
       )}
       {viewers && viewers.length > MAX_VIEWERS_SHOWN && <p className="empty">and {formatCount(viewers.length - MAX_VIEWERS_SHOWN)} more</p>}
     </div>
@@ -179,11 +196,20 @@ function HlsStreams({ streams, cache }: { streams: readonly HlsStreamDto[]; cach
       <h2>HLS streams</h2>
       {cache && (
         <p className="hint" data-testid="hls-cache">
-          Cache: segments {formatBytes(cache.segmentBytes)} of {formatBytes(cache.segmentMaxBytes)} ({formatCount(cache.segmentEntries)} entries), playlists {formatBytes(cache.playlistBytes)}; {formatCount(cache.hits)} hits,{' '}
-          {formatCount(cache.shared)} joined a fetch in flight, {formatCount(cache.misses)} misses, {formatCount(cache.evictions)} evicted.
+          Cache: segments {formatBytes(cache.segmentBytes)} of {formatBytes(cache.segmentMaxBytes)} ({formatCount(cache.segmentEntries)} entries), playlists{' '}
+          {formatBytes(cache.playlistBytes)}; {formatCount(cache.hits)} hits, {formatCount(cache.shared)} joined a fetch in flight, {formatCount(cache.misses)}{' '}
+          misses, {formatCount(cache.evictions)} evicted.
         </p>
       )}
-      <DataTable label="HLS streams" className="compact" columns={hlsColumns(now)} rows={streams} rowKey={(h) => h.id} rowData={(h) => ({ hls: h.streamKey })} empty="No HLS stream requested recently." />
+      <DataTable
+        label="HLS streams"
+        className="compact"
+        columns={hlsColumns(now)}
+        rows={streams}
+        rowKey={(h) => h.id}
+        rowData={(h) => ({ hls: h.streamKey })}
+        empty="No HLS stream requested recently."
+      />
     </section>
   );
 }

@@ -31,7 +31,14 @@ function statusClass(row: TrafficRow): string {
 
 /** The request log's columns; the widths are the grid tracks every row is laid out on. */
 const TRAFFIC_COLUMNS: readonly Column<TrafficRow>[] = [
-  { id: 'started', header: 'Started', headerTitle: 'When the request arrived (requests in flight are ordered by it)', width: '64px', className: 'started', cell: (row) => formatClock(row.startedAt) },
+  {
+    id: 'started',
+    header: 'Started',
+    headerTitle: 'When the request arrived (requests in flight are ordered by it)',
+    width: '64px',
+    className: 'started',
+    cell: (row) => formatClock(row.startedAt),
+  },
   {
     id: 'ended',
     header: 'Ended ↓',
@@ -134,7 +141,14 @@ export function TrafficPage() {
         </span>
       </div>
       <div className="toolbar" role="toolbar" aria-label="Traffic filters">
-        <input type="search" aria-label="Search requests" placeholder="Search path, client, user agent, node, route, error…" value={filter.text} onChange={(e) => set({ text: e.target.value })} spellCheck={false} />
+        <input
+          type="search"
+          aria-label="Search requests"
+          placeholder="Search path, client, user agent, node, route, error…"
+          value={filter.text}
+          onChange={(e) => set({ text: e.target.value })}
+          spellCheck={false}
+        />
         <select aria-label="Status" value={filter.status} onChange={(e) => set({ status: e.target.value as StatusFilter })}>
           {STATUS_FILTERS.map((s) => (
             <option key={s} value={s}>
@@ -158,14 +172,22 @@ export function TrafficPage() {
         <button type="button" aria-pressed={frozen !== undefined} onClick={() => setFrozen(frozen ? undefined : { rows: current, version })}>
           {frozen ? 'Resume' : 'Pause'}
         </button>
-        <button type="button" onClick={() => download(toJsonLines(shown), `relaydeck-traffic-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)} disabled={shown.length === 0}>
+        <button
+          type="button"
+          onClick={() => download(toJsonLines(shown), `relaydeck-traffic-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)}
+          disabled={shown.length === 0}
+        >
           Export JSON Lines
         </button>
         <button type="button" onClick={() => traffic.clear()} title="Forget finished requests shown here (the engine's log is not changed)">
           Clear
         </button>
       </div>
-      {traffic.gaps > 0 && <p className="notice info">The engine's request log rolled over {traffic.gaps} time(s) between updates: some requests are missing. Raise relay.requestLogEntries to keep more.</p>}
+      {traffic.gaps > 0 && (
+        <p className="notice info">
+          The engine's request log rolled over {traffic.gaps} time(s) between updates: some requests are missing. Raise relay.requestLogEntries to keep more.
+        </p>
+      )}
       <div className="traffic-body">
         <DataTable
           label="Requests"
@@ -178,7 +200,9 @@ export function TrafficPage() {
         />
         {selected && <Details key={selected.key} row={selected} onClose={() => setSelected(undefined)} />}
       </div>
-      <p className="hint">{liveCount ? `${liveCount} in flight shown on top: their bytes grow every second.` : 'Requests in flight appear on top while they stream.'}</p>
+      <p className="hint">
+        {liveCount ? `${liveCount} in flight shown on top: their bytes grow every second.` : 'Requests in flight appear on top while they stream.'}
+      </p>
     </div>
   );
 }

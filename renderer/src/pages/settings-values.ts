@@ -7,7 +7,17 @@
 import type { SettingsDto, SettingsPatch } from '../../../shared/dto.js';
 import type { SchemaError } from '../../../shared/schema.js';
 import { integerOrUndefined, type FieldErrors } from '../forms/validate.js';
-import { APP_FIELDS, defaultOf, FLV_FIELDS, HLS_FIELDS, LISTEN_FIELDS, RELAY_FIELDS, SECTION_SCHEMAS, type SectionName, type SettingField } from './settings-fields.js';
+import {
+  APP_FIELDS,
+  defaultOf,
+  FLV_FIELDS,
+  HLS_FIELDS,
+  LISTEN_FIELDS,
+  RELAY_FIELDS,
+  SECTION_SCHEMAS,
+  type SectionName,
+  type SettingField,
+} from './settings-fields.js';
 
 /** Input values by "section.key". */
 export type Values = Record<string, string | boolean>;
@@ -27,7 +37,11 @@ export function displayOf(value: unknown): string | boolean {
 /** An input's value as the setting's value: an integer ("" = the default), a list of trimmed non-empty items, or as is. */
 function settingOf(field: SettingField, raw: string | boolean): unknown {
   if (field.type === 'number') return integerOrUndefined(String(raw)) ?? defaultOf(field.section, field.key);
-  if (field.type === 'list') return String(raw).split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (field.type === 'list')
+    return String(raw)
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   if (field.type === 'text') return String(raw).trim();
   return raw;
 }

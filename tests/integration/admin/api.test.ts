@@ -37,7 +37,10 @@ describe('admin API', () => {
   });
 
   it('lists, creates, patches, replaces and deletes routes, saving each change to the file', async () => {
-    assert.deepEqual((await relay.api.call('GET', '/api/routes')).body.map((r: any) => r.id), ['live']);
+    assert.deepEqual(
+      (await relay.api.call('GET', '/api/routes')).body.map((r: any) => r.id),
+      ['live'],
+    );
     const created = await relay.api.call('POST', '/api/routes', { id: 'img', path: '/img/', kind: 'file', mode: 'redirect' });
     assert.equal(created.status, 201);
     assert.equal(created.body.status, 302);
@@ -103,7 +106,13 @@ describe('admin API', () => {
     const rename = await relay.api.call('PATCH', '/api/nodes/b', { id: 'c' });
     assert.equal(rename.status, 400);
     const nodes = (await relay.api.call('GET', '/api/nodes')).body;
-    assert.deepEqual(nodes.map((n: any) => [n.id, n.enabled]), [['a', true], ['b', false]]);
+    assert.deepEqual(
+      nodes.map((n: any) => [n.id, n.enabled]),
+      [
+        ['a', true],
+        ['b', false],
+      ],
+    );
     assert.equal((await relay.api.call('DELETE', '/api/nodes/b')).status, 200);
   });
 
@@ -122,7 +131,10 @@ describe('admin API', () => {
     const log = (await relay.api.call('GET', '/api/requests')).body;
     assert.ok(log.some((e: any) => e.path === '/live/s.flv' && e.status === 200));
     const numbers = log.map((e: any) => e.seq);
-    assert.ok(numbers.every((n: number, i: number) => Number.isInteger(n) && n >= 1 && (i === 0 || n === numbers[i - 1] + 1)), `entries numbered in order: ${numbers.join(',')}`);
+    assert.ok(
+      numbers.every((n: number, i: number) => Number.isInteger(n) && n >= 1 && (i === 0 || n === numbers[i - 1] + 1)),
+      `entries numbered in order: ${numbers.join(',')}`,
+    );
   });
 
   it('sends no CORS headers, so other origins cannot read answers', async () => {

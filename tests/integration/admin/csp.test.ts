@@ -28,13 +28,29 @@ test('only nodes that redirect routes send viewers to are named: nodes behind pr
 });
 
 test("the nodes' origins are allowed (a redirect route's preview plays from the node)", () => {
-  assert.deepEqual(previewOrigins({ relayUrl: '', nodeUrls: ['http://10.0.0.9:8000/live/', 'https://media.example.com/', 'not a url', 'ftp://x/'] }), ['http://10.0.0.9:8000', 'https://media.example.com']);
+  assert.deepEqual(previewOrigins({ relayUrl: '', nodeUrls: ['http://10.0.0.9:8000/live/', 'https://media.example.com/', 'not a url', 'ftp://x/'] }), [
+    'http://10.0.0.9:8000',
+    'https://media.example.com',
+  ]);
 });
 
 test('a Host header is used only when it is a plain host name or IPv4 literal (CSP cannot name IPv6 literals)', () => {
   assert.equal(hostOfHeader('192.168.1.20:8091'), '192.168.1.20');
   assert.equal(hostOfHeader('relay.lan'), 'relay.lan');
-  for (const hostile of ['[fe80::1]:8091', "evil.example; script-src 'unsafe-inline'", 'a;b', 'x y', 'user@host', 'host/path', '', undefined, `${'a'.repeat(300)}.example`, "'self'", 'a,b', '*']) {
+  for (const hostile of [
+    '[fe80::1]:8091',
+    "evil.example; script-src 'unsafe-inline'",
+    'a;b',
+    'x y',
+    'user@host',
+    'host/path',
+    '',
+    undefined,
+    `${'a'.repeat(300)}.example`,
+    "'self'",
+    'a,b',
+    '*',
+  ]) {
     assert.equal(hostOfHeader(hostile), undefined, `Host ${JSON.stringify(hostile)} is not used`);
   }
 });

@@ -24,7 +24,9 @@ const KEY = { id: 'k1', secret: 'public-url-test-secret-0123456789' };
 function cliSign(configPath: string): Promise<string> {
   const script = `import('./electron/engine/cli.ts').then(async (m) => { process.exitCode = await m.main(['sign', '--config', ${JSON.stringify(configPath)}, '--route', 'live', '--path', '/live/cam1.flv', '--ttl', '1h']); })`;
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout.trim()))),
+    execFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(stderr || error.message)) : resolve(stdout.trim()),
+    ),
   );
 }
 
@@ -49,7 +51,11 @@ describe('relay.publicUrl', () => {
 
     before(async () => {
       const url = await origin.start();
-      relay = await startRelay({ relay: { host: '0.0.0.0' }, nodes: [{ id: 'n1', url }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', auth: { keys: [KEY] } }] });
+      relay = await startRelay({
+        relay: { host: '0.0.0.0' },
+        nodes: [{ id: 'n1', url }],
+        routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', auth: { keys: [KEY] } }],
+      });
       home = await fs.mkdtemp(path.join(os.tmpdir(), 'relaydeck-public-url-'));
     });
 
@@ -78,7 +84,9 @@ describe('relay.publicUrl', () => {
     });
 
     it('set through the settings call: applies at once to signUrl and getServerInfo; a bad value is refused by field, changing nothing', async () => {
-      const refused = await relay.api.call<{ error: { code: string; message: string } }>('PATCH', '/api/settings', { relay: { publicUrl: 'https://live.example.com/?x=1' } });
+      const refused = await relay.api.call<{ error: { code: string; message: string } }>('PATCH', '/api/settings', {
+        relay: { publicUrl: 'https://live.example.com/?x=1' },
+      });
       assert.equal(refused.status, 400);
       assert.match(refused.body.error.message, /relay\.publicUrl: must not have a query or fragment/);
       assert.equal((await sign()).url.startsWith(`http://127.0.0.1:`), true);
@@ -94,7 +102,12 @@ describe('relay.publicUrl', () => {
 
     it('`relaydeck sign` uses relay.publicUrl, and without it never prints 0.0.0.0', async () => {
       const configPath = path.join(home, 'config.json');
-      const config = { relay: { host: '0.0.0.0', port: 18090 }, admin: { token: TEST_TOKEN }, nodes: [{ id: 'n1', url: 'http://127.0.0.1:9' }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', auth: { keys: [KEY] } }] };
+      const config = {
+        relay: { host: '0.0.0.0', port: 18090 },
+        admin: { token: TEST_TOKEN },
+        nodes: [{ id: 'n1', url: 'http://127.0.0.1:9' }],
+        routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', auth: { keys: [KEY] } }],
+      };
       await fs.writeFile(configPath, JSON.stringify(config));
       assert.match(await cliSign(configPath), /^http:\/\/127\.0\.0\.1:18090\/live\/cam1\.flv\?sign=\d+-[0-9a-f]+$/);
       await fs.writeFile(configPath, JSON.stringify({ ...config, relay: { ...config.relay, publicUrl: 'https://live.example.com' } }));

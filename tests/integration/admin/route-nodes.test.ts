@@ -48,7 +48,8 @@ describe('routes and the demo node; redirect warnings (admin HTTP API)', () => {
     // server answers HEAD at once (what the "probe" locator asks a node without a stream API).
     for (const origin of [originA, originB]) {
       const serve = origin.handler;
-      origin.handler = (req, res) => (req.method === 'HEAD' ? res.writeHead(origin.streams.has((req.url ?? '').split('?')[0]) ? 200 : 404).end() : serve(req, res));
+      origin.handler = (req, res) =>
+        req.method === 'HEAD' ? res.writeHead(origin.streams.has((req.url ?? '').split('?')[0]) ? 200 : 404).end() : serve(req, res);
     }
     urlA = await originA.start();
     urlB = await originB.start();
@@ -80,7 +81,11 @@ describe('routes and the demo node; redirect warnings (admin HTTP API)', () => {
   });
 
   it('with nodes of its own, "all nodes" means those: the demo node is not among them; the demo routes still use it', async () => {
-    for (const [id, url] of [['edgeA', urlA], ['edgeB', urlB]]) assert.equal((await api.call('POST', '/api/nodes', { id, url })).status, 201);
+    for (const [id, url] of [
+      ['edgeA', urlA],
+      ['edgeB', urlB],
+    ])
+      assert.equal((await api.call('POST', '/api/nodes', { id, url })).status, 201);
     const answer = await resolve('/live/cam1.flv');
     assert.equal(answer.nodeId, 'edgeA');
     assert.deepEqual(answer.fallbackNodeIds, ['edgeB']);
@@ -113,12 +118,24 @@ describe('routes and the demo node; redirect warnings (admin HTTP API)', () => {
 
   for (const locate of ['static', 'probe', 'hash'] as const) {
     it(`redirect with locate "${locate}": no warning, and the viewer is sent to a node that holds the stream`, async () => {
-      const body = locate === 'static' ? { locate, static: [{ match: 'live/cam1', node: 'edgeA' }, { match: 'live/cam2', node: 'edgeB' }] } : { locate, static: undefined };
+      const body =
+        locate === 'static'
+          ? {
+              locate,
+              static: [
+                { match: 'live/cam1', node: 'edgeA' },
+                { match: 'live/cam2', node: 'edgeB' },
+              ],
+            }
+          : { locate, static: undefined };
       const current = (await api.call<Record<string, unknown>[]>('GET', '/api/routes')).body.find((r) => r.id === 'live')!;
       const replaced = await api.call<RouteSavedDto>('PUT', '/api/routes/live', { ...current, ...body });
       assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
       assert.deepEqual(replaced.body.warnings, []);
-      for (const [stream, origin] of [['/live/cam1.flv', urlA], ['/live/cam2.flv', urlB]]) {
+      for (const [stream, origin] of [
+        ['/live/cam1.flv', urlA],
+        ['/live/cam2.flv', urlB],
+      ]) {
         const answer = await resolve(stream);
         assert.deepEqual(answer.warnings, [], JSON.stringify(answer));
         const redirected = await head(`${engine.relayUrl}${stream}`);

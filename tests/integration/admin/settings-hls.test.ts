@@ -95,7 +95,10 @@ describe('hls settings over the admin HTTP API', () => {
     const saved = await readConfigFile(configPath);
     assert.deepEqual(saved.hls, changed.hls);
     assert.deepEqual((await client.getSettings({})).hls, changed.hls);
-    await assert.rejects(client.updateSettings({ body: { hls: { segmentMaxBytes: 10 } } }), (error: ApiError) => error.status === 400 && /^body\.hls\.segmentMaxBytes: /.test(error.message));
+    await assert.rejects(
+      client.updateSettings({ body: { hls: { segmentMaxBytes: 10 } } }),
+      (error: ApiError) => error.status === 400 && /^body\.hls\.segmentMaxBytes: /.test(error.message),
+    );
     assert.deepEqual((await readConfigFile(configPath)).hls, changed.hls);
   });
 

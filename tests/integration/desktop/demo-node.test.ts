@@ -42,8 +42,11 @@ before(async () => {
  */
 function probePackets(url: string, packets = 60): Promise<{ streams: { codec_type: string; codec_name: string; width?: number }[] }> {
   return new Promise((resolve, reject) => {
-    execFile('ffprobe', ['-v', 'error', '-rw_timeout', '10000000', '-read_intervals', `%+#${packets}`, '-show_streams', '-of', 'json', url], { timeout: 20_000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`ffprobe failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout)),
+    execFile(
+      'ffprobe',
+      ['-v', 'error', '-rw_timeout', '10000000', '-read_intervals', `%+#${packets}`, '-show_streams', '-of', 'json', url],
+      { timeout: 20_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`ffprobe failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))),
     );
   });
 }
@@ -129,7 +132,11 @@ test('HLS loop: the media sequence grows, the window slides, each loop restart i
     now += 1_000;
     const p = read();
     const sequences = p.uris.map((u) => parseSegmentUri(u)!);
-    assert.deepEqual(sequences, Array.from({ length: sequences.length }, (_, i) => p.sequence + i), 'consecutive sequence numbers');
+    assert.deepEqual(
+      sequences,
+      Array.from({ length: sequences.length }, (_, i) => p.sequence + i),
+      'consecutive sequence numbers',
+    );
     assert.equal(p.discontinuitySequence, Math.floor(p.sequence / 8));
     const lines = p.text.split('\n');
     for (const seq of sequences) {
@@ -204,7 +211,10 @@ describe('a first run installs the demo and saves it; removeDemo on every transp
     const { engine, configPath } = await firstRun('install');
     try {
       const saved = JSON.parse(await fs.readFile(configPath, 'utf8'));
-      assert.deepEqual(saved.routes.map((r: { id: string }) => r.id), ['demo-flv', 'demo-hls']);
+      assert.deepEqual(
+        saved.routes.map((r: { id: string }) => r.id),
+        ['demo-flv', 'demo-hls'],
+      );
       assert.equal(saved.nodes[0].id, 'demo');
       assert.equal(saved.demo.enabled, true);
       const state = await engine.api.getRelayState({});
@@ -249,7 +259,12 @@ describe('a first run installs the demo and saves it; removeDemo on every transp
   test('removeDemo through IPC (its own channel, from our page)', async () => {
     const { engine, configPath } = await firstRun('ipc');
     const handlers = new Map<string, (event: IpcMainInvokeEvent, input: unknown) => Promise<IpcResult<unknown>>>();
-    const off = registerIpcHandlers({ ipcMain: { handle: (c: string, h: never) => handlers.set(c, h), removeHandler: (c: string) => handlers.delete(c) } as never, api: engine.api, isTrusted: () => true, log: createLogger('test ipc') });
+    const off = registerIpcHandlers({
+      ipcMain: { handle: (c: string, h: never) => handlers.set(c, h), removeHandler: (c: string) => handlers.delete(c) } as never,
+      api: engine.api,
+      isTrusted: () => true,
+      log: createLogger('test ipc'),
+    });
     try {
       const answer = await handlers.get(ipcChannel('removeDemo'))!({ senderFrame: { url: APP_PAGE_URL, parent: null } } as unknown as IpcMainInvokeEvent, {});
       assert.equal(answer.ok, true);

@@ -23,7 +23,10 @@ before(async () => {
 after(() => engine.stop());
 
 /** Open the raw event stream; collect messages until `close()`. */
-function openStream(headers: Record<string, string>, query = ''): Promise<{ status: number; contentType: string; messages: { event: string; data: string }[]; close: () => void }> {
+function openStream(
+  headers: Record<string, string>,
+  query = '',
+): Promise<{ status: number; contentType: string; messages: { event: string; data: string }[]; close: () => void }> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${engine.adminUrl}${EVENTS_PATH}${query}`, { headers, agent: false }, (res) => {
       const parser = new SseParser();
@@ -43,13 +46,24 @@ test('SSE parser: fields, multi-line data, comments, CRLF, and chunks split anyw
     const parser = new SseParser();
     const messages = [];
     for (let i = 0; i < text.length; i += size) messages.push(...parser.push(text.slice(i, i + size)));
-    assert.deepEqual(messages, [{ event: 'snapshot', data: '{"a":\n1}' }, { event: 'message', data: 'plain' }], `chunks of ${size}`);
+    assert.deepEqual(
+      messages,
+      [
+        { event: 'snapshot', data: '{"a":\n1}' },
+        { event: 'message', data: 'plain' },
+      ],
+      `chunks of ${size}`,
+    );
     assert.equal(parser.retryMs, 1500);
   }
 });
 
 test('no token, a wrong token, or the token in the URL: 401, no stream', async () => {
-  for (const [headers, query] of [[{}, ''], [{ authorization: 'Bearer wrong-token-wrong-token' }, ''], [{}, `?token=${ADMIN_TOKEN}`]] as const) {
+  for (const [headers, query] of [
+    [{}, ''],
+    [{ authorization: 'Bearer wrong-token-wrong-token' }, ''],
+    [{}, `?token=${ADMIN_TOKEN}`],
+  ] as const) {
     const stream = await openStream(headers, query);
     stream.close();
     assert.equal(stream.status, 401, JSON.stringify({ headers, query }));
@@ -65,7 +79,19 @@ test('with the token: text/event-stream, one snapshot and one traffic event per 
     const snapshots = stream.messages.filter((m) => m.event === 'snapshot').map((m) => JSON.parse(m.data));
     assert.ok(snapshots[1].at - snapshots[0].at >= 900, 'throttled to about one per second');
     assert.equal(snapshots[0].type, 'snapshot');
-    assert.deepEqual(Object.keys(snapshots[0]).sort(), ['at', 'hlsCache', 'hlsStreams', 'nodes', 'point', 'relay', 'savings', 'sessions', 'stats', 'streams', 'type']);
+    assert.deepEqual(Object.keys(snapshots[0]).sort(), [
+      'at',
+      'hlsCache',
+      'hlsStreams',
+      'nodes',
+      'point',
+      'relay',
+      'savings',
+      'sessions',
+      'stats',
+      'streams',
+      'type',
+    ]);
     assert.ok(stream.messages.some((m) => m.event === 'traffic'));
   } finally {
     stream.close();

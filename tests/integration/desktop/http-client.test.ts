@@ -38,7 +38,10 @@ test('lists the configured routes and nodes', async () => {
     ],
   );
   const nodes = await client.listNodes({});
-  assert.deepEqual(nodes.map((n) => [n.id, n.activeSessions]), [['origin1', 0]]);
+  assert.deepEqual(
+    nodes.map((n) => [n.id, n.activeSessions]),
+    [['origin1', 0]],
+  );
 });
 
 test('getServerInfo reports the addresses the engine really listens on', async () => {

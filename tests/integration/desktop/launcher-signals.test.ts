@@ -51,20 +51,38 @@ describe('launchers pass SIGHUP and SIGTERM to the relay', () => {
 
   async function writeConfig(name: string): Promise<string> {
     const file = path.join(dir, `${name}.json`);
-    const config = { relay: { port: 0, shutdownGraceMs: 0 }, admin: { port: 0, token: ADMIN_TOKEN }, health: { intervalMs: 0 }, nodes: [{ id: 'a', url: 'http://127.0.0.1:9' }], routes: [] };
+    const config = {
+      relay: { port: 0, shutdownGraceMs: 0 },
+      admin: { port: 0, token: ADMIN_TOKEN },
+      health: { intervalMs: 0 },
+      nodes: [{ id: 'a', url: 'http://127.0.0.1:9' }],
+      routes: [],
+    };
     await fs.writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 });
     return file;
   }
 
   const launchers: { name: string; args: (config: string) => string[]; env: () => NodeJS.ProcessEnv }[] = [
     { name: 'npm run serve (relaydeck.mjs serve)', args: (config) => [path.join(BIN, 'relaydeck.mjs'), 'serve', '--config', config], env: () => ({}) },
-    { name: 'npm start, headless (start.mjs, no Electron)', args: (config) => [path.join(BIN, 'start.mjs'), '--config', config], env: () => ({ ELECTRON_OVERRIDE_DIST_PATH: path.join(dir, 'no-electron') }) },
-    { name: 'npm start with Electron (start.mjs spawning it)', args: (config) => [path.join(BIN, 'start.mjs'), '--config', config], env: () => ({ ELECTRON_OVERRIDE_DIST_PATH: fakeElectronDir, DISPLAY: ':99' }) },
+    {
+      name: 'npm start, headless (start.mjs, no Electron)',
+      args: (config) => [path.join(BIN, 'start.mjs'), '--config', config],
+      env: () => ({ ELECTRON_OVERRIDE_DIST_PATH: path.join(dir, 'no-electron') }),
+    },
+    {
+      name: 'npm start with Electron (start.mjs spawning it)',
+      args: (config) => [path.join(BIN, 'start.mjs'), '--config', config],
+      env: () => ({ ELECTRON_OVERRIDE_DIST_PATH: fakeElectronDir, DISPLAY: ':99' }),
+    },
   ];
 
   it('npm run serve itself: a signal npm does not forward (SIGHUP ends npm) leaves no orphaned relay', async () => {
     const config = await writeConfig('npm-hup');
-    const npm = spawn('npm', ['run', '--silent', 'serve', '--', '--config', config], { cwd: ROOT, env: { ...process.env, RELAYDECK_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const npm = spawn('npm', ['run', '--silent', 'serve', '--', '--config', config], {
+      cwd: ROOT,
+      env: { ...process.env, RELAYDECK_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     npm.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     try {

@@ -39,41 +39,73 @@ function run(command: string, args: string[]): Promise<string> {
   });
 }
 
-before(async () => {
-  for (const built of ['dist/electron/desktop/main.js', 'dist/electron/desktop/preload.cjs', 'dist/renderer/index.html']) {
-    assert.ok(existsSync(path.join(ROOT, built)), `${built} is missing: run \`npm run build\` first`);
-  }
-  work = await mkdtemp(path.join(os.tmpdir(), 'relaydeck-pack-'));
-  const electronDist = path.join(work, 'electron-dist');
-  await mkdir(electronDist);
-  await writeFile(path.join(electronDist, 'electron'), '#!/bin/sh\nexit 0\n');
-  await chmod(path.join(electronDist, 'electron'), 0o755);
-  const cli = path.join(ROOT, 'node_modules', 'electron-builder', 'cli.js');
-  await run(process.execPath, [cli, '--config', 'build/electron-builder.json', '--linux', 'dir', `-c.electronDist=${electronDist}`, `-c.directories.output=${path.join(work, 'out')}`]);
-  entries = asar.listPackage(path.join(work, 'out', 'linux-unpacked', 'resources', 'app.asar'), { isPack: false }).map((entry) => entry.split(path.sep).join('/'));
-}, { timeout: PACK_LIMIT_MS + 10_000 });
+before(
+  async () => {
+    for (const built of ['dist/electron/desktop/main.js', 'dist/electron/desktop/preload.cjs', 'dist/renderer/index.html']) {
+      assert.ok(existsSync(path.join(ROOT, built)), `${built} is missing: run \`npm run build\` first`);
+    }
+    work = await mkdtemp(path.join(os.tmpdir(), 'relaydeck-pack-'));
+    const electronDist = path.join(work, 'electron-dist');
+    await mkdir(electronDist);
+    await writeFile(path.join(electronDist, 'electron'), '#!/bin/sh\nexit 0\n');
+    await chmod(path.join(electronDist, 'electron'), 0o755);
+    const cli = path.join(ROOT, 'node_modules', 'electron-builder', 'cli.js');
+    await run(process.execPath, [
+      cli,
+      '--config',
+      'build/electron-builder.json',
+      '--linux',
+      'dir',
+      `-c.electronDist=${electronDist}`,
+      `-c.directories.output=${path.join(work, 'out')}`,
+    ]);
+    entries = asar
+      .listPackage(path.join(work, 'out', 'linux-unpacked', 'resources', 'app.asar'), { isPack: false })
+      .map((entry) => entry.split(path.sep).join('/'));
+  },
+  { timeout: PACK_LIMIT_MS + 10_000 },
+);
 
 after(() => rm(work, { recursive: true, force: true }));
 
 test('the app holds the entry points: main, preload bundle, renderer page, package.json, the demo clip', () => {
-  for (const file of ['/package.json', '/dist/electron/desktop/main.js', '/dist/electron/desktop/preload.cjs', '/dist/electron/engine/cli.js', '/dist/renderer/index.html', '/dist/shared/api.js', '/dist/electron/engine/demo/assets/demo.flv', '/dist/electron/engine/demo/assets/clip.m3u8', '/dist/electron/engine/demo/assets/seg0.m2ts']) {
+  for (const file of [
+    '/package.json',
+    '/dist/electron/desktop/main.js',
+    '/dist/electron/desktop/preload.cjs',
+    '/dist/electron/engine/cli.js',
+    '/dist/renderer/index.html',
+    '/dist/shared/api.js',
+    '/dist/electron/engine/demo/assets/demo.flv',
+    '/dist/electron/engine/demo/assets/clip.m3u8',
+    '/dist/electron/engine/demo/assets/seg0.m2ts',
+  ]) {
     assert.ok(entries.includes(file), `${file} is packed`);
   }
 });
 
 test('every packed file is built output, package.json or a production dependency', () => {
   const allowed = /^\/(package\.json|dist\/(electron|shared|renderer)(\/.*)?|dist|node_modules(\/.*)?)$/;
-  assert.deepEqual(entries.filter((entry) => !allowed.test(entry)), []);
+  assert.deepEqual(
+    entries.filter((entry) => !allowed.test(entry)),
+    [],
+  );
 });
 
 test('no sources, tests, source maps, declarations or build info are packed', () => {
   const ours = entries.filter((entry) => !entry.startsWith('/node_modules/'));
-  assert.deepEqual(ours.filter((entry) => /\.(ts|tsx|map)$|\.tsbuildinfo|^\/(tests|electron|renderer|shared|build)\//.test(entry)), []);
+  assert.deepEqual(
+    ours.filter((entry) => /\.(ts|tsx|map)$|\.tsbuildinfo|^\/(tests|electron|renderer|shared|build)\//.test(entry)),
+    [],
+  );
   assert.equal(entries.includes('/dist/electron/desktop/preload.js'), false, 'the unbundled tsc output of the preload is left out');
 });
 
 test('dev dependencies stay out; runtime dependencies are in', async () => {
-  const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   const packedPackages = new Set(entries.filter((e) => /^\/node_modules\/(@[^/]+\/)?[^/@]+$/.test(e)).map((e) => e.slice('/node_modules/'.length)));
   for (const name of Object.keys(manifest.dependencies)) assert.ok(packedPackages.has(name), `${name} is packed`);
   for (const name of Object.keys(manifest.devDependencies)) assert.equal(packedPackages.has(name), false, `${name} is not packed`);

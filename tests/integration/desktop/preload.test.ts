@@ -126,7 +126,10 @@ test('an error answer is rethrown as an ApiError with code, message and status',
 
 test('an answer of an unknown shape is an ApiError, not a value', async () => {
   const { exposed } = loadPreload(() => 'surprise');
-  await assert.rejects((exposed[0].api as ExposedApi).getStats({}), (error: Error & { code?: string }) => error.name === 'ApiError' && error.code === 'BAD_IPC_ANSWER');
+  await assert.rejects(
+    (exposed[0].api as ExposedApi).getStats({}),
+    (error: Error & { code?: string }) => error.name === 'ApiError' && error.code === 'BAD_IPC_ANSWER',
+  );
 });
 
 test('onEvent listens on the one event channel and hands the page the event only', () => {

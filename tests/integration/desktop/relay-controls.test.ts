@@ -21,7 +21,12 @@ describe('pause and resume', () => {
     origin = new LiveFlvOrigin();
     const url = await origin.start();
     engine = await Engine.start({
-      config: parseConfig({ relay: { port: 0, shutdownGraceMs: 0 }, admin: { port: 0, token: ADMIN_TOKEN }, nodes: [{ id: 'o', url }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }] }),
+      config: parseConfig({
+        relay: { port: 0, shutdownGraceMs: 0 },
+        admin: { port: 0, token: ADMIN_TOKEN },
+        nodes: [{ id: 'o', url }],
+        routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
+      }),
     });
   });
   after(async () => {
@@ -69,8 +74,13 @@ describe('settings', () => {
 
   test('a bad value is refused naming the field, and nothing changes', async () => {
     const client = createHttpClient({ baseUrl: engine.adminUrl, token: ADMIN_TOKEN });
-    await assert.rejects(client.updateSettings({ body: { relay: { port: 70_000 } } }), (error: ApiError) => error.code === 'BAD_CONFIG' && /^body\.relay\.port: /.test(error.message));
-    await assert.rejects(client.updateSettings({ body: { flv: { nope: 1 } } as never }), (error: ApiError) => /^body\.flv\.nope: unknown key/.test(error.message));
+    await assert.rejects(
+      client.updateSettings({ body: { relay: { port: 70_000 } } }),
+      (error: ApiError) => error.code === 'BAD_CONFIG' && /^body\.relay\.port: /.test(error.message),
+    );
+    await assert.rejects(client.updateSettings({ body: { flv: { nope: 1 } } as never }), (error: ApiError) =>
+      /^body\.flv\.nope: unknown key/.test(error.message),
+    );
     assert.equal(engine.config.relay.port, 0);
   });
 

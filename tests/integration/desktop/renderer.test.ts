@@ -146,7 +146,9 @@ test('desktop mode: as served by the app:// handler, the page uses window.relayd
     Object.defineProperty(window, 'relaydeck', { value: Object.freeze(api) });
   }, API_CALL_NAMES);
   // Main's side: every engine event is sent to the page, as electron/desktop/event-forwarder.ts does.
-  const unsubscribe = engine.ticker.subscribe((event) => void page.evaluate((e) => (window as unknown as { __relaydeckEmit: (e: unknown) => void }).__relaydeckEmit(e), event).catch(() => undefined));
+  const unsubscribe = engine.ticker.subscribe(
+    (event) => void page.evaluate((e) => (window as unknown as { __relaydeckEmit: (e: unknown) => void }).__relaydeckEmit(e), event).catch(() => undefined),
+  );
   try {
     const response = await page.goto(`${appRelayUrl}/index.html`);
     assert.ok(response?.headers()['content-security-policy'], 'the handler sent its CSP header');

@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 test('the README configuration and API reference match shared/config.ts and shared/api.ts', () => {
-  assert.doesNotThrow(() => execFileSync(process.execPath, ['build/config-reference.mjs', '--check'], { cwd: ROOT, stdio: 'pipe' }), 'run `node build/config-reference.mjs` after changing a setting or an API call');
+  assert.doesNotThrow(
+    () => execFileSync(process.execPath, ['build/config-reference.mjs', '--check'], { cwd: ROOT, stdio: 'pipe' }),
+    'run `node build/config-reference.mjs` after changing a setting or an API call',
+  );
 });
 
 test('the README states exactly the two commands to run and to test', () => {

@@ -50,7 +50,15 @@ describe('relaydeck serve', () => {
   it('prints the real ports, serves, and stops cleanly on SIGTERM with streams ended', async () => {
     origin.handler = streamingHandler(Buffer.alloc(500, 1), 20);
     const configPath = path.join(dir, 'serve.json');
-    await fs.writeFile(configPath, JSON.stringify({ relay: { port: 0 }, admin: { port: 0 }, nodes: [{ id: 'a', url: `http://127.0.0.1:${origin.port}` }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', fanout: false }] }));
+    await fs.writeFile(
+      configPath,
+      JSON.stringify({
+        relay: { port: 0 },
+        admin: { port: 0 },
+        nodes: [{ id: 'a', url: `http://127.0.0.1:${origin.port}` }],
+        routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', fanout: false }],
+      }),
+    );
     const run = runServe(['--config', configPath]);
     const { relay, admin } = await run.addresses();
     assert.match(relay, /^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
@@ -77,11 +85,15 @@ describe('relaydeck serve', () => {
         resolve();
       });
     });
-    const state = () => `viewer error: ${viewerError?.message}; relaydeck exit code ${run.child.exitCode}, signal ${run.child.signalCode}; stderr:\n${run.output().stderr}`;
+    const state = () =>
+      `viewer error: ${viewerError?.message}; relaydeck exit code ${run.child.exitCode}, signal ${run.child.signalCode}; stderr:\n${run.output().stderr}`;
     // The viewer has stream bytes (the origin's other connections may be health checks).
     await waitFor(() => streaming || viewerError !== undefined, 5000, 'the stream to reach the viewer');
     assert.equal(viewerError, undefined, state());
-    assert.ok(origin.requests.some((r) => r.url === '/live/cam1.flv'), 'pulled from the origin');
+    assert.ok(
+      origin.requests.some((r) => r.url === '/live/cam1.flv'),
+      'pulled from the origin',
+    );
     run.child.kill('SIGTERM');
     assert.equal(await run.exited, 0, run.output().stderr);
     await streamDone;
@@ -125,7 +137,9 @@ describe('relaydeck serve', () => {
     const { execFile } = await import('node:child_process');
     const root = fileURLToPath(new URL('../../../', import.meta.url));
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('npx', ['--no-install', 'relaydeck', '--version'], { cwd: root, timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout))),
+      execFile('npx', ['--no-install', 'relaydeck', '--version'], { cwd: root, timeout: 30_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(stderr || error.message)) : resolve(stdout),
+      ),
     );
     assert.match(out.trim(), /^\d+\.\d+\.\d+$/);
   });
@@ -151,7 +165,13 @@ describe('relaydeck serve', () => {
     assert.doesNotMatch(missing.output().stderr, /ENOENT/);
 
     await fs.mkdir(home, { recursive: true });
-    await fs.writeFile(file, JSON.stringify({ relay: { port: 8090 }, routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', auth: { keys: [{ id: 'k1', secret: 'sign-default-secret-0001' }] } }] }));
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        relay: { port: 8090 },
+        routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', auth: { keys: [{ id: 'k1', secret: 'sign-default-secret-0001' }] } }],
+      }),
+    );
     const signed = runCommand(['sign', '--route', 'live', '--path', '/live/a.flv', '--ttl', '1h'], { RELAYDECK_HOME: home });
     assert.equal(await signed.exited, 0, signed.output().stderr);
     assert.match(signed.output().stdout, /^http:\/\/127\.0\.0\.1:8090\/live\/a\.flv\?sign=\d+-/);

@@ -42,7 +42,10 @@ describe('CORS on relay answers', () => {
   });
 
   it('answers a preflight itself: 204, the route methods, the requested simple headers, max-age', async () => {
-    const answer = await rawExchange(port, 'OPTIONS /live/cam1.flv HTTP/1.1\r\nHost: relay\r\nOrigin: http://player.example\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: Range, Authorization\r\nConnection: close\r\n\r\n');
+    const answer = await rawExchange(
+      port,
+      'OPTIONS /live/cam1.flv HTTP/1.1\r\nHost: relay\r\nOrigin: http://player.example\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: Range, Authorization\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(rawStatus(answer), 204, answer);
     const headers = rawHeaders(answer);
     assert.equal(headers['access-control-allow-origin'], '*');
@@ -53,10 +56,16 @@ describe('CORS on relay answers', () => {
   });
 
   it('a preflight on a signed route needs no credentials; a file route allows the requested method', async () => {
-    const signed = await rawExchange(port, 'OPTIONS /signed/cam1/index.m3u8 HTTP/1.1\r\nHost: relay\r\nAccess-Control-Request-Method: GET\r\nConnection: close\r\n\r\n');
+    const signed = await rawExchange(
+      port,
+      'OPTIONS /signed/cam1/index.m3u8 HTTP/1.1\r\nHost: relay\r\nAccess-Control-Request-Method: GET\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(rawStatus(signed), 204, signed);
     assert.equal(rawHeaders(signed)['access-control-allow-headers'], undefined, 'none requested, none allowed');
-    const file = await rawExchange(port, 'OPTIONS /files/a.bin HTTP/1.1\r\nHost: relay\r\nAccess-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: x-ok, bad header\r\nConnection: close\r\n\r\n');
+    const file = await rawExchange(
+      port,
+      'OPTIONS /files/a.bin HTTP/1.1\r\nHost: relay\r\nAccess-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: x-ok, bad header\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(rawStatus(file), 204, file);
     assert.equal(rawHeaders(file)['access-control-allow-methods'], 'GET, HEAD, PUT');
     assert.equal(rawHeaders(file)['access-control-allow-headers'], undefined, 'a list with a name that is not a token is not echoed');
@@ -84,7 +93,10 @@ describe('CORS on relay answers', () => {
   });
 
   it('the admin port never sends CORS allowances', async () => {
-    const preflight = await request(`${relay.adminUrl}/api/routes`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' } });
+    const preflight = await request(`${relay.adminUrl}/api/routes`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' },
+    });
     assert.equal(preflight.headers['access-control-allow-origin'], undefined);
     const denied = await request(`${relay.adminUrl}/api/routes`, { headers: { origin: 'http://evil.example' } });
     assert.ok(denied.status >= 400, String(denied.status));

@@ -29,7 +29,13 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
         }
         const range = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
         const common = { etag: '"v1"', 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
-        const hopHeaders = { connection: 'keep-alive, x-secret-hop', 'x-secret-hop': 'leak', 'keep-alive': 'timeout=5', 'proxy-authenticate': 'Basic', 'x-end-to-end': 'kept' };
+        const hopHeaders = {
+          connection: 'keep-alive, x-secret-hop',
+          'x-secret-hop': 'leak',
+          'keep-alive': 'timeout=5',
+          'proxy-authenticate': 'Basic',
+          'x-end-to-end': 'kept',
+        };
         if (range) {
           const [start, end] = [Number(range[1]), Number(range[2])];
           res.writeHead(206, { ...common, 'content-range': `bytes ${start}-${end}/${FILE.length}`, 'content-length': end - start + 1 });

@@ -22,7 +22,11 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
     let relay: StartedRelay;
     before(async () => {
       const url = await origin.start();
-      relay = await startRelay({ relay: { proxyEngine }, nodes: [{ id: 'a', url }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', fanout: false }] });
+      relay = await startRelay({
+        relay: { proxyEngine },
+        nodes: [{ id: 'a', url }],
+        routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', fanout: false }],
+      });
     });
     after(async () => {
       await relay.stop();
@@ -116,7 +120,11 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
       origin.handler = streamingHandler(Buffer.alloc(1000, 1), 20);
       const { req, res } = await openStream(`${relay.relayUrl}/live/watch.flv?token=secret`);
       res.resume();
-      const first = await waitFor(async () => (await relay.api.call('GET', '/api/sessions')).body.find((s: any) => s.path === '/live/watch.flv' && s.bytesOut > 0), 2000, 'session bytes');
+      const first = await waitFor(
+        async () => (await relay.api.call('GET', '/api/sessions')).body.find((s: any) => s.path === '/live/watch.flv' && s.bytesOut > 0),
+        2000,
+        'session bytes',
+      );
       await sleep(200);
       const second = (await relay.api.call('GET', '/api/sessions')).body.find((s: any) => s.id === first.id);
       assert.ok(second.bytesOut > first.bytesOut, 'bytes grow while the stream flows');

@@ -39,7 +39,13 @@ describe('the systemd recipe, run by hand', () => {
     assert.deepEqual(execStart.slice(2), ['serve', '--config', '/etc/relaydeck/config.json']);
     assert.equal(execStart[1], '/opt/relaydeck/dist/electron/engine/cli.js');
     const configPath = path.join(dir, 'config.json');
-    const config = { relay: { port: 0, shutdownGraceMs: 0 }, admin: { port: 0, token: 'service-token-0123456789' }, health: { intervalMs: 0 }, nodes: [{ id: 'a', url: 'http://127.0.0.1:9' }], routes: [] };
+    const config = {
+      relay: { port: 0, shutdownGraceMs: 0 },
+      admin: { port: 0, token: 'service-token-0123456789' },
+      health: { intervalMs: 0 },
+      nodes: [{ id: 'a', url: 'http://127.0.0.1:9' }],
+      routes: [],
+    };
     await fs.writeFile(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
     // ExecStart with the install folder and config path of this test.
     const args = [path.join(ROOT, execStart[1].slice('/opt/relaydeck/'.length)), ...execStart.slice(2, -1), configPath];

@@ -45,7 +45,11 @@ describe('stats keyed by token labels and route ids', () => {
   });
 
   it('a `__proto__` label is refused by the config; counted as a plain key if one ever reaches the book', () => {
-    assert.throws(() => parseConfig({ routes: [{ id: 'r', path: '/r/', kind: 'file', mode: 'proxy', auth: { tokens: [{ token: 'proto-token-1', label: '__proto__' }] } }] }), /routes\[0\]\.auth\.tokens\[0\]\.label/);
+    assert.throws(
+      () =>
+        parseConfig({ routes: [{ id: 'r', path: '/r/', kind: 'file', mode: 'proxy', auth: { tokens: [{ token: 'proto-token-1', label: '__proto__' }] } }] }),
+      /routes\[0\]\.auth\.tokens\[0\]\.label/,
+    );
     const book = new StatsBook();
     book.countError('r', '__proto__');
     book.countError('r', '__proto__');

@@ -12,7 +12,11 @@ import { request } from '../../helpers/http.js';
 async function twoRequests(maxIdleUpstreamSockets: number): Promise<{ origin: TestOrigin; relay: StartedRelay }> {
   const origin = new TestOrigin();
   const url = await origin.start();
-  const relay = await startRelay({ relay: { maxIdleUpstreamSockets }, nodes: [{ id: 'a', url }], routes: [{ id: 'f', path: '/f/', kind: 'file', mode: 'proxy' }] });
+  const relay = await startRelay({
+    relay: { maxIdleUpstreamSockets },
+    nodes: [{ id: 'a', url }],
+    routes: [{ id: 'f', path: '/f/', kind: 'file', mode: 'proxy' }],
+  });
   assert.equal((await request(`${relay.relayUrl}/f/one`)).status, 200);
   assert.equal((await request(`${relay.relayUrl}/f/two`)).status, 200);
   return { origin, relay };

@@ -128,9 +128,15 @@ describe('address lists: what validates works, the rest is 400 naming the field'
       assert.equal(await fs.readFile(configPath, 'utf8'), savedBefore, 'the saved file is byte for byte the same');
       assert.equal((await getAs('198.51.100.9')).status < 500, true, 'the relay still answers');
       const inFile = { relay: { trustedProxies: [value] }, routes: [{ id: 'r', path: '/r/', kind: 'file', mode: 'proxy', auth: { allow: ['::1', value] } }] };
-      assert.throws(() => testConfig(inFile), (error: Error) => error.message.startsWith('relay.trustedProxies[0]: ') && reason.test(error.message));
+      assert.throws(
+        () => testConfig(inFile),
+        (error: Error) => error.message.startsWith('relay.trustedProxies[0]: ') && reason.test(error.message),
+      );
       inFile.relay.trustedProxies = [];
-      assert.throws(() => testConfig(inFile), (error: Error) => error.message.startsWith('routes[0].auth.allow[1]: ') && reason.test(error.message));
+      assert.throws(
+        () => testConfig(inFile),
+        (error: Error) => error.message.startsWith('routes[0].auth.allow[1]: ') && reason.test(error.message),
+      );
     });
   }
 });

@@ -68,7 +68,7 @@ describe('admin hardening', () => {
     assert.throws(() => parseConfig({ admin: { allowedHosts: ['*'] } }), /admin\.allowedHosts\[0\]/);
   });
 
-  it('bound to every interface, answers the loopback names and the machine\'s own addresses, nothing else', async () => {
+  it("bound to every interface, answers the loopback names and the machine's own addresses, nothing else", async () => {
     const wide = await startRelay({ admin: { host: '0.0.0.0', allowRemote: true }, routes: [] });
     try {
       const widePort = portOf(wide.adminUrl);
@@ -77,7 +77,11 @@ describe('admin hardening', () => {
         .filter((i) => i && i.family === 'IPv4')
         .map((i) => i!.address);
       for (const address of [...own, '127.0.0.2', 'localhost']) {
-        assert.equal((await request(`http://127.0.0.1:${widePort}/api/routes`, { headers: { ...AUTH, host: `${address}:${widePort}` } })).status, 200, `Host ${address}`);
+        assert.equal(
+          (await request(`http://127.0.0.1:${widePort}/api/routes`, { headers: { ...AUTH, host: `${address}:${widePort}` } })).status,
+          200,
+          `Host ${address}`,
+        );
       }
       assertMisdirected(await request(`http://127.0.0.1:${widePort}/api/routes`, { headers: { ...AUTH, host: `evil.example:${widePort}` } }), 'a foreign name');
     } finally {

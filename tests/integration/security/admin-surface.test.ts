@@ -18,7 +18,10 @@ describe('admin surface', () => {
   let dir: string;
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'relaydeck-admin-surface-'));
-    relay = await startRelay({ admin: { maxFailedAuthPerMinute: 3 }, nodes: [{ id: 'a', url: 'http://127.0.0.1:9' }], routes: [] }, path.join(dir, 'config.json'));
+    relay = await startRelay(
+      { admin: { maxFailedAuthPerMinute: 3 }, nodes: [{ id: 'a', url: 'http://127.0.0.1:9' }], routes: [] },
+      path.join(dir, 'config.json'),
+    );
   });
   after(() => relay.stop());
 
@@ -60,15 +63,29 @@ describe('admin surface', () => {
   it('writes changing calls to the audit log with who, what, when and where, secrets masked', async () => {
     const fresh = await startRelay({ nodes: [{ id: 'a', url: 'http://127.0.0.1:9' }] }, path.join(dir, 'audit', 'config.json'));
     try {
-      await fresh.api.call('POST', '/api/routes', { id: 'vip', path: '/vip/', kind: 'file', mode: 'proxy', auth: { tokens: [{ token: 'super-secret-token', label: 'vip' }] } });
+      await fresh.api.call('POST', '/api/routes', {
+        id: 'vip',
+        path: '/vip/',
+        kind: 'file',
+        mode: 'proxy',
+        auth: { tokens: [{ token: 'super-secret-token', label: 'vip' }] },
+      });
       await fresh.api.call('PATCH', '/api/routes/vip', { mode: 'bogus' });
       await fresh.api.call('GET', '/api/routes');
       const file = path.join(dir, 'audit', 'audit.log');
-      const lines = await waitFor(async () => {
-        const text = await fs.readFile(file, 'utf8').catch(() => '');
-        const parsed = text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-        return parsed.length >= 2 ? parsed : undefined;
-      }, 2000, 'two audit lines');
+      const lines = await waitFor(
+        async () => {
+          const text = await fs.readFile(file, 'utf8').catch(() => '');
+          const parsed = text
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l));
+          return parsed.length >= 2 ? parsed : undefined;
+        },
+        2000,
+        'two audit lines',
+      );
       assert.equal(lines.length, 2, 'reads are not audited');
       assert.equal(lines[0].who, 'admin-token');
       assert.equal(lines[0].from, '127.0.0.1');

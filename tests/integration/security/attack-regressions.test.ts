@@ -65,14 +65,14 @@ describe('paths a lenient node reads differently are refused before any route is
     ['a ";" path parameter on the token route\'s segment', '/p/sec;x/y'],
     ['an empty ";" parameter', '/p/sec;/y'],
     ['an empty segment with a parameter before it', '/p/;x/sec/y'],
-    ['the token route\'s segment in upper case', '/p/SEC/y'],
+    ["the token route's segment in upper case", '/p/SEC/y'],
     ['mixed case', '/p/Sec/y'],
     ['encoded upper case', '/p/%53EC/y'],
     ['a trailing dot', '/p/sec./y'],
     ['an encoded trailing dot', '/p/sec%2e/y'],
     ['a trailing encoded space', '/p/sec%20/y'],
     ['a fullwidth letter (NFKC "s")', '/p/%EF%BD%93ec/y'],
-    ['an NTFS stream name on the token route\'s segment', '/p/sec::$INDEX_ALLOCATION/y'],
+    ["an NTFS stream name on the token route's segment", '/p/sec::$INDEX_ALLOCATION/y'],
   ];
   for (const [what, target] of refused) {
     it(`refuses ${what} (${target}) with 400 BAD_REQUEST, node not asked`, async () => {

@@ -26,9 +26,56 @@ const PARALLEL = 32;
 console.log(`# fuzz seed ${SEED} (reproduce with FUZZ_SEED=${SEED})`);
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'BREW', 'get', 'G\x00T', ''];
-const PIECES = ['/live/', '/files/', '/jump/', '..', '%2e', '%00', '%0d%0a', '?', '&', '=', '#', '//', '\\', '%', '%zz', 'cam1.flv', 'a'.repeat(300), '\u00e9', '*', ' ', '\t'];
-const HEADER_NAMES = ['Host', 'Content-Length', 'Transfer-Encoding', 'Connection', 'X-Forwarded-For', 'Range', 'Expect', 'Upgrade', 'X-\x01', ':bad', 'A'.repeat(50)];
-const HEADER_VALUES = ['1', '-1', 'chunked', 'close', 'keep-alive', '10.0.0.1, 999.1.1.1', 'bytes=0-', 'bytes=9-1', '100-continue', '\x7f', 'x'.repeat(2000), ''];
+const PIECES = [
+  '/live/',
+  '/files/',
+  '/jump/',
+  '..',
+  '%2e',
+  '%00',
+  '%0d%0a',
+  '?',
+  '&',
+  '=',
+  '#',
+  '//',
+  '\\',
+  '%',
+  '%zz',
+  'cam1.flv',
+  'a'.repeat(300),
+  '\u00e9',
+  '*',
+  ' ',
+  '\t',
+];
+const HEADER_NAMES = [
+  'Host',
+  'Content-Length',
+  'Transfer-Encoding',
+  'Connection',
+  'X-Forwarded-For',
+  'Range',
+  'Expect',
+  'Upgrade',
+  'X-\x01',
+  ':bad',
+  'A'.repeat(50),
+];
+const HEADER_VALUES = [
+  '1',
+  '-1',
+  'chunked',
+  'close',
+  'keep-alive',
+  '10.0.0.1, 999.1.1.1',
+  'bytes=0-',
+  'bytes=9-1',
+  '100-continue',
+  '\x7f',
+  'x'.repeat(2000),
+  '',
+];
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)];
@@ -46,7 +93,26 @@ function randomRequest(random: () => number): string {
 const FRAMING_REQUESTS = 1_500;
 const FRAMING_METHODS = ['GET', 'HEAD', 'DELETE', 'OPTIONS', 'POST', 'PUT', 'PATCH'];
 const FRAMING_PREFIXES = ['/echo/', '/flv/'];
-const PATH_ENCODINGS = ['a', 'b.flv', '%2e%2e/x', '%2F..%2Fx', '..%2f', 'a%0d%0aX-Y:%20z', 'a%00', 'a?x=%0d%0a', '%252e%252e/', 'a;b=c', '..;/x', 'a%', '%zz', '%C3%A9', 'a/./b', 'a//b', '%u002e', 'x?SMUGGLED=1'];
+const PATH_ENCODINGS = [
+  'a',
+  'b.flv',
+  '%2e%2e/x',
+  '%2F..%2Fx',
+  '..%2f',
+  'a%0d%0aX-Y:%20z',
+  'a%00',
+  'a?x=%0d%0a',
+  '%252e%252e/',
+  'a;b=c',
+  '..;/x',
+  'a%',
+  '%zz',
+  '%C3%A9',
+  'a/./b',
+  'a//b',
+  '%u002e',
+  'x?SMUGGLED=1',
+];
 const chunk = (body: string, extension = '') => `${Buffer.byteLength(body).toString(16)}${extension}\r\n${body}\r\n0\r\n\r\n`;
 /** Framing variants: header lines and the body bytes as sent, for a body that is itself a request. */
 const FRAMINGS: ((body: string) => [string[], string])[] = [
@@ -118,7 +184,11 @@ describe('fuzz', () => {
       relay: { requestLogEntries: 1000 },
       // 300 new streams from one address in a few seconds: the per-client limits (tested in query-fanout) are off here.
       flv: { idleCloseMs: 0, firstMediaTimeoutMs: 300, maxStreamsPerClient: 0, newStreamsPerClientPerMinute: 0 },
-      nodes: [{ id: 'a', url }, { id: 'raw', url: rawUrl }, { id: 'framing', url: framingUrl }],
+      nodes: [
+        { id: 'a', url },
+        { id: 'raw', url: rawUrl },
+        { id: 'framing', url: framingUrl },
+      ],
       routes: [
         { id: 'echo', path: '/echo/', kind: 'file', mode: 'proxy', nodes: ['framing'] },
         { id: 'flv', path: '/flv/', kind: 'flv', mode: 'proxy', fanout: false, nodes: ['framing'] },
@@ -196,8 +266,18 @@ describe('fuzz', () => {
     const logged = framingNode.requests;
     const withBody = logged.filter((r) => r.body.length > 0).length;
     console.log(`# fuzz framing: ${sent} requests: ${JSON.stringify(outcomes)}; the node logged ${logged.length}, ${withBody} with a body`);
-    assert.deepEqual(logged.filter((r) => r.path.includes('SMUGGLED-')).map((r) => r.path), [], 'no request hidden in a body reached the node');
-    assert.deepEqual(logged.filter((r) => r.framing.length > 1 || r.framing.some((f) => f.startsWith('transfer-encoding') && f !== 'transfer-encoding: chunked')).map((r) => r.framing), [], 'one framing, written by the relay');
+    assert.deepEqual(
+      logged.filter((r) => r.path.includes('SMUGGLED-')).map((r) => r.path),
+      [],
+      'no request hidden in a body reached the node',
+    );
+    assert.deepEqual(
+      logged
+        .filter((r) => r.framing.length > 1 || r.framing.some((f) => f.startsWith('transfer-encoding') && f !== 'transfer-encoding: chunked'))
+        .map((r) => r.framing),
+      [],
+      'one framing, written by the relay',
+    );
     assert.equal(outcomes.answered, sent, 'every request got an answer');
     assert.ok(withBody > 0, 'allowed bodies were forwarded');
     assert.equal(last.status, 200, 'the node is still healthy and serving');

@@ -77,11 +77,15 @@ describe('the relay out of file descriptors (EMFILE)', { skip: missingTool('prli
         routes: NODE_IDS.map((id) => ({ id, path: `/${id}/`, kind: 'file', mode: 'proxy', nodes: [id] })),
       }),
     );
-    child = spawn('prlimit', [`--nofile=${FD_LIMIT}:${FD_LIMIT}`, process.execPath, '--import', 'tsx', 'electron/engine/cli.ts', 'serve', '--config', configPath], {
-      cwd: ROOT,
-      env: { ...process.env, RELAYDECK_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      'prlimit',
+      [`--nofile=${FD_LIMIT}:${FD_LIMIT}`, process.execPath, '--import', 'tsx', 'electron/engine/cli.ts', 'serve', '--config', configPath],
+      {
+        cwd: ROOT,
+        env: { ...process.env, RELAYDECK_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     child.stdout!.on('data', (d) => (stdout += d));
     child.stderr!.on('data', (d) => (stderr += d));
@@ -137,7 +141,15 @@ describe('the relay out of file descriptors (EMFILE)', { skip: missingTool('prli
     assert.deepEqual([...new Set(refused.map((a) => `${a.status} ${a.code}`))], ['503 RELAY_RESOURCES']);
 
     // The flood gone, the relay accepts again: every node up, no failure counted, every route served.
-    await waitFor(() => request(`${relayUrl}/healthz`).then((a) => a.status === 200, () => false), 15_000, 'the relay to accept again');
+    await waitFor(
+      () =>
+        request(`${relayUrl}/healthz`).then(
+          (a) => a.status === 200,
+          () => false,
+        ),
+      15_000,
+      'the relay to accept again',
+    );
     agent.destroy();
     const nodes = JSON.parse((await request(`${adminUrl}/api/nodes`, { headers: { authorization: `Bearer ${TOKEN}` } })).body.toString());
     assert.deepEqual(

@@ -97,7 +97,11 @@ function watchNodes(relay: StartedRelay): NodeStatusChange[] {
 }
 
 async function assertNodeUntouched(relay: StartedRelay, changes: NodeStatusChange[], nodeId: string): Promise<void> {
-  assert.deepEqual(changes.filter((c) => c.to === 'down'), [], 'the node never went down');
+  assert.deepEqual(
+    changes.filter((c) => c.to === 'down'),
+    [],
+    'the node never went down',
+  );
   const { body: nodes } = await relay.api.call('GET', '/api/nodes');
   const node = nodes.find((n: any) => n.id === nodeId);
   assert.equal(node.status, 'up');
@@ -131,7 +135,12 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
     });
     // A fresh relay per test: one test's verdict on the node never carries into the next.
     beforeEach(async () => {
-      relay = await startRelay({ ...SETTINGS, relay: { ...SETTINGS.relay, proxyEngine }, nodes: [{ id: 'a', url }], routes: [{ id: 'files', path: '/files/', kind: 'file', mode: 'proxy' }] });
+      relay = await startRelay({
+        ...SETTINGS,
+        relay: { ...SETTINGS.relay, proxyEngine },
+        nodes: [{ id: 'a', url }],
+        routes: [{ id: 'files', path: '/files/', kind: 'file', mode: 'proxy' }],
+      });
       changes = watchNodes(relay);
     });
     afterEach(() => relay.stop());
@@ -140,10 +149,14 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
     it('20 viewers that never read are cut as CLIENT_STALLED, never IDLE_TIMEOUT; the node stays up and serves', async () => {
       const sockets = Array.from({ length: VIEWERS }, () => stalledViewer(relay.relayUrl, '/files/endless.bin', 'stalled-download'));
       try {
-        const ended = await waitFor(async () => {
-          const logged = await loggedWith(relay, 'stalled-download');
-          return logged.length === VIEWERS && logged;
-        }, 20_000, 'every stalled download to be ended');
+        const ended = await waitFor(
+          async () => {
+            const logged = await loggedWith(relay, 'stalled-download');
+            return logged.length === VIEWERS && logged;
+          },
+          20_000,
+          'every stalled download to be ended',
+        );
         await assertNodeUntouched(relay, changes, 'a');
         assert.deepEqual([...new Set(ended.map((e) => e.errorCode))], ['CLIENT_STALLED']);
         const normal = await request(`${relay.relayUrl}/files/small.txt`);
@@ -222,14 +235,22 @@ describe('FLV routes: stalled viewers never charge the node', () => {
       ...Array.from({ length: VIEWERS }, () => stalledViewer(relay.relayUrl, '/direct/cam1.flv', 'stalled-direct')),
     ];
     try {
-      const fanout = await waitFor(async () => {
-        const logged = await loggedWith(relay, 'stalled-fanout');
-        return logged.length === VIEWERS && logged;
-      }, 25_000, 'every stalled fan-out viewer to be dropped');
-      const direct = await waitFor(async () => {
-        const logged = await loggedWith(relay, 'stalled-direct');
-        return logged.length === VIEWERS && logged;
-      }, 25_000, 'every stalled direct viewer to be cut');
+      const fanout = await waitFor(
+        async () => {
+          const logged = await loggedWith(relay, 'stalled-fanout');
+          return logged.length === VIEWERS && logged;
+        },
+        25_000,
+        'every stalled fan-out viewer to be dropped',
+      );
+      const direct = await waitFor(
+        async () => {
+          const logged = await loggedWith(relay, 'stalled-direct');
+          return logged.length === VIEWERS && logged;
+        },
+        25_000,
+        'every stalled direct viewer to be cut',
+      );
       await assertNodeUntouched(relay, changes, 'a');
       assert.deepEqual([...new Set(fanout.map((e) => e.errorCode))], ['SLOW_VIEWER']);
       assert.deepEqual([...new Set(direct.map((e) => e.errorCode))], ['CLIENT_STALLED']);
@@ -262,7 +283,12 @@ describe('an HLS route: segment fetches paused for stalled viewers never charge 
     };
     const url = await origin.start();
     // Objects over 64 KiB stream through uncached: the fetch pauses the node while its viewers lag.
-    relay = await startRelay({ ...SETTINGS, hls: { segmentMaxBytes: 65_536 }, nodes: [{ id: 'a', url }], routes: [{ id: 'hls', path: '/live/', kind: 'hls', mode: 'proxy' }] });
+    relay = await startRelay({
+      ...SETTINGS,
+      hls: { segmentMaxBytes: 65_536 },
+      nodes: [{ id: 'a', url }],
+      routes: [{ id: 'hls', path: '/live/', kind: 'hls', mode: 'proxy' }],
+    });
     changes = watchNodes(relay);
   });
   after(async () => {

@@ -74,10 +74,22 @@ function refusedCases(): [string, string][] {
     ['GET with a chunked body on a stream route', '/live/', (p) => raw(`GET ${p}.flv HTTP/1.1`, ['Transfer-Encoding: chunked'], chunked(SMUGGLED))],
     ['GET with a chunked body to a Node http node', '/node/', (p) => raw(`GET ${p} HTTP/1.1`, ['Transfer-Encoding: chunked'], chunked(SMUGGLED))],
     ['GET with a Content-Length body to a Node http node', '/node/', (p) => raw(`GET ${p} HTTP/1.1`, [`Content-Length: ${SMUGGLED.length}`], SMUGGLED)],
-    ['Content-Length then Transfer-Encoding', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Content-Length: 5', 'Transfer-Encoding: chunked'], chunked(SMUGGLED))],
-    ['Transfer-Encoding then Content-Length', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: chunked', 'Content-Length: 5'], chunked(SMUGGLED))],
+    [
+      'Content-Length then Transfer-Encoding',
+      '/echo/',
+      (p) => raw(`POST ${p} HTTP/1.1`, ['Content-Length: 5', 'Transfer-Encoding: chunked'], chunked(SMUGGLED)),
+    ],
+    [
+      'Transfer-Encoding then Content-Length',
+      '/echo/',
+      (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: chunked', 'Content-Length: 5'], chunked(SMUGGLED)),
+    ],
     ['two equal Content-Lengths', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Content-Length: 5', 'Content-Length: 5'], 'hello')],
-    ['two different Content-Lengths', '/echo/', (p) => raw(`PUT ${p} HTTP/1.1`, ['Content-Length: 5', `Content-Length: ${5 + SMUGGLED.length}`], `hello${SMUGGLED}`)],
+    [
+      'two different Content-Lengths',
+      '/echo/',
+      (p) => raw(`PUT ${p} HTTP/1.1`, ['Content-Length: 5', `Content-Length: ${5 + SMUGGLED.length}`], `hello${SMUGGLED}`),
+    ],
     ['a Content-Length with a sign', '/echo/', (p) => raw(`PUT ${p} HTTP/1.1`, ['Content-Length: +5'], 'hello')],
     ['Transfer-Encoding "chunked, identity"', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: chunked, identity'], chunked(SMUGGLED))],
     ['Transfer-Encoding "identity, chunked"', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: identity, chunked'], chunked(SMUGGLED))],
@@ -85,19 +97,47 @@ function refusedCases(): [string, string][] {
     ['Transfer-Encoding "Chunked"', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: Chunked'], chunked(SMUGGLED))],
     ['Transfer-Encoding "xchunked"', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: xchunked'], chunked(SMUGGLED))],
     ['Transfer-Encoding ", chunked"', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: , chunked'], chunked(SMUGGLED))],
-    ['an empty Transfer-Encoding then "chunked"', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: ', 'Transfer-Encoding: chunked'], chunked(SMUGGLED))],
-    ['two Transfer-Encoding "chunked" fields', '/echo/', (p) => raw(`PATCH ${p} HTTP/1.1`, ['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked'], chunked(SMUGGLED))],
+    [
+      'an empty Transfer-Encoding then "chunked"',
+      '/echo/',
+      (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: ', 'Transfer-Encoding: chunked'], chunked(SMUGGLED)),
+    ],
+    [
+      'two Transfer-Encoding "chunked" fields',
+      '/echo/',
+      (p) => raw(`PATCH ${p} HTTP/1.1`, ['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked'], chunked(SMUGGLED)),
+    ],
     ['Transfer-Encoding with a space before the colon', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding : chunked'], chunked(SMUGGLED))],
     ['Transfer-Encoding on HTTP/1.0', '/echo/', (p) => raw(`POST ${p} HTTP/1.0`, ['Transfer-Encoding: chunked'], chunked(SMUGGLED))],
-    ['Connection naming Content-Length', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Connection: Content-Length', `Content-Length: ${SMUGGLED.length}`], SMUGGLED)],
-    ['Connection naming Transfer-Encoding', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Connection: keep-alive, transfer-encoding', 'Transfer-Encoding: chunked'], chunked(SMUGGLED))],
+    [
+      'Connection naming Content-Length',
+      '/echo/',
+      (p) => raw(`POST ${p} HTTP/1.1`, ['Connection: Content-Length', `Content-Length: ${SMUGGLED.length}`], SMUGGLED),
+    ],
+    [
+      'Connection naming Transfer-Encoding',
+      '/echo/',
+      (p) => raw(`POST ${p} HTTP/1.1`, ['Connection: keep-alive, transfer-encoding', 'Transfer-Encoding: chunked'], chunked(SMUGGLED)),
+    ],
     ['Connection naming Host', '/echo/', (p) => raw(`GET ${p} HTTP/1.1`, ['Connection: Host'])],
-    ['Proxy-Connection naming Content-Length', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Proxy-Connection: content-length', `Content-Length: ${SMUGGLED.length}`], SMUGGLED)],
+    [
+      'Proxy-Connection naming Content-Length',
+      '/echo/',
+      (p) => raw(`POST ${p} HTTP/1.1`, ['Proxy-Connection: content-length', `Content-Length: ${SMUGGLED.length}`], SMUGGLED),
+    ],
     ['a bare LF after a chunk size', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: chunked'], `5\nhello\r\n0\r\n\r\n`)],
     ['a bare LF after a chunk extension', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: chunked'], `5;x=y\nhello\r\n0\r\n\r\n`)],
-    ['a bare LF ending a header line', '/echo/', (p) => `GET ${p} HTTP/1.1\r\nHost: relay\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked(SMUGGLED)}`],
+    [
+      'a bare LF ending a header line',
+      '/echo/',
+      (p) => `GET ${p} HTTP/1.1\r\nHost: relay\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked(SMUGGLED)}`,
+    ],
     ['a chunk size written as 0x5', '/echo/', (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: chunked'], `0x5\r\nhello\r\n0\r\n\r\n`)],
-    ['a keep-alive GET with a body, then a pipelined request', '/echo/', (p) => raw(`GET ${p} HTTP/1.1`, [`Content-Length: ${SMUGGLED.length}`], SMUGGLED, true) + raw(`GET ${p}-after HTTP/1.1`, [])],
+    [
+      'a keep-alive GET with a body, then a pipelined request',
+      '/echo/',
+      (p) => raw(`GET ${p} HTTP/1.1`, [`Content-Length: ${SMUGGLED.length}`], SMUGGLED, true) + raw(`GET ${p}-after HTTP/1.1`, []),
+    ],
   ];
   return cases.map(([what, prefix, make], i) => [what, make(`${prefix}refused${i}`)]);
 }
@@ -111,20 +151,55 @@ interface AllowedCase {
 
 /** Requests the relay forwards, each body re-framed by the relay ('none': no body, at most a Content-Length: 0). */
 const ALLOWED: AllowedCase[] = [
-  { what: 'POST with a Content-Length body holding a request', request: (p) => raw(`POST ${p} HTTP/1.1`, [`Content-Length: ${SMUGGLED.length}`], SMUGGLED), expect: [{ suffix: '', method: 'POST', framing: [`content-length: ${SMUGGLED.length}`], body: SMUGGLED }] },
-  { what: 'PUT chunked with chunk extensions', request: (p) => raw(`PUT ${p} HTTP/1.1`, ['Transfer-Encoding: chunked'], '5;name=value\r\nhello\r\n6;x="a;b"\r\n world\r\n0\r\n\r\n'), expect: [{ suffix: '', method: 'PUT', framing: ['transfer-encoding: chunked'], body: 'hello world' }] },
-  { what: 'PATCH chunked with a trailer', request: (p) => raw(`PATCH ${p} HTTP/1.1`, ['Transfer-Encoding: chunked'], '5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n'), expect: [{ suffix: '', method: 'PATCH', framing: ['transfer-encoding: chunked'], body: 'hello' }] },
-  { what: 'POST chunked with optional whitespace around the value', request: (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: \tchunked '], chunked(SMUGGLED)), expect: [{ suffix: '', method: 'POST', framing: ['transfer-encoding: chunked'], body: SMUGGLED }] },
-  { what: 'POST with a Content-Length with leading zeros', request: (p) => raw(`POST ${p} HTTP/1.1`, ['Content-Length: 005'], 'hello'), expect: [{ suffix: '', method: 'POST', framing: ['content-length: 5'], body: 'hello' }] },
-  { what: 'POST with Expect: 100-continue', request: (p) => raw(`POST ${p} HTTP/1.1`, ['Expect: 100-continue', 'Content-Length: 5'], 'hello'), expect: [{ suffix: '', method: 'POST', framing: ['content-length: 5'], body: 'hello' }] },
+  {
+    what: 'POST with a Content-Length body holding a request',
+    request: (p) => raw(`POST ${p} HTTP/1.1`, [`Content-Length: ${SMUGGLED.length}`], SMUGGLED),
+    expect: [{ suffix: '', method: 'POST', framing: [`content-length: ${SMUGGLED.length}`], body: SMUGGLED }],
+  },
+  {
+    what: 'PUT chunked with chunk extensions',
+    request: (p) => raw(`PUT ${p} HTTP/1.1`, ['Transfer-Encoding: chunked'], '5;name=value\r\nhello\r\n6;x="a;b"\r\n world\r\n0\r\n\r\n'),
+    expect: [{ suffix: '', method: 'PUT', framing: ['transfer-encoding: chunked'], body: 'hello world' }],
+  },
+  {
+    what: 'PATCH chunked with a trailer',
+    request: (p) => raw(`PATCH ${p} HTTP/1.1`, ['Transfer-Encoding: chunked'], '5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n'),
+    expect: [{ suffix: '', method: 'PATCH', framing: ['transfer-encoding: chunked'], body: 'hello' }],
+  },
+  {
+    what: 'POST chunked with optional whitespace around the value',
+    request: (p) => raw(`POST ${p} HTTP/1.1`, ['Transfer-Encoding: \tchunked '], chunked(SMUGGLED)),
+    expect: [{ suffix: '', method: 'POST', framing: ['transfer-encoding: chunked'], body: SMUGGLED }],
+  },
+  {
+    what: 'POST with a Content-Length with leading zeros',
+    request: (p) => raw(`POST ${p} HTTP/1.1`, ['Content-Length: 005'], 'hello'),
+    expect: [{ suffix: '', method: 'POST', framing: ['content-length: 5'], body: 'hello' }],
+  },
+  {
+    what: 'POST with Expect: 100-continue',
+    request: (p) => raw(`POST ${p} HTTP/1.1`, ['Expect: 100-continue', 'Content-Length: 5'], 'hello'),
+    expect: [{ suffix: '', method: 'POST', framing: ['content-length: 5'], body: 'hello' }],
+  },
   { what: 'POST without a body', request: (p) => raw(`POST ${p} HTTP/1.1`, []), expect: [{ suffix: '', method: 'POST', framing: 'none', body: '' }] },
-  { what: 'GET with Content-Length: 0', request: (p) => raw(`GET ${p} HTTP/1.1`, ['Content-Length: 0']), expect: [{ suffix: '', method: 'GET', framing: 'none', body: '' }] },
+  {
+    what: 'GET with Content-Length: 0',
+    request: (p) => raw(`GET ${p} HTTP/1.1`, ['Content-Length: 0']),
+    expect: [{ suffix: '', method: 'GET', framing: 'none', body: '' }],
+  },
   { what: 'HEAD', request: (p) => raw(`HEAD ${p} HTTP/1.1`, []), expect: [{ suffix: '', method: 'HEAD', framing: 'none', body: '' }] },
   { what: 'DELETE without a body', request: (p) => raw(`DELETE ${p} HTTP/1.1`, []), expect: [{ suffix: '', method: 'DELETE', framing: 'none', body: '' }] },
-  { what: 'OPTIONS without a body (not a preflight)', request: (p) => raw(`OPTIONS ${p} HTTP/1.1`, []), expect: [{ suffix: '', method: 'OPTIONS', framing: 'none', body: '' }] },
+  {
+    what: 'OPTIONS without a body (not a preflight)',
+    request: (p) => raw(`OPTIONS ${p} HTTP/1.1`, []),
+    expect: [{ suffix: '', method: 'OPTIONS', framing: 'none', body: '' }],
+  },
   {
     what: 'three pipelined requests after a body on one connection',
-    request: (p) => raw(`POST ${p} HTTP/1.1`, ['Content-Length: 5'], 'hello', true) + raw(`GET ${p}-b HTTP/1.1`, [], '', true) + raw(`PUT ${p}-c HTTP/1.1`, ['Transfer-Encoding: chunked'], chunked(SMUGGLED)),
+    request: (p) =>
+      raw(`POST ${p} HTTP/1.1`, ['Content-Length: 5'], 'hello', true) +
+      raw(`GET ${p}-b HTTP/1.1`, [], '', true) +
+      raw(`PUT ${p}-c HTTP/1.1`, ['Transfer-Encoding: chunked'], chunked(SMUGGLED)),
     expect: [
       { suffix: '', method: 'POST', framing: ['content-length: 5'], body: 'hello' },
       { suffix: '-b', method: 'GET', framing: 'none', body: '' },
@@ -147,7 +222,10 @@ for (const engine of ['native', 'http-proxy-3'] as const) {
       const httpUrl = await httpNode.start();
       relay = await startRelay({
         relay: { proxyEngine: engine },
-        nodes: [{ id: 'raw', url: rawUrl }, { id: 'http', url: httpUrl }],
+        nodes: [
+          { id: 'raw', url: rawUrl },
+          { id: 'http', url: httpUrl },
+        ],
         routes: [
           { id: 'echo', path: '/echo/', kind: 'file', mode: 'proxy', nodes: ['raw'] },
           { id: 'node', path: '/node/', kind: 'file', mode: 'proxy', nodes: ['http'] },
@@ -181,7 +259,10 @@ for (const engine of ['native', 'http-proxy-3'] as const) {
         const before = node.requests.length;
         testCase.expect.forEach((e) => routed.add(path + e.suffix));
         const answers = responses((await send(port, testCase.request(path))).answer);
-        assert.deepEqual(answers.map((a) => a.status), testCase.expect.map(() => 200));
+        assert.deepEqual(
+          answers.map((a) => a.status),
+          testCase.expect.map(() => 200),
+        );
         const logged = (await node.waitForRequests(before + testCase.expect.length)).slice(before);
         assert.deepEqual(logged.map((r) => r.path).sort(), testCase.expect.map((e) => path + e.suffix).sort(), 'the node logged exactly the routed requests');
         testCase.expect.forEach((e) => {
@@ -218,9 +299,19 @@ for (const engine of ['native', 'http-proxy-3'] as const) {
       const last = await request(`${relay.relayUrl}/echo/last`);
       assert.equal(last.status, 200);
       const paths = node.requests.map((r) => r.path);
-      assert.deepEqual(paths.filter((p) => !routed.has(p)), [], 'the raw node logged only routed paths');
-      assert.ok(node.requests.every((r) => r.framing.length <= 1 && !r.framing.some((f) => f.startsWith('transfer-encoding:') && f !== 'transfer-encoding: chunked')));
-      assert.deepEqual(httpNode.requests.map((r) => r.url), ['/node/allowed'], 'the Node http node saw only the allowed POST');
+      assert.deepEqual(
+        paths.filter((p) => !routed.has(p)),
+        [],
+        'the raw node logged only routed paths',
+      );
+      assert.ok(
+        node.requests.every((r) => r.framing.length <= 1 && !r.framing.some((f) => f.startsWith('transfer-encoding:') && f !== 'transfer-encoding: chunked')),
+      );
+      assert.deepEqual(
+        httpNode.requests.map((r) => r.url),
+        ['/node/allowed'],
+        'the Node http node saw only the allowed POST',
+      );
     });
   });
 }

@@ -34,7 +34,18 @@ describe('viewer auth', () => {
       routes: [
         { id: 'signed', path: '/signed/', kind: 'file', mode: 'proxy', auth: { keys: [OLD_KEY, NEW_KEY] } },
         { id: 'jump', path: '/jump/', kind: 'file', mode: 'redirect', auth: { keys: [NEW_KEY], tokens: [{ token: 'tv-token-123', label: 'tv' }] } },
-        { id: 'tokens', path: '/tok/', kind: 'file', mode: 'proxy', auth: { tokens: [{ token: 'app-token-123', label: 'app' }, { token: 'old-token-123', label: 'old', expiresAt: '2020-01-01T00:00:00Z' }] } },
+        {
+          id: 'tokens',
+          path: '/tok/',
+          kind: 'file',
+          mode: 'proxy',
+          auth: {
+            tokens: [
+              { token: 'app-token-123', label: 'app' },
+              { token: 'old-token-123', label: 'old', expiresAt: '2020-01-01T00:00:00Z' },
+            ],
+          },
+        },
         { id: 'lan', path: '/lan/', kind: 'file', mode: 'proxy', auth: { allow: ['10.0.0.0/8', '2001:db8::/32'], deny: ['10.6.6.0/24'] } },
         { id: 'pass', path: '/pass/', kind: 'file', mode: 'proxy', auth: { tokens: [{ token: 'pass-token-12', label: 'p' }], passParams: true } },
         { id: 'open', path: '/open/', kind: 'file', mode: 'proxy' },
@@ -144,7 +155,9 @@ describe('viewer auth', () => {
     const file = path.join(dir, 'config.json');
     await fs.writeFile(file, JSON.stringify({ ...config, relay: { port: Number(new URL(relay.relayUrl).port) }, admin: { port: 0 } }));
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [BIN, 'sign', '--config', file, '--route', 'signed', '--path', '/signed/cam1.flv', '--ttl', '1h'], (error, out, err) => (error ? reject(new Error(err)) : resolve(out))),
+      execFile(process.execPath, [BIN, 'sign', '--config', file, '--route', 'signed', '--path', '/signed/cam1.flv', '--ttl', '1h'], (error, out, err) =>
+        error ? reject(new Error(err)) : resolve(out),
+      ),
     );
     const url = stdout.trim();
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/signed\/cam1\.flv\?sign=\d+-[0-9a-f]{64}$/);

@@ -29,7 +29,10 @@ describe('HLS playlists leave a draining node', () => {
     }
     const [a, b] = [await origins.a.start(), await origins.b.start()];
     relay = await startRelay({
-      nodes: [{ id: 'a', url: a }, { id: 'b', url: b }],
+      nodes: [
+        { id: 'a', url: a },
+        { id: 'b', url: b },
+      ],
       routes: [{ id: 'hls', path: '/live/', kind: 'hls', mode: 'proxy' }],
     });
   });

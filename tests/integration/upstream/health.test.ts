@@ -40,7 +40,10 @@ describe('node health', () => {
       server = http.createServer((_req, res) => res.end('ok'));
       await listen(server, port);
       await waitFor(() => registry.get('a')!.status === 'up', 2000, 'the node to come back');
-      assert.deepEqual(changes.map((c) => `${c.from}>${c.to}`), ['up>down', 'down>up']);
+      assert.deepEqual(
+        changes.map((c) => `${c.from}>${c.to}`),
+        ['up>down', 'down>up'],
+      );
     } finally {
       registry.stop();
       server.close();

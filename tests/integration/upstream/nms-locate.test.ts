@@ -49,10 +49,14 @@ describe('probe locator with two real node-media-servers', { skip }, () => {
   });
 
   it('finds the stream on the node that holds it, for proxy and redirect alike', async () => {
-    const found = await waitFor(async () => {
-      const r = await resolve('/live/cam1.flv');
-      return r.nodeId === 'a' ? r : undefined;
-    }, 20000, 'the probe to find live/cam1 on a');
+    const found = await waitFor(
+      async () => {
+        const r = await resolve('/live/cam1.flv');
+        return r.nodeId === 'a' ? r : undefined;
+      },
+      20000,
+      'the probe to find live/cam1 on a',
+    );
     assert.equal(found.locator, 'probe');
     assert.equal(found.streamKey, 'live/cam1');
     assert.match(found.reason, /found on a/);

@@ -50,10 +50,36 @@ describe('stream probe', () => {
   });
 
   it('reads SRS, MediaMTX and ZLMediaKit stream lists', async () => {
-    const srs = await fakeApi(() => ({ json: { code: 0, streams: [{ app: 'live', name: 'cam1', publish: { active: true } }, { app: 'live', name: 'gone', publish: { active: false } }] } }));
-    const mtx = await fakeApi(() => ({ json: { itemCount: 2, items: [{ name: 'live/cam2', ready: true }, { name: 'live/idle', ready: false }] } }));
+    const srs = await fakeApi(() => ({
+      json: {
+        code: 0,
+        streams: [
+          { app: 'live', name: 'cam1', publish: { active: true } },
+          { app: 'live', name: 'gone', publish: { active: false } },
+        ],
+      },
+    }));
+    const mtx = await fakeApi(() => ({
+      json: {
+        itemCount: 2,
+        items: [
+          { name: 'live/cam2', ready: true },
+          { name: 'live/idle', ready: false },
+        ],
+      },
+    }));
     const transport = new UpstreamTransport({ maxIdleSockets: 0 });
-    const zlm = await fakeApi((path) => ({ json: path.includes('secret=s3cret') ? { code: 0, data: [{ app: 'live', stream: 'cam3', schema: 'rtmp' }, { app: 'live', stream: 'cam3', schema: 'hls' }] } : { code: -100, msg: 'bad secret' } }));
+    const zlm = await fakeApi((path) => ({
+      json: path.includes('secret=s3cret')
+        ? {
+            code: 0,
+            data: [
+              { app: 'live', stream: 'cam3', schema: 'rtmp' },
+              { app: 'live', stream: 'cam3', schema: 'hls' },
+            ],
+          }
+        : { code: -100, msg: 'bad secret' },
+    }));
     apis.push(srs, mtx, zlm);
     assert.deepEqual([...(await listStreams(node('s', srs.url, { type: 'srs' }), 1000, transport))], ['live/cam1']);
     assert.deepEqual([...(await listStreams(node('m', mtx.url, { type: 'mediamtx' }), 1000, transport))], ['live/cam2']);
@@ -89,7 +115,9 @@ describe('stream probe', () => {
   it('drops a location when its node goes down', async () => {
     const api = await fakeApi(() => ({ json: { streams: [{ app: 'live', name: 'cam1' }] } }));
     apis.push(api);
-    const { registry, probe, nodes, stop } = probeOver([{ id: 'a', url: api.url, api: { type: 'srs' }, health: { passiveMaxFails: 1 } } as never], { probeTtlMs: 60_000 });
+    const { registry, probe, nodes, stop } = probeOver([{ id: 'a', url: api.url, api: { type: 'srs' }, health: { passiveMaxFails: 1 } } as never], {
+      probeTtlMs: 60_000,
+    });
     await probe.locate('live/cam1', nodes, () => '');
     registry.recordFailure('a', 'DIAL'); // one passive failure takes it down
     assert.equal(registry.get('a')!.status, 'down');

@@ -23,7 +23,10 @@ describe('resolve check and drain', () => {
     relay = await startRelay({
       health: { intervalMs: 500 },
       flv: { idleCloseMs: 0 },
-      nodes: [{ id: 'a', url: urlA }, { id: 'b', url: urlB }],
+      nodes: [
+        { id: 'a', url: urlA },
+        { id: 'b', url: urlB },
+      ],
       routes: [
         { id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' },
         { id: 'img', path: '/img/', kind: 'file', mode: 'redirect', nodes: ['b'], stripPrefix: true },

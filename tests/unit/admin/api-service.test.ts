@@ -135,7 +135,10 @@ test('a change is judged as a whole config: cross-item errors refuse it and noth
   assert.equal(saved.mode, 'redirect');
   assert.equal(fake.config.routes[1].mode, 'redirect');
   assert.deepEqual(await api.deleteRoute({ id: 'vod' }), { deleted: 'vod' });
-  assert.deepEqual(fake.config.routes.map((r) => r.id), ['live']);
+  assert.deepEqual(
+    fake.config.routes.map((r) => r.id),
+    ['live'],
+  );
 });
 
 test('pause and resume go through setPaused, and the relay state reads isPaused', async () => {

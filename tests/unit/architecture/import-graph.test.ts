@@ -84,7 +84,10 @@ test('the reader finds a circle made of type-only imports', () => {
     ['d.ts', ['a.ts']],
   ]);
   assert.deepEqual(importCircles(graph), [['a.ts', 'b.ts', 'c.ts']]);
-  assert.deepEqual([..."import type { Engine } from '../engine.js';\nexport { x } from './x.js';".matchAll(SPECIFIER)].map((m) => m[1]), ['../engine.js', './x.js']);
+  assert.deepEqual(
+    [..."import type { Engine } from '../engine.js';\nexport { x } from './x.js';".matchAll(SPECIFIER)].map((m) => m[1]),
+    ['../engine.js', './x.js'],
+  );
 });
 
 test('no import circles in electron/, shared/ and renderer/src/, type-only imports included', () => {
@@ -92,11 +95,16 @@ test('no import circles in electron/, shared/ and renderer/src/, type-only impor
   const graph = importGraph(files);
   assert.ok(graph.get('electron/engine/engine.ts')?.length, 'the reader followed the engine’s imports');
   const circles = importCircles(graph);
-  assert.deepEqual(circles.map((circle) => circle.join(' → ')), []);
+  assert.deepEqual(
+    circles.map((circle) => circle.join(' → ')),
+    [],
+  );
 });
 
 test('the engine imports nothing from the Electron shell, type-only imports included', () => {
   const graph = importGraph(SOURCE_DIRS.flatMap(sourceFiles));
-  const upward = [...graph].flatMap(([file, targets]) => (file.startsWith('electron/engine/') ? targets.filter((t) => t.startsWith('electron/desktop/')).map((t) => `${file} → ${t}`) : []));
+  const upward = [...graph].flatMap(([file, targets]) =>
+    file.startsWith('electron/engine/') ? targets.filter((t) => t.startsWith('electron/desktop/')).map((t) => `${file} → ${t}`) : [],
+  );
   assert.deepEqual(upward, []);
 });

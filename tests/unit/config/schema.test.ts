@@ -46,8 +46,14 @@ describe('config schema', () => {
     assert.equal(errorOf({ ...minimal, relay: { port: 70000 } }), 'relay.port: expected an integer from 0 to 65535, got 70000');
     assert.equal(errorOf({ ...minimal, relay: { port: '80' } }), 'relay.port: expected an integer, got "80"');
     assert.equal(errorOf({ ...minimal, routes: [{ id: 'x', path: '/x/', kind: 'flv' }] }), 'routes[0].mode: is required');
-    assert.equal(errorOf({ ...minimal, routes: [{ id: 'x', path: 'x', kind: 'flv', mode: 'proxy' }] }), 'routes[0].path: expected a path prefix that starts and ends with "/", got "x"');
-    assert.equal(errorOf({ ...minimal, routes: [{ id: 'x', path: '/x/', kind: 'flv', mode: 'redirect', status: 301 }] }), 'routes[0].status: expected 302 or 307, got 301');
+    assert.equal(
+      errorOf({ ...minimal, routes: [{ id: 'x', path: 'x', kind: 'flv', mode: 'proxy' }] }),
+      'routes[0].path: expected a path prefix that starts and ends with "/", got "x"',
+    );
+    assert.equal(
+      errorOf({ ...minimal, routes: [{ id: 'x', path: '/x/', kind: 'flv', mode: 'redirect', status: 301 }] }),
+      'routes[0].status: expected 302 or 307, got 301',
+    );
     assert.equal(errorOf([]), 'expected an object, got an array');
   });
 

@@ -43,7 +43,11 @@ test('serves index.html and assets with their types and the UI CSP', async () =>
   assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
   const csp = page.headers.get('content-security-policy') ?? '';
   assert.equal(csp, uiContentSecurityPolicy({ relayUrl: 'http://192.168.7.5:8090', pageHost: '127.0.0.1', nodeUrls: ['http://10.0.0.9:8000/base/'] }));
-  assert.match(csp, /connect-src 'self' http:\/\/127\.0\.0\.1:\* http:\/\/localhost:\* http:\/\/192\.168\.7\.5:8090 http:\/\/10\.0\.0\.9:8000;/, 'the preview may reach the relay and the nodes');
+  assert.match(
+    csp,
+    /connect-src 'self' http:\/\/127\.0\.0\.1:\* http:\/\/localhost:\* http:\/\/192\.168\.7\.5:8090 http:\/\/10\.0\.0\.9:8000;/,
+    'the preview may reach the relay and the nodes',
+  );
   assert.match(csp, /script-src 'self';/);
   assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
   assert.equal(await page.text(), '<!doctype html><title>RelayDeck</title>');
@@ -59,7 +63,12 @@ test('an unknown path inside the folder gets index.html (client-side pages)', as
 });
 
 test('nothing outside the folder is served, however the path is spelled', async () => {
-  for (const url of ['app://relaydeck/../secret.txt', 'app://relaydeck/%2e%2e/secret.txt', 'app://relaydeck/assets/%2e%2e%2f%2e%2e%2fsecret.txt', 'app://relaydeck/..%5csecret.txt']) {
+  for (const url of [
+    'app://relaydeck/../secret.txt',
+    'app://relaydeck/%2e%2e/secret.txt',
+    'app://relaydeck/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+    'app://relaydeck/..%5csecret.txt',
+  ]) {
     const response = await get(url);
     assert.doesNotMatch(await response.text(), /outside the UI folder/, url);
   }

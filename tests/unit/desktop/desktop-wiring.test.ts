@@ -103,9 +103,15 @@ test('tray menu: show, pause or resume (never both), quit; each item runs its ac
   const done: string[] = [];
   const actions = { show: () => done.push('show'), pause: () => done.push('pause'), resume: () => done.push('resume'), quit: () => done.push('quit') };
   const running = trayMenuTemplate(false, actions);
-  assert.deepEqual(running.map((i) => i.label ?? i.type), ['Show RelayDeck', 'Pause relay (new requests get 503)', 'separator', 'Quit RelayDeck']);
+  assert.deepEqual(
+    running.map((i) => i.label ?? i.type),
+    ['Show RelayDeck', 'Pause relay (new requests get 503)', 'separator', 'Quit RelayDeck'],
+  );
   const paused = trayMenuTemplate(true, actions);
-  assert.deepEqual(paused.map((i) => i.label ?? i.type), ['Show RelayDeck', 'Resume relay', 'separator', 'Quit RelayDeck']);
+  assert.deepEqual(
+    paused.map((i) => i.label ?? i.type),
+    ['Show RelayDeck', 'Resume relay', 'separator', 'Quit RelayDeck'],
+  );
   for (const item of [...running, ...paused]) (item.click as (() => void) | undefined)?.();
   assert.deepEqual(done, ['show', 'pause', 'quit', 'show', 'resume', 'quit']);
 });

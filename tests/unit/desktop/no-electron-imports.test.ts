@@ -12,7 +12,8 @@ import { ROOT } from '../../helpers/engine-fixtures.js';
 const ALLOWED = new Set(['electron/desktop/main.ts', 'electron/desktop/preload.ts']);
 
 /** A value import or require of the electron package (type-only imports are fine). */
-const RUNTIME_ELECTRON_IMPORT = /^\s*import\s+(?!type\b)[^;]*?from\s*['"]electron['"]|^\s*import\s*['"]electron['"]|require\(\s*['"]electron['"]\s*\)|import\(\s*['"]electron['"]\s*\)/m;
+const RUNTIME_ELECTRON_IMPORT =
+  /^\s*import\s+(?!type\b)[^;]*?from\s*['"]electron['"]|^\s*import\s*['"]electron['"]|require\(\s*['"]electron['"]\s*\)|import\(\s*['"]electron['"]\s*\)/m;
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(path.join(ROOT, dir), { withFileTypes: true });

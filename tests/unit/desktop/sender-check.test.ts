@@ -8,7 +8,14 @@ const top = (url: string | undefined) => ({ url, isMainFrame: true });
 
 test('accepts the top frame of our page, with a hash, a query or another path of our origin', () => {
   assert.equal(APP_ORIGIN, 'app://relaydeck');
-  for (const url of [APP_PAGE_URL, `${APP_PAGE_URL}#/routes`, `${APP_PAGE_URL}?tab=nodes`, 'app://relaydeck/', 'app://relaydeck/routes/live', 'APP://RELAYDECK/index.html']) {
+  for (const url of [
+    APP_PAGE_URL,
+    `${APP_PAGE_URL}#/routes`,
+    `${APP_PAGE_URL}?tab=nodes`,
+    'app://relaydeck/',
+    'app://relaydeck/routes/live',
+    'APP://RELAYDECK/index.html',
+  ]) {
     assert.equal(isTrustedSender(top(url), APP_ORIGIN), true, url);
   }
 });
@@ -30,7 +37,13 @@ test('rejects other origins: the admin URL, web pages, other app:// hosts, look-
 });
 
 test('rejects pages without a host: file://, data:, about:, devtools-less opaque URLs', () => {
-  for (const url of ['file:///opt/RelayDeck/resources/app.asar/dist/renderer/index.html', 'data:text/html,<script>1</script>', 'about:blank', 'javascript:alert(1)', 'blob:app://relaydeck/1234']) {
+  for (const url of [
+    'file:///opt/RelayDeck/resources/app.asar/dist/renderer/index.html',
+    'data:text/html,<script>1</script>',
+    'about:blank',
+    'javascript:alert(1)',
+    'blob:app://relaydeck/1234',
+  ]) {
     assert.equal(isTrustedSender(top(url), APP_ORIGIN), false, url);
   }
 });

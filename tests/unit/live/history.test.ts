@@ -10,7 +10,18 @@ import { HISTORY_MINUTE_MS, HISTORY_MINUTE_POINTS, HISTORY_SECOND_POINTS, Histor
 import { HISTORY_FIELDS, HistoryRing } from '../../../electron/engine/history/ring.js';
 import { SavingsEstimator } from '../../../electron/engine/history/savings.js';
 
-const point = (t: number, value = t) => ({ t, bytesIn: value, bytesOut: value, requests: value, redirects: 0, errors: 0, viewers: value, streams: 0, pulls: 0, savedBytes: 0 });
+const point = (t: number, value = t) => ({
+  t,
+  bytesIn: value,
+  bytesOut: value,
+  requests: value,
+  redirects: 0,
+  errors: 0,
+  viewers: value,
+  streams: 0,
+  pulls: 0,
+  savedBytes: 0,
+});
 
 function sample(at: number, counters: Partial<HistorySample> = {}): HistorySample {
   return { at, bytesIn: 0, bytesOut: 0, requests: 0, redirects: 0, errors: 0, savedBytes: 0, viewers: 0, streams: 0, pulls: 0, ...counters };
@@ -49,8 +60,14 @@ test('the book keeps 600 second points and 1440 minute points, no more, over a s
   assert.equal(HISTORY_SECOND_POINTS, 600);
   assert.equal(HISTORY_MINUTE_POINTS, 1_440);
   // Two samples per minute, 1000 bytes each: every full minute holds 2000 bytes.
-  assert.ok(history.minutes.bytesOut.every((b) => b === 2_000), 'minute points sum their second points');
-  assert.ok(history.minutes.t.every((t) => t % HISTORY_MINUTE_MS === 0), 'minute points end on the minute');
+  assert.ok(
+    history.minutes.bytesOut.every((b) => b === 2_000),
+    'minute points sum their second points',
+  );
+  assert.ok(
+    history.minutes.t.every((t) => t % HISTORY_MINUTE_MS === 0),
+    'minute points end on the minute',
+  );
 });
 
 test('counters become per-interval changes; a counter that drops (a route removed) counts 0', () => {
@@ -80,19 +97,37 @@ test('a minute point sums the counts and keeps the highest gauges of its seconds
 
 function stats(redirectsByRoute: Record<string, number>): StatsDto {
   const routes: StatsDto['routes'] = {};
-  for (const [id, redirects] of Object.entries(redirectsByRoute)) routes[id] = { requests: redirects, redirects, proxied: 0, bytesIn: 0, bytesOut: 0, errors: {}, active: 0 };
+  for (const [id, redirects] of Object.entries(redirectsByRoute))
+    routes[id] = { requests: redirects, redirects, proxied: 0, bytesIn: 0, bytesOut: 0, errors: {}, active: 0 };
   return { startedAt: 0, totals: routes[Object.keys(routes)[0]], routes };
 }
 
 const finished = (routeId: string, mode: 'proxy' | 'redirect', bytesOut: number): RequestLogEntry =>
-  ({ id: '1', routeId, mode, method: 'GET', path: '/x', nodeId: 'n', clientAddress: '127.0.0.1', userAgent: '', startedAt: 0, bytesIn: bytesOut, bytesOut, status: 200, durationMs: 10 }) as RequestLogEntry;
+  ({
+    id: '1',
+    routeId,
+    mode,
+    method: 'GET',
+    path: '/x',
+    nodeId: 'n',
+    clientAddress: '127.0.0.1',
+    userAgent: '',
+    startedAt: 0,
+    bytesIn: bytesOut,
+    bytesOut,
+    status: 200,
+    durationMs: 10,
+  }) as RequestLogEntry;
 
 test('savings: each redirect counts as the mean bytes of a finished proxied request of its kind', () => {
   const kinds: Record<string, 'flv' | 'hls' | 'file'> = { live: 'flv', cams: 'flv', vod: 'hls' };
   const kindOf = (id: string) => kinds[id];
   const savings = new SavingsEstimator();
   assert.equal(savings.observeRedirects(stats({ cams: 5 }), kindOf), 0, 'no flv sample yet: nothing estimated');
-  savings.observeFinished([finished('live', 'proxy', 1_000), finished('live', 'proxy', 3_000), finished('live', 'redirect', 0), finished('vod', 'proxy', 0)], kindOf);
+  savings.observeFinished(
+    [finished('live', 'proxy', 1_000), finished('live', 'proxy', 3_000), finished('live', 'redirect', 0), finished('vod', 'proxy', 0)],
+    kindOf,
+  );
   assert.equal(savings.mean('flv'), 2_000);
   assert.equal(savings.observeRedirects(stats({ cams: 8 }), kindOf), 3 * 2_000, 'three new redirects × the flv mean');
   const dto = savings.toDto();

@@ -11,7 +11,22 @@ import { LogCursor } from '../../../electron/engine/live/log-cursor.js';
 import { countPulls, LiveTicker, MAX_EVENT_LISTENERS, type LiveSources } from '../../../electron/engine/live/ticker.js';
 import { createLogger } from '../../../electron/engine/core/log.js';
 
-const entry = (n: number): RequestLogEntry => ({ seq: n + 1, id: String(n), routeId: 'r', mode: 'redirect', method: 'GET', path: `/r/${n}`, nodeId: 'a', clientAddress: '127.0.0.1', userAgent: '', startedAt: 1_000 + n, bytesIn: 0, bytesOut: 0, status: 302, durationMs: 0 });
+const entry = (n: number): RequestLogEntry => ({
+  seq: n + 1,
+  id: String(n),
+  routeId: 'r',
+  mode: 'redirect',
+  method: 'GET',
+  path: `/r/${n}`,
+  nodeId: 'a',
+  clientAddress: '127.0.0.1',
+  userAgent: '',
+  startedAt: 1_000 + n,
+  bytesIn: 0,
+  bytesOut: 0,
+  status: 302,
+  durationMs: 0,
+});
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => entry(from + i));
 /** The log as a ring of `capacity` would hold it after entries 0..total-1. */
 const ring = (total: number, capacity: number) => range(Math.max(0, total - capacity), total);
@@ -28,7 +43,10 @@ test('log cursor: once the log is full and rolling, the new entries are the ones
   const cursor = new LogCursor();
   cursor.next(ring(100, 100));
   const delta = cursor.next(ring(130, 100));
-  assert.deepEqual(ids(delta.fresh), range(100, 130).map((e) => Number(e.id)));
+  assert.deepEqual(
+    ids(delta.fresh),
+    range(100, 130).map((e) => Number(e.id)),
+  );
   assert.equal(delta.gap, false);
 });
 
@@ -57,12 +75,30 @@ test('pulls: one per FLV stream pull plus one per plain proxied request in fligh
 });
 
 function fakeSources(log: RequestLogEntry[]): LiveSources {
-  const stats: StatsDto = { startedAt: 0, totals: { requests: log.length, redirects: log.length, proxied: 0, bytesIn: 0, bytesOut: 0, errors: { CLIENT_CLOSED: 4, DIAL: 1 }, active: 0 }, routes: {} };
+  const stats: StatsDto = {
+    startedAt: 0,
+    totals: { requests: log.length, redirects: log.length, proxied: 0, bytesIn: 0, bytesOut: 0, errors: { CLIENT_CLOSED: 4, DIAL: 1 }, active: 0 },
+    routes: {},
+  };
   return {
     stats: async () => stats,
     streams: async () => [],
     hlsStreams: async () => [],
-    hlsCache: async () => ({ segmentBytes: 0, segmentEntries: 0, segmentMaxBytes: 0, playlistBytes: 0, playlistEntries: 0, playlistMaxBytes: 0, inflight: 0, inflightBytes: 0, evictions: 0, hits: 0, shared: 0, misses: 0, bypassed: 0 }),
+    hlsCache: async () => ({
+      segmentBytes: 0,
+      segmentEntries: 0,
+      segmentMaxBytes: 0,
+      playlistBytes: 0,
+      playlistEntries: 0,
+      playlistMaxBytes: 0,
+      inflight: 0,
+      inflightBytes: 0,
+      evictions: 0,
+      hits: 0,
+      shared: 0,
+      misses: 0,
+      bypassed: 0,
+    }),
     nodes: async () => [],
     routes: async () => [],
     sessions: async () => [],
@@ -78,7 +114,10 @@ test('one tick publishes one snapshot and one traffic event however many request
   const events: RelayDeckEvent[] = [];
   ticker.subscribe((event) => events.push(event));
   await ticker.tick(10_000);
-  assert.deepEqual(events.map((e) => e.type), ['snapshot', 'traffic']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['snapshot', 'traffic'],
+  );
   const traffic = events[1];
   assert.equal(traffic.type === 'traffic' && traffic.finished.length, 500);
   log.push(...range(500, 520));
@@ -105,7 +144,11 @@ test('a listener that throws is logged and the others still get the event', asyn
 test('the error count leaves out viewers leaving (CLIENT_CLOSED) and operator kicks (KICKED)', async () => {
   const sources = fakeSources([]);
   const errors: Record<string, number> = {};
-  sources.stats = async () => ({ startedAt: 0, totals: { requests: 0, redirects: 0, proxied: 0, bytesIn: 0, bytesOut: 0, errors: { ...errors }, active: 0 }, routes: {} });
+  sources.stats = async () => ({
+    startedAt: 0,
+    totals: { requests: 0, redirects: 0, proxied: 0, bytesIn: 0, bytesOut: 0, errors: { ...errors }, active: 0 },
+    routes: {},
+  });
   const ticker = new LiveTicker(sources, createLogger('test live'));
   const points: number[] = [];
   ticker.subscribe((event) => event.type === 'snapshot' && points.push(event.point.errors));

@@ -96,7 +96,7 @@ describe('proxy exchange', () => {
     assert.deepEqual(call.aborts, [error]);
   });
 
-  it('a node failure after the body started cuts the viewer (nothing is written into the body) and keeps the node\'s status', () => {
+  it("a node failure after the body started cuts the viewer (nothing is written into the body) and keeps the node's status", () => {
     const { exchange, res, closes, reported } = setup();
     exchange.onResponse(answer(200).response);
     res.writeHead(200);
@@ -118,10 +118,10 @@ describe('proxy exchange', () => {
     assert.deepEqual(reported, []);
     exchange.onEnd(new RelayError('UPSTREAM_RESET', 'the cut request failed'));
     assert.deepEqual(closes, [[499, 'CLIENT_CLOSED']], 'the session closes once');
-    assert.deepEqual(reported, [], 'the failure of the cut request is not the node\'s');
+    assert.deepEqual(reported, [], "the failure of the cut request is not the node's");
   });
 
-  it('a viewer whose response finished closes with the node\'s status, the call untouched', () => {
+  it("a viewer whose response finished closes with the node's status, the call untouched", () => {
     const { exchange, res, closes, call } = setup();
     exchange.onResponse(answer(206).response);
     res.writableFinished = true;
@@ -130,7 +130,7 @@ describe('proxy exchange', () => {
     assert.deepEqual(call.aborts, []);
   });
 
-  it('a HEAD\'s header timeout is answered but not reported against the node; a GET\'s is', () => {
+  it("a HEAD's header timeout is answered but not reported against the node; a GET's is", () => {
     const head = setup('HEAD');
     head.exchange.onEnd(new RelayError('UPSTREAM_TIMEOUT', 'node sent no response headers within 1000 ms'));
     assert.deepEqual(head.closes, [[504, 'UPSTREAM_TIMEOUT']]);
@@ -157,7 +157,7 @@ describe('proxy exchange', () => {
     );
   });
 
-  it('the viewer making room starts the node\'s idle clock over; its full socket is what holds the node back', () => {
+  it("the viewer making room starts the node's idle clock over; its full socket is what holds the node back", () => {
     const { exchange, res, call } = setup();
     exchange.onResponse(answer(200).response);
     res.writableNeedDrain = true;
@@ -190,7 +190,7 @@ describe('proxy exchange', () => {
     assert.deepEqual(after.closes, [[200, undefined]]);
   });
 
-  it('an engine\'s own error goes to the transport call for its one classification; without a call it is classified here', () => {
+  it("an engine's own error goes to the transport call for its one classification; without a call it is classified here", () => {
     const { exchange, call } = setup();
     const error = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     exchange.upstreamError(error);
@@ -213,7 +213,7 @@ describe('proxy exchange', () => {
     assert.equal(late.aborts.length, 1);
   });
 
-  it('completes once with the node\'s status', () => {
+  it("completes once with the node's status", () => {
     const { exchange, closes } = setup();
     exchange.onResponse(answer(404).response);
     exchange.complete();

@@ -62,7 +62,10 @@ describe('session scope', () => {
     scope.close(200);
     assert.equal(route.active, 0);
     assert.equal(sessions.size, 0);
-    assert.deepEqual(sessions.recent().map((e) => [e.status, e.errorCode]), [[200, undefined]]);
+    assert.deepEqual(
+      sessions.recent().map((e) => [e.status, e.errorCode]),
+      [[200, undefined]],
+    );
   });
 
   it('closes as CLIENT_CLOSED (499) when the viewer leaves before the end and no owner closed it', async () => {
@@ -71,7 +74,10 @@ describe('session scope', () => {
     await tick();
     assert.equal(scope.isClosed, true);
     assert.equal(route.active, 0);
-    assert.deepEqual(sessions.recent().map((e) => [e.status, e.errorCode]), [[499, 'CLIENT_CLOSED']]);
+    assert.deepEqual(
+      sessions.recent().map((e) => [e.status, e.errorCode]),
+      [[499, 'CLIENT_CLOSED']],
+    );
     assert.equal(route.errors.CLIENT_CLOSED, 1);
   });
 
@@ -79,7 +85,10 @@ describe('session scope', () => {
     const { sessions, res } = setup();
     res.finish(206);
     await tick();
-    assert.deepEqual(sessions.recent().map((e) => e.status), [206]);
+    assert.deepEqual(
+      sessions.recent().map((e) => e.status),
+      [206],
+    );
   });
 
   it("lets the owner's status win over the backstop when both hear the response close", async () => {
@@ -88,7 +97,10 @@ describe('session scope', () => {
     res.on('close', () => scope.session.close(502, 'UPSTREAM_RESET'));
     res.emit('close');
     await tick();
-    assert.deepEqual(sessions.recent().map((e) => [e.status, e.errorCode]), [[502, 'UPSTREAM_RESET']]);
+    assert.deepEqual(
+      sessions.recent().map((e) => [e.status, e.errorCode]),
+      [[502, 'UPSTREAM_RESET']],
+    );
   });
 
   it('counts an error ending once, however often it is reported', async () => {
@@ -136,7 +148,10 @@ describe('session scope', () => {
     await once(res, 'close');
     await tick();
     assert.equal(route.active, 0);
-    assert.deepEqual(sessions.recent().map((e) => e.errorCode), ['CLIENT_CLOSED']);
+    assert.deepEqual(
+      sessions.recent().map((e) => e.errorCode),
+      ['CLIENT_CLOSED'],
+    );
   });
 
   it('keeps each scope to its own session', () => {

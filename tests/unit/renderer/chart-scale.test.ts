@@ -10,7 +10,12 @@ test('all-zero or empty data gives a 0..1 axis, not NaN (a regression: "M72.0 Na
 });
 
 test('steps are 1, 2 or 5 times a power of ten, with at most four steps to the top', () => {
-  for (const [max, step, top] of [[22, 10, 30], [3, 1, 3], [1_600_000, 500_000, 2_000_000], [7, 2, 8]] as const) {
+  for (const [max, step, top] of [
+    [22, 10, 30],
+    [3, 1, 3],
+    [1_600_000, 500_000, 2_000_000],
+    [7, 2, 8],
+  ] as const) {
     const scale = niceScale(max);
     assert.equal(scale.step, step, `max ${max}`);
     assert.equal(scale.top, top, `max ${max}`);

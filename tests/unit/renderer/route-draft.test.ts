@@ -23,7 +23,10 @@ describe('route form draft', () => {
 
   it('names the rules line that is not "pattern node"', () => {
     assert.equal(parseRules('cam* a\ncam*'), 'line 2: expected "pattern node", e.g. "live/cam* node1"');
-    assert.equal(routeErrors({ ...routeDraftOf(undefined), id: 'x', path: '/x/', static: 'a b c' }, [], undefined).static, 'line 1: expected "pattern node", e.g. "live/cam* node1"');
+    assert.equal(
+      routeErrors({ ...routeDraftOf(undefined), id: 'x', path: '/x/', static: 'a b c' }, [], undefined).static,
+      'line 1: expected "pattern node", e.g. "live/cam* node1"',
+    );
   });
 
   it('a new route starts valid but for its id; a taken id or path is named under its field', () => {
@@ -39,6 +42,9 @@ describe('route form draft', () => {
   });
 
   it('the schema names a bad path under "path"', () => {
-    assert.match(routeErrors({ ...routeDraftOf(undefined), id: 'x', path: 'no-slash' }, [], undefined).path ?? '', /expected a path prefix that starts and ends with "\/"/);
+    assert.match(
+      routeErrors({ ...routeDraftOf(undefined), id: 'x', path: 'no-slash' }, [], undefined).path ?? '',
+      /expected a path prefix that starts and ends with "\/"/,
+    );
   });
 });

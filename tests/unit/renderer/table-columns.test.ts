@@ -31,14 +31,29 @@ describe('DataTable columns', () => {
   });
 
   it('sorts numbers by value and text with its numbers in order, either way', () => {
-    assert.deepEqual(sortRows(ITEMS, COLUMNS, { columnId: 'id', descending: false }).map((i) => i.id), ['node1', 'node2', 'node10']);
-    assert.deepEqual(sortRows(ITEMS, COLUMNS, { columnId: 'id', descending: true }).map((i) => i.id), ['node10', 'node2', 'node1']);
-    assert.deepEqual(sortRows(ITEMS, COLUMNS, { columnId: 'weight', descending: true }).map((i) => i.weight), [10, 2, 2]);
+    assert.deepEqual(
+      sortRows(ITEMS, COLUMNS, { columnId: 'id', descending: false }).map((i) => i.id),
+      ['node1', 'node2', 'node10'],
+    );
+    assert.deepEqual(
+      sortRows(ITEMS, COLUMNS, { columnId: 'id', descending: true }).map((i) => i.id),
+      ['node10', 'node2', 'node1'],
+    );
+    assert.deepEqual(
+      sortRows(ITEMS, COLUMNS, { columnId: 'weight', descending: true }).map((i) => i.weight),
+      [10, 2, 2],
+    );
   });
 
   it('keeps rows with the same key in their order (stable)', () => {
-    assert.deepEqual(sortRows(ITEMS, COLUMNS, { columnId: 'weight', descending: false }).map((i) => i.id), ['node10', 'node1', 'node2']);
-    assert.deepEqual(sortRows(ITEMS, COLUMNS, { columnId: 'weight', descending: true }).map((i) => i.id), ['node2', 'node10', 'node1']);
+    assert.deepEqual(
+      sortRows(ITEMS, COLUMNS, { columnId: 'weight', descending: false }).map((i) => i.id),
+      ['node10', 'node1', 'node2'],
+    );
+    assert.deepEqual(
+      sortRows(ITEMS, COLUMNS, { columnId: 'weight', descending: true }).map((i) => i.id),
+      ['node2', 'node10', 'node1'],
+    );
   });
 
   it('a header click sorts ascending first, then flips; another header starts ascending', () => {

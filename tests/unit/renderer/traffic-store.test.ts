@@ -10,7 +10,22 @@ import type { TrafficEvent } from '../../../shared/events.js';
 import { TrafficStore } from '../../../renderer/src/live/traffic-store.js';
 
 /** A redirect answered in 0 ms: every one looks the same but for its number. */
-const redirect = (seq: number): RequestLogEntry => ({ seq, id: '', routeId: 'r', mode: 'redirect', method: 'GET', path: '/r/x', nodeId: 'a', clientAddress: '127.0.0.1', userAgent: 'wrk', startedAt: 1_000, bytesIn: 0, bytesOut: 0, status: 302, durationMs: 0 });
+const redirect = (seq: number): RequestLogEntry => ({
+  seq,
+  id: '',
+  routeId: 'r',
+  mode: 'redirect',
+  method: 'GET',
+  path: '/r/x',
+  nodeId: 'a',
+  clientAddress: '127.0.0.1',
+  userAgent: 'wrk',
+  startedAt: 1_000,
+  bytesIn: 0,
+  bytesOut: 0,
+  status: 302,
+  durationMs: 0,
+});
 const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => redirect(from + i));
 const event = (finished: RequestLogEntry[]): TrafficEvent => ({ type: 'traffic', finished, live: [], liveTotal: 0, gap: false }) as TrafficEvent;
 

@@ -49,7 +49,11 @@ function refusal(url: string, over: Partial<AdmissionRequest>, ctx: AdmissionCon
 describe('admission', () => {
   it('admits a request that passes every rule, with the target after viewer auth', () => {
     const seen: string[] = [];
-    const result = admit(table, request('/live/cam?sign=x&a=1'), context({ checkViewer: () => (seen.push('viewer'), { query: '?a=1', tokenLabel: 'tv' }) }, seen));
+    const result = admit(
+      table,
+      request('/live/cam?sign=x&a=1'),
+      context({ checkViewer: () => (seen.push('viewer'), { query: '?a=1', tokenLabel: 'tv' }) }, seen),
+    );
     assert.equal(result.admitted, true);
     assert.ok(result.admitted);
     assert.equal(result.route.id, 'live');
@@ -103,13 +107,33 @@ describe('admission', () => {
 
   it('passes the viewer check its refusal through, with the route it matched', () => {
     for (const code of ['IP_DENIED', 'AUTH_MISSING', 'AUTH_INVALID', 'AUTH_EXPIRED'] as const) {
-      const refused = refusal('/live/x', {}, context({ checkViewer: () => { throw new RelayError(code, 'no'); } }));
+      const refused = refusal(
+        '/live/x',
+        {},
+        context({
+          checkViewer: () => {
+            throw new RelayError(code, 'no');
+          },
+        }),
+      );
       assert.equal(refused.rule, 'viewer');
       assert.equal(refused.error.code, code);
       assert.equal(refused.route?.id, 'live');
     }
     // A bug in the check is not a refusal: it propagates.
-    assert.throws(() => admit(table, request('/live/x'), context({ checkViewer: () => { throw new TypeError('bug'); } })), TypeError);
+    assert.throws(
+      () =>
+        admit(
+          table,
+          request('/live/x'),
+          context({
+            checkViewer: () => {
+              throw new TypeError('bug');
+            },
+          }),
+        ),
+      TypeError,
+    );
   });
 
   it('names no route when none matched, and the route when its target checks failed', () => {

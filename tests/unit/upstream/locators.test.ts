@@ -55,28 +55,47 @@ describe('locators', () => {
     registry.get('b')!.config = { ...registry.get('b')!.config, draining: true };
     assert.deepEqual(ids(locate('/live/cam1.flv')), ['c']);
     registry.get('c')!.config = { ...registry.get('c')!.config, enabled: false };
-    assert.throws(() => locate('/live/cam1.flv'), (e: RelayError) => e.code === 'NO_NODE' && /a is down, b is draining, c is disabled/.test(e.message));
+    assert.throws(
+      () => locate('/live/cam1.flv'),
+      (e: RelayError) => e.code === 'NO_NODE' && /a is down, b is draining, c is disabled/.test(e.message),
+    );
     stop();
   });
 
   it('static: the first matching pattern names the node; a down node is refused, never swapped', () => {
     const { registry, locate, stop } = setup([
-      { id: 'r', path: '/live/', kind: 'flv', mode: 'proxy', locate: 'static', static: [{ match: 'live/cam*', node: 'b' }, { match: 'live/*', node: 'c' }] },
+      {
+        id: 'r',
+        path: '/live/',
+        kind: 'flv',
+        mode: 'proxy',
+        locate: 'static',
+        static: [
+          { match: 'live/cam*', node: 'b' },
+          { match: 'live/*', node: 'c' },
+        ],
+      },
     ]);
     assert.deepEqual(ids(locate('/live/cam7.flv')), ['b']);
     assert.deepEqual(ids(locate('/live/lobby.flv')), ['c']);
     registry.get('b')!.health = 'down';
-    assert.throws(() => locate('/live/cam7.flv'), (e: RelayError) => e.code === 'NO_NODE' && /maps "live\/cam7" to node b, which is down/.test(e.message));
+    assert.throws(
+      () => locate('/live/cam7.flv'),
+      (e: RelayError) => e.code === 'NO_NODE' && /maps "live\/cam7" to node b, which is down/.test(e.message),
+    );
     stop();
   });
 
   it('static: no matching rule is a 503 with the reason', () => {
     const { locate, stop } = setup([{ id: 'r', path: '/x/', kind: 'flv', mode: 'proxy', locate: 'static', static: [{ match: 'live/*', node: 'a' }] }]);
-    assert.throws(() => locate('/x/other/s.flv'), (e: RelayError) => e.status === 503 && /no static rule matches "x\/other"/.test(e.message));
+    assert.throws(
+      () => locate('/x/other/s.flv'),
+      (e: RelayError) => e.status === 503 && /no static rule matches "x\/other"/.test(e.message),
+    );
     stop();
   });
 
-  it('hash: stable per stream, weights respected, and only the leaving node\'s streams move', () => {
+  it("hash: stable per stream, weights respected, and only the leaving node's streams move", () => {
     const nodes = [
       { id: 'a', weight: 1 },
       { id: 'b', weight: 2 },
@@ -108,7 +127,11 @@ describe('locators', () => {
   });
 
   it('least-load: fewest viewers per weight, or least Mbit/s out', () => {
-    const sessions = new Map([['a', 10], ['b', 10], ['c', 3]]);
+    const sessions = new Map([
+      ['a', 10],
+      ['b', 10],
+      ['c', 3],
+    ]);
     const { registry, locate, stop } = setup(
       [
         { id: 'v', path: '/v/', kind: 'flv', mode: 'proxy', locate: 'least-load' },

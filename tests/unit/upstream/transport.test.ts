@@ -123,7 +123,7 @@ describe('upstream transport', () => {
     assert.equal(ends[0]?.code, 'IDLE_TIMEOUT');
   });
 
-  it('times a viewer body that stops as the viewer\'s REQUEST_TIMEOUT, and a node that stops taking it as UPSTREAM_TIMEOUT', async () => {
+  it("times a viewer body that stops as the viewer's REQUEST_TIMEOUT, and a node that stops taking it as UPSTREAM_TIMEOUT", async () => {
     const viewer = open({ method: 'POST', body: new PassThrough() });
     viewer.request.assignSocket(false);
     mock.timers.tick(300);
@@ -158,7 +158,7 @@ describe('upstream transport', () => {
     assert.equal(ends.length, 1, 'no clock fires after the end');
   });
 
-  it('the caller\'s abort() cuts the request and reports nothing more, even as the node fails after', async () => {
+  it("the caller's abort() cuts the request and reports nothing more, even as the node fails after", async () => {
     const { request, call, ends } = open();
     request.assignSocket(false);
     call.abort();

@@ -67,8 +67,32 @@ export interface FlvHeader {
 export type FlvItem = { kind: 'header'; header: FlvHeader } | { kind: 'tag'; tag: FlvTag };
 
 const VIDEO_CODECS: Record<number, string> = { 2: 'h263', 3: 'screen', 4: 'vp6', 5: 'vp6a', 6: 'screen2', 7: 'avc', 12: 'hevc', 13: 'av1' };
-const AUDIO_FORMATS: Record<number, string> = { 0: 'pcm', 1: 'adpcm', 2: 'mp3', 3: 'pcm-le', 4: 'nellymoser', 5: 'nellymoser', 6: 'nellymoser', 7: 'g711a', 8: 'g711u', 10: 'aac', 11: 'speex', 14: 'mp3' };
-const FOURCC_CODECS: Record<string, string> = { avc1: 'avc', hvc1: 'hevc', av01: 'av1', vp09: 'vp9', Opus: 'opus', fLaC: 'flac', 'ac-3': 'ac3', 'ec-3': 'eac3', '.mp3': 'mp3', mp4a: 'aac' };
+const AUDIO_FORMATS: Record<number, string> = {
+  0: 'pcm',
+  1: 'adpcm',
+  2: 'mp3',
+  3: 'pcm-le',
+  4: 'nellymoser',
+  5: 'nellymoser',
+  6: 'nellymoser',
+  7: 'g711a',
+  8: 'g711u',
+  10: 'aac',
+  11: 'speex',
+  14: 'mp3',
+};
+const FOURCC_CODECS: Record<string, string> = {
+  avc1: 'avc',
+  hvc1: 'hevc',
+  av01: 'av1',
+  vp09: 'vp9',
+  Opus: 'opus',
+  fLaC: 'flac',
+  'ac-3': 'ac3',
+  'ec-3': 'eac3',
+  '.mp3': 'mp3',
+  mp4a: 'aac',
+};
 
 /** Read the 32-bit timestamp of a tag (24 bits + extended byte). */
 export function tagTimestamp(bytes: Buffer): number {
@@ -126,7 +150,9 @@ function parseScript(data: Buffer): Record<string, Amf0Value> | undefined {
   }
   const at = values.indexOf('onMetaData');
   const metadata = at >= 0 ? values[at + 1] : undefined;
-  return metadata && typeof metadata === 'object' && !Array.isArray(metadata) && !(metadata instanceof Date) ? (metadata as Record<string, Amf0Value>) : undefined;
+  return metadata && typeof metadata === 'object' && !Array.isArray(metadata) && !(metadata instanceof Date)
+    ? (metadata as Record<string, Amf0Value>)
+    : undefined;
 }
 
 export class FlvTagReader {
@@ -209,7 +235,10 @@ export class FlvTagReader {
     const bytes = this.take(total);
     const previousTagSize = bytes.readUInt32BE(total - PREVIOUS_TAG_SIZE_BYTES);
     if (previousTagSize !== TAG_HEADER_BYTES + dataSize) {
-      throw new FlvFormatError(start + total - PREVIOUS_TAG_SIZE_BYTES, `previous-tag-size ${previousTagSize} does not match the tag (${TAG_HEADER_BYTES + dataSize})`);
+      throw new FlvFormatError(
+        start + total - PREVIOUS_TAG_SIZE_BYTES,
+        `previous-tag-size ${previousTagSize} does not match the tag (${TAG_HEADER_BYTES + dataSize})`,
+      );
     }
     const data = bytes.subarray(TAG_HEADER_BYTES, TAG_HEADER_BYTES + dataSize);
     const tag: FlvTag = { type, timestamp: tagTimestamp(bytes), bytes, offset: start };

@@ -37,7 +37,8 @@ export function signPath(route: RouteConfig, path: string, ttlSeconds: number, p
   if (!target.path.startsWith(route.path)) throw new RelayError('BAD_CONFIG', `path: "${target.path}" is not under route "${route.id}" (${route.path})`);
   // The relay checks signatures on the normal form of the path (target.ts), so the prefix is signed in that form too.
   const signedPrefix = prefix === undefined ? undefined : normalPrefix(prefix);
-  if (signedPrefix !== undefined && !target.path.startsWith(signedPrefix)) throw new RelayError('BAD_CONFIG', `prefix: "${prefix}" must start with "/" and be a prefix of the path`);
+  if (signedPrefix !== undefined && !target.path.startsWith(signedPrefix))
+    throw new RelayError('BAD_CONFIG', `prefix: "${prefix}" must start with "/" and be a prefix of the path`);
   const expiresAt = Math.floor(now / 1000) + ttlSeconds;
   const sign = makeSign(key.secret, signedPrefix ?? target.path, expiresAt);
   const query = `?${SIGN_PARAM}=${sign}${signedPrefix ? `&${SIGNED_PREFIX_PARAM}=${encodeURIComponent(signedPrefix)}` : ''}`;

@@ -41,7 +41,10 @@ export function viewerAddress(req: IncomingMessage, trustedProxies: readonly str
   const trusted = cidrsOf(trustedProxies);
   if (!matchesAny(trusted, socketAddress)) return socketAddress;
   const header = req.headers['x-forwarded-for'];
-  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => h.trim()).filter(Boolean);
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i -= 1) {
     if (!matchesAny(trusted, hops[i])) return hops[i];
   }
@@ -86,18 +89,27 @@ function findToken(given: string, tokens: NonNullable<NonNullable<RouteConfig['a
 export function checkViewerAuth(route: RouteConfig, target: RequestTarget, clientAddress: string, now = Date.now()): AuthResult {
   const auth = route.auth;
   if (!auth) return { query: target.query };
-  if (auth.deny?.length && matchesAny(cidrsOf(auth.deny), clientAddress)) throw new RelayError('IP_DENIED', `address ${clientAddress} is denied on route "${route.id}"`);
-  if (auth.allow?.length && !matchesAny(cidrsOf(auth.allow), clientAddress)) throw new RelayError('IP_DENIED', `address ${clientAddress} is not allowed on route "${route.id}"`);
+  if (auth.deny?.length && matchesAny(cidrsOf(auth.deny), clientAddress))
+    throw new RelayError('IP_DENIED', `address ${clientAddress} is denied on route "${route.id}"`);
+  if (auth.allow?.length && !matchesAny(cidrsOf(auth.allow), clientAddress))
+    throw new RelayError('IP_DENIED', `address ${clientAddress} is not allowed on route "${route.id}"`);
   const query = auth.passParams ? target.query : withoutAuthParams(target.query);
   const needsCredentials = (auth.keys?.length ?? 0) > 0 || (auth.tokens?.length ?? 0) > 0;
   if (!needsCredentials) return { query };
   const params = new Map(queryPairs(target.query).map((p) => [p.key, p.value]));
   const sign = params.get(SIGN_PARAM);
   const token = params.get(TOKEN_PARAM);
-  if (sign === undefined && token === undefined) throw new RelayError('AUTH_MISSING', `route "${route.id}" needs a signed URL (?${SIGN_PARAM}=) or a token (?${TOKEN_PARAM}=)`);
+  if (sign === undefined && token === undefined)
+    throw new RelayError('AUTH_MISSING', `route "${route.id}" needs a signed URL (?${SIGN_PARAM}=) or a token (?${TOKEN_PARAM}=)`);
   let expired = false;
   if (sign !== undefined && auth.keys?.length) {
-    const check = verifySign(sign, target.path, params.get(SIGNED_PREFIX_PARAM), auth.keys.map((k) => k.secret), Math.floor(now / 1000));
+    const check = verifySign(
+      sign,
+      target.path,
+      params.get(SIGNED_PREFIX_PARAM),
+      auth.keys.map((k) => k.secret),
+      Math.floor(now / 1000),
+    );
     if (check.ok) return { query };
     expired ||= check.reason === 'expired';
   }

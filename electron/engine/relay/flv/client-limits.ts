@@ -53,7 +53,10 @@ export class ClientStreamLimits {
     const max = flv.maxStreamsPerClient;
     if (max > 0 && entry.open >= max) {
       // A slot frees when one of its streams closes: flv.idleCloseMs after its last viewer leaves.
-      return refusal(`this client address has opened ${entry.open} streams that are still open, the most flv.maxStreamsPerClient (${max}) allows; joining an open stream is not limited`, Math.ceil(flv.idleCloseMs / 1000));
+      return refusal(
+        `this client address has opened ${entry.open} streams that are still open, the most flv.maxStreamsPerClient (${max}) allows; joining an open stream is not limited`,
+        Math.ceil(flv.idleCloseMs / 1000),
+      );
     }
     const rate = flv.newStreamsPerClientPerMinute;
     let tat = entry.tat;
@@ -61,7 +64,11 @@ export class ClientStreamLimits {
       const intervalMs = MINUTE_MS / rate;
       const start = Math.max(tat, now);
       const waitMs = start + intervalMs - now - MINUTE_MS;
-      if (waitMs > 0) return refusal(`this client address opens new streams faster than flv.newStreamsPerClientPerMinute (${rate}) allows; joining an open stream is not limited`, Math.ceil(waitMs / 1000));
+      if (waitMs > 0)
+        return refusal(
+          `this client address opens new streams faster than flv.newStreamsPerClientPerMinute (${rate}) allows; joining an open stream is not limited`,
+          Math.ceil(waitMs / 1000),
+        );
       tat = start + intervalMs;
     }
     entry.open += 1;

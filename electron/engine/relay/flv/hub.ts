@@ -79,7 +79,14 @@ export class FlvHub {
     scope.session.framesDropped = 0;
     const flv = table.config.flv;
     const owner = stream;
-    const viewer = new FlvViewer(req, res, scope.session, { queueMaxBytes: flv.viewerQueueMaxBytes, slowTimeoutMs: flv.slowViewerTimeoutMs }, this.deps.log.child(route.id), (v) => owner.removeViewer(v));
+    const viewer = new FlvViewer(
+      req,
+      res,
+      scope.session,
+      { queueMaxBytes: flv.viewerQueueMaxBytes, slowTimeoutMs: flv.slowViewerTimeoutMs },
+      this.deps.log.child(route.id),
+      (v) => owner.removeViewer(v),
+    );
     scope.ownedBy({ abort: () => viewer.close('KICKED'), finishGracefully: () => viewer.close('END') });
     stream.addViewer(viewer);
   }

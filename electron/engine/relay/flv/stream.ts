@@ -156,11 +156,16 @@ export class FlvStream {
   /** Open a pull on `node`: the stream's session, or a candidate to move to. */
   private openSession(node: NodeConfig, role: SessionRole): PullSession {
     const session = new PullSession(node, role, this.ctx.nodeState(node.id));
-    session.pull = this.ctx.openPull(this.ctx.urlOn(node), this.ctx.timeouts(), {
-      onResponse: (status) => this.onResponse(session, status),
-      onData: (chunk) => this.onData(session, chunk),
-      onEnd: (error) => this.onSessionEnded(session, error),
-    }, node.id);
+    session.pull = this.ctx.openPull(
+      this.ctx.urlOn(node),
+      this.ctx.timeouts(),
+      {
+        onResponse: (status) => this.onResponse(session, status),
+        onData: (chunk) => this.onData(session, chunk),
+        onEnd: (error) => this.onSessionEnded(session, error),
+      },
+      node.id,
+    );
     if (role === 'current') this.current = session;
     else this.candidate = session;
     this.stats.upstreamOpened += 1;
@@ -186,7 +191,10 @@ export class FlvStream {
       return false;
     }
     const waitMs = this.ctx.flv().firstMediaTimeoutMs;
-    session.firstMediaTimer = setTimeout(() => this.failSession(session, new RelayError('STREAM_OFFLINE', `node ${session.nodeId} sent no media within ${waitMs} ms`)), waitMs);
+    session.firstMediaTimer = setTimeout(
+      () => this.failSession(session, new RelayError('STREAM_OFFLINE', `node ${session.nodeId} sent no media within ${waitMs} ms`)),
+      waitMs,
+    );
     return true;
   }
 
@@ -206,7 +214,8 @@ export class FlvStream {
       items = session.reader.push(chunk);
     } catch (error) {
       if (!(error instanceof FlvFormatError)) throw error;
-      if (session === this.candidate) this.failSession(session, new RelayError('UPSTREAM_FORMAT', `node ${session.nodeId} sent malformed FLV: ${error.message}`));
+      if (session === this.candidate)
+        this.failSession(session, new RelayError('UPSTREAM_FORMAT', `node ${session.nodeId} sent malformed FLV: ${error.message}`));
       else this.onGarbage(error);
       return;
     }
@@ -242,7 +251,8 @@ export class FlvStream {
     }
     if (tags.length > 0 && !this.isClosing) this.distribute(tags);
     // The publisher stopped: the stream is lost now, not when the node's silence times out.
-    if (ended && session === this.current) this.failSession(session, new RelayError('STREAM_OFFLINE', `node ${session.nodeId} ended the stream (end of sequence: its publisher stopped)`));
+    if (ended && session === this.current)
+      this.failSession(session, new RelayError('STREAM_OFFLINE', `node ${session.nodeId} ended the stream (end of sequence: its publisher stopped)`));
   }
 
   /** A media tag of a not-yet-live session that the viewers already got from this node (see `delivered`). */
@@ -289,7 +299,9 @@ export class FlvStream {
       this.cache.resetMedia();
       this.timeline.rebaseAtNext();
       for (const viewer of this.viewers) if (viewer.isStarted) viewer.resync();
-      this.ctx.log.info(`${this.state === 'live' ? 'moved to' : 'resumed on'} node ${session.nodeId} at ts ${firstTag.timestamp}; viewers continue at its keyframe`);
+      this.ctx.log.info(
+        `${this.state === 'live' ? 'moved to' : 'resumed on'} node ${session.nodeId} at ts ${firstTag.timestamp}; viewers continue at its keyframe`,
+      );
     }
     this.state = 'live';
     for (const tag of session.takeHeld()) {
@@ -402,7 +414,9 @@ export class FlvStream {
     if (!hadMedia) this.failedAttempts += 1;
     if (this.state === 'live') {
       this.state = 'reconnecting';
-      this.ctx.log.warn(`upstream lost (${error.code}: ${error.message}); keeping ${this.viewers.size} viewer(s) for up to ${this.ctx.flv().failoverGraceMs} ms`);
+      this.ctx.log.warn(
+        `upstream lost (${error.code}: ${error.message}); keeping ${this.viewers.size} viewer(s) for up to ${this.ctx.flv().failoverGraceMs} ms`,
+      );
       this.graceTimer = setTimeout(() => this.giveUp(error), this.ctx.flv().failoverGraceMs);
     }
     if (this.state === 'connecting') this.answerExpiredViewers(error);
@@ -453,7 +467,8 @@ export class FlvStream {
     const nodeCount = Math.max(1, this.nodeCount);
     // Try every node once at once, then back off between rounds.
     const round = Math.floor(this.failedAttempts / nodeCount);
-    const delay = this.failedAttempts > 0 && this.failedAttempts % nodeCount !== 0 ? 0 : Math.min(flv.reconnectMaxMs, flv.reconnectMinMs * 2 ** Math.max(0, round - 1));
+    const delay =
+      this.failedAttempts > 0 && this.failedAttempts % nodeCount !== 0 ? 0 : Math.min(flv.reconnectMaxMs, flv.reconnectMinMs * 2 ** Math.max(0, round - 1));
     this.reconnectTimer = setTimeout(() => this.connect(), hadMedia ? flv.reconnectMinMs : delay);
   }
 
@@ -562,6 +577,12 @@ export function toBatch(tags: FlvTag[]): TagBatch {
     if (tag.video?.keyframe) keyframes.push(index);
     length += tag.bytes.length;
   });
-  const buffer = tags.length === 1 ? tags[0].bytes : Buffer.concat(tags.map((t) => t.bytes), length);
+  const buffer =
+    tags.length === 1
+      ? tags[0].bytes
+      : Buffer.concat(
+          tags.map((t) => t.bytes),
+          length,
+        );
   return { buffer, tagStarts, keyframes };
 }

@@ -157,7 +157,9 @@ export class FlvViewer {
       this.behindSince = now;
       this.log.info(`viewer ${this.session.id} (${this.session.facts.clientAddress}) too slow, discarding frames until the next keyframe`);
     } else if (now - this.behindSince > this.limits.slowTimeoutMs) {
-      this.log.warn(`viewer ${this.session.id} (${this.session.facts.clientAddress}) disconnected: still behind after ${this.limits.slowTimeoutMs} ms, ${this.framesDropped} frames dropped`);
+      this.log.warn(
+        `viewer ${this.session.id} (${this.session.facts.clientAddress}) disconnected: still behind after ${this.limits.slowTimeoutMs} ms, ${this.framesDropped} frames dropped`,
+      );
       this.close('SLOW_VIEWER');
     }
   }

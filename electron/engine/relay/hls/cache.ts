@@ -60,7 +60,10 @@ export class HlsCache implements FetchOwner {
   /** The object for `spec.key`: cached, a fetch in flight to join, or a new fetch. */
   obtain(spec: FetchSpec): Obtained {
     const now = Date.now();
-    const cached = spec.kind === 'playlist' ? (this.playlists.get(spec.key, now) ?? this.segments.get(spec.key, now)) : (this.segments.get(spec.key, now) ?? this.playlists.get(spec.key, now));
+    const cached =
+      spec.kind === 'playlist'
+        ? (this.playlists.get(spec.key, now) ?? this.segments.get(spec.key, now))
+        : (this.segments.get(spec.key, now) ?? this.playlists.get(spec.key, now));
     if (cached) {
       this.counters.hits += 1;
       return { fetch: cached, outcome: 'hit' };

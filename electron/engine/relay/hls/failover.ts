@@ -115,7 +115,8 @@ export class NodeAttempts {
     const others = this.failed.filter((id) => id !== fetch.spec.nodeId);
     const tried = others.length > 0 ? ` (also tried node${others.length > 1 ? 's' : ''} ${others.join(', ')})` : '';
     if (why === 'server-error' && tried) return new RelayError('UPSTREAM_STATUS', `node ${fetch.spec.nodeId} answered ${fetch.status}${tried}`);
-    if (why === 'failed' && fetch.error && tried) return new RelayError(fetch.error.code, `${fetch.error.message} on node ${fetch.spec.nodeId}${tried}`, { cause: fetch.error });
+    if (why === 'failed' && fetch.error && tried)
+      return new RelayError(fetch.error.code, `${fetch.error.message} on node ${fetch.spec.nodeId}${tried}`, { cause: fetch.error });
     return undefined; // the fetch as it is: its own error, or the node's 404
   }
 

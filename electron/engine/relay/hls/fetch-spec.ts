@@ -13,7 +13,17 @@ import type { FetchSpec } from './fetch.js';
 import { HLS_BLOCKING_HEADER_TIMEOUT_MS } from './hint.js';
 
 /** Request headers never sent on a shared fetch: its answer must suit every viewer (Range is keyed and set again). */
-const UNSHARED_HEADERS = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range', 'accept-encoding', 'cache-control', 'pragma'];
+const UNSHARED_HEADERS = [
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+  'range',
+  'accept-encoding',
+  'cache-control',
+  'pragma',
+];
 /** Longest Range header that is passed on (and keyed), characters. */
 const MAX_RANGE_CHARS = 200;
 

@@ -295,7 +295,12 @@ export class SharedFetch implements Sized {
       this.workBytes = (this.workBytes ?? 0) + bytes;
       return true;
     }
-    this.fail(new RelayError('HLS_BUSY', 'the relay is at its bound of playlists being fetched and parsed (hls.playlistWorkMaxBytes, hls.playlistWorkMaxCount); try again shortly'));
+    this.fail(
+      new RelayError(
+        'HLS_BUSY',
+        'the relay is at its bound of playlists being fetched and parsed (hls.playlistWorkMaxBytes, hls.playlistWorkMaxCount); try again shortly',
+      ),
+    );
     return false;
   }
 

@@ -11,9 +11,13 @@ const STREAM_SERIES: [string, string, (s: HlsStreamDto) => number][] = [
   ['relaydeck_hls_requests', 'HLS requests of a stream (playlists and segments).', (s) => s.requests],
   ['relaydeck_hls_cache_hits', 'HLS requests of a stream answered from the cache.', (s) => s.cacheHits],
   ['relaydeck_hls_coalesced', 'HLS requests of a stream that joined a node fetch in flight.', (s) => s.coalesced],
-  ['relaydeck_hls_upstream_requests', 'Node fetches made for a stream (cache misses and uncached LL-HLS blocking reloads).', (s) => s.upstreamRequests + s.bypassed],
+  [
+    'relaydeck_hls_upstream_requests',
+    'Node fetches made for a stream (cache misses and uncached LL-HLS blocking reloads).',
+    (s) => s.upstreamRequests + s.bypassed,
+  ],
   ['relaydeck_hls_upstream_requests_saved', 'Node requests the cache and coalescing saved for a stream.', (s) => s.upstreamRequestsSaved],
-  ['relaydeck_hls_cache_hit_ratio', 'Share of a stream\'s HLS requests answered without a node fetch of their own (0..1).', (s) => s.hitRatio],
+  ['relaydeck_hls_cache_hit_ratio', "Share of a stream's HLS requests answered without a node fetch of their own (0..1).", (s) => s.hitRatio],
   ['relaydeck_hls_bytes_in', 'Bytes read from nodes for a stream.', (s) => s.bytesIn],
   ['relaydeck_hls_bytes_out', 'Bytes written to the viewers of a stream.', (s) => s.bytesOut],
 ];

@@ -93,18 +93,44 @@ export const URI_TAGS: Readonly<Record<string, Readonly<Record<string, UriRole>>
 export const URI_SOURCES: readonly UriSource[] = [
   { source: 'segment', role: 'media', quoted: false },
   { source: 'variant', role: 'playlist', quoted: false },
-  ...Object.entries(URI_TAGS).flatMap(([tag, attributes]) => Object.entries(attributes).map(([name, role]) => ({ source: `${tag} ${name}`, role, quoted: true }))),
+  ...Object.entries(URI_TAGS).flatMap(([tag, attributes]) =>
+    Object.entries(attributes).map(([name, role]) => ({ source: `${tag} ${name}`, role, quoted: true })),
+  ),
 ];
 const SEGMENT = 0;
 const VARIANT = 1;
 const SOURCE_INDEX = new Map(URI_SOURCES.map((source, index) => [source.source, index]));
 
 /** Tags whose URI attribute must be present (EXT-X-KEY too, unless METHOD=NONE). */
-const URI_REQUIRED: ReadonlySet<string> = new Set(['EXT-X-MAP', 'EXT-X-I-FRAME-STREAM-INF', 'EXT-X-PART', 'EXT-X-PRELOAD-HINT', 'EXT-X-RENDITION-REPORT', 'EXT-X-CONTENT-STEERING']);
+const URI_REQUIRED: ReadonlySet<string> = new Set([
+  'EXT-X-MAP',
+  'EXT-X-I-FRAME-STREAM-INF',
+  'EXT-X-PART',
+  'EXT-X-PRELOAD-HINT',
+  'EXT-X-RENDITION-REPORT',
+  'EXT-X-CONTENT-STEERING',
+]);
 /** Tags only a master playlist may hold. */
-const MASTER_TAGS: ReadonlySet<string> = new Set(['EXT-X-STREAM-INF', 'EXT-X-I-FRAME-STREAM-INF', 'EXT-X-MEDIA', 'EXT-X-SESSION-DATA', 'EXT-X-SESSION-KEY', 'EXT-X-CONTENT-STEERING']);
+const MASTER_TAGS: ReadonlySet<string> = new Set([
+  'EXT-X-STREAM-INF',
+  'EXT-X-I-FRAME-STREAM-INF',
+  'EXT-X-MEDIA',
+  'EXT-X-SESSION-DATA',
+  'EXT-X-SESSION-KEY',
+  'EXT-X-CONTENT-STEERING',
+]);
 /** Tags only a media playlist may hold (the ones that make it one). */
-const MEDIA_TAGS: ReadonlySet<string> = new Set(['EXTINF', 'EXT-X-TARGETDURATION', 'EXT-X-MEDIA-SEQUENCE', 'EXT-X-PART', 'EXT-X-PART-INF', 'EXT-X-MAP', 'EXT-X-ENDLIST', 'EXT-X-PRELOAD-HINT', 'EXT-X-SKIP']);
+const MEDIA_TAGS: ReadonlySet<string> = new Set([
+  'EXTINF',
+  'EXT-X-TARGETDURATION',
+  'EXT-X-MEDIA-SEQUENCE',
+  'EXT-X-PART',
+  'EXT-X-PART-INF',
+  'EXT-X-MAP',
+  'EXT-X-ENDLIST',
+  'EXT-X-PRELOAD-HINT',
+  'EXT-X-SKIP',
+]);
 
 /** Longest line accepted, characters: a longer one is garbage, not a playlist. */
 export const MAX_LINE_CHARS = 65_536;
@@ -241,7 +267,15 @@ export function uriRef(playlist: Playlist, i: number): UriRef {
   const { uris, lineStarts, text } = playlist;
   const line = uris.line[i];
   const { source, role, quoted } = URI_SOURCES[uris.source[i]];
-  return { line, start: uris.start[i] - lineStarts[line], end: uris.end[i] - lineStarts[line], uri: text.slice(uris.start[i], uris.end[i]), role, source, quoted };
+  return {
+    line,
+    start: uris.start[i] - lineStarts[line],
+    end: uris.end[i] - lineStarts[line],
+    uri: text.slice(uris.start[i], uris.end[i]),
+    role,
+    source,
+    quoted,
+  };
 }
 
 function refsOf(playlist: Playlist): UriRef[] {
@@ -280,7 +314,13 @@ class SpanList {
     this.source.push(source);
   }
   done(): UriSpans {
-    return { count: this.line.length, line: Int32Array.from(this.line), start: Int32Array.from(this.start), end: Int32Array.from(this.end), source: Uint8Array.from(this.source) };
+    return {
+      count: this.line.length,
+      line: Int32Array.from(this.line),
+      start: Int32Array.from(this.start),
+      end: Int32Array.from(this.end),
+      source: Uint8Array.from(this.source),
+    };
   }
 }
 
@@ -299,7 +339,8 @@ function* playlistKind(text: string, starts: Int32Array, count: number): Generat
     if (!tag) continue;
     if (MASTER_TAGS.has(tag.name)) master ||= i + 1;
     else if (MEDIA_TAGS.has(tag.name)) media ||= i + 1;
-    if (master && media) throw new PlaylistError(`mixes master playlist tags (line ${master}) and media playlist tags (line ${media})`, Math.max(master, media));
+    if (master && media)
+      throw new PlaylistError(`mixes master playlist tags (line ${master}) and media playlist tags (line ${media})`, Math.max(master, media));
   }
   return master ? 'master' : 'media';
 }

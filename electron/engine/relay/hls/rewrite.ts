@@ -138,7 +138,10 @@ function rewriteUri(ref: UriRef, ctx: RewriteContext, memo: BuildMemo): string |
   const onNode = nodeOfUrl(ctx.table, url);
   if (!onNode) {
     if (ctx.foreignUris === 'reject') {
-      throw new RelayError('HLS_UNMAPPABLE_URI', `line ${ref.line + 1}: ${ref.source} points at ${url.host}, which is no configured node (hls.foreignUris is "reject")`);
+      throw new RelayError(
+        'HLS_UNMAPPABLE_URI',
+        `line ${ref.line + 1}: ${ref.source} points at ${url.host}, which is no configured node (hls.foreignUris is "reject")`,
+      );
     }
     return ref.uri;
   }
@@ -155,7 +158,10 @@ function rewriteUri(ref: UriRef, ctx: RewriteContext, memo: BuildMemo): string |
   }
   const path = route ? pathVia(route, nodePath) : undefined;
   if (path === undefined) {
-    throw new RelayError('HLS_UNMAPPABLE_URI', `line ${ref.line + 1}: ${ref.source} is on node "${node.id}" at ${nodePath}, which no hls route of the relay reaches`);
+    throw new RelayError(
+      'HLS_UNMAPPABLE_URI',
+      `line ${ref.line + 1}: ${ref.source} is on node "${node.id}" at ${nodePath}, which no hls route of the relay reaches`,
+    );
   }
   const params = queryPieces(url.search).filter((piece) => pieceName(piece) !== HLS_HINT_PARAM);
   const carryNames = ctx.carryNames ?? NO_NAMES;

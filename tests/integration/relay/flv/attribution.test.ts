@@ -22,10 +22,16 @@ describe('FLV session attribution', () => {
     without.streams.clear();
     const holder = new LiveFlvOrigin();
     const [urlWithout, urlWith] = [await without.start(), await holder.start()];
-    cleanups.push(() => without.stop(), () => holder.stop());
+    cleanups.push(
+      () => without.stop(),
+      () => holder.stop(),
+    );
     const relay = await startRelay({
       flv: { idleCloseMs: 0 },
-      nodes: [{ id: 'empty', url: urlWithout }, { id: 'nms1', url: urlWith }],
+      nodes: [
+        { id: 'empty', url: urlWithout },
+        { id: 'nms1', url: urlWith },
+      ],
       routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
     });
     cleanups.push(() => relay.stop());

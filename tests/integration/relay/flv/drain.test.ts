@@ -32,7 +32,10 @@ function assertMovedToB(viewers: FlvTestViewer[]): void {
     assert.ok(lastA >= 0 && markerOf(tags[lastA].bytes) === MARK_A, 'frames from a came first');
     const gap = tags[firstB].timestamp - tags[lastA].timestamp;
     assert.ok(gap > 0 && gap <= 100, `timestamps continued across the switch (gap ${gap} ms)`);
-    assert.ok(tags.slice(lastA + 1, firstB).some((t) => t.video?.sequenceHeader), 'sequence headers again before the new keyframe');
+    assert.ok(
+      tags.slice(lastA + 1, firstB).some((t) => t.video?.sequenceHeader),
+      'sequence headers again before the new keyframe',
+    );
   }
 }
 
@@ -50,10 +53,17 @@ describe('FLV drain and disable', () => {
     const relay: StartedRelay = await startRelay({
       relay: relayExtra,
       flv: { failoverGraceMs: 5000, reconnectMinMs: 50, idleCloseMs: 0 },
-      nodes: [{ id: 'a', url: urlA }, { id: 'b', url: urlB }],
+      nodes: [
+        { id: 'a', url: urlA },
+        { id: 'b', url: urlB },
+      ],
       routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
     });
-    cleanups.push(() => a.stop(), () => b.stop(), () => relay.stop());
+    cleanups.push(
+      () => a.stop(),
+      () => b.stop(),
+      () => relay.stop(),
+    );
     const viewers = await Promise.all([1, 2, 3].map(() => new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open()));
     await waitFor(() => viewers.every((v) => v.firstKeyframeAt > 0), 3000, 'playback from a');
     assert.equal((await relay.api.call('GET', '/api/streams')).body[0].nodeId, 'a');
@@ -103,10 +113,14 @@ describe('FLV drain and disable', () => {
   it('a stream no other node holds stays on the draining node with the reason shown; the drain deadline ends it', async () => {
     const { relay, viewers } = await setUp({ drainDeadlineMs: 2500 }, false);
     await relay.api.call('PATCH', '/api/nodes/a', { draining: true });
-    const left = await waitFor(async () => {
-      const node = (await relay.api.call('GET', '/api/nodes')).body.find((n: any) => n.id === 'a');
-      return /no other node/.test(node.drain?.streams[0]?.reason ?? '') ? node : undefined;
-    }, 2000, 'the reason the stream stays');
+    const left = await waitFor(
+      async () => {
+        const node = (await relay.api.call('GET', '/api/nodes')).body.find((n: any) => n.id === 'a');
+        return /no other node/.test(node.drain?.streams[0]?.reason ?? '') ? node : undefined;
+      },
+      2000,
+      'the reason the stream stays',
+    );
     assert.equal(left.drain.streams.length, 1);
     assert.equal(left.drain.streams[0].path, '/live/cam1.flv');
     assert.match(left.drain.streams[0].reason, /no other node holds it: b answered 404/);

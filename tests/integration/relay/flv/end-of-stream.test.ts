@@ -85,7 +85,11 @@ describe('FLV end of stream', () => {
     assert.ok(Date.now() - lostAt >= GRACE_MS - 200, 'kept for the grace time first');
     const [entry] = (await relay.api.call('GET', '/api/requests')).body.filter((e: any) => e.path === '/live/cam1.flv');
     assert.equal(entry.errorCode, 'UPSTREAM_LOST');
-    assert.equal(viewer.tags.some((t) => t.type === 9 && t.bytes[12] === 2), false, 'the end-of-sequence tag was not passed on');
+    assert.equal(
+      viewer.tags.some((t) => t.type === 9 && t.bytes[12] === 2),
+      false,
+      'the end-of-sequence tag was not passed on',
+    );
   });
 
   it('a node replaying the GOP the viewers already had (its publisher died, its GOP cache stayed) is not the stream returning', async () => {

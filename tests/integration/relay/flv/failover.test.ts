@@ -29,18 +29,33 @@ describe('FLV failover', () => {
     cleanups.push(() => b.stop());
     const relay: StartedRelay = await startRelay({
       flv: { failoverGraceMs: 5000, reconnectMinMs: 50, idleCloseMs: 0 },
-      nodes: [{ id: 'a', url: urlA }, { id: 'b', url: urlB }],
+      nodes: [
+        { id: 'a', url: urlA },
+        { id: 'b', url: urlB },
+      ],
       routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
     });
     cleanups.push(() => relay.stop());
     const viewers = await Promise.all([1, 2, 3].map(() => new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open()));
-    await waitFor(() => viewers.every((v) => v.tags.some((t) => t.video && !t.video.keyframe && markerOf(t.bytes) === MARK_A)), 5000, 'every viewer to play from node a');
+    await waitFor(
+      () => viewers.every((v) => v.tags.some((t) => t.video && !t.video.keyframe && markerOf(t.bytes) === MARK_A)),
+      5000,
+      'every viewer to play from node a',
+    );
     assert.equal((await relay.api.call('GET', '/api/streams')).body[0].nodeId, 'a');
 
     a.cutAll();
     await a.stop(); // node a is gone for good: reconnects to it are refused
-    await waitFor(() => viewers.every((v) => v.tags.some((t) => t.video?.keyframe && markerOf(t.bytes) === MARK_B)), 5000, 'every viewer to resume from node b');
-    await waitFor(() => viewers.every((v) => v.tags.filter((t) => t.type === 9 && markerOf(t.bytes) === MARK_B).length >= 5), 5000, 'every viewer to play on from node b');
+    await waitFor(
+      () => viewers.every((v) => v.tags.some((t) => t.video?.keyframe && markerOf(t.bytes) === MARK_B)),
+      5000,
+      'every viewer to resume from node b',
+    );
+    await waitFor(
+      () => viewers.every((v) => v.tags.filter((t) => t.type === 9 && markerOf(t.bytes) === MARK_B).length >= 5),
+      5000,
+      'every viewer to play on from node b',
+    );
 
     const [stream] = (await relay.api.call('GET', '/api/streams')).body;
     assert.equal(stream.nodeId, 'b');
@@ -94,7 +109,11 @@ describe('FLV failover', () => {
       socket.write(body);
       setTimeout(() => socket.write(Buffer.from('<html>oops, an error page in the middle of the stream</html>'.repeat(20))), 300);
     };
-    const relay = await startRelay({ flv: { idleCloseMs: 0 }, nodes: [{ id: 'raw', url }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }] });
+    const relay = await startRelay({
+      flv: { idleCloseMs: 0 },
+      nodes: [{ id: 'raw', url }],
+      routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
+    });
     cleanups.push(() => relay.stop());
     const viewer = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
     await waitFor(() => viewer.ended, 3000, 'the stream to end');

@@ -54,15 +54,33 @@ describe('FLV fan-out', () => {
   it('starts a late joiner at once: header, metadata, sequence headers, then the cached GOP from its keyframe', async () => {
     const first = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
     // Mid-GOP: the second GOP has started and an inter frame followed its keyframe.
-    await waitFor(() => {
-      const media = first.tags.filter((t) => t.video && !t.video.sequenceHeader);
-      return media.filter((t) => t.video?.keyframe).length >= 2 && !media[media.length - 1].video?.keyframe;
-    }, 5000, 'the first viewer to be mid-way into its second GOP');
+    await waitFor(
+      () => {
+        const media = first.tags.filter((t) => t.video && !t.video.sequenceHeader);
+        return media.filter((t) => t.video?.keyframe).length >= 2 && !media[media.length - 1].video?.keyframe;
+      },
+      5000,
+      'the first viewer to be mid-way into its second GOP',
+    );
     const cachedKeyframe = first.tags.filter((t) => t.video?.keyframe && !t.video.sequenceHeader).at(-1)!.timestamp;
     const late = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
     await waitFor(() => late.firstKeyframeAt > 0, 2000, 'the late joiner keyframe');
     await waitFor(() => late.items.length >= 6, 2000, 'the late joiner to get its first six items');
-    const kinds = late.items.slice(0, 6).map((i) => (i.kind === 'header' ? 'header' : i.tag.metadata ? 'meta' : i.tag.video?.sequenceHeader ? 'avc-seq' : i.tag.audio?.sequenceHeader ? 'aac-seq' : i.tag.video?.keyframe ? 'key' : 'frame'));
+    const kinds = late.items
+      .slice(0, 6)
+      .map((i) =>
+        i.kind === 'header'
+          ? 'header'
+          : i.tag.metadata
+            ? 'meta'
+            : i.tag.video?.sequenceHeader
+              ? 'avc-seq'
+              : i.tag.audio?.sequenceHeader
+                ? 'aac-seq'
+                : i.tag.video?.keyframe
+                  ? 'key'
+                  : 'frame',
+      );
     assert.deepEqual(kinds.slice(0, 5), ['header', 'meta', 'avc-seq', 'aac-seq', 'key']);
     const firstMedia = late.tags.find((t) => t.video && !t.video.sequenceHeader);
     assert.ok(firstMedia?.video?.keyframe, 'the first picture is a keyframe');
@@ -89,7 +107,10 @@ describe('FLV fan-out', () => {
     await waitFor(() => late.firstKeyframeAt > 0, 3000, 'the next keyframe');
     const media = late.tags.filter((t) => t.video && !t.video.sequenceHeader);
     assert.ok(media[0].video?.keyframe);
-    assert.ok(media[0].timestamp > seenBeforeJoin, `it waited for the next live keyframe (${media[0].timestamp}), not the one before it joined (${seenBeforeJoin})`);
+    assert.ok(
+      media[0].timestamp > seenBeforeJoin,
+      `it waited for the next live keyframe (${media[0].timestamp}), not the one before it joined (${seenBeforeJoin})`,
+    );
     const kinds = late.tags.slice(0, 3).map((t) => (t.metadata ? 'meta' : t.video?.sequenceHeader ? 'avc-seq' : t.audio?.sequenceHeader ? 'aac-seq' : 'x'));
     assert.deepEqual(kinds, ['meta', 'avc-seq', 'aac-seq']);
     first.close();
@@ -100,10 +121,14 @@ describe('FLV fan-out', () => {
   it('reports codec, resolution, frame rate, GOP and bitrate per stream, and per-stream metrics', async () => {
     const viewer = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
     // GOP size and frame rate are known once a second keyframe has passed through the relay.
-    const stream = await waitFor(async () => {
-      const [s] = (await relay.api.call('GET', '/api/streams')).body;
-      return s?.gopFrames > 0 && s.fps > 0 && s.bitrateKbps > 0 ? s : undefined;
-    }, 6000, 'the stream stats to cover a whole GOP');
+    const stream = await waitFor(
+      async () => {
+        const [s] = (await relay.api.call('GET', '/api/streams')).body;
+        return s?.gopFrames > 0 && s.fps > 0 && s.bitrateKbps > 0 ? s : undefined;
+      },
+      6000,
+      'the stream stats to cover a whole GOP',
+    );
     assert.equal(stream.videoCodec, 'avc');
     assert.equal(stream.audioCodec, 'aac');
     assert.equal(stream.width, 640);
@@ -127,7 +152,11 @@ describe('FLV fan-out GOP cache bound', () => {
   let relay: StartedRelay;
   before(async () => {
     const url = await origin.start();
-    relay = await startRelay({ flv: { gopCacheMaxBytes: 30_000, idleCloseMs: 0 }, nodes: [{ id: 'a', url }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }] });
+    relay = await startRelay({
+      flv: { gopCacheMaxBytes: 30_000, idleCloseMs: 0 },
+      nodes: [{ id: 'a', url }],
+      routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
+    });
   });
   after(async () => {
     await relay.stop();

@@ -56,7 +56,7 @@ describe('FLV stream life cycle', () => {
     assert.equal(answer.status, 404);
     const { error } = JSON.parse(answer.body.toString());
     assert.equal(error.code, 'STREAM_OFFLINE');
-    assert.match(error.message, /answered 404/, 'answered on the node\'s 404, not after the media wait');
+    assert.match(error.message, /answered 404/, "answered on the node's 404, not after the media wait");
     await waitFor(() => relay.engine.flvStreams.size === 0 && relay.engine.sessions.size === 0, 1000, 'nothing left behind');
   });
 
@@ -98,7 +98,11 @@ describe('FLV stream life cycle', () => {
   });
 
   it('closes the pull at once with idleCloseMs 0', async () => {
-    const instant = await startRelay({ flv: { idleCloseMs: 0 }, nodes: [{ id: 'a', url: `http://127.0.0.1:${origin.port}` }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }] });
+    const instant = await startRelay({
+      flv: { idleCloseMs: 0 },
+      nodes: [{ id: 'a', url: `http://127.0.0.1:${origin.port}` }],
+      routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
+    });
     try {
       const viewers = await Promise.all([1, 2, 3].map(() => new FlvTestViewer(`${instant.relayUrl}/live/cam1.flv`).open()));
       await waitFor(() => viewers.every((v) => v.bytes > 0), 2000, 'bytes');

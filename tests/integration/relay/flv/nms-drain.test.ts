@@ -68,7 +68,10 @@ describe('real origins: drain, disable, attribution and end of stream between tw
     relay = await startRelay({
       relay: { drainDeadlineMs: DEADLINE_MS },
       flv: { failoverGraceMs: GRACE_MS, reconnectMinMs: 100, idleCloseMs: 0 },
-      nodes: [{ id: 'a', url: a.httpUrl }, { id: 'b', url: b.httpUrl }],
+      nodes: [
+        { id: 'a', url: a.httpUrl },
+        { id: 'b', url: b.httpUrl },
+      ],
       routes: [
         { id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' },
         { id: 'alt', path: '/alt/', kind: 'flv', mode: 'proxy', nodes: ['b', 'a'], stripPrefix: true },
@@ -119,12 +122,20 @@ describe('real origins: drain, disable, attribution and end of stream between tw
     await waitFor(() => viewers.every((v) => v.firstKeyframeAt > 0), 8000, 'playback');
     assert.equal(await streamNode(), 'a');
     await relay.api.call('PATCH', '/api/nodes/a', { draining: true });
-    const left = await waitFor(async () => {
-      const node = (await relay.api.call('GET', '/api/nodes')).body.find((n: any) => n.id === 'a');
-      return /no other node holds it: .*b/.test(node.drain?.streams[0]?.reason ?? '') ? node : undefined;
-    }, DEADLINE_MS - 500, 'the reason the stream stays');
+    const left = await waitFor(
+      async () => {
+        const node = (await relay.api.call('GET', '/api/nodes')).body.find((n: any) => n.id === 'a');
+        return /no other node holds it: .*b/.test(node.drain?.streams[0]?.reason ?? '') ? node : undefined;
+      },
+      DEADLINE_MS - 500,
+      'the reason the stream stays',
+    );
     assert.equal(left.drain.streamsLeft, 1);
-    assert.equal(viewers.some((v) => v.ended), false, 'still playing from the draining node');
+    assert.equal(
+      viewers.some((v) => v.ended),
+      false,
+      'still playing from the draining node',
+    );
     await waitFor(() => viewers.every((v) => v.ended), DEADLINE_MS + 2000, 'the deadline to end the viewers');
     const log = (await relay.api.call('GET', '/api/requests')).body.filter((e: any) => e.path === '/live/cam1.flv' && e.errorCode === 'DRAINED');
     assert.equal(log.length, 2);
@@ -156,6 +167,9 @@ describe('real origins: drain, disable, attribution and end of stream between tw
     // that tag is the loss (relay.idleStreamTimeoutMs, 20 s, is never waited for).
     await waitFor(() => viewers.every((v) => v.ended), GRACE_MS + 2000, 'every viewer to be closed');
     const log = (await relay.api.call('GET', '/api/requests')).body.filter((e: any) => e.path === '/live/cam1.flv').slice(-3);
-    assert.deepEqual(log.map((e: any) => e.errorCode), ['UPSTREAM_LOST', 'UPSTREAM_LOST', 'UPSTREAM_LOST']);
+    assert.deepEqual(
+      log.map((e: any) => e.errorCode),
+      ['UPSTREAM_LOST', 'UPSTREAM_LOST', 'UPSTREAM_LOST'],
+    );
   });
 });

@@ -47,7 +47,10 @@ describe('real origins: fan-out, late-join ffprobe and failover between two node
     await waitFor(() => streamIsUp(`${b.httpUrl}/live/cam1.flv`), 20000, 'the stream on origin B');
     relay = await startRelay({
       flv: { failoverGraceMs: 8000, reconnectMinMs: 100 },
-      nodes: [{ id: 'a', url: a.httpUrl }, { id: 'b', url: b.httpUrl }],
+      nodes: [
+        { id: 'a', url: a.httpUrl },
+        { id: 'b', url: b.httpUrl },
+      ],
       routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
     });
   });

@@ -18,7 +18,10 @@ import { waitFor } from '../../../helpers/http.js';
 
 /** Node requests for `path` made since request index `from` (their raw URLs). */
 function pullsOf(origin: LiveFlvOrigin, path: string, from: number): string[] {
-  return origin.requests.slice(from).map((r) => r.url).filter((url) => url.split('?')[0] === path);
+  return origin.requests
+    .slice(from)
+    .map((r) => r.url)
+    .filter((url) => url.split('?')[0] === path);
 }
 
 /** Open `count` viewers at once and wait until every one of them has a keyframe. */
@@ -55,7 +58,20 @@ describe('FLV fan-out: the query string does not select the stream', () => {
       routes: [
         { id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' },
         { id: 'sp', path: '/sp/', kind: 'flv', mode: 'proxy', stripPrefix: true, streamParams: ['cam', 'q'] },
-        { id: 'tok', path: '/tok/', kind: 'flv', mode: 'proxy', stripPrefix: true, auth: { tokens: [{ token: 'token-aaaaaaaa', label: 'a' }, { token: 'token-bbbbbbbb', label: 'b' }], passParams: true } },
+        {
+          id: 'tok',
+          path: '/tok/',
+          kind: 'flv',
+          mode: 'proxy',
+          stripPrefix: true,
+          auth: {
+            tokens: [
+              { token: 'token-aaaaaaaa', label: 'a' },
+              { token: 'token-bbbbbbbb', label: 'b' },
+            ],
+            passParams: true,
+          },
+        },
         { id: 'redir', path: '/redir/', kind: 'flv', mode: 'redirect', stripPrefix: true },
         { id: 'nofan', path: '/nofan/', kind: 'flv', mode: 'proxy', stripPrefix: true, fanout: false },
       ],
@@ -70,7 +86,7 @@ describe('FLV fan-out: the query string does not select the stream', () => {
     const from = origin.requests.length;
     const viewers = await watchAll(Array.from({ length: 200 }, (_, i) => `${relay.relayUrl}/live/cam1.flv?r=${i}-${Math.random().toString(36).slice(2)}`));
     assertValidFlv(viewers);
-    assert.deepEqual(pullsOf(origin, '/live/cam1.flv', from), ['/live/cam1.flv'], 'one pull, without the viewers\' parameters');
+    assert.deepEqual(pullsOf(origin, '/live/cam1.flv', from), ['/live/cam1.flv'], "one pull, without the viewers' parameters");
     assert.equal(relay.engine.flvStreams.size, 1);
     const streams = (await relay.api.call('GET', '/api/streams')).body;
     assert.equal(streams[0].viewers, 200);
@@ -82,7 +98,10 @@ describe('FLV fan-out: the query string does not select the stream', () => {
     const urls = ['?cam=1&r=a', '?r=b&cam=1', '?cam=2&r=c', '?cam=2&q=x&r=d', '?r=e'].map((q) => `${relay.relayUrl}/sp/live/cam1.flv${q}`);
     const viewers = await watchAll(urls);
     assertValidFlv(viewers);
-    assert.deepEqual(pullsOf(origin, '/live/cam1.flv', from).sort(), ['/live/cam1.flv', '/live/cam1.flv?cam=1', '/live/cam1.flv?cam=2', '/live/cam1.flv?cam=2&q=x'].sort());
+    assert.deepEqual(
+      pullsOf(origin, '/live/cam1.flv', from).sort(),
+      ['/live/cam1.flv', '/live/cam1.flv?cam=1', '/live/cam1.flv?cam=2', '/live/cam1.flv?cam=2&q=x'].sort(),
+    );
     assert.equal(relay.engine.flvStreams.size, 4);
     await closeAll(relay, origin, viewers);
   });
@@ -92,12 +111,14 @@ describe('FLV fan-out: the query string does not select the stream', () => {
     const first = await watchAll([`${relay.relayUrl}/tok/live/cam1.flv?token=token-aaaaaaaa&r=1`]);
     const second = await watchAll([`${relay.relayUrl}/tok/live/cam1.flv?r=2&token=token-bbbbbbbb`]);
     assertValidFlv([...first, ...second]);
-    assert.deepEqual(pullsOf(origin, '/live/cam1.flv', from), ['/live/cam1.flv?token=token-aaaaaaaa'], 'one pull, with the first viewer\'s token and no r');
+    assert.deepEqual(pullsOf(origin, '/live/cam1.flv', from), ['/live/cam1.flv?token=token-aaaaaaaa'], "one pull, with the first viewer's token and no r");
     await closeAll(relay, origin, [...first, ...second]);
   });
 
   it('redirects keep the full query', async () => {
-    const answer = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${relay.relayUrl}/redir/live/cam1.flv?r=1&x=2`, { agent: false }, resolve).on('error', reject));
+    const answer = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get(`${relay.relayUrl}/redir/live/cam1.flv?r=1&x=2`, { agent: false }, resolve).on('error', reject),
+    );
     answer.resume();
     assert.equal(answer.statusCode, 302);
     assert.equal(answer.headers.location, `http://127.0.0.1:${origin.port}/live/cam1.flv?r=1&x=2`);
@@ -113,7 +134,11 @@ describe('FLV fan-out: the query string does not select the stream', () => {
 });
 
 /** A GET from a given local address: the status, the headers and (for an error) the JSON body; a 200 stays open until closed. */
-function getFrom(url: string, localAddress: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any; close: () => void }> {
+function getFrom(
+  url: string,
+  localAddress: string,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any; close: () => void }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, localAddress, headers }, (res) => {
       const close = () => req.destroy();
@@ -151,7 +176,10 @@ describe('FLV fan-out: new streams per client address', () => {
   it('one address is held to flv.maxStreamsPerClient open streams; joins and other addresses are not', async () => {
     const url = (n: number) => `${relay.relayUrl}/live/cam${n}.flv`;
     const opened = [await getFrom(url(1), '127.0.0.2'), await getFrom(url(2), '127.0.0.2'), await getFrom(`${url(3)}?r=x`, '127.0.0.2')];
-    assert.deepEqual(opened.map((a) => a.status), [200, 200, 200]);
+    assert.deepEqual(
+      opened.map((a) => a.status),
+      [200, 200, 200],
+    );
     const refused = await getFrom(url(4), '127.0.0.2');
     assert.equal(refused.status, 429);
     assert.equal(refused.body.error.code, 'CLIENT_STREAM_LIMIT');
@@ -192,7 +220,10 @@ describe('FLV fan-out: new streams per client address', () => {
   it('an IPv6 client counts by its /64 (the address behind a trusted proxy)', async () => {
     const from = (address: string, n: number) => getFrom(`${relay.relayUrl}/live/cam${n}.flv`, '127.0.0.1', { 'x-forwarded-for': address });
     const opened = [await from('2001:db8:1:2::a', 1), await from('2001:db8:1:2::b', 2), await from('2001:db8:1:2:ffff::1', 3)];
-    assert.deepEqual(opened.map((a) => a.status), [200, 200, 200]);
+    assert.deepEqual(
+      opened.map((a) => a.status),
+      [200, 200, 200],
+    );
     const refused = await from('2001:db8:1:2::c', 4);
     assert.equal(refused.status, 429, 'the same /64 shares the limit');
     assert.equal(refused.body.error.code, 'CLIENT_STREAM_LIMIT');

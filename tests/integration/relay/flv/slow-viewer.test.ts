@@ -41,7 +41,11 @@ describe('slow viewers', () => {
     stalled.on('close', () => (stalledClosed = true));
     let stalledGone = false;
 
-    const stalledSession = await waitFor(async () => (await relay.api.call('GET', '/api/sessions')).body.find((s: any) => s.userAgent === 'stalled-player'), 3000, 'the stalled session');
+    const stalledSession = await waitFor(
+      async () => (await relay.api.call('GET', '/api/sessions')).body.find((s: any) => s.userAgent === 'stalled-player'),
+      3000,
+      'the stalled session',
+    );
     let maxQueued = 0;
     let droppedSeen = 0;
     const startBytes = normal.map((v) => v.bytes);
@@ -73,7 +77,10 @@ describe('slow viewers', () => {
     }
     const sessions = (await relay.api.call('GET', '/api/sessions')).body;
     assert.equal(sessions.length, 50);
-    assert.ok(sessions.every((s: any) => s.framesDropped === 0), 'no normal viewer dropped a frame');
+    assert.ok(
+      sessions.every((s: any) => s.framesDropped === 0),
+      'no normal viewer dropped a frame',
+    );
     const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 1048576;
     assert.ok(rssGrowthMb < 100, `RSS grew ${rssGrowthMb.toFixed(1)} MB (relay and 51 test clients in one process)`);
     normal.forEach((v) => v.close());

@@ -7,8 +7,20 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FlvFormatError, FlvTagReader, setTagTimestamp, tagTimestamp, type FlvItem } from '../../../../electron/engine/codec/flv/tag-reader.js';
 import {
-  aacFrame, aacSequenceHeader, avcInterframe, avcKeyframe, avcSequenceHeader, enhancedHevcKeyframe, enhancedHevcSequenceStart,
-  flvHeader, flvTag, hevcSequenceHeader, metadataTag, randomChunks, seededRandom, syntheticStream,
+  aacFrame,
+  aacSequenceHeader,
+  avcInterframe,
+  avcKeyframe,
+  avcSequenceHeader,
+  enhancedHevcKeyframe,
+  enhancedHevcSequenceStart,
+  flvHeader,
+  flvTag,
+  hevcSequenceHeader,
+  metadataTag,
+  randomChunks,
+  seededRandom,
+  syntheticStream,
 } from '../../../helpers/flv-builder.js';
 import { missingTool } from '../../../helpers/media.js';
 
@@ -23,7 +35,15 @@ function summary(items: FlvItem[]): string[] {
 
 describe('FLV tag reader', () => {
   it('reads the header, metadata, sequence headers, keyframes and audio', () => {
-    const items = readAll([flvHeader(), metadataTag({ width: 1280, height: 720, framerate: 30, encoder: 'x' }), avcSequenceHeader(), aacSequenceHeader(), avcKeyframe(0), aacFrame(0), avcInterframe(40)]);
+    const items = readAll([
+      flvHeader(),
+      metadataTag({ width: 1280, height: 720, framerate: 30, encoder: 'x' }),
+      avcSequenceHeader(),
+      aacSequenceHeader(),
+      avcKeyframe(0),
+      aacFrame(0),
+      avcInterframe(40),
+    ]);
     assert.equal(items[0].kind, 'header');
     const tags = items.slice(1).map((i) => (i.kind === 'tag' ? i.tag : assert.fail()));
     assert.deepEqual(tags[0].metadata && { ...tags[0].metadata }, { width: 1280, height: 720, framerate: 30, encoder: 'x' });
@@ -38,7 +58,14 @@ describe('FLV tag reader', () => {
   it('recognises HEVC sequence headers, legacy (codec 12) and enhanced RTMP (hvc1)', () => {
     const items = readAll([flvHeader(), hevcSequenceHeader(), enhancedHevcSequenceStart(), enhancedHevcKeyframe(0)]);
     const videos = items.flatMap((i) => (i.kind === 'tag' ? [i.tag.video] : []));
-    assert.deepEqual(videos.map((v) => [v?.codec, v?.sequenceHeader, v?.keyframe]), [['hevc', true, false], ['hevc', true, false], ['hevc', false, true]]);
+    assert.deepEqual(
+      videos.map((v) => [v?.codec, v?.sequenceHeader, v?.keyframe]),
+      [
+        ['hevc', true, false],
+        ['hevc', true, false],
+        ['hevc', false, true],
+      ],
+    );
   });
 
   it('reads 32-bit timestamps with the extended byte, and rewrites them in place', () => {
@@ -80,8 +107,32 @@ describe('FLV tag reader', () => {
     ['a wrong version', Buffer.from([0x46, 0x4c, 0x56, 0x02, 5, 0, 0, 0, 9, 0, 0, 0, 0]), 3, /version 2/],
     ['a header size out of range', Buffer.from([0x46, 0x4c, 0x56, 0x01, 5, 0xff, 0, 0, 9]), 5, /header size/],
     ['an unknown tag type', Buffer.concat([flvHeader(), flvTag(0x33, 0, Buffer.alloc(4))]), 13, /unknown tag type 0x33/],
-    ['a non-zero stream id', Buffer.concat([flvHeader(), (() => { const t = avcKeyframe(0); t[10] = 1; return t; })()]), 21, /stream id/],
-    ['a wrong previous-tag-size', Buffer.concat([flvHeader(), (() => { const t = aacFrame(0); t.writeUInt32BE(7, t.length - 4); return t; })()]), 13 + 33, /previous-tag-size 7/],
+    [
+      'a non-zero stream id',
+      Buffer.concat([
+        flvHeader(),
+        (() => {
+          const t = avcKeyframe(0);
+          t[10] = 1;
+          return t;
+        })(),
+      ]),
+      21,
+      /stream id/,
+    ],
+    [
+      'a wrong previous-tag-size',
+      Buffer.concat([
+        flvHeader(),
+        (() => {
+          const t = aacFrame(0);
+          t.writeUInt32BE(7, t.length - 4);
+          return t;
+        })(),
+      ]),
+      13 + 33,
+      /previous-tag-size 7/,
+    ],
     ['a huge tag size', Buffer.concat([flvHeader(), Buffer.from([9, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0])]), 14, /over the limit/],
   ];
   for (const [what, bytes, offset, message] of malformed) {
@@ -121,7 +172,33 @@ describe('FLV tag reader', () => {
   const noFfmpeg = missingTool('ffmpeg', 'ffmpeg');
   it('reads a real FLV written by ffmpeg (H.264 + AAC)', { skip: noFfmpeg }, () => {
     const file = path.join(os.tmpdir(), `relaydeck-reader-${process.pid}.flv`);
-    execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '3', '-c:v', 'libx264', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv', file]);
+    execFileSync('ffmpeg', [
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x180:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440',
+      '-t',
+      '3',
+      '-c:v',
+      'libx264',
+      '-g',
+      '25',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-f',
+      'flv',
+      file,
+    ]);
     const items = readAll(randomChunks(readFileSync(file), seededRandom(5), 4096));
     const tags = items.flatMap((i) => (i.kind === 'tag' ? [i.tag] : []));
     assert.ok(tags[0].metadata, 'onMetaData first');

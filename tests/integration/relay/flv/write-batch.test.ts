@@ -30,7 +30,11 @@ describe(`FLV fan-out with flv.writeBatchMs ${BATCH_MS}`, () => {
   let relay: StartedRelay;
   before(async () => {
     const url = await origin.start();
-    relay = await startRelay({ flv: { idleCloseMs: 0, writeBatchMs: BATCH_MS }, nodes: [{ id: 'a', url }], routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }] });
+    relay = await startRelay({
+      flv: { idleCloseMs: 0, writeBatchMs: BATCH_MS },
+      nodes: [{ id: 'a', url }],
+      routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
+    });
   });
   after(async () => {
     await relay.stop();

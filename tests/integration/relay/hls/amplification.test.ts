@@ -59,7 +59,11 @@ async function burst(relay: StartedRelay, origin: HlsOrigin, dir: string, urls: 
   return answers;
 }
 
-const relayUris = (body: Buffer) => body.toString().split('\n').filter((line) => line.startsWith('/'));
+const relayUris = (body: Buffer) =>
+  body
+    .toString()
+    .split('\n')
+    .filter((line) => line.startsWith('/'));
 const nodeUrls = (origin: HlsOrigin, match: RegExp) => origin.urls.filter((url) => match.test(url.split('?')[0]));
 
 describe('HLS: distinct viewer queries share one node fetch', () => {
@@ -90,11 +94,24 @@ describe('HLS: distinct viewer queries share one node fetch', () => {
   });
 
   it(`${BURST} distinct ?b= on one playlist: one node fetch per playlist version, no viewer query at the node`, async () => {
-    const v1 = await burst(relay, origin, dir, Array.from({ length: BURST }, (_, i) => `${relay.relayUrl}/live/cam1/index.m3u8?b=${i}`));
-    assert.ok(v1.every((a) => a.status === 200 && a.body.equals(v1[0].body)), 'every viewer gets the same playlist');
+    const v1 = await burst(
+      relay,
+      origin,
+      dir,
+      Array.from({ length: BURST }, (_, i) => `${relay.relayUrl}/live/cam1/index.m3u8?b=${i}`),
+    );
+    assert.ok(
+      v1.every((a) => a.status === 200 && a.body.equals(v1[0].body)),
+      'every viewer gets the same playlist',
+    );
     assert.equal(origin.count(/\/cam1\/index\.m3u8$/), 1, 'one fetch for version 1');
     await fs.writeFile(path.join(dir, 'cam1', 'index.m3u8'), PLAYLIST_V2);
-    const v2 = await burst(relay, origin, dir, Array.from({ length: BURST }, (_, i) => `${relay.relayUrl}/live/cam1/index.m3u8?b=x${i}&c=${i}`));
+    const v2 = await burst(
+      relay,
+      origin,
+      dir,
+      Array.from({ length: BURST }, (_, i) => `${relay.relayUrl}/live/cam1/index.m3u8?b=x${i}&c=${i}`),
+    );
     assert.ok(v2.every((a) => a.status === 200 && a.body.toString().includes('/live/cam1/seg3.ts?')));
     assert.equal(origin.count(/\/cam1\/index\.m3u8$/), 2, 'one fetch for version 2');
     assert.deepEqual(nodeUrls(origin, /index\.m3u8$/), ['/live/cam1/index.m3u8', '/live/cam1/index.m3u8'], 'no viewer query reached the node');
@@ -140,7 +157,12 @@ describe('HLS: distinct viewer queries share one node fetch', () => {
     assert.ok(text.length > 300_000);
     await fs.mkdir(path.join(dir, 'cam2'));
     await fs.writeFile(path.join(dir, 'cam2', 'index.m3u8'), text);
-    const answers = await burst(relay, origin, dir, Array.from({ length: 10 }, (_, i) => `${relay.relayUrl}/live/cam2/index.m3u8?b=${i}`));
+    const answers = await burst(
+      relay,
+      origin,
+      dir,
+      Array.from({ length: 10 }, (_, i) => `${relay.relayUrl}/live/cam2/index.m3u8?b=${i}`),
+    );
     assert.ok(answers.every((a) => a.status === 200 && a.body.equals(answers[0].body)));
     assert.equal(origin.count(/\/cam2\/index\.m3u8$/), 1);
     const uris = relayUris(answers[0].body);
@@ -167,7 +189,12 @@ describe('HLS: distinct viewer queries share one node fetch', () => {
     const urls = ['cam=1&b=1', 'cam=2&b=2', 'b=3&cam=1', 'cam=2&b=4&z=9'].map((q) => `${relay.relayUrl}/sp/live/cam1/index.m3u8?${q}`);
     const answers = await burst(relay, origin, dir, urls);
     assert.ok(answers.every((a) => a.status === 200));
-    assert.deepEqual(nodeUrls(origin, /index\.m3u8$/).filter((url) => url.includes('cam=')).sort(), ['/live/cam1/index.m3u8?cam=1', '/live/cam1/index.m3u8?cam=2']);
+    assert.deepEqual(
+      nodeUrls(origin, /index\.m3u8$/)
+        .filter((url) => url.includes('cam='))
+        .sort(),
+      ['/live/cam1/index.m3u8?cam=1', '/live/cam1/index.m3u8?cam=2'],
+    );
   });
 });
 
@@ -239,7 +266,11 @@ describe('HLS: the playlist work in flight is bounded', () => {
   it('over hls.playlistWorkMaxBytes: the playlist that would pass it gets 503 HLS_BUSY; the node stays up', async () => {
     const { body: before } = await relay.api.call('GET', '/api/stats');
     const first = request(`${relay.relayUrl}/live/big1/index.m3u8`);
-    await waitFor(async () => (await relay.api.call('GET', '/api/stats')).body.routes.live.bytesIn - before.routes.live.bytesIn >= 3_600, 10_000, 'the first big playlist to be half read');
+    await waitFor(
+      async () => (await relay.api.call('GET', '/api/stats')).body.routes.live.bytesIn - before.routes.live.bytesIn >= 3_600,
+      10_000,
+      'the first big playlist to be half read',
+    );
     const second = await request(`${relay.relayUrl}/live/big2/index.m3u8`);
     assert.equal(second.status, 503);
     assert.equal(JSON.parse(second.body.toString()).error.code, 'HLS_BUSY');

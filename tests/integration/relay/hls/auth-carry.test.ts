@@ -46,7 +46,11 @@ describe('HLS proxy mode carries viewer auth into child URIs', () => {
     const playlist = await request(`${relay.relayUrl}/tok/cam1/index.m3u8?token=token-alice-1`);
     assert.equal(playlist.status, 200);
     assert.equal(playlist.headers['cache-control'], 'private, no-cache', 'a copy with credentials is private');
-    const uris = playlist.body.toString().split('\n').filter((l) => l.startsWith('/') || l.startsWith('#EXT-X-MAP')).map(uriOf);
+    const uris = playlist.body
+      .toString()
+      .split('\n')
+      .filter((l) => l.startsWith('/') || l.startsWith('#EXT-X-MAP'))
+      .map(uriOf);
     assert.equal(uris.length, 3);
     for (const uri of uris) {
       assert.match(uri, /[?&]token=token-alice-1&_rdh=/);
@@ -62,7 +66,10 @@ describe('HLS proxy mode carries viewer auth into child URIs', () => {
   it('viewers with different tokens share one cached copy of a segment', async () => {
     const before = origin.requests.filter((r) => r.url.startsWith('/tok/cam1/seg1.m4s')).length;
     const bob = await request(`${relay.relayUrl}/tok/cam1/index.m3u8?token=token-bob-222`);
-    const seg1 = bob.body.toString().split('\n').find((l) => l.startsWith('/tok/cam1/seg1.m4s'))!;
+    const seg1 = bob.body
+      .toString()
+      .split('\n')
+      .find((l) => l.startsWith('/tok/cam1/seg1.m4s'))!;
     assert.match(seg1, /token=token-bob-222/);
     const answer = await request(relay.relayUrl + seg1);
     assert.equal(answer.status, 200);
@@ -77,7 +84,10 @@ describe('HLS proxy mode carries viewer auth into child URIs', () => {
     const sign = makeSign(KEY.secret, '/sig/cam2/', expiry);
     const playlist = await request(`${relay.relayUrl}/sig/cam2/index.m3u8?sign=${sign}&sp=/sig/cam2/`);
     assert.equal(playlist.status, 200);
-    const segment = playlist.body.toString().split('\n').find((l) => l.startsWith('/sig/cam2/seg1.m4s'))!;
+    const segment = playlist.body
+      .toString()
+      .split('\n')
+      .find((l) => l.startsWith('/sig/cam2/seg1.m4s'))!;
     assert.equal(segment, `/sig/cam2/seg1.m4s?sign=${sign}&sp=/sig/cam2/&${segment.slice(segment.indexOf('_rdh='))}`);
     assert.equal((await request(relay.relayUrl + segment)).status, 200);
   });

@@ -34,7 +34,13 @@ function node(req: IncomingMessage, res: ServerResponse): void {
   } else if (/^\/live\/t(\d)\.m3u8$/.test(path)) {
     setTimeout(() => res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(playlist(Number(path[7]))), 100);
   } else if (path === '/live/ll.m3u8') {
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(playlist(1, '#EXT-X-PART-INF:PART-TARGET=0.2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n') + '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="p2.mp4"\n'), 150);
+    setTimeout(
+      () =>
+        res
+          .writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' })
+          .end(playlist(1, '#EXT-X-PART-INF:PART-TARGET=0.2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n') + '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="p2.mp4"\n'),
+      150,
+    );
   } else {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('no such thing');
   }

@@ -103,7 +103,8 @@ describe('HLS limits: huge and malformed playlists, bounded caches', () => {
       clearInterval(sampler);
     }
     assert.ok(Date.now() - started < 10_000, 'answered without reading the endless bodies');
-    for (let i = 0; i < 10; i += 1) assert.ok((sent.get(`/live/huge${i}.m3u8`) ?? 0) < 5 * 6 * MIB, 'the node stopped being read (what it sent sat in socket buffers)');
+    for (let i = 0; i < 10; i += 1)
+      assert.ok((sent.get(`/live/huge${i}.m3u8`) ?? 0) < 5 * 6 * MIB, 'the node stopped being read (what it sent sat in socket buffers)');
     await origin.waitAllClosed(5_000).catch(() => undefined);
     assert.ok(rssPeak - rssBefore < 96 * MIB, `RSS grew ${((rssPeak - rssBefore) / MIB).toFixed(1)} MiB`);
     const { body: cache } = await relay.api.call('GET', '/api/hls/cache');
@@ -165,13 +166,17 @@ describe('HLS limits: huge and malformed playlists, bounded caches', () => {
     socket.pause();
     // Wait until the node has stopped sending: unchanged for 500 ms (the socket buffers fill first).
     let last = -1;
-    await waitFor(async () => {
-      const now = sent.get('/live/endless.ts') ?? 0;
-      const still = now === last;
-      last = now;
-      if (!still) await sleep(500);
-      return still;
-    }, 15_000, 'the node to be paused');
+    await waitFor(
+      async () => {
+        const now = sent.get('/live/endless.ts') ?? 0;
+        const still = now === last;
+        last = now;
+        if (!still) await sleep(500);
+        return still;
+      },
+      15_000,
+      'the node to be paused',
+    );
     socket.destroy();
     // Socket buffers on loopback (node → relay, relay → viewer) hold a few MiB; the object is 40 MiB.
     assert.ok(last < 16 * MIB, `the node sent ${(last / MIB).toFixed(1)} MiB to a relay whose viewer reads nothing`);

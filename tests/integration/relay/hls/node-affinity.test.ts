@@ -18,7 +18,9 @@ const NODES = [
 const playlistNode = rankByHash('live/cam1', NODES)[0].id;
 const otherNode = playlistNode === 'a' ? 'b' : 'a';
 /** Segment names whose own stream key the hash would send to the other node. */
-const SEGMENTS = Array.from({ length: 200 }, (_, i) => `cam1-${i}`).filter((name) => rankByHash(`live/${name}`, NODES)[0].id === otherNode).slice(0, 3);
+const SEGMENTS = Array.from({ length: 200 }, (_, i) => `cam1-${i}`)
+  .filter((name) => rankByHash(`live/${name}`, NODES)[0].id === otherNode)
+  .slice(0, 3);
 const PLAYLIST = `#EXTM3U\n#EXT-X-TARGETDURATION:1\n${SEGMENTS.map((s) => `#EXTINF:1,\n${s}.ts\n`).join('')}`;
 
 describe('HLS segments follow their playlist to its node', () => {
@@ -33,7 +35,10 @@ describe('HLS segments follow their playlist to its node', () => {
     }
     const [a, b] = [await origins.a.start(), await origins.b.start()];
     relay = await startRelay({
-      nodes: [{ id: 'a', url: a }, { id: 'b', url: b }],
+      nodes: [
+        { id: 'a', url: a },
+        { id: 'b', url: b },
+      ],
       routes: [{ id: 'hls', path: '/live/', kind: 'hls', mode: 'proxy', locate: 'hash' }],
     });
   });

@@ -95,7 +95,11 @@ describe('m3u8 parser: master playlists', () => {
 });
 
 describe('m3u8 parser: malformed playlists are refused with the line named', () => {
-  const refuse = (text: string | Buffer, pattern: RegExp) => assert.throws(() => parsePlaylist(text), (e: unknown) => e instanceof PlaylistError && pattern.test(e.message));
+  const refuse = (text: string | Buffer, pattern: RegExp) =>
+    assert.throws(
+      () => parsePlaylist(text),
+      (e: unknown) => e instanceof PlaylistError && pattern.test(e.message),
+    );
 
   it('no #EXTM3U first line (an HTML error page, JSON, nothing)', () => {
     refuse('<html>404</html>', /line 1: not an HLS playlist/);
@@ -106,7 +110,8 @@ describe('m3u8 parser: malformed playlists are refused with the line named', () 
     refuse(Buffer.from([0xff, 0xfe, 0x00, 0x41]), /not UTF-8/);
     refuse('#EXTM3U\n#EXTINF:1,\na\u0000b.ts\n', /line 3: control characters/);
   });
-  it('an unterminated quoted string', () => refuse('#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MAP:URI="init.mp4\n', /line 3: EXT-X-MAP: attribute URI has an unterminated quoted string/));
+  it('an unterminated quoted string', () =>
+    refuse('#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MAP:URI="init.mp4\n', /line 3: EXT-X-MAP: attribute URI has an unterminated quoted string/));
   it('an unquoted or empty URI attribute', () => {
     refuse('#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MAP:URI=init.mp4\n', /line 3: EXT-X-MAP URI must be a quoted string/);
     refuse('#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-PART:DURATION=1,URI=""\n', /line 3: EXT-X-PART URI is empty/);

@@ -51,12 +51,10 @@ describe('rewrite, proxy mode: every URI on a node points back through the relay
   it('segments: relative, absolute-path and absolute node URIs; queries kept byte for byte', () => {
     const original = withNode(MEDIA_TS, A);
     const out = rewrite(original, { base: `${A}/live/cam1/index.m3u8` });
-    assert.deepEqual(changedLines(original, out).map(([, line]) => line), [
-      `/live/cam1/seg_00041.ts?${H}`,
-      `/live/cam1/seg_00042.ts?v=2&k=a%20b&${H}`,
-      `/live/cam1/seg_00043.ts?${H}`,
-      `/live/cam1/seg_00044.ts?x=1&${H}`,
-    ]);
+    assert.deepEqual(
+      changedLines(original, out).map(([, line]) => line),
+      [`/live/cam1/seg_00041.ts?${H}`, `/live/cam1/seg_00042.ts?v=2&k=a%20b&${H}`, `/live/cam1/seg_00043.ts?${H}`, `/live/cam1/seg_00044.ts?x=1&${H}`],
+    );
     assert.ok(!out.includes('10.0.0.5'), 'no node address left');
   });
 
@@ -73,13 +71,16 @@ describe('rewrite, proxy mode: every URI on a node points back through the relay
   it('fMP4: EXT-X-MAP URIs rewritten inside their quotes, BYTERANGE kept; .m4s segments', () => {
     const original = withNode(MEDIA_FMP4, A);
     const out = rewrite(original, { base: `${A}/live/cam1/index.m3u8` });
-    assert.deepEqual(changedLines(original, out).map(([, line]) => line), [
-      `#EXT-X-MAP:URI="/live/cam1/init.mp4?${H}"`,
-      `/live/cam1/seg_00012.m4s?${H}`,
-      `/live/cam1/seg_00013.m4s?${H}`,
-      `#EXT-X-MAP:URI="/live/cam1/init-2.mp4?gen=2&${H}",BYTERANGE="720@0"`,
-      `/live/cam1/seg_00014.m4s?${H}`,
-    ]);
+    assert.deepEqual(
+      changedLines(original, out).map(([, line]) => line),
+      [
+        `#EXT-X-MAP:URI="/live/cam1/init.mp4?${H}"`,
+        `/live/cam1/seg_00012.m4s?${H}`,
+        `/live/cam1/seg_00013.m4s?${H}`,
+        `#EXT-X-MAP:URI="/live/cam1/init-2.mp4?gen=2&${H}",BYTERANGE="720@0"`,
+        `/live/cam1/seg_00014.m4s?${H}`,
+      ],
+    );
   });
 
   it('LL-HLS: EXT-X-PART, EXT-X-PRELOAD-HINT and EXT-X-RENDITION-REPORT; other attributes untouched', () => {
@@ -102,14 +103,17 @@ describe('rewrite, proxy mode: every URI on a node points back through the relay
   it('master: variants, EXT-X-MEDIA, EXT-X-I-FRAME-STREAM-INF, EXT-X-SESSION-DATA, EXT-X-CONTENT-STEERING; skd:// kept', () => {
     const original = withNode(MASTER, A);
     const out = rewrite(original, { base: `${A}/live/cam1/master.m3u8` });
-    assert.deepEqual(changedLines(original, out).map(([, line]) => line), [
-      `#EXT-X-SESSION-DATA:DATA-ID="com.example.lyrics",URI="/live/cam1/lyrics.json?${H}"`,
-      `#EXT-X-CONTENT-STEERING:SERVER-URI="/live/cam1/steering.json?video=12&${H}",PATHWAY-ID="CDN-A"`,
-      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="English",DEFAULT=YES,URI="/live/cam1/audio/en.m3u8?lang=en&${H}"`,
-      `/live/cam1/low/index.m3u8?${H}`,
-      `/live/cam1/high/index.m3u8?q=1&${H}`,
-      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=86000,CODECS="avc1.4d401e",URI="/live/cam1/low/iframe.m3u8?${H}"`,
-    ]);
+    assert.deepEqual(
+      changedLines(original, out).map(([, line]) => line),
+      [
+        `#EXT-X-SESSION-DATA:DATA-ID="com.example.lyrics",URI="/live/cam1/lyrics.json?${H}"`,
+        `#EXT-X-CONTENT-STEERING:SERVER-URI="/live/cam1/steering.json?video=12&${H}",PATHWAY-ID="CDN-A"`,
+        `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="English",DEFAULT=YES,URI="/live/cam1/audio/en.m3u8?lang=en&${H}"`,
+        `/live/cam1/low/index.m3u8?${H}`,
+        `/live/cam1/high/index.m3u8?q=1&${H}`,
+        `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=86000,CODECS="avc1.4d401e",URI="/live/cam1/low/iframe.m3u8?${H}"`,
+      ],
+    );
     assert.ok(out.includes('URI="skd://key-65"'), 'a key-system URI is no URL to rewrite');
   });
 
@@ -122,7 +126,10 @@ describe('rewrite, proxy mode: every URI on a node points back through the relay
   });
 
   it('a stripPrefix route maps node paths back under its prefix; a node with a base path is recognised', () => {
-    const out = rewrite(`#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\na.ts\n#EXTINF:1,\n${B}/base/movies/b.ts\n`, { route: route('vod'), base: `${B}/base/movies/index.m3u8` });
+    const out = rewrite(`#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\na.ts\n#EXTINF:1,\n${B}/base/movies/b.ts\n`, {
+      route: route('vod'),
+      base: `${B}/base/movies/index.m3u8`,
+    });
     assert.ok(out.includes('/vod/movies/a.ts?_rdh=S1.b\n'), out);
     assert.ok(out.includes('/vod/movies/b.ts?_rdh=S1.b\n'), out);
   });
@@ -135,14 +142,18 @@ describe('rewrite, proxy mode: every URI on a node points back through the relay
   it('a node path no hls route reaches: 502 HLS_UNMAPPABLE_URI naming the line, never the node address', () => {
     assert.throws(
       () => rewrite(`#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n${B}/elsewhere/x.ts\n`, { base: `${A}/live/cam1/index.m3u8` }),
-      (e: unknown) => e instanceof RelayError && e.code === 'HLS_UNMAPPABLE_URI' && e.status === 502 && /line 4/.test(e.message) && !e.message.includes('10.0.0.6'),
+      (e: unknown) =>
+        e instanceof RelayError && e.code === 'HLS_UNMAPPABLE_URI' && e.status === 502 && /line 4/.test(e.message) && !e.message.includes('10.0.0.6'),
     );
   });
 
   it('foreign hosts: kept by default, refused with hls.foreignUris "reject"', () => {
     const text = '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttps://cdn.example.com/x.ts\n';
     assert.ok(rewrite(text, { base: `${A}/live/c/index.m3u8` }).includes('\nhttps://cdn.example.com/x.ts\n'));
-    assert.throws(() => rewrite(text, { base: `${A}/live/c/index.m3u8`, foreignUris: 'reject' }), (e: unknown) => e instanceof RelayError && e.code === 'HLS_UNMAPPABLE_URI');
+    assert.throws(
+      () => rewrite(text, { base: `${A}/live/c/index.m3u8`, foreignUris: 'reject' }),
+      (e: unknown) => e instanceof RelayError && e.code === 'HLS_UNMAPPABLE_URI',
+    );
   });
 
   it('a viewer piece with a quote cannot break out of a quoted attribute', () => {
@@ -157,12 +168,10 @@ describe('rewrite, redirect mode: playlists stay on the relay, media goes to the
   it('segments, EXT-X-MAP and parts become absolute node URLs without relay credentials; node queries kept', () => {
     const original = withNode(MEDIA_FMP4, A);
     const out = rewrite(original, { route: route('tv'), mode: 'redirect', base }, ['token=abc']);
-    assert.deepEqual(changedLines(original, out).map(([, line]) => line), [
-      `#EXT-X-MAP:URI="${A}/live/cam1/init.mp4"`,
-      `${A}/live/cam1/seg_00012.m4s`,
-      `${A}/live/cam1/seg_00013.m4s`,
-      `${A}/live/cam1/seg_00014.m4s`,
-    ]);
+    assert.deepEqual(
+      changedLines(original, out).map(([, line]) => line),
+      [`#EXT-X-MAP:URI="${A}/live/cam1/init.mp4"`, `${A}/live/cam1/seg_00012.m4s`, `${A}/live/cam1/seg_00013.m4s`, `${A}/live/cam1/seg_00014.m4s`],
+    );
     assert.ok(!out.includes('token=abc'), 'relay credentials never go into node URLs');
   });
 

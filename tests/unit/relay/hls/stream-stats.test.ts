@@ -28,7 +28,13 @@ describe('HLS stream stats', () => {
     book.open('r', 'live/d', 'n');
     assert.equal(book.size, 3);
     assert.ok(book.get(first.id), 'the active one stays');
-    assert.deepEqual(book.list().map((s) => s.streamKey).sort(), ['live/a', 'live/c', 'live/d']);
+    assert.deepEqual(
+      book
+        .list()
+        .map((s) => s.streamKey)
+        .sort(),
+      ['live/a', 'live/c', 'live/d'],
+    );
   });
 
   it('at most hls.maxTrackedViewers viewers over all streams', () => {

@@ -14,11 +14,30 @@ import { RouteTable } from '../../../../electron/engine/routing/route-table.js';
 
 const A = 'http://10.0.0.5:8000';
 const table = new RouteTable(parseConfig({ nodes: [{ id: 'a', url: A }], routes: [{ id: 'live', path: '/live/', kind: 'hls', mode: 'proxy' }] }));
-const ctx: RewriteContext = { table, route: table.config.routes[0], mode: 'proxy', base: new URL(`${A}/live/cam/index.m3u8`), streamId: 'S1', foreignUris: 'keep', carryNames: new Set(['token']) };
+const ctx: RewriteContext = {
+  table,
+  route: table.config.routes[0],
+  mode: 'proxy',
+  base: new URL(`${A}/live/cam/index.m3u8`),
+  streamId: 'S1',
+  foreignUris: 'keep',
+  carryNames: new Set(['token']),
+};
 const NO_MAC = (text: string) => text.replace(/(_rdh=[\w-]+\.[\w.-]+)~[\w-]{16}/g, '$1');
 const render = (body: Buffer | string, carry: string[] = []) => NO_MAC(renderTemplate(buildTemplate(parsePlaylist(body), ctx), carry, ctx.carryNames!));
 
-const LINES = ['#EXTM3U', '#EXT-X-TARGETDURATION:2', '# café ünïcode', '#EXTINF:2,Ünïcode title', 'seg1.ts?t=a', '#EXT-X-MAP:URI="ïnit.mp4",BYTERANGE="10@0"', '#EXTINF:2,€', 'sëg2.ts', '#EXTINF:2,', 'seg3.ts'];
+const LINES = [
+  '#EXTM3U',
+  '#EXT-X-TARGETDURATION:2',
+  '# café ünïcode',
+  '#EXTINF:2,Ünïcode title',
+  'seg1.ts?t=a',
+  '#EXT-X-MAP:URI="ïnit.mp4",BYTERANGE="10@0"',
+  '#EXTINF:2,€',
+  'sëg2.ts',
+  '#EXTINF:2,',
+  'seg3.ts',
+];
 const EXPECTED = [
   '#EXTM3U',
   '#EXT-X-TARGETDURATION:2',
