@@ -10,7 +10,7 @@ import type { Browser } from 'playwright';
 import { launchChromium, noChromium, servePlayerPage } from '../helpers/browser.js';
 import { missingTool, publishTestStream, startNms, type NmsOrigin } from '../helpers/media.js';
 import { startRelay, type StartedRelay } from '../helpers/relay.js';
-import { sleep, waitFor } from '../helpers/http.js';
+import { waitFor } from '../helpers/http.js';
 
 const skip = noChromium || missingTool('ffmpeg', 'ffmpeg');
 if (skip) console.log(`# skipping mpegts.js playback suite: ${skip}`);
@@ -73,7 +73,12 @@ describe('mpegts.js plays HTTP-FLV through the relay', { skip }, () => {
   it('a late joiner plays: currentTime advances and frames are decoded', async () => {
     // an early viewer keeps the stream warm so the player joins a running stream
     const early = http.get(`${relay.relayUrl}/live/cam1.flv`, (res) => res.resume());
-    await sleep(3000);
+    // running: the relay has seen two keyframes, so the player joins mid-stream from the GOP cache
+    await waitFor(
+      async () => (await relay.api.call('GET', '/api/streams')).body.some((s: any) => s.state === 'live' && s.gopMs > 0),
+      15_000,
+      'the stream to run',
+    );
     const tab = await browser.newPage();
     await tab.goto(page.url);
     await tab.evaluate((url) => (window as any).startPlayer(url), `${relay.relayUrl}/live/cam1.flv`);
@@ -86,10 +91,14 @@ describe('mpegts.js plays HTTP-FLV through the relay', { skip }, () => {
       15000,
       'playback to start',
     );
-    await sleep(2000);
-    const later = await tab.evaluate(() => (window as any).playback());
-    assert.ok(later.currentTime > first.currentTime + 1, `currentTime advanced ${first.currentTime} → ${later.currentTime}`);
-    assert.ok(later.frames > first.frames + 25, `frames decoded ${first.frames} → ${later.frames}`);
+    const later = await waitFor(
+      async () => {
+        const p = await tab.evaluate(() => (window as any).playback());
+        return p.currentTime > first.currentTime + 1 && p.frames > first.frames + 25 ? p : undefined;
+      },
+      10_000,
+      'playback to advance by a second and 25 frames',
+    );
     assert.equal(later.width, 320);
     const [stream] = (await relay.api.call('GET', '/api/streams')).body;
     assert.equal(stream.upstreamOpened, 1, 'the player shared the running pull');

@@ -67,3 +67,26 @@ export async function waitFor<T>(check: () => T | Promise<T>, ms: number, what: 
     await sleep(20);
   }
 }
+
+/**
+ * Wait until `read` gives the same number for `quietMs` in a row (for example a node's byte
+ * count once backpressure has stopped it), and return that number. There is no event for
+ * "nothing more happens", so the quiet window is the input; `ms` bounds the whole wait.
+ */
+export async function waitUntilSteady(read: () => number, quietMs: number, ms: number, what: string): Promise<number> {
+  let last = read();
+  let since = Date.now();
+  return waitFor(
+    () => {
+      const now = read();
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+        return false;
+      }
+      return Date.now() - since >= quietMs ? { value: now } : false;
+    },
+    ms,
+    what,
+  ).then((steady) => steady.value);
+}

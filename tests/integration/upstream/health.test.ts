@@ -76,7 +76,7 @@ describe('node health', () => {
       assert.equal(registry.get('a')!.status, 'up');
       registry.recordFailure('a', 'DIAL');
       assert.equal(registry.get('a')!.status, 'down');
-      await sleep(400);
+      await sleep(400); // kept: the failure window (400 ms) passing is the input under test
       await waitFor(() => registry.get('a')!.status === 'up', 2000, 'failures to be forgotten');
     } finally {
       registry.stop();

@@ -105,7 +105,7 @@ describe('stream probe', () => {
     const cached = await probe.locate('live/cam1', nodes, () => '');
     assert.equal(cached.source, 'cache');
     assert.equal(api.hits, 1);
-    await sleep(320);
+    await sleep(320); // kept: the TTL (300 ms) passing is the input under test
     const fresh = await probe.locate('live/cam1', nodes, () => '');
     assert.equal(fresh.source, 'probe', 'the TTL expired');
     assert.equal(api.hits, 2);

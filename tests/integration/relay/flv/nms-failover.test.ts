@@ -63,7 +63,7 @@ describe('real origins: fan-out, late-join ffprobe and failover between two node
 
   it('ffprobe decodes H.264 + AAC for a viewer who joins 5 s late', async () => {
     const first = await new FlvTestViewer(`${relay.relayUrl}/live/cam1.flv`).open();
-    await sleep(5000);
+    await sleep(5000); // kept: joining 5 s into the stream is the input under test
     const probe = await ffprobe(`${relay.relayUrl}/live/cam1.flv`);
     assert.equal(probe.streams.find((s) => s.codec_type === 'video')?.codec_name, 'h264');
     assert.equal(probe.streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac');

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { request } from '../../../helpers/http.js';
+import { request, waitFor } from '../../../helpers/http.js';
 import { TestOrigin } from '../../../helpers/origin.js';
 import { startRelay, type StartedRelay } from '../../../helpers/relay.js';
 import type { NodeConfig } from '../../../../shared/config.js';
@@ -355,8 +355,8 @@ describe('HLS failover bounded by hls.maxNodeAttempts', () => {
       const answer = await fetchCut(`${relay.relayUrl}/solo/once/seg1.ts`);
       assert.equal(answer.status, 500, 'the lone node answer, passed through');
       assert.equal(answer.complete, false, 'then cut');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal((await passiveFailures(relay, 'b')) - before, 1);
+      const counted = await waitFor(async () => (await passiveFailures(relay, 'b')) - before, 2000, 'the failure to be counted');
+      assert.equal(counted, 1);
     } finally {
       b.behaviour = () => 'serve';
     }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { portOf, request, sleep, waitFor } from '../../../helpers/http.js';
+import { portOf, request, waitFor, waitUntilSteady } from '../../../helpers/http.js';
 import { TestOrigin } from '../../../helpers/origin.js';
 import { startRelay, type StartedRelay } from '../../../helpers/relay.js';
 
@@ -164,19 +164,8 @@ describe('HLS limits: huge and malformed playlists, bounded caches', () => {
     socket.write('GET /live/endless.ts HTTP/1.1\r\nHost: relay\r\n\r\n');
     await waitFor(() => (sent.get('/live/endless.ts') ?? 0) > 0, 5_000, 'the node to start sending');
     socket.pause();
-    // Wait until the node has stopped sending: unchanged for 500 ms (the socket buffers fill first).
-    let last = -1;
-    await waitFor(
-      async () => {
-        const now = sent.get('/live/endless.ts') ?? 0;
-        const still = now === last;
-        last = now;
-        if (!still) await sleep(500);
-        return still;
-      },
-      15_000,
-      'the node to be paused',
-    );
+    // The node has stopped sending once its count is unchanged for 500 ms (the socket buffers fill first).
+    const last = await waitUntilSteady(() => sent.get('/live/endless.ts') ?? 0, 500, 15_000, 'the node to be paused');
     socket.destroy();
     // Socket buffers on loopback (node → relay, relay → viewer) hold a few MiB; the object is 40 MiB.
     assert.ok(last < 16 * MIB, `the node sent ${(last / MIB).toFixed(1)} MiB to a relay whose viewer reads nothing`);

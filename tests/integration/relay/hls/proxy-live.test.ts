@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ffprobe, missingTool } from '../../../helpers/media.js';
-import { request, sleep } from '../../../helpers/http.js';
+import { request, waitFor } from '../../../helpers/http.js';
 import { startRelay, type StartedRelay } from '../../../helpers/relay.js';
 import { HlsOrigin, startLiveHls, tempDir, type LiveHls } from '../../../helpers/hls-origin.js';
 
@@ -60,9 +60,14 @@ for (const fmp4 of [false, true]) {
 
     it('live refreshes through the relay follow the sliding window', async () => {
       const first = uriLines((await request(`${relay.relayUrl}/live/index.m3u8`)).body.toString());
-      await sleep(2_500);
-      const later = uriLines((await request(`${relay.relayUrl}/live/index.m3u8`)).body.toString());
-      assert.notEqual(later.at(-1), first.at(-1), 'new segments appear');
+      const later = await waitFor(
+        async () => {
+          const uris = uriLines((await request(`${relay.relayUrl}/live/index.m3u8`)).body.toString());
+          return uris.at(-1) !== first.at(-1) ? uris : undefined;
+        },
+        10_000,
+        'a refresh through the relay to show a new segment',
+      );
       const answer = await request(relay.relayUrl + later.at(-1));
       assert.equal(answer.status, 200);
     });
