@@ -211,7 +211,9 @@ async function startOrigin() {
 let FANOUT_SUPPORTED = false;
 function detectFanout() {
   try {
-    FANOUT_SUPPORTED = /\bfanout\b/.test(readFileSync(path.join(ROOT, 'dist', 'shared', 'config.js'), 'utf8'));
+    // The schema was one file (dist/shared/config.js) before it was split per section (dist/shared/config/routes.js).
+    const schemaFiles = [path.join(ROOT, 'dist', 'shared', 'config', 'routes.js'), path.join(ROOT, 'dist', 'shared', 'config.js')].filter((f) => existsSync(f));
+    FANOUT_SUPPORTED = schemaFiles.some((f) => /\bfanout\b/.test(readFileSync(f, 'utf8')));
   } catch {
     FANOUT_SUPPORTED = false;
   }
