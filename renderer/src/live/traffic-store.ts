@@ -91,13 +91,29 @@ export class TrafficStore extends ExternalStore {
   }
 
   /**
-   * A finished request, unless an event held during the load repeats it. Past that, the
-   * engine's numbers only grow, so a lower one means the engine restarted: counting starts over.
+   * A finished request, unless it is held already: an event held during the load, or one that
+   * was on its way while the load was answered, repeats entries. Past that, the engine's numbers
+   * only grow, so a lower number that is not a copy of a kept row means the engine restarted.
    */
   private pushFinished(entry: RequestLogEntry): void {
-    if (entry.seq <= this.lastSeq && this.overlapping) return;
+    if (entry.seq <= this.lastSeq && (this.overlapping || this.holds(entry))) return;
     this.lastSeq = entry.seq;
     this.push(this.row(entry, false));
+  }
+
+  /**
+   * True when a kept row is this very entry (same number, start, duration and path). Walks back
+   * from the newest row through the current engine run only (numbers fall going back).
+   */
+  private holds(entry: RequestLogEntry): boolean {
+    let above = Infinity;
+    for (let i = this.count - 1; i >= 0; i -= 1) {
+      const row = this.ring[(this.start + i) % this.capacity] as TrafficRow & { seq: number };
+      if (row.seq > above || row.seq < entry.seq) return false;
+      if (row.seq === entry.seq) return row.startedAt === entry.startedAt && row.durationMs === entry.durationMs && row.path === entry.path;
+      above = row.seq;
+    }
+    return false;
   }
 
   private row(entry: RequestLogEntry | SessionDto, live: boolean): TrafficRow {

@@ -45,6 +45,27 @@ test('an engine restart (numbers start over) does not hide the new requests', ()
   store.load(seqs(1, 50), []);
   store.settled();
   store.apply(event(seqs(51, 52)));
-  store.apply(event(seqs(1, 3)));
+  // The new run's requests start after the old run's ended.
+  store.apply(event(seqs(1, 3).map((entry) => ({ ...entry, startedAt: 9_000 }))));
   assert.equal(store.size, 55);
+  store.apply(event(seqs(4, 5).map((entry) => ({ ...entry, startedAt: 9_000 }))));
+  assert.equal(store.size, 57, 'the new run goes on from its own numbers');
+});
+
+test('an event still on its way when the load was answered repeats its entries: each kept once, in order', () => {
+  // The event stream and the API calls are separate channels: an event the engine sent before
+  // it answered listRequestLog can arrive after the load settled.
+  const store = new TrafficStore(100);
+  store.load(seqs(1, 30), []);
+  store.settled();
+  store.apply(event(seqs(27, 32)));
+  store.apply(event(seqs(33, 34)));
+  assert.equal(store.size, 34);
+  const numbers = store.rowsNewestFirst().map((row) => (row as unknown as RequestLogEntry).seq);
+  assert.deepEqual(
+    numbers,
+    seqs(1, 34)
+      .map((entry) => entry.seq)
+      .reverse(),
+  );
 });
