@@ -6,7 +6,7 @@
 import type { NodeConfig, RouteConfig } from './config.js';
 import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
 import type { HistoryDto, RelayStateDto, ResolveDto, RouteSavedDto, SettingsDto, SettingsPatch, SignedUrlDto } from './dto.js';
-import type { HlsCacheDto, HlsStreamDto } from './dto.js';
+import type { HlsCacheDto, HlsStreamDto, TlsStatusDto } from './dto.js';
 import type { RelayDeckEventSource } from './events.js';
 
 export type { RelayDeckEvent, RelayDeckEventListener, RelayDeckEventSource } from './events.js';
@@ -66,6 +66,12 @@ export interface ApiSignatures {
   removeDemo: { input: Record<string, never>; output: RelayStateDto };
   /** Every setting (ports, bind addresses, admin token, relay and fan-out defaults, HLS cache and playlists, app). */
   getSettings: { input: Record<string, never>; output: SettingsDto };
+  /** The HTTPS listener: its URL and each certificate (names, issuer, validity, SHA-256 fingerprint, last errors reading its files). */
+  getTls: { input: Record<string, never>; output: TlsStatusDto };
+  /** Read the certificate files again now (they are also checked every tls.reloadCheckMs); new connections get the new certificates. */
+  reloadTls: { input: Record<string, never>; output: TlsStatusDto };
+  /** Order the ACME certificate now (tls.acme; 409 when ACME is off) and answer when it is served or the order failed (then `acme.lastError`; the certificate in use stays). */
+  renewTls: { input: Record<string, never>; output: TlsStatusDto };
   /** Change settings (relay, admin, flv, hls, app); host and port changes are saved and apply after a restart, the rest applies live. */
   updateSettings: { input: { body: SettingsPatch }; output: SettingsDto };
 }
@@ -123,6 +129,9 @@ export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
   resumeRelay: { method: 'DELETE', path: '/api/relay/pause', body: false },
   removeDemo: { method: 'DELETE', path: '/api/demo', body: false },
   getSettings: { method: 'GET', path: '/api/settings', body: false },
+  getTls: { method: 'GET', path: '/api/tls', body: false },
+  reloadTls: { method: 'POST', path: '/api/tls/reload', body: false, okStatus: 200 },
+  renewTls: { method: 'POST', path: '/api/tls/renew', body: false, okStatus: 200 },
   updateSettings: { method: 'PATCH', path: '/api/settings', body: true },
 };
 

@@ -34,6 +34,7 @@ export interface Schema<T> {
  */
 export type Unit =
   | 'ms'
+  | 'days'
   | 'bytes'
   | 'percent'
   | 'entries'
@@ -43,6 +44,8 @@ export type Unit =
   | 'header fields'
   | 'streams'
   | 'streams per minute'
+  | 'streams per second'
+  | 'frames per second'
   | 'viewers'
   | 'tags'
   | 'nodes'

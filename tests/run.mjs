@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Tool on PATH → Debian package that brings it. */
-const NEEDED = { ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg', python3: 'python3', chromium: 'chromium' };
+const NEEDED = { ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg', python3: 'python3', chromium: 'chromium', pebble: 'pebble', 'pebble-challtestsrv': 'pebble' };
 
 function onPath(tool) {
   return (process.env.PATH ?? '').split(path.delimiter).some((dir) => existsSync(path.join(dir, tool)));

@@ -4,6 +4,8 @@
  * Electron's main process alike; it never imports `electron`.
  */
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { isLoopbackHost, parseConfig, type RelayDeckConfig } from '../../shared/config.js';
 import type { RelayDeckApi } from '../../shared/api.js';
 import { previewNodeUrls, type PreviewSources } from './admin/csp.js';
@@ -19,7 +21,10 @@ import { RouteTable } from './routing/route-table.js';
 import { RelayServer } from './relay/server.js';
 import { SessionRegistry } from './relay/sessions.js';
 import { StatsBook } from './relay/stats.js';
-import type { RelayStateDto } from '../../shared/dto.js';
+import type { RelayStateDto, TlsStatusDto } from '../../shared/dto.js';
+import { CertificateStore } from './relay/tls/certificates.js';
+import { AcmeManager } from './relay/tls/acme.js';
+import { AcmeChallenges } from './relay/tls/acme-challenges.js';
 import { EventStreamServer } from './admin/events.js';
 import { listenKey } from './admin/settings.js';
 import { DemoController } from './demo/controller.js';
@@ -44,9 +49,9 @@ export interface EngineOptions {
   uiDir?: string;
 }
 
-function urlOf(address: AddressInfo): string {
+function urlOf(address: AddressInfo, scheme = 'http'): string {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  return `${scheme}://${host}:${address.port}`;
 }
 
 /**
@@ -86,6 +91,13 @@ export class Engine {
   private readonly relay: RelayServer;
   private readonly admin: AdminServer;
   private relayAddress?: AddressInfo;
+  /** The HTTPS listener's address (tls.enabled), once listening. */
+  private relayTlsAddress?: AddressInfo;
+  /** The HTTPS listener's certificates (relay/tls/certificates.ts). */
+  private readonly certificates: CertificateStore;
+  /** Automatic certificates (tls.acme, relay/tls/acme.ts), and the HTTP-01 tokens the relay answers for it. */
+  private readonly acme: AcmeManager;
+  private readonly acmeChallenges = new AcmeChallenges();
   private adminAddress?: AddressInfo;
   private pendingChange: Promise<unknown> = Promise.resolve();
 
@@ -95,6 +107,20 @@ export class Engine {
     this.sessions = new SessionRegistry(this.stats, options.config.relay.requestLogEntries);
     this.transport = new UpstreamTransport({ maxIdleSockets: options.config.relay.maxIdleUpstreamSockets });
     this.nodes = new NodeRegistry(createLogger('nodes'), this.transport);
+    const configDir = options.configPath ? path.dirname(options.configPath) : path.join(os.tmpdir(), `relaydeck-${process.pid}`);
+    this.certificates = new CertificateStore({
+      settings: () => this.config.tls,
+      configDir,
+      log: createLogger('tls'),
+      acmeCertificate: () => this.acme.certificate(),
+    });
+    this.acme = new AcmeManager({
+      settings: () => this.config.tls.acme,
+      configDir,
+      log: createLogger('acme'),
+      challenges: this.acmeChallenges,
+      install: () => this.installAcmeCertificate(),
+    });
     this.nodes.sync(options.config);
     this.probe = new StreamProbe(this.nodes, () => this.config.locator, createLogger('probe'), this.transport);
     this.locator = new StreamLocator({ registry: this.nodes, probe: this.probe, sessionsByNode: () => this.sessions.countByNode() });
@@ -107,6 +133,7 @@ export class Engine {
       nodes: this.nodes,
       pause: this.pause,
       transport: this.transport,
+      acmeChallenges: this.acmeChallenges,
     });
     this.nodeSources = { registry: this.nodes, probe: this.probe, hub: this.relay.hub, sessions: this.sessions };
     this.demo = new DemoController(
@@ -164,6 +191,7 @@ export class Engine {
     const { relay, admin } = options.config;
     engine.relayAddress = await engine.relay.listen(relay.host, relay.port);
     try {
+      if (options.config.tls.enabled) await engine.listenTls();
       engine.adminAddress = await engine.admin.listen(admin.host, admin.port);
     } catch (error) {
       await engine.relay.close(0);
@@ -175,6 +203,36 @@ export class Engine {
     engine.probe.start();
     engine.ticker.start();
     return engine;
+  }
+
+  /** Load the certificates (a configured one that fails stops the start, naming it), then listen over HTTPS and watch the files. */
+  private async listenTls(): Promise<void> {
+    await this.acme.start();
+    await this.certificates.load();
+    this.relayTlsAddress = await this.relay.listenTls(this.config.relay.host, this.config.tls.port, this.certificates);
+    this.certificates.startWatching();
+    this.acme.schedule();
+  }
+
+  /** Serve the certificate ACME just obtained; throws when the listener did not take it (the order then counts as failed). */
+  private async installAcmeCertificate(): Promise<void> {
+    await this.certificates.check(true);
+    if (!this.certificates.describe().some((c) => c.acme))
+      throw new Error(`the listener did not take the certificate: ${this.certificates.lastErrors().join('; ')}`);
+  }
+
+  /** The HTTPS listener now: its URL and certificates. */
+  private tlsStatus(): TlsStatusDto {
+    const { tls } = this.config;
+    const running = this.relayTlsAddress !== undefined;
+    return {
+      enabled: running,
+      url: this.relayTlsAddress ? urlOf(this.relayTlsAddress, 'https') : '',
+      minVersion: tls.minVersion,
+      certificates: running ? this.certificates.describe() : [],
+      lastCheckAt: running ? this.certificates.lastCheckAt : 0,
+      acme: this.acme.status(),
+    };
   }
 
   get config(): RelayDeckConfig {
@@ -227,6 +285,18 @@ export class Engine {
       },
       traffic: { stats: () => stats.snapshot(), history: () => history.toDto() },
       // The table's match knows nothing of the pause (relay admission refuses paused requests), so it serves the check as is.
+      tls: {
+        status: () => this.tlsStatus(),
+        verify: (certificates) => this.certificates.verify(certificates),
+        reload: async () => {
+          if (this.relayTlsAddress) await this.certificates.check(true);
+          return this.tlsStatus();
+        },
+        renew: async () => {
+          await this.acme.renewNow();
+          return this.tlsStatus();
+        },
+      },
       routing: {
         lookup: () => {
           const table = this.table;
@@ -282,6 +352,18 @@ export class Engine {
     this.stats.retainRoutes(next.routes.map((r) => r.id));
     // The HLS handler reads config.hls per request; lowered cache bounds are applied now rather than at the next sweep.
     if (JSON.stringify(previous.hls) !== JSON.stringify(next.hls)) this.relay.hls.cache.sweep();
+    // Certificates apply live: the listed files are read now (a failing one is reported, the rest served).
+    if (
+      this.relayTlsAddress &&
+      JSON.stringify([previous.tls.certificates, previous.tls.selfSigned]) !== JSON.stringify([next.tls.certificates, next.tls.selfSigned])
+    )
+      void this.certificates.check().catch((error: Error) => this.log.warn(`certificates: ${error.message}`));
+    // ACME follows its settings live: on, off, other domains or authority (ordered at once); the store then serves or drops its certificate.
+    if (this.relayTlsAddress && JSON.stringify(previous.tls.acme) !== JSON.stringify(next.tls.acme))
+      void this.acme
+        .reconfigure()
+        .then(() => this.certificates.check(true))
+        .catch((error: Error) => this.log.warn(`acme: ${error.message}`));
     for (const key of ['host', 'port'] as const) {
       if (previous.relay[key] !== next.relay[key] || previous.admin[key] !== next.admin[key]) {
         this.log.warn(`listen address changes (relay/admin ${key}) apply after a restart`);
@@ -297,6 +379,8 @@ export class Engine {
     this.events.closeAll();
     this.probe.stop();
     this.nodes.stop();
+    this.certificates.stopWatching();
+    this.acme.stop();
     await Promise.all([this.relay.close(grace), this.admin.close()]);
     this.transport.destroy();
     await this.demo.stop();

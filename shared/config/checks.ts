@@ -5,7 +5,9 @@
  */
 import { SchemaError } from '../schema.js';
 import { normalisePath, type NormalPath } from '../request-path.js';
+import { corsCredentialsProblem } from './cors.js';
 import { HLS_RESERVED_PARAMS } from './hls.js';
+import { tlsAcmeProblem } from './tls.js';
 import { configSchema, type RelayDeckConfig } from './schema.js';
 
 function checkNodeUrl(url: string, path: string): void {
@@ -65,6 +67,12 @@ function checkCrossFields(config: RelayDeckConfig): void {
     }
   });
   config.routes.forEach((route, i) => checkRoutePath(route.path, `routes[${i}].path`));
+  config.routes.forEach((route, i) => {
+    const problem = corsCredentialsProblem(route);
+    if (problem) throw new SchemaError(`routes[${i}].corsCredentials`, problem);
+  });
+  const acmeProblem = tlsAcmeProblem(config.tls);
+  if (acmeProblem) throw new SchemaError(...acmeProblem);
   if (config.relay.publicUrl) checkPublicUrl(config.relay.publicUrl, 'relay.publicUrl');
   if (config.relay.readyPath && config.relay.readyPath === config.relay.healthPath)
     throw new SchemaError('relay.readyPath', `must differ from relay.healthPath ("${config.relay.healthPath}")`);

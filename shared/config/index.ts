@@ -6,6 +6,7 @@
  */
 export { MAX_NODES, MAX_ROUTES } from './fields.js';
 export * from './relay.js';
+export * from './tls.js';
 export * from './admin.js';
 export * from './flv.js';
 export * from './hls.js';
@@ -14,6 +15,7 @@ export * from './locator.js';
 export * from './app.js';
 export * from './nodes.js';
 export * from './routes.js';
+export * from './cors.js';
 export * from './schema.js';
 export * from './checks.js';
 export * from './reference.js';

@@ -14,6 +14,7 @@ import { locatorSettingsSchema } from './locator.js';
 import { nodeApiSchema, nodeSchema } from './nodes.js';
 import { relaySettingsSchema } from './relay.js';
 import { routeSchema, staticRuleSchema, viewerAuthSchema } from './routes.js';
+import { tlsAcmeSchema, tlsCertificateSchema, tlsSettingsSchema } from './tls.js';
 
 /** One section of the reference: where its keys sit in the file, a title, and its object schema. */
 export interface ReferenceSection {
@@ -26,6 +27,9 @@ export interface ReferenceSection {
 /** The sections in the order the README lists them. */
 export const REFERENCE_SECTIONS: readonly ReferenceSection[] = [
   { path: 'relay', title: 'Relay server (viewer-facing)', schema: relaySettingsSchema },
+  { path: 'tls', title: 'HTTPS listener', schema: tlsSettingsSchema },
+  { path: 'tls.certificates[]', title: 'A certificate of the HTTPS listener', schema: tlsCertificateSchema },
+  { path: 'tls.acme', title: 'Automatic certificates (ACME)', schema: tlsAcmeSchema },
   { path: 'admin', title: 'Admin API and UI', schema: adminSettingsSchema },
   { path: 'flv', title: 'HTTP-FLV fan-out', schema: flvSettingsSchema },
   { path: 'hls', title: 'HLS', schema: hlsSettingsSchema },

@@ -1,6 +1,7 @@
 /** `routes[]`: what the relay serves, with each route's viewer auth (`routes[].auth`) and static location rules (`routes[].static[]`). */
 import { array, boolean, defaultOf, documented, integer, object, oneOf, optional, partial, setting, string } from '../schema.js';
 import { cidr, id, MAX_NODES } from './fields.js';
+import { corsExposedHeaders, corsOrigins } from './cors.js';
 
 export const ROUTE_KINDS = ['flv', 'hls', 'file'] as const;
 export const ROUTE_MODES = ['redirect', 'proxy'] as const;
@@ -87,6 +88,18 @@ export const routeSchema = object({
       'proxy mode: a node\'s redirect (Location) to another host than a configured node: "refuse" answers 502 UPSTREAM_REDIRECT, "pass" hands it to the viewer unchanged. ' +
       "A redirect to a node is always rewritten to the relay path that reaches it (or refused when no route does), so the node's address never reaches the viewer.",
   }),
+  corsOrigins: setting(corsOrigins(), ['*'], {
+    doc:
+      'CORS: the web origins whose scripts may read this route\'s answers (redirects, streams, playlists, segments and errors alike): ["*"] for any origin, or up to 64 ' +
+      'origins as browsers send them ("https://player.example.com", "http://localhost:8080"); an empty list allows none. With a list the relay echoes an allowed Origin ' +
+      "and adds `Vary: Origin`. A request from another origin is still answered, without any allowance (browsers enforce CORS). The node's own CORS headers are replaced.",
+  }),
+  corsCredentials: setting(boolean(), false, {
+    doc: 'CORS: allow credentialed requests (cookies, HTTP auth; `Access-Control-Allow-Credentials: true`). Needs a list in corsOrigins, never "*": the allowed Origin is echoed.',
+  }),
+  corsExposeHeaders: setting(corsExposedHeaders(), ['content-length', 'content-range', 'accept-ranges', 'location', 'retry-after', 'allow'], {
+    doc: 'CORS: response headers a cross-origin script may read besides the CORS-safelisted ones (Access-Control-Expose-Headers), at most 32 names; empty = none.',
+  }),
 });
 
 export const routePatchSchema = partial(routeSchema);
@@ -94,3 +107,6 @@ export const routePatchSchema = partial(routeSchema);
 // Read from the schema, under the names code imports.
 export const DEFAULT_ALLOW_ENCODED_SLASH = defaultOf(routeSchema.shape.allowEncodedSlash);
 export const DEFAULT_FOREIGN_REDIRECTS = defaultOf(routeSchema.shape.foreignRedirects);
+export const DEFAULT_CORS_ORIGINS = defaultOf(routeSchema.shape.corsOrigins);
+export const DEFAULT_CORS_CREDENTIALS = defaultOf(routeSchema.shape.corsCredentials);
+export const DEFAULT_CORS_EXPOSE_HEADERS = defaultOf(routeSchema.shape.corsExposeHeaders);

@@ -10,9 +10,11 @@ import { locatorSettingsSchema } from './locator.js';
 import { nodeApiSchema, nodeSchema } from './nodes.js';
 import { relaySettingsSchema } from './relay.js';
 import { LOCATORS, ROUTE_KINDS, ROUTE_MODES, routeSchema } from './routes.js';
+import { tlsAcmeSchema, tlsCertificateSchema, tlsSettingsSchema } from './tls.js';
 
 export const configSchema = object({
   relay: withDefault(relaySettingsSchema, relaySettingsSchema.parse({}, 'relay')),
+  tls: withDefault(tlsSettingsSchema, tlsSettingsSchema.parse({}, 'tls')),
   admin: withDefault(adminSettingsSchema, adminSettingsSchema.parse({}, 'admin')),
   flv: withDefault(flvSettingsSchema, flvSettingsSchema.parse({}, 'flv')),
   hls: withDefault(hlsSettingsSchema, hlsSettingsSchema.parse({}, 'hls')),
@@ -27,6 +29,11 @@ export const configSchema = object({
 
 export type RelaySettings = Infer<typeof relaySettingsSchema>;
 export type AdminSettings = Infer<typeof adminSettingsSchema>;
+export type TlsSettings = Infer<typeof tlsSettingsSchema>;
+/** Automatic certificates (tls.acme). */
+export type TlsAcmeSettings = Infer<typeof tlsAcmeSchema>;
+/** One certificate of the HTTPS listener (PEM files). */
+export type TlsCertificateConfig = Infer<typeof tlsCertificateSchema>;
 export type FlvSettings = Infer<typeof flvSettingsSchema>;
 export type HlsSettings = Infer<typeof hlsSettingsSchema>;
 export type HealthSettings = Infer<typeof healthSettingsSchema>;

@@ -135,8 +135,11 @@ async function originMain(args) {
 /** Every socket reads into this one buffer; segment bytes are counted, never kept. */
 const readBuffer = Buffer.allocUnsafe(256 * 1024);
 
-/** A keep-alive HTTP/1.1 connection with one request at a time; bodies need a content-length. */
-class Connection {
+/**
+ * A keep-alive HTTP/1.1 connection with one request at a time; bodies need a content-length.
+ * Exported for tls.mjs, which overrides openSocket() to speak HTTPS/1.1.
+ */
+export class Connection {
   constructor(host, port, userAgent) {
     Object.assign(this, { host, port, userAgent, socket: undefined, pending: undefined });
   }
@@ -149,8 +152,13 @@ class Connection {
     });
   }
 
+  /** A new socket that hands every read to onRead(buf, n). */
+  openSocket() {
+    return net.connect({ host: this.host, port: this.port, onread: { buffer: readBuffer, callback: (n, buf) => this.onRead(buf, n) } });
+  }
+
   connect() {
-    const socket = net.connect({ host: this.host, port: this.port, onread: { buffer: readBuffer, callback: (n, buf) => this.onRead(buf, n) } });
+    const socket = this.openSocket();
     socket.setNoDelay(true);
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => {
@@ -206,7 +214,7 @@ class Connection {
 
 /** An hls.js-like live viewer: reload the playlist every target duration (half when unchanged), load each new segment. */
 class Viewer {
-  constructor(id, url, targetMs, shared) {
+  constructor(id, url, targetMs, shared, conn) {
     Object.assign(this, {
       id,
       url,
@@ -219,7 +227,7 @@ class Viewer {
       inWindow: { segments: 0, bytes: 0, gaps: 0 },
       firstSegmentAt: 0,
     });
-    this.conn = new Connection(url.hostname, Number(url.port), `relaydeck-bench-hls-viewer-${id}`);
+    this.conn = conn ?? new Connection(url.hostname, Number(url.port), `relaydeck-bench-hls-viewer-${id}`);
     this.dir = url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1);
   }
 
@@ -277,7 +285,12 @@ class Viewer {
   }
 }
 
-async function viewersMain(args) {
+/**
+ * The viewer load: N viewers, then the window (IPC messages window-start, window-end, result).
+ * `makeConnection(id, url)` gives each viewer its connection (tls.mjs: HTTPS/1.1 or HTTP/2);
+ * default: a plain HTTP/1.1 Connection. `describe()` adds its fields to the result.
+ */
+export async function viewersMain(args, makeConnection, describe) {
   const url = new URL(argOf(args, '--url'));
   const n = Number(argOf(args, '--n', 500));
   const seconds = Number(argOf(args, '--seconds', 30));
@@ -288,7 +301,7 @@ async function viewersMain(args) {
   const viewers = [];
   const runs = [];
   for (let i = 0; i < n; i += 1) {
-    const viewer = new Viewer(i, url, targetMs, shared);
+    const viewer = new Viewer(i, url, targetMs, shared, makeConnection?.(i, url));
     viewers.push(viewer);
     runs.push(viewer.run());
     if (i % 25 === 24) await sleep((rampMs * 25) / n);
@@ -321,6 +334,7 @@ async function viewersMain(args) {
     statuses,
     cacheAnswers: shared.cache,
     segmentMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: latencies.at(-1) ?? NaN, samples: latencies.length },
+    ...describe?.(),
   });
   setTimeout(() => process.exit(0), 200);
 }
@@ -372,15 +386,16 @@ function ask(child, cmd) {
   });
 }
 
-function nginxHlsConfig({ dir, port, originPort, playlistValidMs }) {
+/** nginx's HLS peer; tls.mjs passes `listen` ("... ssl http2") and `serverExtra` (its ssl_* lines). */
+export function nginxHlsConfig({ dir, port, originPort, playlistValidMs, listen = `${HOST}:${port}`, serverExtra = '' }) {
   return `${nginxPrelude({ dir, writtenBy: 'tests/bench/hls.mjs' })}    proxy_cache_path ${dir}/cache levels=1:2 keys_zone=hls:16m max_size=512m inactive=60s use_temp_path=off;
     upstream origin {
         server ${HOST}:${originPort};
         keepalive 64;
     }
     server {
-        listen ${HOST}:${port};
-        location /live/ {
+        listen ${listen};
+${serverExtra}        location /live/ {
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -484,7 +499,7 @@ function targets(settings, tmpRoot) {
   return settings.only.map((id) => ({ id, ...all[id] })).filter((t) => t.start);
 }
 
-async function startOrigin(settings) {
+export async function startOrigin(settings) {
   const child = forkRole('--origin', ['--segment-seconds', String(settings.segmentSeconds), '--segment-bytes', String(settings.segmentBytes)]);
   const ready = await nextMessage(child, 'ready', 10_000);
   return { child, port: ready.port, url: `http://${HOST}:${ready.port}`, stats: () => ask(child, 'stats'), stop: () => stopChild(child, { timeoutMs: 3_000 }) };
@@ -549,7 +564,7 @@ async function runTarget(target, settings) {
   return row;
 }
 
-function derive(row, { originAtStart, originAtEnd, originFinal, windowStart, windowEnd, settings }) {
+export function derive(row, { originAtStart, originAtEnd, originFinal, windowStart, windowEnd, settings }) {
   const segmentMs = settings.segmentSeconds * 1000;
   // Segments published inside the window, early enough that every viewer had time to load them.
   const measured = originFinal.segments.filter((s) => s.publishedAt >= windowStart && s.publishedAt <= windowEnd - 2 * segmentMs);

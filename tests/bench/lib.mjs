@@ -237,6 +237,39 @@ export function forkHelper(file, args, { timeoutMs = 15_000, execArgv = [] } = {
   });
 }
 
+/** Fork a Node helper (IPC channel, stdio inherited), tracked so a failure stops it; no ready handshake. */
+export function forkTracked(file, args, { execArgv = [] } = {}) {
+  return track(fork(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv }));
+}
+
+/** The next message of `type` from a child, bounded in time; rejects when the child exits first (never unhandled). */
+export function nextMessage(child, type, timeoutMs, name = 'child') {
+  const promise = new Promise((resolve, reject) => {
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${name}: no "${type}" message within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    const onMessage = (message) => {
+      if (message?.type !== type) return;
+      cleanup();
+      resolve(message);
+    };
+    const onExit = (code, signal) => {
+      cleanup();
+      reject(new Error(`${name} exited (code ${code}, signal ${signal}) before its "${type}" message`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+  promise.catch(() => {}); // awaited later; never an unhandled rejection
+  return promise;
+}
+
 /** Ask a forked helper something and wait for the answer with the same id. */
 let nextRequestId = 1;
 export function ask(child, cmd, timeoutMs = 5_000) {

@@ -12,11 +12,16 @@
 //   4. HLS (tests/bench/hls.mjs) and 5. amplification: distinct query strings on a 4 MB HLS
 //      playlist (amplification-hls.mjs) and on one FLV stream (amplification-flv.mjs, also run
 //      "keyed", one pull per query as before the fix, for the ratio)
+//   6. TLS (issue 14, tests/bench/tls.mjs): the relay's HTTPS listener against nginx `listen ... ssl
+//      http2` with the same test certificate and TLS settings: a. 1000 HTTPS FLV viewers (one TLS
+//      session each; CPU and RSS), b. 500 HLS viewers over HTTP/2 (one h2 session per viewer;
+//      HTTPS/1.1 when the server's ALPN offers no h2, labelled), c. full TLS handshakes per server
+//      CPU-second (a Node client, no session resumption). About 3-4 min.
 // Prints tables with the targets and ratios against nginx and writes tests/bench/results/latest.json.
 //
 // Environment (all optional):
 //   BENCH_VIEWERS=1000,2000    viewer counts for the FLV bench (comma-separated, each 1..5000; 200 is a quick one)
-//   BENCH_ONLY=redirect,flv,seg,hls,amplification  run only these sections
+//   BENCH_ONLY=redirect,flv,seg,hls,amplification,tls  run only these sections
 //   BENCH_WRK_SECONDS=10       measured wrk duration (redirect, seg); BENCH_WARMUP_SECONDS=2
 //   BENCH_ROUNDS=2             wrk sections: rounds per server, interleaved; the best round (highest
 //                              req/s) is reported, the others are shown as the range
@@ -36,12 +41,22 @@
 //   BENCH_NGINX_SEG_BUFFERING=off  nginx proxy_buffering for /seg/: off (default, faster here) or on
 //   BENCH_SKIP_BUILD=1         never run `npm run build:node` (dist/ must exist)
 //   BENCH_RELAY_NODE_ARGS=""   extra Node options for the relay process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
-//   BENCH_MAX_SECONDS=1500     hard wall-clock limit for the whole run (a full run takes about 15 min)
+//   BENCH_TLS_ONLY=flv,hls,handshake  tls section: run only these parts
+//   BENCH_TLS_ROUNDS=2         tls section: interleaved rounds (nginx, relay) of parts a and c (part b runs once)
+//   BENCH_TLS_VIEWERS=1000     tls a: HTTPS FLV viewers (1..5000); BENCH_TLS_VIEW_SECONDS=10 its window
+//                              (the stream bitrate is BENCH_BITRATE's)
+//   BENCH_TLS_HLS_VIEWERS=500  tls b: HLS viewers (1..2000); BENCH_TLS_HLS_SECONDS=12 its window
+//   BENCH_TLS_HLS_PER_SESSION=1  tls b: viewers per HTTP/2 session (1 = one per viewer, as browsers)
+//   BENCH_TLS_HANDSHAKE_SECONDS=6  tls c: measured window per run (after a 1 s warm-up)
+//   BENCH_TLS_HANDSHAKE_CONCURRENCY=8  tls c: concurrent handshake loops in the client
+//   BENCH_TLS_HANDSHAKE_VERSIONS=TLSv1.3  tls c: TLSv1.3 and/or TLSv1.2 (comma-separated)
+//   BENCH_MAX_SECONDS=1800     hard wall-clock limit for the whole run (a full run takes about 20 min)
 // Needs /usr/sbin/nginx and wrk on PATH. Linux only (/proc).
 import { spawnSync, fork } from 'node:child_process';
 import { benchHls, hlsAnomalies, printHls } from './hls.mjs';
 import { flvAmplificationAnomalies, printFlvAmplification, runFlvAmplification } from './amplification-flv.mjs';
 import { hlsAmplificationAnomalies, printHlsAmplification, runHlsAmplification } from './amplification-hls.mjs';
+import { benchTls, printTls, tlsSettingsFromEnv } from './tls.mjs';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -97,12 +112,12 @@ const SETTINGS = {
   joinerDelayMs: 3_000,
   joinerSpacingMs: 237, // not a divisor of the 1 s GOP: joiners land at spread GOP phases
   joinerTimeoutMs: 4_000,
-  only: (env.BENCH_ONLY || 'redirect,flv,seg,hls,amplification').split(',').map((s) => s.trim()),
+  only: (env.BENCH_ONLY || 'redirect,flv,seg,hls,amplification,tls').split(',').map((s) => s.trim()),
   wrkSeconds: num('BENCH_WRK_SECONDS', 10, 1, 120),
   warmupSeconds: num('BENCH_WARMUP_SECONDS', 2, 0, 30),
   viewSeconds: num('BENCH_VIEW_SECONDS', 15, 2, 120),
   bitrate: num('BENCH_BITRATE', 2_000_000, 10_000, 50_000_000),
-  maxSeconds: num('BENCH_MAX_SECONDS', 1500, 30, 3600),
+  maxSeconds: num('BENCH_MAX_SECONDS', 1800, 30, 3600),
   /** Extra Node options for the relay process only (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it under load). */
   relayNodeArgs: (env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
   rounds: num('BENCH_ROUNDS', 2, 1, 10),
@@ -112,6 +127,8 @@ const SETTINGS = {
   leaveCheckMs: 2_000,
   leaveExtraWaitMs: 10_000,
 };
+/** The tls section's settings (tls.mjs), read now so a bad value fails before any section runs. */
+const TLS_SETTINGS = SETTINGS.only.includes('tls') ? tlsSettingsFromEnv(env) : undefined;
 for (const n of SETTINGS.viewers) if (!Number.isInteger(n) || n < 1 || n > 5000) throw new Error('BENCH_VIEWERS: each count must be an integer in 1..5000');
 {
   // Late joiners must all start (and have time to get their keyframe) inside the window.
@@ -1568,6 +1585,10 @@ async function main() {
 
   if (SETTINGS.only.includes('amplification')) {
     results.amplification = await benchAmplification();
+  }
+  if (SETTINGS.only.includes('tls')) {
+    results.tls = await benchTls({ progress, anomaly, note, waitQuiet: SETTINGS.quietWaitS > 0 ? waitQuiet : undefined }, TLS_SETTINGS);
+    printTls(results.tls, log);
   }
 
   results.anomalies = anomalies;

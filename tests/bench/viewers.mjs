@@ -7,8 +7,16 @@
 // { type: 'window-start' } and { type: 'window-end' } so the parent can sample CPU, then waits
 // for { cmd: 'leave' } (at most --leave-wait-ms), closes every socket at once and sends
 // { type: 'result', ... } with per-viewer byte rates.
-// Usage: node viewers.mjs --url URL --n N --seconds S --bitrate BITS
+// HTTPS: an https:// URL with --ca FILE (the PEM of the CA that signed the server's certificate;
+// the certificate is verified, never "ignore errors") speaks HTTP/1.1 over TLS (ALPN http/1.1,
+// full handshake per viewer, no session resumption). A TLS socket cannot read into the shared
+// buffer: each decrypted record arrives as its own Buffer, and the decryption runs in this
+// process, so the load generator itself costs more CPU than with plain TCP. The result then
+// also says which TLS version and cipher the viewers got (tls: { "TLSv1.3 TLS_AES_256_GCM_SHA384": N }).
+// Usage: node viewers.mjs --url URL --n N --seconds S --bitrate BITS [--ca FILE]
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -23,6 +31,10 @@ const BATCH = Number(opt('--batch', 100));
 const BATCH_GAP_MS = Number(opt('--batch-gap-ms', 25));
 const FIRST_BYTE_WAIT_MS = Number(opt('--first-byte-wait-ms', 10_000));
 const LEAVE_WAIT_MS = Number(opt('--leave-wait-ms', 15_000));
+const CA_FILE = opt('--ca');
+const CA = CA_FILE ? readFileSync(CA_FILE) : undefined;
+const TLS = url.protocol === 'https:';
+if (TLS && !CA) throw new Error('viewers.mjs: an https:// URL needs --ca FILE');
 const SETTLE_MS = 1_000;
 const MIN_FRACTION = 0.9;
 
@@ -49,14 +61,25 @@ class Viewer {
   lastDataAt = 0;
   maxGapMs = 0;
 
+  tlsInfo = '';
+
   constructor() {
-    this.socket = net.connect({
-      host: url.hostname,
-      port: Number(url.port),
-      onread: { buffer: readBuffer, callback: (nread, buf) => this.onRead(nread, buf) },
-    });
+    if (TLS) {
+      this.socket = tls.connect({ host: url.hostname, port: Number(url.port), ca: CA, ALPNProtocols: ['http/1.1'] });
+      this.socket.on('data', (buf) => this.onRead(buf.length, buf));
+      this.socket.on('secureConnect', () => {
+        this.tlsInfo = `${this.socket.getProtocol()} ${this.socket.getCipher()?.standardName ?? this.socket.getCipher()?.name}${this.socket.isSessionReused() ? ' resumed' : ''}`;
+        this.socket.write(request);
+      });
+    } else {
+      this.socket = net.connect({
+        host: url.hostname,
+        port: Number(url.port),
+        onread: { buffer: readBuffer, callback: (nread, buf) => this.onRead(nread, buf) },
+      });
+      this.socket.on('connect', () => this.socket.write(request));
+    }
     this.socket.setNoDelay(true);
-    this.socket.on('connect', () => this.socket.write(request));
     this.socket.on('error', (error) => {
       this.error ||= error.code || error.message;
     });
@@ -141,6 +164,8 @@ const statuses = {};
 for (const v of viewers) statuses[v.status] = (statuses[v.status] ?? 0) + 1;
 const errors = {};
 for (const v of viewers) if (v.error) errors[v.error] = (errors[v.error] ?? 0) + 1;
+const tlsSessions = {};
+for (const v of viewers) if (v.tlsInfo) tlsSessions[v.tlsInfo] = (tlsSessions[v.tlsInfo] ?? 0) + 1;
 const readsInWindow = viewers.reduce((sum, v) => sum + v.windowEndReads - v.windowStartReads, 0);
 
 send({
@@ -153,6 +178,7 @@ send({
   expectedBytesPerSec,
   statuses,
   errors,
+  ...(TLS ? { tls: tlsSessions } : {}),
   closedEarly: viewers.filter((v) => v.closedEarly).length,
   belowMinRate: rates.filter((r) => r < MIN_FRACTION * expectedBytesPerSec).length,
   minFraction: MIN_FRACTION,

@@ -1,6 +1,7 @@
 /**
  * A real player: mpegts.js in headless Chromium plays a live stream (ffmpeg → node-media-server)
- * through the relay's FLV fan-out, joining late: currentTime advances and frames are decoded.
+ * through the relay's FLV fan-out, joining late: currentTime advances and frames are decoded;
+ * over HTTP-FLV and over WebSocket-FLV (`ws://`, the same fan-out).
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -33,7 +34,7 @@ const PLAYER_HTML = `<!doctype html><html><body>
   };
 </script></body></html>`;
 
-describe('mpegts.js plays HTTP-FLV through the relay', { skip }, () => {
+describe('mpegts.js plays HTTP-FLV and WebSocket-FLV through the relay', { skip }, () => {
   let nms: NmsOrigin;
   let ffmpeg: ChildProcess;
   let relay: StartedRelay;
@@ -103,6 +104,45 @@ describe('mpegts.js plays HTTP-FLV through the relay', { skip }, () => {
     const [stream] = (await relay.api.call('GET', '/api/streams')).body;
     assert.equal(stream.upstreamOpened, 1, 'the player shared the running pull');
     assert.equal(stream.viewers, 2);
+    await tab.close();
+    early.destroy();
+  });
+
+  it('plays WebSocket-FLV (ws://) from the same fan-out, shown as a ws session', async () => {
+    // an HTTP viewer keeps the stream warm: the WebSocket player joins the running pull
+    const early = http.get(`${relay.relayUrl}/live/cam1.flv`, (res) => res.resume());
+    await waitFor(
+      async () => (await relay.api.call('GET', '/api/streams')).body.some((s: any) => s.state === 'live' && s.gopMs > 0),
+      15_000,
+      'the stream to run',
+    );
+    const opened = (await relay.api.call('GET', '/api/streams')).body[0].upstreamOpened;
+    const tab = await browser.newPage();
+    await tab.goto(page.url);
+    await tab.evaluate((url) => (window as any).startPlayer(url), `${relay.relayUrl.replace(/^http:/, 'ws:')}/live/cam1.flv`);
+    const first = await waitFor(
+      async () => {
+        const p = await tab.evaluate(() => (window as any).playback());
+        if (p.error) throw new Error(`player error: ${p.error}`);
+        return p.currentTime > 0.5 && p.frames > 10 ? p : undefined;
+      },
+      15000,
+      'WebSocket playback to start',
+    );
+    const later = await waitFor(
+      async () => {
+        const p = await tab.evaluate(() => (window as any).playback());
+        return p.currentTime > first.currentTime + 1 && p.frames > first.frames + 25 ? p : undefined;
+      },
+      10_000,
+      'WebSocket playback to advance by a second and 25 frames',
+    );
+    assert.equal(later.width, 320);
+    const [stream] = (await relay.api.call('GET', '/api/streams')).body;
+    assert.equal(stream.upstreamOpened, opened, 'the WebSocket player shared the running pull');
+    assert.equal(stream.viewers, 2);
+    const sessions = (await relay.api.call('GET', '/api/sessions')).body as any[];
+    assert.deepEqual(sessions.map((s) => s.transport).sort(), ['http', 'ws']);
     await tab.close();
     early.destroy();
   });

@@ -14,9 +14,12 @@
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright';
 import { launchChromium, noChromium } from '../helpers/browser.js';
+import { TestCa, writePem } from '../helpers/test-ca.js';
 import { LiveFlvOrigin } from '../helpers/flv-origin.js';
 import { sleep, waitFor } from '../helpers/http.js';
 import {
@@ -79,7 +82,7 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
   };
 
   before(async () => {
-    served = await startServe({ relay: { port: 0, shutdownGraceMs: 500 }, admin: { port: 0, token: UI_TOKEN } });
+    served = await startServe({ relay: { port: 0, shutdownGraceMs: 500 }, tls: { enabled: true, port: 0 }, admin: { port: 0, token: UI_TOKEN } });
     // A few real viewers of the demo stream, so every page has something live to show.
     for (let i = 0; i < 3; i += 1) viewers.push(await holdViewer(`${served.relayUrl}${FLV_PATH}`, `e2e-viewer-${i} (Chromium-like)`));
     stopHls = pollHls(served.relayUrl);
@@ -485,6 +488,40 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     assert.deepEqual(saved.carryParams, ['sign', 'sp', 'token', 'auth']);
     const file = JSON.parse(await fs.readFile(served.configPath, 'utf8')) as Hls;
     assert.deepEqual(file.hls.carryParams, saved.carryParams);
+  });
+
+  it('Settings: the HTTPS certificates show the fingerprint to compare; a certificate added by its files is served, a missing file is refused naming it', async () => {
+    type Tls = { url: string; certificates: { fingerprint256: string; names: string[]; selfSigned: boolean }[] };
+    const tls = (await api<Tls>('GET', '/api/tls')).body;
+    assert.match(tls.url, /^https:/);
+    const [selfSigned] = tls.certificates;
+    assert.equal(selfSigned.selfSigned, true);
+    await goTo(page, 'settings', 'Settings');
+    const panel = page.getByRole('region', { name: 'Certificates' });
+    await panel.getByText(selfSigned.fingerprint256).waitFor({ timeout: UI_WAIT_MS });
+    await panel.getByText('self-signed (RelayDeck)').waitFor({ timeout: UI_WAIT_MS });
+
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'relaydeck-ui-tls-'));
+    const ca = await TestCa.create();
+    const issued = await ca.issue(['live.example.test']);
+    const files = await writePem(dir, 'live', issued);
+    await panel.getByLabel('Certificate file (PEM, chain included)').fill(path.join(dir, 'missing.pem'));
+    await panel.getByLabel('Key file (PEM)').fill(files.keyFile);
+    await panel.getByRole('button', { name: 'Add certificate' }).click();
+    await panel.getByText(/tls\.certificates\[0\]: certFile .*missing\.pem: no such file/).waitFor({ timeout: UI_WAIT_MS });
+    await panel.getByLabel('Certificate file (PEM, chain included)').fill(files.certFile);
+    await panel.getByRole('button', { name: 'Add certificate' }).click();
+    await panel.getByText(issued.fingerprint256).waitFor({ timeout: UI_WAIT_MS });
+    await panel.getByText('live.example.test, 127.0.0.1').waitFor({ timeout: UI_WAIT_MS });
+    await screenshot(page, 'settings-https');
+    const now = (await api<Tls>('GET', '/api/tls')).body;
+    assert.deepEqual(
+      now.certificates.map((c) => c.fingerprint256),
+      [issued.fingerprint256],
+    );
+    await panel.getByRole('button', { name: 'Remove' }).click();
+    await panel.getByText('self-signed (RelayDeck)').waitFor({ timeout: UI_WAIT_MS });
+    await fs.rm(dir, { recursive: true, force: true });
   });
 
   it('Dashboard: throughput, audience, requests and redirect savings from the engine history', async () => {

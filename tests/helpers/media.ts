@@ -114,12 +114,12 @@ export interface ProbeResult {
   frames?: unknown[];
 }
 
-/** ffprobe `url` reading real packets (bounded by `seconds`), as JSON. */
-export function ffprobe(url: string, seconds = 15): Promise<ProbeResult> {
+/** ffprobe `url` reading real packets (bounded by `seconds`), as JSON; `inputOptions` go before the URL (e.g. `-ca_file`). */
+export function ffprobe(url: string, seconds = 15, inputOptions: string[] = []): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
     execFile(
       'ffprobe',
-      ['-v', 'error', '-rw_timeout', '10000000', '-read_intervals', '%+2', '-show_streams', '-count_packets', '-of', 'json', url],
+      ['-v', 'error', '-rw_timeout', '10000000', '-read_intervals', '%+2', '-show_streams', '-count_packets', '-of', 'json', ...inputOptions, url],
       { timeout: seconds * 1000 },
       (error, stdout, stderr) => (error ? reject(new Error(`ffprobe failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))),
     );

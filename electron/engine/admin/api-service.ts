@@ -212,8 +212,19 @@ export function createApiService(ops: ApiOperations): RelayDeckApi {
     async getSettings() {
       return settingsDto(config.current(), urls(), config.restartNeeded());
     },
+    async getTls() {
+      return ops.tls.status();
+    },
+    async reloadTls() {
+      return ops.tls.reload();
+    },
+    async renewTls() {
+      return ops.tls.renew();
+    },
     async updateSettings(input) {
       const patch = settingsPatchSchema.parse(inputObject(input).body, 'body');
+      // Certificate files are read before the change is saved: one that does not load is refused, naming it, and nothing changes.
+      if (patch.tls?.certificates) await ops.tls.verify(patch.tls.certificates);
       const next = await config.change((draft) => applySettingsPatch(draft, patch));
       return settingsDto(next, urls(), config.restartNeeded());
     },

@@ -5,8 +5,8 @@
  * to its parts; unit tests implement them with plain objects (no sockets, no processes).
  * The API validates every input before it calls any of these.
  */
-import type { NodeConfig, RelayDeckConfig } from '../../../shared/config.js';
-import type { HistoryDto, HlsCacheDto, HlsStreamDto, NodeDto, RequestLogEntry, SessionDto, StatsDto, StreamDto } from '../../../shared/dto.js';
+import type { NodeConfig, RelayDeckConfig, TlsCertificateConfig } from '../../../shared/config.js';
+import type { HistoryDto, HlsCacheDto, HlsStreamDto, NodeDto, RequestLogEntry, SessionDto, StatsDto, StreamDto, TlsStatusDto } from '../../../shared/dto.js';
 import type { ResolveContext } from './resolve.js';
 
 /** Where the servers listen, as started, and since when. */
@@ -78,6 +78,17 @@ export interface RouteLookup {
   lookup(): Omit<ResolveContext, 'paused'>;
 }
 
+/** The HTTPS listener and its certificates. */
+export interface TlsControls {
+  status(): TlsStatusDto;
+  /** Throws BAD_CONFIG naming the first certificate of the list whose files do not load (checked before a settings change is saved). */
+  verify(certificates: readonly TlsCertificateConfig[]): Promise<void>;
+  /** Read the certificate files again now (a change is also picked up every tls.reloadCheckMs). */
+  reload(): Promise<TlsStatusDto>;
+  /** Order the ACME certificate now (CONFLICT when ACME is off); a failure shows in the status' acme.lastError, the certificate in use stays. */
+  renew(): Promise<TlsStatusDto>;
+}
+
 /** Everything the operator API calls, by concern. */
 export interface ApiOperations {
   server: ServerInfo;
@@ -88,4 +99,5 @@ export interface ApiOperations {
   streams: StreamControls;
   traffic: TrafficFigures;
   routing: RouteLookup;
+  tls: TlsControls;
 }

@@ -2,8 +2,8 @@
  * The settings calls: read every section, and apply a partial change to any of them. The
  * change is validated field by field here (errors name the field, e.g.
  * "body.relay.port: expected an integer from 0 to 65535") and then as a whole config by
- * Engine.changeConfig. Listen addresses (host, port) are saved at once and apply after a
- * restart; everything else applies from the next request. The file on disk gets only the
+ * Engine.changeConfig. Listen addresses (host, port, tls.enabled, tls.port) are saved at once and apply after a
+ * restart (tls.certificates apply live: the files are read at once); everything else applies from the next request. The file on disk gets only the
  * changed keys (config/sparse.ts): a value set back to its default stays written explicitly.
  *
  * The `hls` section applies live too: the HLS handler reads `config.hls` on every request
@@ -21,6 +21,7 @@ import {
   flvSettingsSchema,
   hlsSettingsSchema,
   relaySettingsSchema,
+  tlsSettingsSchema,
   type RelayDeckConfig,
 } from '../../../shared/config.js';
 import type { SettingsDto, SettingsPatch } from '../../../shared/dto.js';
@@ -28,6 +29,7 @@ import { object, optional, partial, type Schema } from '../../../shared/schema.j
 
 export const settingsPatchSchema = object({
   relay: optional(partial(relaySettingsSchema)),
+  tls: optional(partial(tlsSettingsSchema)),
   admin: optional(partial(adminSettingsSchema)),
   flv: optional(partial(flvSettingsSchema)),
   hls: optional(partial(hlsSettingsSchema)),
@@ -37,6 +39,7 @@ export const settingsPatchSchema = object({
 /** Merge a validated patch into a config draft. */
 export function applySettingsPatch(draft: RelayDeckConfig, patch: SettingsPatch): void {
   if (patch.relay) draft.relay = { ...draft.relay, ...patch.relay };
+  if (patch.tls) draft.tls = { ...draft.tls, ...patch.tls };
   if (patch.admin) draft.admin = { ...draft.admin, ...patch.admin };
   if (patch.flv) draft.flv = { ...draft.flv, ...patch.flv };
   if (patch.hls) draft.hls = { ...draft.hls, ...patch.hls };
@@ -45,9 +48,9 @@ export function applySettingsPatch(draft: RelayDeckConfig, patch: SettingsPatch)
 
 /** The listen addresses of a config, to tell whether a restart is needed. */
 export function listenKey(config: RelayDeckConfig): string {
-  return JSON.stringify([config.relay.host, config.relay.port, config.admin.host, config.admin.port]);
+  return JSON.stringify([config.relay.host, config.relay.port, config.tls.enabled, config.tls.port, config.admin.host, config.admin.port]);
 }
 
 export function settingsDto(config: RelayDeckConfig, listening: SettingsDto['listening'], restartNeeded: boolean): SettingsDto {
-  return { relay: config.relay, admin: config.admin, flv: config.flv, hls: config.hls, app: config.app, listening, restartNeeded };
+  return { relay: config.relay, tls: config.tls, admin: config.admin, flv: config.flv, hls: config.hls, app: config.app, listening, restartNeeded };
 }

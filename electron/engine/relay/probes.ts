@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RelaySettings } from '../../../shared/config.js';
+import { applyCors } from './cors.js';
 import { sendError } from './respond.js';
 import { RelayError } from '../core/errors.js';
 
@@ -28,6 +29,7 @@ export function answerProbe(req: IncomingMessage, res: ServerResponse, settings:
   if (!health && !ready) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
+    applyCors(req, res);
     sendError(res, new RelayError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${path}`));
     return true;
   }

@@ -9,6 +9,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
+import { underRouteCors } from './cors.js';
 import { viewerResponseHeaders } from './headers.js';
 import { requestFraming } from './framing.js';
 import { forwardedHeaders, rewriteLocation, type ProxyJob } from './proxy.js';
@@ -32,7 +33,7 @@ export function createHttpProxy3(): HttpProxyServer {
     const job = jobs.get(req);
     if (!job) return;
     const { exchange } = job;
-    proxyRes.headers = viewerResponseHeaders(proxyRes.headers) as IncomingMessage['headers'];
+    proxyRes.headers = underRouteCors(exchange.res, viewerResponseHeaders(proxyRes.headers)) as IncomingMessage['headers'];
     // Else http-proxy's setConnection pass answers "keep-alive" to a viewer that asked to close.
     proxyRes.headers.connection = exchange.res.shouldKeepAlive ? 'keep-alive' : 'close';
     exchange.onResponse({ status: proxyRes.statusCode ?? 0, statusMessage: proxyRes.statusMessage ?? '', headers: proxyRes.headers, body: proxyRes });

@@ -4,6 +4,7 @@
  * viewer's socket is full the upstream is paused until it drains (backpressure).
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { underRouteCors } from './cors.js';
 import { upstreamRequestHeaders, viewerResponseHeaders } from './headers.js';
 import { requestFraming } from './framing.js';
 import type { ProxyExchange } from './exchange.js';
@@ -60,7 +61,7 @@ export function rewriteLocation(job: ProxyJob, headers: IncomingMessage['headers
 function streamBody(response: UpstreamResponse, exchange: ProxyExchange, flushHeadersAtOnce: boolean): void {
   const { res } = exchange;
   const body = response.body;
-  res.writeHead(response.status || 502, response.statusMessage, viewerResponseHeaders(response.headers));
+  res.writeHead(response.status || 502, response.statusMessage, underRouteCors(res, viewerResponseHeaders(response.headers)));
   // A live stream's headers go out at once; a file's ride with its first body bytes.
   if (flushHeadersAtOnce) res.flushHeaders();
   const resume = () => body.resume();

@@ -5,7 +5,7 @@
  * (seq, 1 at engine start), so a reader finds what is new without guessing.
  */
 import type { RouteMode } from '../../../shared/config.js';
-import type { RequestLogEntry } from '../../../shared/dto.js';
+import type { RequestLogEntry, ViewerTransport } from '../../../shared/dto.js';
 
 class LogSlot {
   seq = 0;
@@ -13,6 +13,7 @@ class LogSlot {
   routeId = '';
   mode: RouteMode = 'proxy';
   method = '';
+  transport: ViewerTransport = 'http';
   path = '';
   nodeId = '';
   /** Earlier nodes of a session that moved (kept by reference: only moved sessions have one). */
@@ -37,6 +38,7 @@ class LogSlot {
       routeId: this.routeId,
       mode: this.mode,
       method: this.method,
+      transport: this.transport,
       path: this.path,
       nodeId: this.nodeId,
       clientAddress: this.clientAddress,
@@ -65,6 +67,7 @@ export interface LoggedRequest {
   routeId: string;
   mode: RouteMode;
   method: string;
+  transport: ViewerTransport;
   path: string;
   nodeId: string;
   movedFrom?: string[];
@@ -104,6 +107,7 @@ export class RequestLog {
     slot.routeId = request.routeId;
     slot.mode = request.mode;
     slot.method = request.method;
+    slot.transport = request.transport;
     slot.path = request.path;
     slot.nodeId = request.nodeId;
     slot.movedFrom = request.movedFrom;

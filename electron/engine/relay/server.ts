@@ -4,11 +4,27 @@
  * config change applies from the next request while requests in flight continue.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type http2 from 'node:http2';
 import { listenOn } from '../core/net/listen.js';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { RouteConfig } from '../../../shared/config.js';
 import type { Logger } from '../core/log.js';
 import { FlvHub } from './flv/hub.js';
+import { HttpFlvOutput } from './flv/http-output.js';
+import type { FlvOutput } from './flv/viewer.js';
+import { createFlvWebSocketServer, WsFlvOutput } from './flv/ws-output.js';
+import {
+  asksForWebSocket,
+  heldSocketOf,
+  HeldSocket,
+  isWebSocket,
+  markWebSocket,
+  responseOnSocket,
+  webSocketHandshakeError,
+  webSocketRefusal,
+} from './upgrade.js';
 import { HlsRelay } from './hls/handler.js';
 import { ERROR_STATUS, errorBody, isNodeFault, RelayError, toRelayError, type ErrorCode } from '../core/errors.js';
 import { admit, STREAM_METHODS, type AdmissionContext, type Refused } from '../routing/admission.js';
@@ -23,9 +39,14 @@ import { createHttpProxy3, proxyWithHttpProxy3 } from './proxy-http-proxy3.js';
 import { sendRedirect } from './respond.js';
 import { answerRefused } from './refusal.js';
 import { requestFacts, SessionScope } from './session-scope.js';
-import { answerPreflight, corsHeaders, isPreflight } from './cors.js';
+import { answerPreflight, applyCors, corsHeaders, isPreflight } from './cors.js';
 import { answerProbe } from './probes.js';
 import { checkFraming } from './framing.js';
+import type { CertificateStore } from './tls/certificates.js';
+import { httpsLocation, isAcmeChallenge, isEncrypted } from './tls/redirect.js';
+import { answerAcmeChallenge, type AcmeChallenges } from './tls/acme-challenges.js';
+import { tlsServerOptions } from './tls/server-options.js';
+import { Http2Listener } from './http2/listener.js';
 import type { RouteTable } from '../routing/route-table.js';
 import type { SessionFacts, SessionRegistry } from './sessions.js';
 import type { StatsBook } from './stats.js';
@@ -45,6 +66,8 @@ export interface RelayServerDeps {
   pause: PauseState;
   /** The engine's upstream transport (upstream/transport.ts): proxied requests, FLV pulls and HLS fetches go through it. */
   transport: UpstreamTransport;
+  /** HTTP-01 tokens of the ACME order in flight (tls.acme): answered before routing while ACME is on. */
+  acmeChallenges?: AcmeChallenges;
 }
 
 export class RelayServer {
@@ -55,11 +78,18 @@ export class RelayServer {
   /** HLS through the relay: playlist rewriting, segment cache, coalescing (hls routes). */
   readonly hls: HlsRelay;
   private stopping = false;
+  /** The HTTPS listener (tls section), once started: with HTTP/2 (tls.http2) or HTTP/1.1 only. */
+  private tlsServer: https.Server | http2.Http2SecureServer | undefined;
+  /** The HTTPS listener's connections and HTTP/2 sessions, when it offers HTTP/2 (http2/listener.ts). */
+  private http2: Http2Listener | undefined;
   /** What admission reads of the relay (routing/admission.ts). */
   private readonly admission: AdmissionContext;
+  /** WebSocket-FLV handshakes of every listener complete here (flv/ws-output.ts). */
+  private readonly webSockets = createFlvWebSocketServer();
+  /** Sockets handed over by an upgrade, until they close: no server tracks them any more, so close() cuts them after its grace. */
+  private readonly upgradedSockets = new Set<Socket>();
 
   constructor(private readonly deps: RelayServerDeps) {
-    const settings = deps.table().config.relay;
     this.hub = new FlvHub({
       table: deps.table,
       sessions: deps.sessions,
@@ -78,43 +108,112 @@ export class RelayServer {
       opensSession: (route, target) => route.mode === 'proxy' || (route.kind === 'hls' && this.hls.takes(route, target)),
       checkViewer: checkViewerAuth,
     };
-    this.server = http.createServer(
-      {
-        noDelay: true,
-        maxHeaderSize: settings.maxHeaderBytes,
-        // Slowloris: the whole request head within headerReadTimeoutMs, checked often enough to answer in time.
-        headersTimeout: settings.headerReadTimeoutMs,
-        requestTimeout: 0,
-        connectionsCheckingInterval: Math.min(1_000, settings.headerReadTimeoutMs),
-        // A missing Host is refused by checkFraming (framing.ts) with a JSON body, unlike Node's bare 400.
-        requireHostHeader: false,
-      },
-      (req, res) => this.handle(req, res),
-    );
-    // One more than allowed, so an excess is seen (Node drops header fields past this count).
-    this.server.maxHeadersCount = settings.maxHeaderCount + 1;
-    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+    this.server = http.createServer(this.viewerServerOptions(), (req, res) => this.handle(req, res));
+    this.configure(this.server);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+  }
+
+  /** Options both listeners share: the viewer-side limits of the relay section. */
+  private viewerServerOptions(): http.ServerOptions {
+    const settings = this.deps.table().config.relay;
+    return {
+      noDelay: true,
+      maxHeaderSize: settings.maxHeaderBytes,
+      // Slowloris: the whole request head within headerReadTimeoutMs, checked often enough to answer in time.
+      headersTimeout: settings.headerReadTimeoutMs,
+      requestTimeout: 0,
+      connectionsCheckingInterval: Math.min(1_000, settings.headerReadTimeoutMs),
+      // A missing Host is refused by checkFraming (framing.ts) with a JSON body, unlike Node's bare 400.
+      requireHostHeader: false,
+    };
+  }
+
+  /** What every listener does besides requests: header count, malformed requests, CONNECT. */
+  private configure(server: http.Server | http2.Http2SecureServer): void {
+    // One more than allowed, so an excess is seen (Node drops header fields past this count); also read by the HTTPS listener's HTTP/1.1 connections.
+    Object.assign(server, { maxHeadersCount: this.deps.table().config.relay.maxHeaderCount + 1 });
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
     // CONNECT (tunnels) goes to no route: answered 405 here, where Node would close the socket unanswered.
-    this.server.on('connect', (_req: IncomingMessage, socket: Socket) =>
-      writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported', 'allow: GET, HEAD\r\n'),
-    );
+    server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      if (req.httpVersionMajor !== 2) return writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported', 'allow: GET, HEAD\r\n');
+      // Over HTTP/2 a CONNECT is a request on its own stream, with a response (not a socket) to answer on.
+      const res = socket as unknown as ServerResponse;
+      res.setHeader('allow', 'GET, HEAD');
+      this.answerError(req, res, undefined, new RelayError('METHOD_NOT_ALLOWED', 'CONNECT is not supported'));
+    });
+  }
+
+  /** Every listener: the plain one, and the HTTPS one when it was started. */
+  private get servers(): ClosingListener[] {
+    // Without HTTP/2 the HTTPS listener is an https.Server.
+    const tls = this.http2 ?? (this.tlsServer as https.Server | undefined);
+    return tls ? [this.server, tls] : [this.server];
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
     return listenOn(this.server, host, port, this.deps.table().config.relay.listenBacklog);
   }
 
+  /**
+   * Start the HTTPS listener (tls section): the same requests, routes and limits as the plain
+   * one, over TLS with the store's certificates; a certificate change applies to new connections.
+   */
+  listenTls(host: string, port: number, certificates: CertificateStore): Promise<AddressInfo> {
+    const settings = () => this.deps.table().config.tls;
+    const options = tlsServerOptions(settings(), certificates);
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    let server: https.Server | http2.Http2SecureServer;
+    if (settings().http2) {
+      // HTTP/2 by ALPN, HTTP/1.1 for the rest, with the plain listener's HTTP/1.1 limits (http2/listener.ts).
+      const http1 = { ...this.viewerServerOptions(), keepAliveTimeout: this.server.keepAliveTimeout };
+      this.http2 = new Http2Listener(options, http1, () => this.deps.table().config, handler, this.deps.log.child('http2'));
+      server = this.http2.server;
+    } else {
+      server = https.createServer({ ...this.viewerServerOptions(), ...options }, handler);
+    }
+    this.configure(server);
+    // WebSocket-FLV (wss://): an upgrade exists only on HTTP/1.1 connections, which this listener still serves.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+    // A failed handshake (garbage, no shared cipher, timeout) ends its socket; nothing was admitted, nothing to answer.
+    server.on('tlsClientError', (_error, socket) => socket.destroy());
+    certificates.onChange = () => server.setSecureContext(tlsServerOptions(settings(), certificates));
+    this.tlsServer = server;
+    return listenOn(server, host, port, this.deps.table().config.relay.listenBacklog);
+  }
+
   /** Stop accepting, end streams cleanly, and cut whatever is left after `graceMs`. */
   async close(graceMs: number): Promise<void> {
     this.stopping = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    const servers = this.servers;
+    const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const server of servers) server.closeIdleConnections();
     for (const session of this.deps.sessions.all()) session.finishGracefully();
     this.hub.closeAll('relay stopping');
     this.hls.close();
-    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    const timer = setTimeout(() => {
+      servers.forEach((server) => server.closeAllConnections());
+      for (const socket of this.upgradedSockets) socket.destroy();
+    }, graceMs);
     await closed;
     clearTimeout(timer);
+  }
+
+  /**
+   * tls.redirectPlain: a plain request (not an ACME challenge) is answered 308 to HTTPS,
+   * before any routing; a Host header that is not a plain name or address gets 400.
+   */
+  private redirectedToHttps(req: IncomingMessage, res: ServerResponse): boolean {
+    const { tls, relay } = this.deps.table().config;
+    const port = (this.tlsServer?.address() as AddressInfo | null)?.port;
+    if (!tls.redirectPlain || port === undefined || isEncrypted(req) || isAcmeChallenge(req.url)) return false;
+    const location = httpsLocation(req, port, relay.publicUrl);
+    if (!location) {
+      this.answerError(req, res, undefined, new RelayError('BAD_REQUEST', 'the Host header is not a host name or address'));
+      return true;
+    }
+    res.writeHead(308, { location, 'content-length': 0, 'cache-control': 'no-store' });
+    res.end();
+    return true;
   }
 
   /** Why new requests would be refused now (readiness probe), or undefined when ready. */
@@ -125,6 +224,36 @@ export class RelayServer {
     return undefined;
   }
 
+  /**
+   * An HTTP upgrade, on whichever listener received it (each attaches this method to its
+   * `upgrade` event). A WebSocket handshake is a WebSocket-FLV viewer: a garbled handshake
+   * gets 400 at once; a sound one is handled as the request it is (handle): framing, admission,
+   * CORS, stats, request log and node lookup as for HTTP-FLV, then it joins its stream with a
+   * WebSocket output (proxy), or gets 400 on a route that does not serve WebSocket
+   * (webSocketRefusal). Every answer before the handshake completes is the relay's usual HTTP
+   * answer, after which the connection closes. Any other upgrade (h2c) is served as the plain
+   * HTTP request it also is, on a connection that then closes.
+   */
+  handleUpgrade(req: IncomingMessage, duplex: Duplex, head: Buffer): void {
+    const socket = duplex as Socket;
+    socket.on('error', () => {}); // Node's own listener went with the upgrade: a reset must not throw
+    this.upgradedSockets.add(socket);
+    socket.once('close', () => this.upgradedSockets.delete(socket));
+    const held = new HeldSocket(socket, head);
+    const res = responseOnSocket(req, socket);
+    if (!asksForWebSocket(req)) {
+      if (req.complete) return this.handle(req, res);
+      applyCors(req, res);
+      return this.answerError(req, res, undefined, new RelayError('BAD_REQUEST', 'a request that asks for a protocol upgrade may carry no body'));
+    }
+    markWebSocket(req, held);
+    const invalid = webSocketHandshakeError(req);
+    if (!invalid) return this.handle(req, res);
+    for (const [name, value] of Object.entries(invalid.headers ?? {})) res.setHeader(name, value);
+    applyCors(req, res);
+    this.answerError(req, res, undefined, new RelayError('BAD_REQUEST', `invalid WebSocket handshake: ${invalid.message}`));
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     let route: RouteConfig | undefined;
     // Framing first (request smuggling, framing.ts): a refused request's connection is closed, so no byte of it is read as another request.
@@ -132,10 +261,17 @@ export class RelayServer {
       checkFraming(req);
     } catch (error) {
       res.shouldKeepAlive = false;
+      applyCors(req, res);
       return this.answerError(req, res, undefined, toRelayError(error));
     }
     // Health probes before any routing: cheap, outside routes, stats and the request log (probes.ts).
     if (answerProbe(req, res, this.deps.table().config.relay, () => this.unready())) return;
+    // ACME HTTP-01 challenges (tls.acme) before routing and before the redirect to HTTPS: an exact token, else 404 (acme-challenges.ts).
+    const { acmeChallenges } = this.deps;
+    if (acmeChallenges && this.deps.table().config.tls.acme.enabled && answerAcmeChallenge(req, res, acmeChallenges)) return;
+    // The default CORS policy until a route matches (an unrouted 404 keeps it); then the route's, on every answer (cors.ts).
+    applyCors(req, res);
+    if (this.redirectedToHttps(req, res)) return;
     try {
       const table = this.deps.table();
       const viewer = viewerAddress(req, table.config.relay.trustedProxies);
@@ -148,14 +284,17 @@ export class RelayServer {
       };
       rememberViewerAddress(req, viewer);
       const admission = admit(table, facts, this.admission);
+      if (admission.route) applyCors(req, res, admission.route);
       if (!admission.admitted) return this.refuse(req, res, admission);
       route = admission.route;
       const target = admission.target;
       // CORS preflights are the relay's to answer, never the node's (cors.ts); file routes pass any method.
-      if (admission.preflight) return answerPreflight(req, res, route.kind === 'file' ? 'any' : [...STREAM_METHODS]);
+      if (admission.preflight) return answerPreflight(req, res, route.kind === 'file' ? 'any' : [...STREAM_METHODS], route);
       const routeStats = this.deps.stats.route(route.id);
       routeStats.requests += 1;
       if (admission.tokenLabel) routeStats.tokens[admission.tokenLabel] = (routeStats.tokens[admission.tokenLabel] ?? 0) + 1;
+      const noWebSocket = isWebSocket(req) ? webSocketRefusal(route) : undefined;
+      if (noWebSocket) return this.answerError(req, res, route, new RelayError('BAD_REQUEST', noWebSocket));
       if (route.kind === 'hls' && this.hls.takes(route, target)) return this.hls.handle(req, res, route, target, table);
       const located = this.deps.locator.locate(table, route, target);
       const found = route;
@@ -224,7 +363,7 @@ export class RelayServer {
   ): void {
     const settings = table.config.relay;
     if (route.kind === 'flv' && route.fanout && req.method === 'GET') {
-      this.hub.join(req, res, route, target, this.requestFacts(req, route, nodeId, target), location);
+      this.hub.join(this.flvOutput(req, res, route), route, target, this.requestFacts(req, route, nodeId, target), location);
       return;
     }
     const scope = new SessionScope(this.deps.sessions, this.requestFacts(req, route, nodeId, target), res, this.deps.nodes.get(nodeId));
@@ -242,6 +381,12 @@ export class RelayServer {
     else proxyNative(job);
   }
 
+  /** Where an FLV fan-out viewer's bytes go: its WebSocket when it came through handleUpgrade, else its response. */
+  private flvOutput(req: IncomingMessage, res: ServerResponse, route: RouteConfig): FlvOutput {
+    const held = heldSocketOf(req);
+    return held ? new WsFlvOutput(this.webSockets, req, res, held, this.deps.log.child(route.id)) : new HttpFlvOutput(res);
+  }
+
   private requestFacts(req: IncomingMessage, route: RouteConfig, nodeId: string, target: RequestTarget): SessionFacts {
     return requestFacts(req, route.id, route.mode, nodeId, target.path);
   }
@@ -250,6 +395,9 @@ export class RelayServer {
     answerRefused(this.deps, req, res, route, error);
   }
 }
+
+/** What close() needs of a listener: the plain http.Server, the HTTPS one, or the HTTP/2 listener (http2/listener.ts). */
+type ClosingListener = Pick<http.Server, 'closeIdleConnections' | 'closeAllConnections'> & { close(callback: () => void): unknown };
 
 /** True when the rejected bytes start like a request line ("BREW /x HTTP/1.1"), not like binary garbage. */
 function looksLikeRequestLine(error: NodeJS.ErrnoException): boolean {

@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RouteMode } from '../../../shared/config.js';
 import { ERROR_STATUS } from '../core/errors.js';
 import { clientAddress } from './proxy.js';
+import { isWebSocket } from './upgrade.js';
 import type { Session, SessionEnding, SessionFacts, SessionRegistry } from './sessions.js';
 
 /** What the scope needs of the viewer's response (a ServerResponse; a plain EventEmitter in unit tests). */
@@ -95,6 +96,7 @@ export function requestFacts(req: IncomingMessage, routeId: string, mode: RouteM
     routeId,
     mode,
     method: req.method ?? '',
+    transport: isWebSocket(req) ? 'ws' : 'http',
     path,
     nodeId,
     clientAddress: clientAddress(req),

@@ -3,7 +3,7 @@
  * A session is removed from the live map the moment its viewer connection ends.
  */
 import type { RouteMode } from '../../../shared/config.js';
-import type { RequestLogEntry, SessionDto } from '../../../shared/dto.js';
+import type { RequestLogEntry, SessionDto, ViewerTransport } from '../../../shared/dto.js';
 import { RequestLog } from './request-log.js';
 import type { StatsBook } from './stats.js';
 import type { RouteStatsDto } from '../../../shared/dto.js';
@@ -12,6 +12,8 @@ export interface SessionFacts {
   routeId: string;
   mode: RouteMode;
   method: string;
+  /** "ws" for a WebSocket-FLV viewer (SessionDto.transport). */
+  transport: ViewerTransport;
   path: string;
   nodeId: string;
   clientAddress: string;

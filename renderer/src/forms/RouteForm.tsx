@@ -6,13 +6,21 @@
  * routes that pick it. The route's warnings (shared/route-nodes.ts: a redirect with locate
  * "first" over several nodes, a route with no node) show as the fields change.
  */
-import { LOCATORS, ROUTE_KINDS, ROUTE_MODES, routeSchema, type RouteConfig } from '../../../shared/config.js';
+import {
+  DEFAULT_CORS_EXPOSE_HEADERS,
+  DEFAULT_CORS_ORIGINS,
+  LOCATORS,
+  ROUTE_KINDS,
+  ROUTE_MODES,
+  routeSchema,
+  type RouteConfig,
+} from '../../../shared/config.js';
 import type { NodeDto, RouteDto, RouteSavedDto } from '../../../shared/dto.js';
 import { isDemoNode, routeWarnings, type NodeChoice } from '../../../shared/route-nodes.js';
 import { useApi, useLive } from '../live/LiveContext.js';
 import { CheckField } from './fields.js';
 import { ListForm, type Draft, type FormContext, type FormSection } from './ListForm.js';
-import { routeCandidate, routeDraftOf, routeErrors } from './route-draft.js';
+import { EMPTY_LIST_TEXT, listText, routeCandidate, routeDraftOf, routeErrors } from './route-draft.js';
 
 export interface RouteFormProps {
   /** The route being edited; undefined adds a new one. */
@@ -66,6 +74,31 @@ const SWITCHES: FormSection = {
     { kind: 'check', key: 'stripPrefix', label: 'Strip the prefix before building the node URL', checked: (v) => v === true },
     { kind: 'check', key: 'fanout', label: 'FLV fan-out (one upstream pull per stream)', checked: (v) => v !== false },
     { kind: 'check', key: 'gopCache', label: 'GOP cache (late joiners start at once)', checked: (v) => v !== false },
+  ],
+};
+
+/** CORS: which web origins may read the route's answers, with credentials or not, and which headers they may read. */
+const CORS_FIELDS: FormSection = {
+  fields: [
+    {
+      kind: 'text',
+      key: 'corsOrigins',
+      label: 'CORS origins',
+      hint: `"*" for any origin, or origins as browsers send them (https://player.example.com), separated by commas; "${EMPTY_LIST_TEXT}" for no origin; empty = ${listText(DEFAULT_CORS_ORIGINS)}`,
+    },
+    {
+      kind: 'check',
+      key: 'corsCredentials',
+      label: 'CORS: allow credentials (cookies, HTTP auth)',
+      hint: 'needs listed origins, not "*": the allowed origin is echoed',
+      checked: (v) => v === true,
+    },
+    {
+      kind: 'text',
+      key: 'corsExposeHeaders',
+      label: 'CORS exposed headers',
+      hint: `response headers a player's script may read, separated by commas; "${EMPTY_LIST_TEXT}" for none; empty = ${listText(DEFAULT_CORS_EXPOSE_HEADERS)}`,
+    },
   ],
 };
 
@@ -144,6 +177,7 @@ export function RouteForm({ route, routes, nodes, onDone, onCancel }: RouteFormP
     { render: (context) => <NodesPick {...context} nodes={nodes} choice={choice} /> },
     SWITCHES,
     { render: (context) => <StaticRules {...context} /> },
+    CORS_FIELDS,
   ];
   return (
     <ListForm

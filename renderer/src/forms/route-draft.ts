@@ -1,9 +1,10 @@
 /**
  * The route form's draft, apart from React: the static rules edited as text ("pattern node"
- * per line) and turned back into the route's rules, and every check made before sending
- * (the shared route schema, the rules' shape, a duplicate id or path).
+ * per line) and turned back into the route's rules, the CORS lists edited as comma-separated
+ * text, and every check made before sending (the shared route schema, the rules' shape, a
+ * duplicate id or path, credentials with "*").
  */
-import { routeSchema } from '../../../shared/config.js';
+import { corsCredentialsProblem, DEFAULT_CORS_ORIGINS, routeSchema } from '../../../shared/config.js';
 import type { RouteDto } from '../../../shared/dto.js';
 import type { Draft } from './ListForm.js';
 import { fieldErrors, type FieldErrors } from './validate.js';
@@ -11,10 +12,29 @@ import { fieldErrors, type FieldErrors } from './validate.js';
 /** A new route as the form starts it. */
 export const NEW_ROUTE: Draft = { id: '', path: '/', kind: 'flv', mode: 'proxy' };
 
-/** The draft of `route` (a new one when undefined), its static rules as text under `static`. */
+/** The route's CORS list fields, edited as text (listText, parseList). */
+export const CORS_LIST_FIELDS = ['corsOrigins', 'corsExposeHeaders'] as const;
+/** The text that stands for an empty list (empty text means "the default"). */
+export const EMPTY_LIST_TEXT = 'none';
+
+/** A list as the form shows it: comma-separated, EMPTY_LIST_TEXT for an empty one, '' when absent. */
+export function listText(list: readonly string[] | undefined): string {
+  if (list === undefined) return '';
+  return list.length === 0 ? EMPTY_LIST_TEXT : list.join(', ');
+}
+
+/** The text back as a list: undefined when empty (the default applies), [] for EMPTY_LIST_TEXT; commas or spaces separate. */
+export function parseList(text: string): string[] | undefined {
+  const items = text.split(/[\s,]+/).filter(Boolean);
+  if (items.length === 0) return undefined;
+  return items.length === 1 && items[0] === EMPTY_LIST_TEXT ? [] : items;
+}
+
+/** The draft of `route` (a new one when undefined), its static rules as text under `static`, its CORS lists as text. */
 export function routeDraftOf(route: RouteDto | undefined): Draft {
   const start: Draft = { ...(route ?? NEW_ROUTE) };
   const rules = start.static as { match: string; node: string }[] | undefined;
+  for (const key of CORS_LIST_FIELDS) start[key] = listText(start[key] as string[] | undefined);
   return { ...start, static: (rules ?? []).map((r) => `${r.match} ${r.node}`).join('\n') };
 }
 
@@ -31,11 +51,13 @@ export function parseRules(text: string): { match: string; node: string }[] | un
   return rules.map(([match, node]) => ({ match, node }));
 }
 
-/** The route the draft stands for (rules parsed), and the rules' message when they do not parse. */
+/** The route the draft stands for (rules and CORS lists parsed), and the rules' message when they do not parse. */
 export function routeCandidate(draft: Draft): { candidate: Draft; rulesError?: string } {
+  const lists: Draft = {};
+  for (const key of CORS_LIST_FIELDS) lists[key] = parseList(String(draft[key] ?? ''));
   const parsed = parseRules(String(draft.static ?? ''));
-  if (typeof parsed === 'string') return { candidate: { ...draft, static: undefined }, rulesError: parsed };
-  return { candidate: { ...draft, static: parsed } };
+  if (typeof parsed === 'string') return { candidate: { ...draft, ...lists, static: undefined }, rulesError: parsed };
+  return { candidate: { ...draft, ...lists, static: parsed } };
 }
 
 /** Every message for the draft, by field: the schema's, the rules', and the checks that need the other routes. */
@@ -47,5 +69,8 @@ export function routeErrors(draft: Draft, routes: readonly RouteDto[], editing: 
   const samePath = others.find((r) => r.path === candidate.path);
   if (samePath) errors.path = `route "${samePath.id}" has this path already`;
   if (rulesError) errors.static = rulesError;
+  const origins = (candidate.corsOrigins as string[] | undefined) ?? DEFAULT_CORS_ORIGINS;
+  const credentials = corsCredentialsProblem({ corsOrigins: origins, corsCredentials: candidate.corsCredentials === true });
+  if (credentials && !errors.corsCredentials) errors.corsCredentials = credentials;
   return errors;
 }

@@ -13,7 +13,20 @@ import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { hasErrors, type FieldErrors } from '../forms/validate.js';
 import { useApi, useLiveContext } from '../live/LiveContext.js';
 import { asApiError } from '../transport.js';
-import { APP_FIELDS, choicesOf, defaultOf, FLV_FIELDS, HLS_FIELDS, LISTEN_FIELDS, metaOf, RELAY_FIELDS, unitOf, type SettingField } from './settings-fields.js';
+import {
+  APP_FIELDS,
+  choicesOf,
+  defaultOf,
+  FLV_FIELDS,
+  HLS_FIELDS,
+  LISTEN_FIELDS,
+  metaOf,
+  RELAY_FIELDS,
+  TLS_FIELDS,
+  unitOf,
+  type SettingField,
+} from './settings-fields.js';
+import { CertificatesPanel } from './CertificatesPanel.js';
 import { buildPatch, displayOf, fieldErrorOfApi, keyOf, valuesOf, type Values } from './settings-values.js';
 
 const LOOPBACK = '127.0.0.1';
@@ -269,6 +282,21 @@ export function SettingsPage() {
           {fieldsOf(LISTEN_FIELDS)}
         </div>
       </section>
+      <section className="panel">
+        <h2>HTTPS</h2>
+        <p className="hint">
+          Viewers over TLS on the relay's bind address, with the same routes, auth and limits as the plain port. Turning it on or moving it applies after a
+          restart.
+        </p>
+        <div className="form-grid">{fieldsOf(TLS_FIELDS)}</div>
+      </section>
+      <CertificatesPanel
+        settings={settings}
+        onSaved={(saved) => {
+          setSettings(saved);
+          setValues(valuesOf(saved));
+        }}
+      />
       <section className="panel">
         <h2>Admin token</h2>
         <TokenBox token={settings.admin.token ?? ''} />

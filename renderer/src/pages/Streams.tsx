@@ -33,17 +33,23 @@ function codecText(s: StreamDto): string {
   return `${codecs}${size}${fps}`;
 }
 
+/** How a viewer reads the stream, as the viewer table shows it. */
+function transportText(transport: SessionDto['transport']): string {
+  return transport === 'ws' ? 'WebSocket' : 'HTTP';
+}
+
 function gopText(s: StreamDto): string {
   if (!s.gopFrames) return '—';
   return `${s.gopFrames} frames · ${(s.gopMs / 1000).toFixed(2)} s`;
 }
 
-/** A viewer's connection: address, agent, first byte and keyframe, bytes, drops, queue, and the Kick button. */
+/** A viewer's connection: address, agent, transport (HTTP-FLV or WebSocket-FLV), first byte and keyframe, bytes, drops, queue, and the Kick button. */
 function viewerColumns(now: number, onKick: (session: SessionDto) => void): Column<SessionDto>[] {
   return [
     { id: 'id', header: 'Session', cell: (v) => v.id },
     { id: 'ip', header: 'IP', cell: (v) => v.clientAddress },
     { id: 'ua', header: 'User agent', className: 'ua', title: (v) => v.userAgent, cell: (v) => v.userAgent || '—' },
+    { id: 'transport', header: 'Via', headerTitle: 'HTTP-FLV or WebSocket-FLV', cell: (v) => transportText(v.transport) },
     { id: 'ttfb', header: 'TTFB', headerTitle: 'Time to first byte', cell: (v) => formatMs(v.firstByteMs) },
     { id: 'ttfk', header: 'TTFK', headerTitle: 'Time to first keyframe', cell: (v) => formatMs(v.firstKeyframeMs) },
     { id: 'bytes', header: 'Bytes', cell: (v) => formatBytes(v.bytesOut) },

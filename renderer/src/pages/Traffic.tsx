@@ -48,10 +48,11 @@ const TRAFFIC_COLUMNS: readonly Column<TrafficRow>[] = [
     cell: (row) => (row.live ? '—' : formatClock(row.startedAt + row.durationMs)),
   },
   { id: 'method', header: 'Method', width: '52px', cell: (row) => row.method },
+  { id: 'transport', header: 'Via', headerTitle: 'http, or ws for a WebSocket-FLV viewer', width: '36px', cell: (row) => row.transport },
   { id: 'path', header: 'Path', width: 'minmax(140px, 2.4fr)', className: 'path', title: (row) => row.path, cell: (row) => row.path },
   { id: 'status', header: 'Status', width: '52px', className: (row) => `status ${statusClass(row)}`, cell: (row) => (row.live ? 'live' : row.status) },
   { id: 'mode', header: 'Mode', width: '66px', cell: (row) => row.mode },
-  { id: 'route', header: 'Route', width: 'minmax(60px, 0.8fr)', cell: (row) => row.routeId },
+  { id: 'route', header: 'Route', width: 'minmax(60px, 0.8fr)', className: 'route', cell: (row) => row.routeId },
   {
     id: 'node',
     header: 'Node',

@@ -3,10 +3,17 @@
  * default, unit, meaning, choices and validation come from the shared schema (the metadata
  * written once on the field in shared/config/), not from here.
  */
-import { adminSettingsSchema, appSettingsSchema, flvSettingsSchema, hlsSettingsSchema, relaySettingsSchema } from '../../../shared/config.js';
+import {
+  adminSettingsSchema,
+  appSettingsSchema,
+  flvSettingsSchema,
+  hlsSettingsSchema,
+  relaySettingsSchema,
+  tlsSettingsSchema,
+} from '../../../shared/config.js';
 import type { FieldMeta, Schema, Unit } from '../../../shared/schema.js';
 
-export type SectionName = 'relay' | 'admin' | 'flv' | 'hls' | 'app';
+export type SectionName = 'relay' | 'tls' | 'admin' | 'flv' | 'hls' | 'app';
 
 export interface SettingField {
   section: SectionName;
@@ -20,6 +27,7 @@ export interface SettingField {
 
 export const SECTION_SCHEMAS: Record<SectionName, { shape: Record<string, Schema<unknown>> }> = {
   relay: relaySettingsSchema,
+  tls: tlsSettingsSchema,
   admin: adminSettingsSchema,
   flv: flvSettingsSchema,
   hls: hlsSettingsSchema,
@@ -60,6 +68,17 @@ export const LISTEN_FIELDS: SettingField[] = [
     label: 'Public relay URL for viewers (signed URLs, copy buttons, preview); empty = the address this page reaches',
     type: 'text',
   },
+];
+
+/** The HTTPS listener (the certificates list has its own panel). */
+export const TLS_FIELDS: SettingField[] = [
+  { section: 'tls', key: 'enabled', label: 'HTTPS listener on', type: 'boolean', restart: true },
+  { section: 'tls', key: 'port', label: 'HTTPS port', type: 'number', restart: true },
+  { section: 'tls', key: 'redirectPlain', label: 'Send plain HTTP viewers to HTTPS (308)', type: 'boolean' },
+  { section: 'tls', key: 'selfSigned', label: 'Self-signed certificate when none is configured', type: 'boolean' },
+  { section: 'tls', key: 'minVersion', label: 'Oldest TLS version', type: 'choice' },
+  { section: 'tls', key: 'handshakeTimeoutMs', label: 'TLS handshake must finish within', type: 'number' },
+  { section: 'tls', key: 'reloadCheckMs', label: 'Certificate files checked every', type: 'number' },
 ];
 
 export const RELAY_FIELDS: SettingField[] = [

@@ -14,6 +14,7 @@ import {
   HLS_FIELDS,
   LISTEN_FIELDS,
   RELAY_FIELDS,
+  TLS_FIELDS,
   SECTION_SCHEMAS,
   type SectionName,
   type SettingField,
@@ -23,7 +24,7 @@ import {
 export type Values = Record<string, string | boolean>;
 
 export const keyOf = (f: { section: string; key: string }) => `${f.section}.${f.key}`;
-export const ALL_FIELDS = [...LISTEN_FIELDS, ...RELAY_FIELDS, ...FLV_FIELDS, ...HLS_FIELDS, ...APP_FIELDS];
+export const ALL_FIELDS = [...LISTEN_FIELDS, ...TLS_FIELDS, ...RELAY_FIELDS, ...FLV_FIELDS, ...HLS_FIELDS, ...APP_FIELDS];
 /** Fields the page shows an error under: the listed ones and the two bind addresses. */
 const PAGE_KEYS: ReadonlySet<string> = new Set([...ALL_FIELDS.map(keyOf), 'relay.host', 'admin.host']);
 

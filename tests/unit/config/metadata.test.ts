@@ -37,7 +37,24 @@ describe('config metadata', () => {
   it('the reference covers every section of the file, nested lists included', () => {
     assert.deepEqual(
       REFERENCE_SECTIONS.map((s) => s.path),
-      ['relay', 'admin', 'flv', 'hls', 'health', 'locator', 'app', 'demo', 'nodes[]', 'nodes[].api', 'routes[]', 'routes[].auth', 'routes[].static[]'],
+      [
+        'relay',
+        'tls',
+        'tls.certificates[]',
+        'tls.acme',
+        'admin',
+        'flv',
+        'hls',
+        'health',
+        'locator',
+        'app',
+        'demo',
+        'nodes[]',
+        'nodes[].api',
+        'routes[]',
+        'routes[].auth',
+        'routes[].static[]',
+      ],
     );
     assert.deepEqual(
       TOP_SECTIONS.map((s) => s.path).sort(),

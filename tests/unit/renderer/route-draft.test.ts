@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RouteDto } from '../../../shared/dto.js';
-import { parseRules, routeCandidate, routeDraftOf, routeErrors } from '../../../renderer/src/forms/route-draft.js';
+import { parseList, parseRules, routeCandidate, routeDraftOf, routeErrors } from '../../../renderer/src/forms/route-draft.js';
 
 const LIVE = { id: 'live', path: '/live/', kind: 'flv', mode: 'proxy', locate: 'static', static: [{ match: 'cam*', node: 'a' }] } as unknown as RouteDto;
 
@@ -39,6 +39,24 @@ describe('route form draft', () => {
 
   it('editing a route does not clash with itself', () => {
     assert.deepEqual(routeErrors(routeDraftOf(LIVE), [LIVE], LIVE), {});
+  });
+
+  it('edits the CORS lists as comma-separated text ("none" = an empty list, empty = the default) and names their errors', () => {
+    const route = { ...LIVE, corsOrigins: ['https://a.example', 'http://localhost:8080'], corsExposeHeaders: [] } as unknown as RouteDto;
+    const draft = routeDraftOf(route);
+    assert.equal(draft.corsOrigins, 'https://a.example, http://localhost:8080');
+    assert.equal(draft.corsExposeHeaders, 'none');
+    const { candidate } = routeCandidate(draft);
+    assert.deepEqual(candidate.corsOrigins, ['https://a.example', 'http://localhost:8080']);
+    assert.deepEqual(candidate.corsExposeHeaders, []);
+    assert.equal(parseList('  '), undefined);
+    const fresh = { ...routeDraftOf(undefined), id: 'x', path: '/x/' };
+    assert.match(
+      routeErrors({ ...fresh, corsOrigins: 'https://a.example/' }, [], undefined).corsOrigins ?? '',
+      /^corsOrigins\[0\]: expected "\*" or an origin/,
+    );
+    assert.match(routeErrors({ ...fresh, corsCredentials: true }, [], undefined).corsCredentials ?? '', /must be false when corsOrigins is \["\*"\]/);
+    assert.deepEqual(routeErrors({ ...fresh, corsOrigins: 'https://a.example', corsCredentials: true }, [], undefined), {});
   });
 
   it('the schema names a bad path under "path"', () => {

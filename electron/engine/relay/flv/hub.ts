@@ -7,7 +7,6 @@
  * draining node's streams move (drain.ts).
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteConfig } from '../../../../shared/config.js';
 import type { StreamDto } from '../../../../shared/dto.js';
 import type { Logger } from '../../core/log.js';
@@ -26,7 +25,7 @@ import { ClientStreamLimits } from './client-limits.js';
 import { FlvStream } from './stream.js';
 import { FlvPull } from './upstream.js';
 import type { UpstreamTransport } from '../../upstream/transport.js';
-import { FlvViewer } from './viewer.js';
+import { FlvViewer, type FlvOutput } from './viewer.js';
 
 export interface FlvHubDeps {
   table: () => RouteTable;
@@ -59,8 +58,8 @@ export class FlvHub {
     return this.streams.size;
   }
 
-  /** Attach a viewer to its stream, opening the stream (and its pull) when it is the first. */
-  join(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, facts: SessionFacts, location: Location): void {
+  /** Attach a viewer (HTTP-FLV or WebSocket-FLV, by its output) to its stream, opening the stream (and its pull) when it is the first. */
+  join(output: FlvOutput, route: RouteConfig, target: RequestTarget, facts: SessionFacts, location: Location): void {
     const query = pullQuery(route, target.query);
     const id = streamId(route, target.path, query.keyed);
     let stream = this.streams.get(id);
@@ -69,25 +68,24 @@ export class FlvHub {
       if (this.streams.size >= table.config.flv.maxStreams) throw new RelayError('OVERLOADED', `relay is at flv.maxStreams (${table.config.flv.maxStreams})`);
       const admitted = this.clientLimits.admit(facts.clientAddress, table.config.flv);
       if ('error' in admitted) {
-        res.setHeader('retry-after', String(admitted.retryAfterSeconds));
+        output.setHeader('retry-after', String(admitted.retryAfterSeconds));
         throw admitted.error;
       }
       stream = this.openStream(id, route, { path: target.path, query: query.sent }, location, admitted.release);
     }
-    const scope = new SessionScope(this.deps.sessions, { ...facts, nodeId: stream.nodeId || facts.nodeId }, res);
+    const scope = new SessionScope(this.deps.sessions, { ...facts, nodeId: stream.nodeId || facts.nodeId }, output);
     scope.session.streamId = id;
     scope.session.framesDropped = 0;
     const flv = table.config.flv;
     const owner = stream;
     const viewer = new FlvViewer(
-      req,
-      res,
+      output,
       scope.session,
       { queueMaxBytes: flv.viewerQueueMaxBytes, slowTimeoutMs: flv.slowViewerTimeoutMs },
       this.deps.log.child(route.id),
       (v) => owner.removeViewer(v),
     );
-    scope.ownedBy({ abort: () => viewer.close('KICKED'), finishGracefully: () => viewer.close('END') });
+    scope.ownedBy({ abort: () => viewer.close('KICKED'), finishGracefully: () => viewer.close('STOPPING') });
     stream.addViewer(viewer);
   }
 

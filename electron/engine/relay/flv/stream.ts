@@ -16,7 +16,6 @@ import type { StreamDto } from '../../../../shared/dto.js';
 import type { Logger } from '../../core/log.js';
 import { RelayError, toRelayError } from '../../core/errors.js';
 import type { ExchangeTimeouts } from '../exchange.js';
-import { sendError } from '../respond.js';
 import type { RequestTarget } from '../../routing/target.js';
 import { GopCache } from './gop-cache.js';
 import { StreamStats } from './stream-stats.js';
@@ -484,8 +483,7 @@ export class FlvStream {
   }
 
   private rejectViewer(viewer: FlvViewer, error: RelayError): void {
-    sendError(viewer.res, error);
-    viewer.closeWithError(error.code, error.status);
+    viewer.refuse(error);
   }
 
   /** The grace time passed with no node serving: end the viewers, close the stream. */

@@ -2,10 +2,14 @@
  * One viewer of a fanned-out FLV stream. Its queue is the response's own write buffer,
  * bounded by flv.viewerQueueMaxBytes: a batch that does not fit is dropped and counted,
  * and the viewer resumes at the next keyframe. A viewer behind for longer than
- * flv.slowViewerTimeoutMs is disconnected with the reason logged.
+ * flv.slowViewerTimeoutMs is disconnected with the reason logged. The bytes go out through
+ * an FlvOutput: the HTTP response (http-output.ts) or a WebSocket (ws-output.ts), bounded
+ * and cut alike.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import type { ScopedResponse } from '../session-scope.js';
+import type { ViewerTransport } from '../../../../shared/dto.js';
 import type { Session } from '../sessions.js';
 import type { StartupBytes } from './gop-cache.js';
 
@@ -26,15 +30,40 @@ export interface ViewerLimits {
 /**
  * Headers of a fanned-out FLV response, sent at once. The body is delimited by the end of
  * the connection (no chunked framing), so tags are written straight to the socket: one
- * write per batch per viewer, the cheapest path for large audiences.
+ * write per batch per viewer, the cheapest path for large audiences. The route's CORS
+ * headers are already on the response (relay/cors.ts applyCors).
  */
 export const FLV_RESPONSE_HEADERS = {
   'content-type': 'video/x-flv',
   'cache-control': 'no-cache, no-store',
-  'access-control-allow-origin': '*',
   'x-content-type-options': 'nosniff',
   connection: 'close',
 };
+
+/** How a viewer's connection ends: END cleanly (stream over), STOPPING cleanly (relay shutdown), the rest with that error code. */
+export type ViewerEnd = 'END' | 'STOPPING' | 'SLOW_VIEWER' | 'KICKED' | 'UPSTREAM_FORMAT' | 'UPSTREAM_LOST' | 'DRAINED';
+
+/**
+ * Where a viewer's bytes go: an HTTP-FLV response or a WebSocket-FLV connection. As the
+ * session scope's response (ScopedResponse), `close` is the end of the viewer's connection.
+ */
+export interface FlvOutput extends ScopedResponse {
+  readonly transport: ViewerTransport;
+  /** True once the relay ended the output (cleanly or not). */
+  readonly writableEnded: boolean;
+  /** Start the body (HTTP 200 with the FLV headers, or the WebSocket handshake); returns the status sent. */
+  begin(): number;
+  /** Send body bytes (for a WebSocket, one binary message). */
+  write(buffer: Buffer): void;
+  /** Bytes written but not yet taken by the kernel: the viewer's queue (bounded by flv.viewerQueueMaxBytes). */
+  queuedBytes(): number;
+  /** End the connection for `reason`: cleanly, or cut (SLOW_VIEWER, KICKED). */
+  end(reason: ViewerEnd): void;
+  /** Answer the error instead of the stream (only before begin): the JSON error, then the connection closes. */
+  refuse(error: RelayError): void;
+  /** A header for the error answer (Retry-After), before begin. */
+  setHeader(name: string, value: string): void;
+}
 
 export class FlvViewer {
   /** True until the viewer has been written a keyframe (or resumes at one after a drop). */
@@ -47,8 +76,7 @@ export class FlvViewer {
   closed = false;
 
   constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly output: FlvOutput,
     readonly session: Session,
     private readonly limits: ViewerLimits,
     private readonly log: Logger,
@@ -56,39 +84,27 @@ export class FlvViewer {
     private readonly onGone: (viewer: FlvViewer) => void,
   ) {
     session.queuedBytes = () => this.queuedBytes();
-    res.on('close', () => this.gone());
-    res.on('error', () => {});
+    output.once('close', () => this.gone());
   }
 
   get isStarted(): boolean {
     return this.started;
   }
 
-  /**
-   * Bytes written but not yet taken by the kernel: the viewer's queue. Once the headers are
-   * out every byte goes through the socket, so its count is the queue (cheaper to read than
-   * the response's, which adds the socket's to its own).
-   */
+  /** Bytes written but not yet taken by the kernel: the viewer's queue (FlvOutput.queuedBytes). */
   private queuedBytes(): number {
-    return this.socket ? this.socket.writableLength : this.res.writableLength;
+    return this.output.queuedBytes();
   }
 
-  /** The viewer's socket once the headers are out (body bytes go straight to it). */
-  private socket: import('node:net').Socket | undefined;
-
   /**
-   * Send the HTTP headers and the start-up bytes: header, metadata, sequence headers and
-   * the cached GOP. A GOP that would not fit in the viewer's queue bound is left out: the
+   * Start the body (HTTP headers, or the WebSocket handshake) and send the start-up bytes:
+   * header, metadata, sequence headers and the cached GOP. A GOP that would not fit in the viewer's queue bound is left out: the
    * viewer then starts at the next live keyframe instead.
    */
   start(startup: StartupBytes): number {
     if (this.closed) return 0;
     this.started = true;
-    this.res.removeHeader('transfer-encoding'); // no chunked framing: the body ends with the connection
-    this.res.writeHead(200, FLV_RESPONSE_HEADERS);
-    this.res.flushHeaders();
-    this.socket = this.res.socket ?? undefined;
-    this.session.status = 200;
+    this.session.status = this.output.begin();
     this.session.firstByteMs = Date.now() - this.session.startedAt;
     let written = 0;
     for (const buffer of startup.head) written += this.write(buffer);
@@ -165,18 +181,24 @@ export class FlvViewer {
   }
 
   private write(buffer: Buffer): number {
-    if (this.socket && !this.socket.destroyed) this.socket.write(buffer);
+    this.output.write(buffer);
     this.session.bytesOut += buffer.length;
     this.session.routeStats.bytesOut += buffer.length;
     return buffer.length;
   }
 
-  /** End the response: cleanly (stream over) or by cutting it (kick, slow viewer). */
-  close(reason: 'END' | 'SLOW_VIEWER' | 'KICKED' | 'UPSTREAM_FORMAT' | 'UPSTREAM_LOST' | 'DRAINED'): void {
+  /** End the output: cleanly (stream over, relay stopping) or by cutting it (kick, slow viewer). */
+  close(reason: ViewerEnd): void {
     if (this.closed) return;
-    if (reason === 'SLOW_VIEWER' || reason === 'KICKED') this.res.destroy();
-    else this.res.end();
-    this.gone(reason === 'END' ? undefined : reason);
+    this.output.end(reason);
+    this.gone(reason === 'END' || reason === 'STOPPING' ? undefined : reason);
+  }
+
+  /** Answer the error instead of the stream (before it started: offline stream, overload). */
+  refuse(error: RelayError): void {
+    if (this.closed) return;
+    this.output.refuse(error);
+    this.closeWithError(error.code, error.status);
   }
 
   /** A viewer that was answered with an error before it started (offline stream, overload). */
@@ -190,7 +212,7 @@ export class FlvViewer {
   private gone(errorCode?: string): void {
     if (this.closed) return;
     this.closed = true;
-    const finished = this.res.writableFinished || (this.res.writableEnded && !errorCode);
+    const finished = this.output.writableFinished || (this.output.writableEnded && !errorCode);
     this.onGone(this);
     if (errorCode) this.closeSession(this.session.status || 200, errorCode);
     else if (finished) this.closeSession(this.session.status || 200);

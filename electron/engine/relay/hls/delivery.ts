@@ -12,6 +12,7 @@
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERROR_STATUS, RelayError, toRelayError } from '../../core/errors.js';
+import { underRouteCors } from '../cors.js';
 import { sendError } from '../respond.js';
 import type { CacheOutcome, Obtained } from './cache.js';
 import type { FetchWatcher, SharedFetch } from './fetch.js';
@@ -168,7 +169,7 @@ export class Delivery implements FetchWatcher {
     if (source.state === 'complete' && source.base === 0) headers['content-length'] = source.received;
     else if (source.contentLength === undefined) delete headers['content-length'];
     this.started = true;
-    this.res.writeHead(source.status, headers);
+    this.res.writeHead(source.status, underRouteCors(this.res, headers));
     if (source.state !== 'complete') this.res.flushHeaders();
   }
 
@@ -251,7 +252,10 @@ export class Delivery implements FetchWatcher {
   private writePlaylistNow(rendered: RenderedPlaylist): void {
     const length = rendered.body.length;
     this.started = true;
-    this.res.writeHead(this.source.status, { ...rendered.headers, 'content-length': length, [CACHE_STATUS_HEADER]: this.cacheStatus });
+    this.res.writeHead(
+      this.source.status,
+      underRouteCors(this.res, { ...rendered.headers, 'content-length': length, [CACHE_STATUS_HEADER]: this.cacheStatus }),
+    );
     if (this.headOnly) {
       this.res.end();
     } else {

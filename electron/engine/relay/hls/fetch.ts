@@ -206,8 +206,7 @@ export class SharedFetch implements Sized {
     if (status >= 500) this.reportFault('UPSTREAM_STATUS');
     this.headers = viewerResponseHeaders(response.headers);
     delete this.headers['set-cookie'];
-    // Browser players on another origin (hls.js) need CORS; a node without it is served with it, as FLV viewers are.
-    this.headers['access-control-allow-origin'] ??= '*';
+    // No CORS here: a fetch is shared by viewers of any origin; each delivery adds its route's (relay/cors.ts underRouteCors).
     const length = Number(response.headers['content-length']);
     this.contentLength = Number.isFinite(length) && response.headers['content-length'] !== undefined ? length : undefined;
     if (isPlaylistContentType(response.headers['content-type'])) this.kind = 'playlist';

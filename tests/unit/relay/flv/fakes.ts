@@ -4,7 +4,7 @@
  * stream context. Timers are node:test's mock timers, advanced by the tests.
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { FlvSettings, NodeConfig, RouteConfig } from '../../../../shared/config.js';
 import type { Logger } from '../../../../electron/engine/core/log.js';
 import type { RelayError } from '../../../../electron/engine/core/errors.js';
@@ -13,6 +13,7 @@ import type { PullEvents } from '../../../../electron/engine/relay/flv/upstream.
 import type { UpstreamPull } from '../../../../electron/engine/relay/flv/pull-session.js';
 import { FlvStream, type StreamContext } from '../../../../electron/engine/relay/flv/stream.js';
 import { FlvViewer } from '../../../../electron/engine/relay/flv/viewer.js';
+import { HttpFlvOutput } from '../../../../electron/engine/relay/flv/http-output.js';
 import type { Session } from '../../../../electron/engine/relay/sessions.js';
 
 /** Settings small enough to step through with mock timers. */
@@ -169,8 +170,7 @@ export function makeViewer(stream: FlvStream | undefined, flv = TEST_FLV): TestV
   const res = new FakeResponse();
   const record = fakeSession();
   const viewer = new FlvViewer(
-    {} as IncomingMessage,
-    res as unknown as ServerResponse,
+    new HttpFlvOutput(res as unknown as ServerResponse),
     record.session,
     { queueMaxBytes: flv.viewerQueueMaxBytes, slowTimeoutMs: flv.slowViewerTimeoutMs },
     silentLog,

@@ -157,12 +157,12 @@ describe('SharedFetch', () => {
     assert.deepEqual(owner.faults, []);
   });
 
-  it("the node's answer is cleaned for viewers: no set-cookie, CORS for browser players, a playlist type makes it a playlist", () => {
+  it("the node's answer is cleaned for viewers: no set-cookie, no CORS added (each delivery adds its route's), a playlist type makes it a playlist", () => {
     const { fetch, call } = startFetch({ kind: 'segment' });
     call().answer(200, { 'content-type': 'application/vnd.apple.mpegurl', 'set-cookie': ['id=1'], connection: 'close' });
     assert.equal(fetch.kind, 'playlist');
     assert.equal(fetch.headers['set-cookie'], undefined);
-    assert.equal(fetch.headers['access-control-allow-origin'], '*');
+    assert.equal(fetch.headers['access-control-allow-origin'], undefined, 'shared by viewers of any origin: the route policy is applied per delivery');
     assert.equal(fetch.headers.connection, undefined, 'hop-by-hop headers stay with the node');
   });
 

@@ -1,0 +1,143 @@
+/**
+ * A WebSocket-FLV viewer's output: the same FLV bytes as an HTTP-FLV viewer gets (header,
+ * start-up tags, then every batch), each write one binary WebSocket message (players such
+ * as mpegts.js take any chunking).
+ *
+ * Life cycle: the handshake was checked and the viewer admitted like an HTTP-FLV request
+ * (RelayServer.handleUpgrade); until its stream starts for it the socket is held (HeldSocket)
+ * and an error is answered as HTTP (JSON body, then the connection closes), so an offline
+ * stream is a 404 before any upgrade, as for HTTP-FLV. begin() completes the handshake (101).
+ * The queue is the socket's write buffer plus anything `ws` holds (bufferedAmount), bounded
+ * by flv.viewerQueueMaxBytes exactly as for HTTP. What the viewer sends is ignored; a message
+ * over WS_MAX_PAYLOAD_BYTES closes the connection (1009). The relay closes it with 1000
+ * (stream over, kicked), 1001 (relay stopping) or 1011 (upstream lost or malformed, node
+ * drained); a slow viewer is cut without a close frame, which could not get through its
+ * full buffer. A close handshake the viewer does not answer is cut after WS_CLOSE_TIMEOUT_MS.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
+import type { RelayError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { sendError } from '../respond.js';
+import type { HeldSocket } from '../upgrade.js';
+import type { FlvOutput, ViewerEnd } from './viewer.js';
+
+/** Largest message a WebSocket-FLV viewer may send (messages are ignored; a control frame holds at most 125 bytes); a larger one closes the connection with 1009. */
+export const WS_MAX_PAYLOAD_BYTES = 1_024;
+/** How long the relay waits for the viewer's answer to its close frame before cutting the socket, ms. */
+export const WS_CLOSE_TIMEOUT_MS = 2_000;
+
+/** RFC 6455 7.4.1 close codes the relay sends. */
+const WS_CLOSE = { normal: 1000, goingAway: 1001, serverError: 1011 } as const;
+
+/** What the relay sends on its way out, by the viewer's end. */
+const CLOSE_FRAMES: Record<Exclude<ViewerEnd, 'SLOW_VIEWER'>, { code: number; reason: string }> = {
+  END: { code: WS_CLOSE.normal, reason: 'stream ended' },
+  KICKED: { code: WS_CLOSE.normal, reason: 'disconnected by the operator' },
+  STOPPING: { code: WS_CLOSE.goingAway, reason: 'relay stopping' },
+  UPSTREAM_LOST: { code: WS_CLOSE.serverError, reason: 'UPSTREAM_LOST' },
+  UPSTREAM_FORMAT: { code: WS_CLOSE.serverError, reason: 'UPSTREAM_FORMAT' },
+  DRAINED: { code: WS_CLOSE.serverError, reason: 'DRAINED' },
+};
+
+const SEND_BINARY = { binary: true } as const;
+
+/**
+ * The relay's one WebSocket server: no listener of its own (RelayServer.handleUpgrade hands
+ * it each admitted handshake), no compression (FLV does not shrink, and deflate would buffer
+ * outside the queue bound), no client list (the sessions are the list).
+ */
+export function createFlvWebSocketServer(): WebSocketServer {
+  const options: ServerOptions & { closeTimeout: number } = {
+    noServer: true,
+    maxPayload: WS_MAX_PAYLOAD_BYTES,
+    perMessageDeflate: false,
+    clientTracking: false,
+    closeTimeout: WS_CLOSE_TIMEOUT_MS,
+  };
+  return new WebSocketServer(options);
+}
+
+export class WsFlvOutput implements FlvOutput {
+  readonly transport = 'ws';
+  private ws: WebSocket | undefined;
+  private ended = false;
+  private endedCleanly = false;
+
+  constructor(
+    private readonly server: WebSocketServer,
+    private readonly req: IncomingMessage,
+    /** The response bound to the socket until the handshake (upgrade.ts responseOnSocket): error answers. */
+    private readonly res: ServerResponse,
+    private readonly held: HeldSocket,
+    private readonly log: Logger,
+  ) {}
+
+  private get socket(): Socket {
+    return this.held.socket;
+  }
+
+  /** The viewer's connection closed (any cause): the socket's own event, before and after the handshake. */
+  once(event: 'close', listener: () => void): this {
+    this.socket.once(event, listener);
+    return this;
+  }
+
+  /** Only an end the relay chose cleanly counts as finished: the viewer closing first is CLIENT_CLOSED. */
+  get writableFinished(): boolean {
+    return this.endedCleanly;
+  }
+
+  get writableEnded(): boolean {
+    return this.ended;
+  }
+
+  get statusCode(): number {
+    return this.ws ? 101 : this.res.statusCode;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  begin(): number {
+    const head = this.held.release();
+    this.res.detachSocket(this.socket);
+    // Synchronous: the handshake was checked before admission (upgrade.ts), and no verifyClient is set.
+    this.server.handleUpgrade(this.req, this.socket, head, (ws) => {
+      this.ws = ws;
+      ws.on('error', (error) => this.log.debug(`WebSocket viewer ${this.socket.remoteAddress ?? ''}: ${error.message}`));
+    });
+    return 101;
+  }
+
+  write(buffer: Buffer): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(buffer, SEND_BINARY);
+  }
+
+  queuedBytes(): number {
+    return this.ws ? this.ws.bufferedAmount : 0;
+  }
+
+  end(reason: ViewerEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endedCleanly = reason === 'END' || reason === 'STOPPING';
+    if (!this.ws || reason === 'SLOW_VIEWER') {
+      this.socket.destroy();
+      return;
+    }
+    const frame = CLOSE_FRAMES[reason];
+    this.ws.close(frame.code, frame.reason);
+  }
+
+  refuse(error: RelayError): void {
+    this.ended = true;
+    sendError(this.res, error);
+  }
+
+  setHeader(name: string, value: string): void {
+    this.res.setHeader(name, value);
+  }
+}

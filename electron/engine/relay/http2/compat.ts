@@ -1,0 +1,113 @@
+/**
+ * HTTP/2 requests in HTTP/1.1 clothes: the HTTPS listener hands RelayServer.handle the
+ * compatibility API's request and response (Http2ServerRequest/Response), built from these
+ * subclasses so the code written for HTTP/1.1 works on them unchanged:
+ *  - the request's headers and raw headers hold no pseudo-headers (`:path`, `:method`, ...,
+ *    which must never be forwarded to a node), and `:authority` is the Host header when the
+ *    client sent none (RFC 9113 §8.3.1), so framing.ts, admission and the proxy read it as Host;
+ *  - the response drops connection-specific headers (RFC 9113 §8.2.2), which HTTP/2 forbids and
+ *    Node refuses with ERR_HTTP2_INVALID_CONNECTION_HEADERS, in this one place, whoever sets
+ *    them (the FLV fan-out's `connection: close`, a node's headers passed on);
+ *  - the response says when its stream's buffer is full (`writableNeedDrain`), as an HTTP/1.1
+ *    response does for its socket: the proxy's backpressure and CLIENT_STALLED rule read it.
+ * The request's `socket` is Node's per-stream proxy of the connection: its address, its
+ * `encrypted` flag and its `destroyed` state are the stream's, which is what the relay reads.
+ */
+import http2, { type Http2Stream } from 'node:http2';
+import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+
+/** Header fields HTTP/2 forbids (RFC 9113 §8.2.2): they describe one HTTP/1.1 connection. `te` is allowed only as "trailers". */
+export const CONNECTION_SPECIFIC_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+function forbiddenInHttp2(name: string, value: unknown): boolean {
+  const lower = name.toLowerCase();
+  return CONNECTION_SPECIFIC_HEADERS.has(lower) || (lower === 'te' && String(value).trim().toLowerCase() !== 'trailers');
+}
+
+/** A copy of `headers` without the connection-specific ones (an object, or Node's flat [name, value, ...] list). */
+function allowedHeaders(headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): OutgoingHttpHeaders | OutgoingHttpHeader[] {
+  if (Array.isArray(headers)) {
+    const kept: OutgoingHttpHeader[] = [];
+    for (let i = 0; i + 1 < headers.length; i += 2) if (!forbiddenInHttp2(String(headers[i]), headers[i + 1])) kept.push(headers[i], headers[i + 1]);
+    return kept;
+  }
+  const kept: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (!forbiddenInHttp2(name, value)) kept[name] = value;
+  return kept;
+}
+
+export class RelayHttp2Request extends http2.Http2ServerRequest {
+  constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, options: object, rawHeaders: string[]) {
+    super(stream, headers, options, rawHeaders);
+    // Own properties shadow the prototype's getters, which keep reading the pseudo-headers for url and method.
+    Object.defineProperty(this, 'headers', { value: plainHeaders(headers), enumerable: true });
+    Object.defineProperty(this, 'rawHeaders', { value: plainRawHeaders(rawHeaders), enumerable: true });
+  }
+}
+
+function plainHeaders(headers: http2.IncomingHttpHeaders): IncomingHttpHeaders {
+  const plain: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (!name.startsWith(':')) plain[name] = value;
+  const authority = headers[':authority'];
+  if (plain.host === undefined && typeof authority === 'string') plain.host = authority;
+  return plain;
+}
+
+function plainRawHeaders(raw: string[]): string[] {
+  const plain: string[] = [];
+  let authority: string | undefined;
+  let hasHost = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i] === ':authority') authority = raw[i + 1];
+    if (raw[i].startsWith(':')) continue;
+    if (raw[i].toLowerCase() === 'host') hasHost = true;
+    plain.push(raw[i], raw[i + 1]);
+  }
+  if (!hasHost && authority !== undefined) plain.push('host', authority);
+  return plain;
+}
+
+export class RelayHttp2Response extends http2.Http2ServerResponse {
+  /** HTTP/2 has one connection for many requests: a refused request resets its own stream, never the connection. */
+  set shouldKeepAlive(_keep: boolean) {}
+
+  override setHeader(name: string, value: number | string | readonly string[]): void {
+    if (!forbiddenInHttp2(name, value)) super.setHeader(name, value);
+  }
+
+  override appendHeader(name: string, value: string | string[]): void {
+    if (!forbiddenInHttp2(name, value)) super.appendHeader(name, value);
+  }
+
+  override writeHead(statusCode: number, headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this;
+  override writeHead(statusCode: number, statusMessage: string, headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this;
+  override writeHead(
+    statusCode: number,
+    second?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+    third?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+  ): this {
+    // HTTP/2 has no status message (RFC 9113 §8.3.2): it is dropped here rather than warned about by Node.
+    const headers = typeof second === 'string' ? third : second;
+    return super.writeHead(statusCode, headers === undefined ? undefined : (allowedHeaders(headers) as OutgoingHttpHeaders));
+  }
+}
+
+// True while the stream's buffer is over its high-water mark (the viewer is not taking bytes, or its flow-control window is
+// shut), as an HTTP/1.1 response says of its socket. Node's Http2ServerResponse lacks it (its type declares it, as a field).
+Object.defineProperty(RelayHttp2Response.prototype, 'writableNeedDrain', {
+  get(this: RelayHttp2Response): boolean {
+    return this.stream?.writableNeedDrain ?? false;
+  },
+});
+
+/** The HTTP/2 stream behind a response, or undefined for an HTTP/1.1 response (whose socket is the viewer's alone). */
+export function http2StreamOf(res: ServerResponse): Http2Stream | undefined {
+  return res instanceof http2.Http2ServerResponse ? (res as http2.Http2ServerResponse).stream : undefined;
+}
