@@ -72,7 +72,7 @@ export interface ApiSignatures {
   reloadTls: { input: Record<string, never>; output: TlsStatusDto };
   /** Order the ACME certificate now (tls.acme; 409 when ACME is off) and answer when it is served or the order failed (then `acme.lastError`; the certificate in use stays). */
   renewTls: { input: Record<string, never>; output: TlsStatusDto };
-  /** Change settings (relay, admin, flv, hls, app); host and port changes are saved and apply after a restart, the rest applies live. */
+  /** Change settings (relay, tls, admin, flv, hls, app); host and port changes (and tls.enabled, tls.http2 and HTTP/2's stream and memory limits) are saved and apply after a restart, the rest applies live. */
   updateSettings: { input: { body: SettingsPatch }; output: SettingsDto };
 }
 

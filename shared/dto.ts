@@ -436,7 +436,7 @@ export interface RelayStateDto {
   paused: boolean;
   /** The demo node, or null when none is installed. */
   demo: DemoStateDto | null;
-  /** True when a saved listen address (host or port) differs from the running one. */
+  /** True when a saved listen address (host or port), or a tls setting read when the HTTPS listener starts, differs from the running one. */
   restartNeeded: boolean;
 }
 
@@ -444,7 +444,7 @@ export interface RelayStateDto {
 export interface SettingsDto {
   /** The `relay` section (viewer-facing server, timeouts, limits). */
   relay: RelaySettings;
-  /** The `tls` section (HTTPS listener); enabled and port apply after a restart, certificates live. */
+  /** The `tls` section (HTTPS listener); enabled, port, http2 and HTTP/2's concurrent streams and session memory apply after a restart, the rest (certificates, acme) live. */
   tls: TlsSettings;
   /** The `admin` section (admin API and UI). */
   admin: AdminSettings;
@@ -456,14 +456,14 @@ export interface SettingsDto {
   app: AppSettings;
   /** Addresses the servers listen on now; host and port changes apply after a restart. */
   listening: { relayUrl: string; adminUrl: string };
-  /** True when a saved host or port differs from the running one. */
+  /** True when a saved host or port, or a tls setting read when the HTTPS listener starts, differs from the running one. */
   restartNeeded: boolean;
 }
 
 /** A settings change: any subset of each section's fields. */
 export interface SettingsPatch {
   relay?: Partial<RelaySettings>;
-  /** HTTPS fields to change; `certificates` is replaced as a whole list. */
+  /** HTTPS fields to change; `certificates` is replaced as a whole list, `acme` as a whole object (fields left out take their defaults). */
   tls?: Partial<TlsSettings>;
   admin?: Partial<AdminSettings>;
   flv?: Partial<FlvSettings>;

@@ -24,6 +24,7 @@ import { StatsBook } from './relay/stats.js';
 import type { RelayStateDto, TlsStatusDto } from '../../shared/dto.js';
 import { CertificateStore } from './relay/tls/certificates.js';
 import { AcmeManager } from './relay/tls/acme.js';
+import { AcmeAlpnCertificates } from './relay/tls/acme-alpn.js';
 import { AcmeChallenges } from './relay/tls/acme-challenges.js';
 import { EventStreamServer } from './admin/events.js';
 import { listenKey } from './admin/settings.js';
@@ -95,9 +96,10 @@ export class Engine {
   private relayTlsAddress?: AddressInfo;
   /** The HTTPS listener's certificates (relay/tls/certificates.ts). */
   private readonly certificates: CertificateStore;
-  /** Automatic certificates (tls.acme, relay/tls/acme.ts), and the HTTP-01 tokens the relay answers for it. */
+  /** Automatic certificates (tls.acme, relay/tls/acme.ts), and the HTTP-01 tokens and TLS-ALPN-01 certificates the relay answers for it. */
   private readonly acme: AcmeManager;
   private readonly acmeChallenges = new AcmeChallenges();
+  private readonly acmeAlpn = new AcmeAlpnCertificates();
   private adminAddress?: AddressInfo;
   private pendingChange: Promise<unknown> = Promise.resolve();
 
@@ -119,6 +121,7 @@ export class Engine {
       configDir,
       log: createLogger('acme'),
       challenges: this.acmeChallenges,
+      alpnCertificates: this.acmeAlpn,
       install: () => this.installAcmeCertificate(),
     });
     this.nodes.sync(options.config);
@@ -134,6 +137,7 @@ export class Engine {
       pause: this.pause,
       transport: this.transport,
       acmeChallenges: this.acmeChallenges,
+      acmeAlpn: this.acmeAlpn,
     });
     this.nodeSources = { registry: this.nodes, probe: this.probe, hub: this.relay.hub, sessions: this.sessions };
     this.demo = new DemoController(

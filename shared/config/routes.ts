@@ -92,7 +92,8 @@ export const routeSchema = object({
     doc:
       'CORS: the web origins whose scripts may read this route\'s answers (redirects, streams, playlists, segments and errors alike): ["*"] for any origin, or up to 64 ' +
       'origins as browsers send them ("https://player.example.com", "http://localhost:8080"); an empty list allows none. With a list the relay echoes an allowed Origin ' +
-      "and adds `Vary: Origin`. A request from another origin is still answered, without any allowance (browsers enforce CORS). The node's own CORS headers are replaced.",
+      "and adds `Vary: Origin`. A request from another origin is still answered, without any allowance (browsers enforce CORS). The node's own CORS headers are replaced. " +
+      'WebSocket-FLV gets no CORS from browsers, so the relay enforces this list on the handshake: an Origin it does not allow gets 403 ORIGIN_DENIED before the upgrade (no Origin, as from ffplay, passes).',
   }),
   corsCredentials: setting(boolean(), false, {
     doc: 'CORS: allow credentialed requests (cookies, HTTP auth; `Access-Control-Allow-Credentials: true`). Needs a list in corsOrigins, never "*": the allowed Origin is echoed.',

@@ -17,21 +17,30 @@ export const tlsCertificateSchema = object({
 /** Most names one ACME certificate covers (Let's Encrypt's limit per certificate). */
 export const MAX_ACME_DOMAINS = 100;
 
-/** A DNS name an HTTP-01 challenge can prove: letters, digits and hyphens in dot-separated labels, no wildcard. */
+/** A DNS name an HTTP-01 or TLS-ALPN-01 challenge can prove: letters, digits and hyphens in dot-separated labels, no wildcard. */
 const domainName = () =>
   string({
     min: 3,
     max: 253,
     pattern: /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
-    patternName: 'a DNS name such as live.example.com (no wildcard: HTTP-01 cannot prove one)',
+    patternName: 'a DNS name such as live.example.com (no wildcard: neither HTTP-01 nor TLS-ALPN-01 can prove one)',
   });
+
+/** How the certificate authority checks that the relay answers for each domain (tls.acme.challenge). */
+export const ACME_CHALLENGE_TYPES = ['http-01', 'tls-alpn-01'] as const;
+export type AcmeChallengeType = (typeof ACME_CHALLENGE_TYPES)[number];
 
 /** Automatic certificates from an ACME certificate authority (RFC 8555). */
 export const tlsAcmeSchema = object({
   enabled: setting(boolean(), false, {
     doc:
-      "Get the HTTPS listener's certificate from an ACME certificate authority and renew it before it ends. The authority checks each domain with an HTTP-01 challenge that the plain port answers, so it must reach the plain port as port 80 of every domain. " +
+      "Get the HTTPS listener's certificate from an ACME certificate authority and renew it before it ends. The authority checks each domain with the challenge chosen by tls.acme.challenge. " +
       'Until the first certificate arrives, the configured or self-signed one is served; a failed renewal is retried with backoff and never removes the certificate in use.',
+  }),
+  challenge: setting(oneOf(ACME_CHALLENGE_TYPES), 'http-01', {
+    doc:
+      'How the authority checks each domain. "http-01": it fetches a token from the plain port, which it must reach as port 80 of every domain. ' +
+      '"tls-alpn-01" (RFC 8737), for relays whose plain port is not reachable from the internet: it opens a TLS connection offering ALPN "acme-tls/1" to the HTTPS listener, which it must reach as port 443 of every domain, and checks the certificate that connection gets; other connections are not affected.',
   }),
   directoryUrl: setting(
     string({ min: 9, max: 1024, pattern: /^https:\/\/[^\s]+$/, patternName: 'an https:// URL' }),
@@ -122,11 +131,11 @@ export const tlsSettingsSchema = object({
   }),
   http2MaxConcurrentStreams: setting(integer(1, 10_000), 100, {
     unit: 'streams',
-    doc: 'Most requests open at once on one HTTP/2 connection; more are refused (REFUSED_STREAM), and a client that exceeds the limit after acknowledging it is disconnected (a protocol error).',
+    doc: 'Most requests open at once on one HTTP/2 connection; more are refused (REFUSED_STREAM), and a client that exceeds the limit after acknowledging it is disconnected (a protocol error). Applies after a restart.',
   }),
   http2MaxSessionMemoryBytes: setting(integer(1_048_576, 1_073_741_824), 10_485_760, {
     unit: 'bytes',
-    doc: 'Memory one HTTP/2 connection may hold in header tables and queued frames; past it new requests on that connection are refused (whole MiB).',
+    doc: 'Memory one HTTP/2 connection may hold in header tables and queued frames; past it new requests on that connection are refused (whole MiB). Applies after a restart.',
   }),
   http2IdleTimeoutMs: setting(integer(100, 3_600_000), 30_000, {
     unit: 'ms',

@@ -103,6 +103,8 @@ export function tlsSettingsFromEnv(env = process.env) {
     rounds: num('BENCH_TLS_ROUNDS', 2, 1, 5),
     flvViewers: num('BENCH_TLS_VIEWERS', 1000, 1, 5000),
     flvSeconds: num('BENCH_TLS_VIEW_SECONDS', 10, 2, 120),
+    // An extra relay row with flv.writeBatchMs set (the setting for large audiences); "none" for no such row.
+    flvBatchMs: ['none', '0', 'off'].includes((env.BENCH_TLS_FLV_BATCH ?? '50').trim()) ? 0 : num('BENCH_TLS_FLV_BATCH', 50, 1, 100),
     bitrate: num('BENCH_BITRATE', 2_000_000, 10_000, 50_000_000),
     hlsViewers: num('BENCH_TLS_HLS_VIEWERS', 500, 1, 2000),
     hlsSeconds: num('BENCH_TLS_HLS_SECONDS', 12, 5, 300),
@@ -217,9 +219,10 @@ function nginxTlsHlsConfig({ dir, port, originPort, certs, segmentSeconds }) {
   });
 }
 
-function relayConfig({ originUrl, token, certs, route }) {
+function relayConfig({ originUrl, token, certs, route, flv }) {
   return {
     relay: { host: HOST, port: 0, shutdownGraceMs: 1_000 },
+    ...(flv ? { flv } : {}),
     admin: { host: HOST, port: 0, token },
     tls: { enabled: true, port: 0, certificates: [{ certFile: certs.certFile, keyFile: certs.keyFile }] },
     nodes: [{ id: 'a', url: originUrl }],
@@ -249,11 +252,11 @@ async function startTlsNginx(ctx, name, originPort, config) {
 }
 
 /** The relay with its HTTPS listener (tls.port 0): its URL from GET /api/tls. */
-async function startTlsRelay(ctx, name, originUrl, route) {
+async function startTlsRelay(ctx, name, originUrl, route, flv) {
   const dir = mkdtempSync(path.join(ctx.tmpRoot, `relay-${name}-`));
   const token = `bench-${randomBytes(16).toString('hex')}`;
   const configFile = path.join(dir, 'config.json');
-  writeFileSync(configFile, `${JSON.stringify(relayConfig({ originUrl, token, certs: ctx.certs, route }), null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(configFile, `${JSON.stringify(relayConfig({ originUrl, token, certs: ctx.certs, route, flv }), null, 2)}\n`, { mode: 0o600 });
   const server = await spawnServer(process.execPath, [path.join(ROOT, 'electron', 'bin', 'relaydeck.mjs'), 'serve', '--config', configFile], {
     ready: [/relay listening on (http:\/\/\S+)/, /admin listening on (http:\/\/\S+)/],
     cwd: ROOT,
@@ -315,12 +318,18 @@ async function startFlvOrigin(bitrate) {
 const LABELS = {
   nginx: `nginx ${nginxVersion()} ssl http2 (${NGINX_WORKERS} workers)`,
   relay: 'RelayDeck HTTPS listener',
+  'relay-batch': 'RelayDeck HTTPS listener, flv.writeBatchMs',
 };
 
 /** A part a / c server: nginx (FLV config) or the relay (FLV route), in front of the FLV origin. */
 function startFlvServer(ctx, id, origin) {
-  return id === 'nginx' ? startTlsNginx(ctx, 'flv', origin.port, nginxTlsFlvConfig) : startTlsRelay(ctx, 'flv', origin.url, FLV_ROUTE);
+  if (id === 'nginx') return startTlsNginx(ctx, 'flv', origin.port, nginxTlsFlvConfig);
+  return startTlsRelay(ctx, 'flv', origin.url, FLV_ROUTE, id === 'relay-batch' ? { writeBatchMs: ctx.settings.flvBatchMs } : undefined);
 }
+
+/** The part a rows: nginx, the relay with its defaults, and (BENCH_TLS_FLV_BATCH) the relay with flv.writeBatchMs. */
+const flvIds = (settings) => ['nginx', 'relay', ...(settings.flvBatchMs ? ['relay-batch'] : [])];
+const flvLabel = (ctx, id) => (id === 'relay-batch' ? `${LABELS[id]} ${ctx.settings.flvBatchMs}` : LABELS[id]);
 
 // ================================================================ small TLS clients (bench side)
 
@@ -465,9 +474,9 @@ async function flvRun(ctx, id, round) {
   const { settings: s, hooks } = ctx;
   const quiet = await quietBefore(ctx);
   const n = s.flvViewers;
-  hooks.progress(`tls flv round ${round}: ${n} HTTPS viewers via ${LABELS[id]}`);
+  hooks.progress(`tls flv round ${round}: ${n} HTTPS viewers via ${flvLabel(ctx, id)}`);
   const origin = await startFlvOrigin(s.bitrate);
-  const row = { id, label: LABELS[id], round, viewers: n, quietBefore: quiet, relay: id === 'relay' };
+  const row = { id, label: flvLabel(ctx, id), round, viewers: n, quietBefore: quiet, relay: id !== 'nginx' };
   const where = `tls flv ${n} / ${row.label} (round ${round})`;
   let server;
   let viewers;
@@ -579,8 +588,8 @@ function noteFlv(ctx, row, where) {
 async function benchFlv(ctx) {
   const runs = [];
   // Interleaved rounds: nginx and the relay of one round run back to back (same machine conditions).
-  for (let round = 1; round <= ctx.settings.rounds; round += 1) for (const id of ['nginx', 'relay']) runs.push(await flvRun(ctx, id, round));
-  const rows = ['nginx', 'relay'].map((id) => {
+  for (let round = 1; round <= ctx.settings.rounds; round += 1) for (const id of flvIds(ctx.settings)) runs.push(await flvRun(ctx, id, round));
+  const rows = flvIds(ctx.settings).map((id) => {
     const mine = runs.filter((r) => r.id === id && r.cpu);
     if (!mine.length) return undefined;
     const perRound = mine.map((r) => {
@@ -603,7 +612,7 @@ async function benchFlv(ctx) {
     return {
       id,
       label: mine[0].label,
-      relay: id === 'relay',
+      relay: id !== 'nginx',
       rounds: mine.length,
       perRound,
       viewers: mine[0].viewers,
@@ -867,6 +876,14 @@ function tlsSummary({ flv, hls, handshake }) {
       value: flvRelay.cpuRatio?.mean,
       ok: flvRelay.cpuRatio ? flvRelay.cpuRatio.mean <= TLS_GOALS.flvCpuRatioMax : undefined,
     });
+    const batch = flv.rows.find((r) => r.id === 'relay-batch');
+    if (batch)
+      out.push({
+        criterion: `HTTPS FLV, ${batch.viewers} viewers, ${batch.label.replace(/^RelayDeck HTTPS listener, /, '')}: relay CPU vs nginx`,
+        target: 'reported',
+        text: `${rangeText(batch.cpuRatio, batch.rounds)}: ${fmt.fixed(batch.cores.proxy, 3)} cores, first byte p99 ${Math.round(batch.firstByteP99Ms)} ms`,
+        value: batch.cpuRatio?.mean,
+      });
     out.push({
       criterion: `HTTPS FLV, ${flvRelay.viewers} viewers: relay RSS vs nginx`,
       target: 'reported',

@@ -8,7 +8,8 @@
  * Issue 12: a route added with the form's default nodes never uses the demo node; the
  * form, the Routes page and the resolve check warn about a redirect with locate "first"
  * over several nodes; the Routes table fits 1280 px; viewers leaving are not errors on the
- * Routes and Traffic pages; the Traffic page shows the times it orders by.
+ * Routes and Traffic pages; the Traffic page shows the times it orders by. Every tls setting
+ * (HTTP/2, ACME) is edited on the Settings page like the others.
  * Screenshots of every page: build/screenshots/ with `npm run screenshots` (the README
  * shows them), a temp folder otherwise (ui-support.ts).
  */
@@ -522,6 +523,73 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     await panel.getByRole('button', { name: 'Remove' }).click();
     await panel.getByText('self-signed (RelayDeck)').waitFor({ timeout: UI_WAIT_MS });
     await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('Settings: the ACME and HTTP/2 fields show their values, refuse bad ones naming the field (nothing saved), and save good ones', async () => {
+    type Tls = {
+      tls: {
+        http2: boolean;
+        http2MaxConcurrentStreams: number;
+        http2IdleTimeoutMs: number;
+        acme: { enabled: boolean; termsOfServiceAgreed: boolean; domains: string[]; email: string; directoryUrl: string; renewBeforeDays: number };
+      };
+      restartNeeded: boolean;
+    };
+    const readTls = async () => (await api<Tls>('GET', '/api/settings')).body.tls;
+    // Values set over the API are what the page shows (ACME stays off: no authority is ever asked).
+    const set = await api('PATCH', '/api/settings', {
+      tls: { acme: { ...(await readTls()).acme, email: 'ops@example.com', domains: ['live.example.com'] }, http2IdleTimeoutMs: 45_000 },
+    });
+    assert.equal(set.status, 200);
+    await goTo(page, 'dashboard', 'Dashboard');
+    await goTo(page, 'settings', 'Settings');
+    const acmeOn = page.getByLabel('Certificate from an ACME authority (automatic, renewed)');
+    const domains = page.getByLabel('Domains of the certificate (the first is its subject), comma-separated');
+    const streams = page.getByLabel('Most requests open at once on one HTTP/2 connection', { exact: true });
+    const idle = page.getByLabel('HTTP/2 connection with no request closed after, ms');
+    const hintOf = (input: typeof streams) => page.locator('.field', { has: input }).locator('.hint');
+    assert.equal(await acmeOn.isChecked(), false);
+    assert.equal(await domains.inputValue(), 'live.example.com');
+    assert.equal(await page.getByLabel('Contact email of the ACME account (empty = none)').inputValue(), 'ops@example.com');
+    assert.equal(await page.getByLabel('ACME directory URL').inputValue(), 'https://acme-v02.api.letsencrypt.org/directory');
+    assert.equal(await page.getByLabel('How the authority checks each domain').inputValue(), 'http-01');
+    assert.equal(await page.getByLabel('Renew before the certificate ends, days').inputValue(), '30');
+    assert.equal(await page.getByLabel('HTTP/2 on the HTTPS port').isChecked(), true);
+    assert.equal(await streams.inputValue(), '100');
+    assert.equal(await idle.inputValue(), '45000');
+    // The hint is the schema's doc; only what the listener reads when it starts is marked.
+    assert.match((await hintOf(streams).textContent()) ?? '', /Most requests open at once .* default: 100 · applies after a restart$/);
+    assert.doesNotMatch((await hintOf(idle).textContent()) ?? '', /after a restart/);
+    const before = await readTls();
+
+    // Field by field: a domain that is not a host name, and 0 streams.
+    await domains.fill('live.example.com, not a host!');
+    await streams.fill('0');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText(/^tls\.acme\.domains\[1\]: expected a DNS name such as live\.example\.com/).waitFor({ timeout: UI_WAIT_MS });
+    await page.getByText('expected an integer from 1 to 10000, got 0').waitFor({ timeout: UI_WAIT_MS });
+    assert.deepEqual(await readTls(), before);
+    // Valid field by field, refused by the engine's whole-config check: the error lands under the field it names.
+    await domains.fill('live.example.com, cdn.example.com');
+    await streams.fill('250');
+    await acmeOn.check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page
+      .locator('.field', { has: page.getByLabel("I agree to the authority's terms of service") })
+      .getByText(/must be true when ACME is enabled/)
+      .waitFor({ timeout: UI_WAIT_MS });
+    assert.deepEqual(await readTls(), before);
+
+    await acmeOn.uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved listen settings differ from the running ones').waitFor({ timeout: UI_WAIT_MS });
+    const saved = await readTls();
+    assert.equal(saved.http2MaxConcurrentStreams, 250);
+    assert.deepEqual(saved.acme, { ...before.acme, domains: ['live.example.com', 'cdn.example.com'] });
+    assert.equal((await api<Tls>('GET', '/api/settings')).body.restartNeeded, true, 'HTTP/2 stream limits apply after a restart');
+    // Back as the suite found it.
+    await api('PATCH', '/api/settings', { tls: { acme: {}, http2MaxConcurrentStreams: 100, http2IdleTimeoutMs: 30_000 } });
+    assert.equal((await api<Tls>('GET', '/api/settings')).body.restartNeeded, false);
   });
 
   it('Dashboard: throughput, audience, requests and redirect savings from the engine history', async () => {

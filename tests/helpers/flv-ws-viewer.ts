@@ -28,8 +28,10 @@ export class FlvWsViewer {
   constructor(
     readonly url: string,
     headers: Record<string, string> = {},
+    /** The Origin header, as a browser page on that origin sends it (`ws`'s own option); none when omitted, like ffplay. */
+    origin?: string,
   ) {
-    this.ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    this.ws = new WebSocket(url, { headers, origin, perMessageDeflate: false });
     this.ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
     this.ws.on('close', (code, reason) => {
       this.closed = true;

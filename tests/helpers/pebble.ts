@@ -1,10 +1,11 @@
 /**
  * A real ACME certificate authority for tests: Debian's `pebble` (Let's Encrypt's ACME test
  * server, RFC 8555) on loopback ports, with `pebble-challtestsrv` as its DNS server so every
- * test domain resolves to 127.0.0.1, and its HTTP-01 checks sent to `httpPort` (the relay's
- * plain port). Pebble serves its directory over HTTPS with a certificate from a TestCa (the
- * relay trusts it through tls.acme.caFile), and issues certificates valid `validitySeconds`
- * from a root it generates on each start (fetched from its management API for the clients).
+ * test domain resolves to 127.0.0.1, its HTTP-01 checks sent to `httpPort` (the relay's
+ * plain port) and its TLS-ALPN-01 checks to `tlsPort` (the relay's HTTPS port). Pebble
+ * serves its directory over HTTPS with a certificate from a TestCa (the relay trusts it
+ * through tls.acme.caFile), and issues certificates valid `validitySeconds` from a root it
+ * generates on each start (fetched from its management API for the clients).
  * A suite skips with the printed reason when the package is missing (tests/run.mjs installs
  * it when run as root).
  */
@@ -26,6 +27,8 @@ export interface PebbleOptions {
   dir: string;
   /** Port pebble sends HTTP-01 checks to (the relay's plain port). */
   httpPort: number;
+  /** Port pebble sends TLS-ALPN-01 checks to (the relay's HTTPS port); default: a free port nothing listens on. */
+  tlsPort?: number;
   /** Lifetime of the certificates it issues, seconds. */
   validitySeconds: number;
 }
@@ -73,7 +76,7 @@ export class Pebble {
 
   /** Start the DNS server (once) and pebble; resolves when the directory answers and the roots are fetched. */
   async start(): Promise<void> {
-    const { dir, httpPort, validitySeconds } = this.options;
+    const { dir, httpPort, tlsPort, validitySeconds } = this.options;
     if (!this.listenerCa) {
       this.listenerCa = await TestCa.create('Pebble listener test CA');
       const listener = await writePem(dir, 'pebble-listener', await this.listenerCa.issue(['localhost']));
@@ -87,7 +90,7 @@ export class Pebble {
           certificate: listener.certFile,
           privateKey: listener.keyFile,
           httpPort,
-          tlsPort: await freePort(),
+          tlsPort: tlsPort ?? (await freePort()),
           ocspResponderURL: '',
           externalAccountBindingRequired: false,
           certificateValidityPeriod: validitySeconds,

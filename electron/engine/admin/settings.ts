@@ -2,8 +2,11 @@
  * The settings calls: read every section, and apply a partial change to any of them. The
  * change is validated field by field here (errors name the field, e.g.
  * "body.relay.port: expected an integer from 0 to 65535") and then as a whole config by
- * Engine.changeConfig. Listen addresses (host, port, tls.enabled, tls.port) are saved at once and apply after a
- * restart (tls.certificates apply live: the files are read at once); everything else applies from the next request. The file on disk gets only the
+ * Engine.changeConfig. Listen addresses (host, port, tls.enabled, tls.port) and what the HTTPS listener reads once
+ * when it starts (tls.http2, tls.http2MaxConcurrentStreams, tls.http2MaxSessionMemoryBytes: nghttp2's server settings)
+ * are saved at once and apply after a restart (tls.certificates apply live: the files are read at once; tls.acme too:
+ * the engine reconfigures ACME); everything else applies from the next request or connection. `tls.acme` is one
+ * value in a patch: it replaces the saved object whole (its fields left out take their defaults). The file on disk gets only the
  * changed keys (config/sparse.ts): a value set back to its default stays written explicitly.
  *
  * The `hls` section applies live too: the HLS handler reads `config.hls` on every request
@@ -46,9 +49,20 @@ export function applySettingsPatch(draft: RelayDeckConfig, patch: SettingsPatch)
   if (patch.app) draft.app = { ...draft.app, ...patch.app };
 }
 
-/** The listen addresses of a config, to tell whether a restart is needed. */
+/** The listen addresses of a config and the HTTPS listener's start-time settings, to tell whether a restart is needed. */
 export function listenKey(config: RelayDeckConfig): string {
-  return JSON.stringify([config.relay.host, config.relay.port, config.tls.enabled, config.tls.port, config.admin.host, config.admin.port]);
+  const { relay, tls, admin } = config;
+  return JSON.stringify([
+    relay.host,
+    relay.port,
+    tls.enabled,
+    tls.port,
+    tls.http2,
+    tls.http2MaxConcurrentStreams,
+    tls.http2MaxSessionMemoryBytes,
+    admin.host,
+    admin.port,
+  ]);
 }
 
 export function settingsDto(config: RelayDeckConfig, listening: SettingsDto['listening'], restartNeeded: boolean): SettingsDto {

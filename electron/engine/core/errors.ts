@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   AUTH_EXPIRED: 410,
   /** Cross-origin call to the admin API (only the app's own origin may call it). */
   CORS_FORBIDDEN: 403,
+  /** A WebSocket handshake from a web origin its route's corsOrigins does not allow (browsers apply no CORS to WebSocket, so the relay checks the Origin itself). */
+  ORIGIN_DENIED: 403,
   /** The admin port was asked for a Host it is not reached by (DNS rebinding); see admin.allowedHosts. */
   MISDIRECTED: 421,
   /** Too many failed admin logins from this address; wait a minute. */

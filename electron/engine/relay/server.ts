@@ -14,7 +14,7 @@ import type { Logger } from '../core/log.js';
 import { FlvHub } from './flv/hub.js';
 import { HttpFlvOutput } from './flv/http-output.js';
 import type { FlvOutput } from './flv/viewer.js';
-import { createFlvWebSocketServer, WsFlvOutput } from './flv/ws-output.js';
+import { FlvWebSockets, WsFlvOutput } from './flv/ws-output.js';
 import {
   asksForWebSocket,
   heldSocketOf,
@@ -23,6 +23,7 @@ import {
   markWebSocket,
   responseOnSocket,
   webSocketHandshakeError,
+  webSocketOriginRefusal,
   webSocketRefusal,
 } from './upgrade.js';
 import { HlsRelay } from './hls/handler.js';
@@ -44,9 +45,10 @@ import { answerProbe } from './probes.js';
 import { checkFraming } from './framing.js';
 import type { CertificateStore } from './tls/certificates.js';
 import { httpsLocation, isAcmeChallenge, isEncrypted } from './tls/redirect.js';
+import { closeAcmeAlpnConnections, type AcmeAlpnCertificates } from './tls/acme-alpn.js';
 import { answerAcmeChallenge, type AcmeChallenges } from './tls/acme-challenges.js';
 import { tlsServerOptions } from './tls/server-options.js';
-import { Http2Listener } from './http2/listener.js';
+import type { Http2Listener } from './http2/listener.js';
 import type { RouteTable } from '../routing/route-table.js';
 import type { SessionFacts, SessionRegistry } from './sessions.js';
 import type { StatsBook } from './stats.js';
@@ -68,6 +70,8 @@ export interface RelayServerDeps {
   transport: UpstreamTransport;
   /** HTTP-01 tokens of the ACME order in flight (tls.acme): answered before routing while ACME is on. */
   acmeChallenges?: AcmeChallenges;
+  /** TLS-ALPN-01 certificates of the ACME order in flight (tls.acme.challenge): answered by the HTTPS listener's handshake. */
+  acmeAlpn?: AcmeAlpnCertificates;
 }
 
 export class RelayServer {
@@ -85,7 +89,7 @@ export class RelayServer {
   /** What admission reads of the relay (routing/admission.ts). */
   private readonly admission: AdmissionContext;
   /** WebSocket-FLV handshakes of every listener complete here (flv/ws-output.ts). */
-  private readonly webSockets = createFlvWebSocketServer();
+  private readonly webSockets = new FlvWebSockets();
   /** Sockets handed over by an upgrade, until they close: no server tracks them any more, so close() cuts them after its grace. */
   private readonly upgradedSockets = new Set<Socket>();
 
@@ -158,14 +162,16 @@ export class RelayServer {
    * Start the HTTPS listener (tls section): the same requests, routes and limits as the plain
    * one, over TLS with the store's certificates; a certificate change applies to new connections.
    */
-  listenTls(host: string, port: number, certificates: CertificateStore): Promise<AddressInfo> {
+  async listenTls(host: string, port: number, certificates: CertificateStore): Promise<AddressInfo> {
     const settings = () => this.deps.table().config.tls;
-    const options = tlsServerOptions(settings(), certificates);
+    const options = tlsServerOptions(settings(), certificates, this.deps.acmeAlpn);
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
     let server: https.Server | http2.Http2SecureServer;
     if (settings().http2) {
       // HTTP/2 by ALPN, HTTP/1.1 for the rest, with the plain listener's HTTP/1.1 limits (http2/listener.ts).
       const http1 = { ...this.viewerServerOptions(), keepAliveTimeout: this.server.keepAliveTimeout };
+      // Loaded here only: node:http2 costs a few MB of RSS that a relay without HTTP/2 does not pay.
+      const { Http2Listener } = await import('./http2/listener.js');
       this.http2 = new Http2Listener(options, http1, () => this.deps.table().config, handler, this.deps.log.child('http2'));
       server = this.http2.server;
     } else {
@@ -176,6 +182,8 @@ export class RelayServer {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
     // A failed handshake (garbage, no shared cipher, timeout) ends its socket; nothing was admitted, nothing to answer.
     server.on('tlsClientError', (_error, socket) => socket.destroy());
+    // A TLS-ALPN-01 check ends with its handshake: it never reaches HTTP/1.1 or HTTP/2 (after every other secureConnection listener).
+    closeAcmeAlpnConnections(server);
     certificates.onChange = () => server.setSecureContext(tlsServerOptions(settings(), certificates));
     this.tlsServer = server;
     return listenOn(server, host, port, this.deps.table().config.relay.listenBacklog);
@@ -230,7 +238,8 @@ export class RelayServer {
    * gets 400 at once; a sound one is handled as the request it is (handle): framing, admission,
    * CORS, stats, request log and node lookup as for HTTP-FLV, then it joins its stream with a
    * WebSocket output (proxy), or gets 400 on a route that does not serve WebSocket
-   * (webSocketRefusal). Every answer before the handshake completes is the relay's usual HTTP
+   * (webSocketRefusal), or 403 ORIGIN_DENIED when its Origin is not in the route's corsOrigins
+   * (webSocketOriginRefusal). Every answer before the handshake completes is the relay's usual HTTP
    * answer, after which the connection closes. Any other upgrade (h2c) is served as the plain
    * HTTP request it also is, on a connection that then closes.
    */
@@ -248,10 +257,19 @@ export class RelayServer {
     }
     markWebSocket(req, held);
     const invalid = webSocketHandshakeError(req);
-    if (!invalid) return this.handle(req, res);
+    if (!invalid) return this.handleWebSocket(req, res);
     for (const [name, value] of Object.entries(invalid.headers ?? {})) res.setHeader(name, value);
     applyCors(req, res);
     this.answerError(req, res, undefined, new RelayError('BAD_REQUEST', `invalid WebSocket handshake: ${invalid.message}`));
+  }
+
+  /** A sound WebSocket handshake is handled once `ws` is loaded (the first one loads it, FlvWebSockets). */
+  private handleWebSocket(req: IncomingMessage, res: ServerResponse): void {
+    if (this.webSockets.ready) return this.handle(req, res);
+    this.webSockets.load().then(
+      () => !req.socket.destroyed && this.handle(req, res),
+      (error: Error) => this.answerError(req, res, undefined, new RelayError('INTERNAL', `WebSocket support failed to load: ${error.message}`)),
+    );
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -295,6 +313,9 @@ export class RelayServer {
       if (admission.tokenLabel) routeStats.tokens[admission.tokenLabel] = (routeStats.tokens[admission.tokenLabel] ?? 0) + 1;
       const noWebSocket = isWebSocket(req) ? webSocketRefusal(route) : undefined;
       if (noWebSocket) return this.answerError(req, res, route, new RelayError('BAD_REQUEST', noWebSocket));
+      // Browsers apply no CORS to WebSocket: the route's corsOrigins is checked against the page's Origin here (upgrade.ts).
+      const foreignPage = isWebSocket(req) ? webSocketOriginRefusal(route, req.headers.origin) : undefined;
+      if (foreignPage) return this.answerError(req, res, route, new RelayError('ORIGIN_DENIED', foreignPage));
       if (route.kind === 'hls' && this.hls.takes(route, target)) return this.hls.handle(req, res, route, target, table);
       const located = this.deps.locator.locate(table, route, target);
       const found = route;

@@ -10,11 +10,14 @@
  *   that leaves while its stream connects is seen leaving, and the bytes it sent early are
  *   kept for the handshake, within a bound;
  * - the handshake's own checks (webSocketHandshakeError), run before admission, so a garbled
- *   handshake gets a 400 and never opens a session.
+ *   handshake gets a 400 and never opens a session;
+ * - the route's checks once it is known: does it serve WebSocket at all (webSocketRefusal), and
+ *   does its corsOrigins allow the page that opens the socket (webSocketOriginRefusal).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RouteConfig } from '../../../shared/config.js';
+import { allowedOrigin, type CorsPolicy } from './cors.js';
 
 /** Most bytes a WebSocket viewer may send before its handshake completes (a conforming client sends none). */
 export const WS_MAX_EARLY_BYTES = 4_096;
@@ -59,6 +62,21 @@ export function webSocketRefusal(route: RouteConfig): string | undefined {
   if (route.mode !== 'proxy') return `route "${route.id}" redirects, which a WebSocket client cannot follow; WebSocket-FLV needs mode "proxy"`;
   if (!route.fanout) return `route "${route.id}" has fanout off; WebSocket-FLV is served by the fan-out only`;
   return undefined;
+}
+
+/** Longest part of a refused Origin repeated in the answer. */
+const MAX_QUOTED_ORIGIN_CHARS = 100;
+
+/**
+ * Why the page that opens a WebSocket may not use `route`, or undefined when it may. Browsers
+ * apply no CORS to WebSocket: a page on any origin may open ws:// to the relay and read every
+ * message, so the relay applies the route's corsOrigins to the handshake's Origin itself. A
+ * handshake without Origin is no browser page's (ffplay, a native player) and passes, as an
+ * HTTP request without Origin does; "*" allows every origin.
+ */
+export function webSocketOriginRefusal(route: CorsPolicy & Pick<RouteConfig, 'id'>, origin: string | undefined): string | undefined {
+  if (origin === undefined || allowedOrigin({ ...route, corsCredentials: false }, origin) !== undefined) return undefined;
+  return `origin ${origin.slice(0, MAX_QUOTED_ORIGIN_CHARS)} may not open a WebSocket on route "${route.id}" (not in its corsOrigins)`;
 }
 
 /** Why a WebSocket handshake is malformed (the checks `ws` runs, made before admission), or undefined when it is sound. */

@@ -19,7 +19,9 @@ function when(ms: number): string {
 export function AcmeStatus({ acme, busy, onRenew }: { acme: TlsAcmeStatusDto; busy: boolean; onRenew: () => void }) {
   if (!acme.enabled) {
     return (
-      <p className="hint">Automatic certificates (ACME) are off: set tls.acme in the config file (domains, terms of service) to get one from Let's Encrypt.</p>
+      <p className="hint">
+        Automatic certificates (ACME) are off: turn them on under Automatic certificates (ACME) above (domains, terms of service) to get one from Let's Encrypt.
+      </p>
     );
   }
   return (

@@ -1,6 +1,7 @@
 /**
  * Settings: listen ports and bind addresses (loopback or LAN, with a warning for LAN;
- * these apply after a restart, and the page says so), the admin token (shown on demand,
+ * these apply after a restart, and the page says so), the HTTPS listener with its HTTP/2
+ * and automatic-certificate (ACME) settings, the admin token (shown on demand,
  * copied with one click), relay and fan-out defaults, the HLS cache and playlist settings
  * (each with its default from the schema), and the app's own settings. Values are checked
  * field by field with the shared schema before they are sent (settings-values.ts); the
@@ -14,20 +15,19 @@ import { hasErrors, type FieldErrors } from '../forms/validate.js';
 import { useApi, useLiveContext } from '../live/LiveContext.js';
 import { asApiError } from '../transport.js';
 import {
+  ACME_FIELDS,
   APP_FIELDS,
-  choicesOf,
-  defaultOf,
   FLV_FIELDS,
   HLS_FIELDS,
+  HTTP2_FIELDS,
   LISTEN_FIELDS,
-  metaOf,
   RELAY_FIELDS,
   TLS_FIELDS,
-  unitOf,
   type SettingField,
 } from './settings-fields.js';
 import { CertificatesPanel } from './CertificatesPanel.js';
-import { buildPatch, displayOf, fieldErrorOfApi, keyOf, valuesOf, type Values } from './settings-values.js';
+import { SettingInput } from './SettingInput.js';
+import { buildPatch, fieldErrorOfApi, keyOf, valuesOf, type Values } from './settings-values.js';
 
 const LOOPBACK = '127.0.0.1';
 const ALL_INTERFACES = '0.0.0.0';
@@ -68,78 +68,6 @@ function HostChoice({ label, value, onChange, error }: { label: string; value: s
       {error && (
         <small className="field-error" role="alert">
           {error}
-        </small>
-      )}
-    </div>
-  );
-}
-
-function FieldInput({
-  field,
-  values,
-  setValue,
-  error,
-}: {
-  field: SettingField;
-  values: Values;
-  setValue: (k: string, v: string | boolean) => void;
-  error?: string;
-}) {
-  const key = keyOf(field);
-  const fallback = displayOf(defaultOf(field.section, field.key));
-  const unit = unitOf(field);
-  const doc = metaOf(field)?.doc;
-  const defaultText = String(fallback) === '' ? '(unset)' : field.type === 'number' && unit ? `${String(fallback)} ${unit}` : String(fallback);
-  const value = values[key];
-  const id = `setting-${key.replace('.', '-')}`;
-  if (field.type === 'boolean') {
-    return (
-      <div className="field check">
-        <label htmlFor={id}>
-          <input id={id} type="checkbox" checked={value === true} onChange={(e) => setValue(key, e.target.checked)} /> {field.label}
-        </label>
-        <small className="hint">
-          {doc} default: {defaultText}
-        </small>
-      </div>
-    );
-  }
-  return (
-    <div className={`field ${error ? 'invalid' : ''}`}>
-      <label htmlFor={id}>
-        {field.label}
-        {unit ? `, ${unit}` : ''}
-      </label>
-      <div className="with-reset">
-        {field.type === 'choice' ? (
-          <select id={id} value={String(value)} onChange={(e) => setValue(key, e.target.value)}>
-            {choicesOf(field).map((c) => (
-              <option key={c}>{c}</option>
-            ))}
-          </select>
-        ) : field.type === 'list' || field.type === 'text' ? (
-          <input id={id} value={String(value)} onChange={(e) => setValue(key, e.target.value)} aria-invalid={error ? true : undefined} spellCheck={false} />
-        ) : (
-          <input id={id} inputMode="numeric" value={String(value)} onChange={(e) => setValue(key, e.target.value)} aria-invalid={error ? true : undefined} />
-        )}
-        <button
-          type="button"
-          className="small ghost"
-          onClick={() => setValue(key, String(fallback))}
-          disabled={String(value) === String(fallback)}
-          title="Back to the default"
-        >
-          default
-        </button>
-      </div>
-      {error ? (
-        <small className="field-error" role="alert">
-          {error}
-        </small>
-      ) : (
-        <small className="hint">
-          {doc} default: {defaultText}
-          {field.restart ? ' · applies after a restart' : ''}
         </small>
       )}
     </div>
@@ -223,7 +151,7 @@ export function SettingsPage() {
         if (info) live.load({ info: { ...info, publicUrl: saved.relay.publicUrl || null } });
         setNotice(
           saved.restartNeeded
-            ? 'Saved. Ports and bind addresses apply after RelayDeck restarts; everything else applies now.'
+            ? 'Saved. Ports, bind addresses and the settings marked "applies after a restart" apply after RelayDeck restarts; everything else applies now.'
             : 'Saved: applies from the next request.',
         );
       })
@@ -237,7 +165,7 @@ export function SettingsPage() {
   };
 
   const fieldsOf = (list: SettingField[]) =>
-    list.map((f) => <FieldInput key={keyOf(f)} field={f} values={values} setValue={setValue} error={errors[keyOf(f)]} />);
+    list.map((f) => <SettingInput key={keyOf(f)} field={f} values={values} setValue={setValue} error={errors[keyOf(f)]} />);
   return (
     <div className="page">
       <div className="page-head">
@@ -289,6 +217,22 @@ export function SettingsPage() {
           restart.
         </p>
         <div className="form-grid">{fieldsOf(TLS_FIELDS)}</div>
+      </section>
+      <section className="panel">
+        <h2>HTTP/2</h2>
+        <p className="hint">
+          On the HTTPS port, chosen by ALPN. Turning it on or off and the per-connection stream and memory limits apply after a restart; the connection guards
+          apply to new connections.
+        </p>
+        <div className="form-grid">{fieldsOf(HTTP2_FIELDS)}</div>
+      </section>
+      <section className="panel">
+        <h2>Automatic certificates (ACME)</h2>
+        <p className="hint">
+          A certificate from an ACME authority such as Let's Encrypt, renewed before it ends; the authority checks each domain by the challenge chosen below.
+          Applies at once: a change of domains or authority orders a new certificate, the one in use serves until it arrives.
+        </p>
+        <div className="form-grid">{fieldsOf(ACME_FIELDS)}</div>
       </section>
       <CertificatesPanel
         settings={settings}

@@ -1,7 +1,9 @@
 /**
  * The settings the Settings page edits, with their labels and input kinds. Each field's
  * default, unit, meaning, choices and validation come from the shared schema (the metadata
- * written once on the field in shared/config/), not from here.
+ * written once on the field in shared/config/), not from here. A field inside a nested
+ * object of its section (`tls.acme`) has a dotted key ("acme.domains"); its schema is found
+ * through NESTED_SCHEMAS.
  */
 import {
   adminSettingsSchema,
@@ -9,6 +11,7 @@ import {
   flvSettingsSchema,
   hlsSettingsSchema,
   relaySettingsSchema,
+  tlsAcmeSchema,
   tlsSettingsSchema,
 } from '../../../shared/config.js';
 import type { FieldMeta, Schema, Unit } from '../../../shared/schema.js';
@@ -17,11 +20,12 @@ export type SectionName = 'relay' | 'tls' | 'admin' | 'flv' | 'hls' | 'app';
 
 export interface SettingField {
   section: SectionName;
+  /** The field in its section: "port", or a field of a nested object such as "acme.domains" (see NESTED_SCHEMAS). */
   key: string;
   label: string;
   /** "number" fields are integers; "boolean" a checkbox; "choice" a select (options from the schema); "list" a comma-separated list of strings; "text" a string as typed (trimmed). */
   type: 'number' | 'boolean' | 'choice' | 'list' | 'text';
-  /** Applies only after a restart (listen addresses). */
+  /** Applies only after a restart (listen addresses, and what the HTTPS listener reads once when it starts). */
   restart?: boolean;
 }
 
@@ -34,23 +38,39 @@ export const SECTION_SCHEMAS: Record<SectionName, { shape: Record<string, Schema
   app: appSettingsSchema,
 };
 
+/**
+ * Objects nested in a section whose fields the page edits one by one, by "section.field"
+ * (a section's schema keeps only the nested object's default and doc, not its shape). The
+ * API replaces such an object as a whole, so a change sends all of its fields.
+ */
+export const NESTED_SCHEMAS: Record<string, { shape: Record<string, Schema<unknown>> }> = {
+  'tls.acme': tlsAcmeSchema,
+};
+
+/** The schema of a field: a section's own ("port"), or one inside a nested object ("acme.domains"); undefined when there is none. */
+export function schemaOf(section: SectionName, key: string): Schema<unknown> | undefined {
+  const dot = key.lastIndexOf('.');
+  if (dot === -1) return SECTION_SCHEMAS[section].shape[key];
+  return NESTED_SCHEMAS[`${section}.${key.slice(0, dot)}`]?.shape[key.slice(dot + 1)];
+}
+
 /** The default of a field, from the schema (undefined when it has none). */
 export function defaultOf(section: SectionName, key: string): unknown {
-  return SECTION_SCHEMAS[section].shape[key]?.whenMissing?.();
+  return schemaOf(section, key)?.whenMissing?.();
 }
 
 /** A field's meaning and unit, from the schema. */
 export function metaOf(field: SettingField): FieldMeta | undefined {
-  return SECTION_SCHEMAS[field.section].shape[field.key]?.meta;
+  return schemaOf(field.section, field.key)?.meta;
 }
 
 /** A select's options, from the schema. */
 export function choicesOf(field: SettingField): readonly string[] {
-  return (SECTION_SCHEMAS[field.section].shape[field.key]?.choices ?? []).map(String);
+  return (schemaOf(field.section, field.key)?.choices ?? []).map(String);
 }
 
 /** Units shown after a label; counts ("requests", "streams") are left out, as the label already names what is counted. */
-const SHOWN_UNITS: Partial<Record<Unit, string>> = { ms: 'ms', bytes: 'bytes', percent: '%', entries: 'entries', nodes: 'nodes' };
+const SHOWN_UNITS: Partial<Record<Unit, string>> = { ms: 'ms', days: 'days', bytes: 'bytes', percent: '%', entries: 'entries', nodes: 'nodes' };
 
 /** What follows the label: the schema's unit, or how a list is typed. */
 export function unitOf(field: SettingField): string | undefined {
@@ -79,6 +99,34 @@ export const TLS_FIELDS: SettingField[] = [
   { section: 'tls', key: 'minVersion', label: 'Oldest TLS version', type: 'choice' },
   { section: 'tls', key: 'handshakeTimeoutMs', label: 'TLS handshake must finish within', type: 'number' },
   { section: 'tls', key: 'reloadCheckMs', label: 'Certificate files checked every', type: 'number' },
+];
+
+/**
+ * HTTP/2 on the HTTPS listener. On/off, concurrent streams and session memory are read when
+ * the listener starts (nghttp2's server settings, http2/listener.ts); the per-connection guards
+ * are read for each new connection (http2/sessions.ts).
+ */
+export const HTTP2_FIELDS: SettingField[] = [
+  { section: 'tls', key: 'http2', label: 'HTTP/2 on the HTTPS port', type: 'boolean', restart: true },
+  { section: 'tls', key: 'http2MaxConcurrentStreams', label: 'Most requests open at once on one HTTP/2 connection', type: 'number', restart: true },
+  { section: 'tls', key: 'http2MaxSessionMemoryBytes', label: 'Memory one HTTP/2 connection may hold', type: 'number', restart: true },
+  { section: 'tls', key: 'http2IdleTimeoutMs', label: 'HTTP/2 connection with no request closed after', type: 'number' },
+  { section: 'tls', key: 'http2MaxResetsPerSecond', label: 'Most requests one HTTP/2 connection may reset per second', type: 'number' },
+  { section: 'tls', key: 'http2MaxControlFramesPerSecond', label: 'Most SETTINGS and PING frames per HTTP/2 connection per second', type: 'number' },
+];
+
+/** Automatic certificates (tls.acme); all apply live (the engine reconfigures ACME when the object changes, electron/engine/engine.ts). */
+export const ACME_FIELDS: SettingField[] = [
+  { section: 'tls', key: 'acme.enabled', label: 'Certificate from an ACME authority (automatic, renewed)', type: 'boolean' },
+  { section: 'tls', key: 'acme.termsOfServiceAgreed', label: "I agree to the authority's terms of service", type: 'boolean' },
+  { section: 'tls', key: 'acme.domains', label: 'Domains of the certificate (the first is its subject)', type: 'list' },
+  { section: 'tls', key: 'acme.email', label: 'Contact email of the ACME account (empty = none)', type: 'text' },
+  { section: 'tls', key: 'acme.challenge', label: 'How the authority checks each domain', type: 'choice' },
+  { section: 'tls', key: 'acme.directoryUrl', label: 'ACME directory URL', type: 'text' },
+  { section: 'tls', key: 'acme.renewBeforeDays', label: 'Renew before the certificate ends', type: 'number' },
+  { section: 'tls', key: 'acme.retryMinMs', label: 'First retry after a failed order', type: 'number' },
+  { section: 'tls', key: 'acme.retryMaxMs', label: 'Longest wait between failed orders', type: 'number' },
+  { section: 'tls', key: 'acme.caFile', label: "Authorities trusted for the directory's HTTPS, PEM file (empty = the system's)", type: 'text' },
 ];
 
 export const RELAY_FIELDS: SettingField[] = [

@@ -1,9 +1,9 @@
-/** The WebSocket handshake checks made before admission, and which routes serve WebSocket-FLV (relay/upgrade.ts). */
+/** The WebSocket handshake checks made before admission, which routes serve WebSocket-FLV, and which pages may open one (relay/upgrade.ts). */
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import type { RouteConfig } from '../../../shared/config.js';
-import { asksForWebSocket, webSocketHandshakeError, webSocketRefusal } from '../../../electron/engine/relay/upgrade.js';
+import { asksForWebSocket, webSocketHandshakeError, webSocketOriginRefusal, webSocketRefusal } from '../../../electron/engine/relay/upgrade.js';
 
 const SOUND = { upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' };
 
@@ -45,5 +45,21 @@ describe('routes that serve WebSocket-FLV', () => {
     assert.match(webSocketRefusal(route({ kind: 'hls' }))!, /flv routes only/);
     assert.match(webSocketRefusal(route({ mode: 'redirect' }))!, /redirects/);
     assert.match(webSocketRefusal(route({ fanout: false }))!, /fanout/);
+  });
+});
+
+describe('which pages may open a WebSocket on a route (its corsOrigins)', () => {
+  const route = (corsOrigins: string[]) => ({ id: 'r', corsOrigins, corsCredentials: false, corsExposeHeaders: [] });
+
+  it('passes a handshake without Origin (no browser page), a listed origin, and any origin on "*"', () => {
+    assert.equal(webSocketOriginRefusal(route([]), undefined), undefined);
+    assert.equal(webSocketOriginRefusal(route(['https://player.example.com']), 'https://player.example.com'), undefined);
+    assert.equal(webSocketOriginRefusal(route(['*']), 'https://anywhere.example.net'), undefined);
+  });
+
+  it('refuses an origin the list does not name, naming the origin and the route', () => {
+    assert.match(webSocketOriginRefusal(route(['https://player.example.com']), 'https://evil.example.net')!, /https:\/\/evil\.example\.net.*"r".*corsOrigins/);
+    assert.match(webSocketOriginRefusal(route([]), 'null')!, /null/);
+    assert.ok(webSocketOriginRefusal(route(['https://player.example.com']), 'https://player.example.com:8443'), 'another port is another origin');
   });
 });

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { RelayError } from '../../core/errors.js';
-import { http2StreamOf } from '../http2/compat.js';
+import { http2StreamOf } from '../http2/stream-of.js';
 import { sendError } from '../respond.js';
 import { FLV_RESPONSE_HEADERS, type FlvOutput, type ViewerEnd } from './viewer.js';
 

@@ -16,7 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
+import type { ServerOptions, WebSocket, WebSocketServer } from 'ws';
 import type { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { sendError } from '../respond.js';
@@ -42,21 +42,39 @@ const CLOSE_FRAMES: Record<Exclude<ViewerEnd, 'SLOW_VIEWER'>, { code: number; re
 };
 
 const SEND_BINARY = { binary: true } as const;
+/** RFC 6455's OPEN ready state (ws's WebSocket.OPEN), stated here so that `ws` loads on first use only. */
+const WS_OPEN = 1;
 
 /**
  * The relay's one WebSocket server: no listener of its own (RelayServer.handleUpgrade hands
  * it each admitted handshake), no compression (FLV does not shrink, and deflate would buffer
- * outside the queue bound), no client list (the sessions are the list).
+ * outside the queue bound), no client list (the sessions are the list). It is made on the
+ * first WebSocket handshake: loading `ws` costs 5 to 10 MB of RSS, which a relay without
+ * WebSocket viewers does not pay.
  */
-export function createFlvWebSocketServer(): WebSocketServer {
-  const options: ServerOptions & { closeTimeout: number } = {
-    noServer: true,
-    maxPayload: WS_MAX_PAYLOAD_BYTES,
-    perMessageDeflate: false,
-    clientTracking: false,
-    closeTimeout: WS_CLOSE_TIMEOUT_MS,
-  };
-  return new WebSocketServer(options);
+export class FlvWebSockets {
+  private server: WebSocketServer | undefined;
+  private loading: Promise<WebSocketServer> | undefined;
+
+  /** The server once loaded (handleUpgrade waits for load() before admitting a handshake). */
+  get ready(): WebSocketServer | undefined {
+    return this.server;
+  }
+
+  load(): Promise<WebSocketServer> {
+    this.loading ??= import('ws').then(({ WebSocketServer }) => {
+      const options: ServerOptions & { closeTimeout: number } = {
+        noServer: true,
+        maxPayload: WS_MAX_PAYLOAD_BYTES,
+        perMessageDeflate: false,
+        clientTracking: false,
+        closeTimeout: WS_CLOSE_TIMEOUT_MS,
+      };
+      this.server = new WebSocketServer(options);
+      return this.server;
+    });
+    return this.loading;
+  }
 }
 
 export class WsFlvOutput implements FlvOutput {
@@ -66,7 +84,7 @@ export class WsFlvOutput implements FlvOutput {
   private endedCleanly = false;
 
   constructor(
-    private readonly server: WebSocketServer,
+    private readonly webSockets: FlvWebSockets,
     private readonly req: IncomingMessage,
     /** The response bound to the socket until the handshake (upgrade.ts responseOnSocket): error answers. */
     private readonly res: ServerResponse,
@@ -102,10 +120,16 @@ export class WsFlvOutput implements FlvOutput {
   }
 
   begin(): number {
+    const server = this.webSockets.ready;
+    if (!server) {
+      // Not reached: the handshake was admitted only once `ws` was loaded (RelayServer.handleWebSocket).
+      this.socket.destroy();
+      return 500;
+    }
     const head = this.held.release();
     this.res.detachSocket(this.socket);
     // Synchronous: the handshake was checked before admission (upgrade.ts), and no verifyClient is set.
-    this.server.handleUpgrade(this.req, this.socket, head, (ws) => {
+    server.handleUpgrade(this.req, this.socket, head, (ws) => {
       this.ws = ws;
       ws.on('error', (error) => this.log.debug(`WebSocket viewer ${this.socket.remoteAddress ?? ''}: ${error.message}`));
     });
@@ -113,7 +137,7 @@ export class WsFlvOutput implements FlvOutput {
   }
 
   write(buffer: Buffer): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(buffer, SEND_BINARY);
+    if (this.ws?.readyState === WS_OPEN) this.ws.send(buffer, SEND_BINARY);
   }
 
   queuedBytes(): number {

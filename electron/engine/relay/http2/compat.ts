@@ -13,8 +13,8 @@
  * The request's `socket` is Node's per-stream proxy of the connection: its address, its
  * `encrypted` flag and its `destroyed` state are the stream's, which is what the relay reads.
  */
-import http2, { type Http2Stream } from 'node:http2';
-import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import http2 from 'node:http2';
+import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 
 /** Header fields HTTP/2 forbids (RFC 9113 §8.2.2): they describe one HTTP/1.1 connection. `te` is allowed only as "trailers". */
 export const CONNECTION_SPECIFIC_HEADERS: ReadonlySet<string> = new Set([
@@ -106,8 +106,3 @@ Object.defineProperty(RelayHttp2Response.prototype, 'writableNeedDrain', {
     return this.stream?.writableNeedDrain ?? false;
   },
 });
-
-/** The HTTP/2 stream behind a response, or undefined for an HTTP/1.1 response (whose socket is the viewer's alone). */
-export function http2StreamOf(res: ServerResponse): Http2Stream | undefined {
-  return res instanceof http2.Http2ServerResponse ? (res as http2.Http2ServerResponse).stream : undefined;
-}

@@ -2,7 +2,8 @@
  * Automatic certificates (tls.acme): the relay orders its HTTPS certificate from an ACME
  * certificate authority (RFC 8555; Let's Encrypt by default) with the `acme-client` library,
  * proves each domain by HTTP-01 (the tokens are answered by the relay's own listeners, see
- * acme-challenges.ts), keeps the result in tls/acme/ (acme-files.ts), and hands it to the
+ * acme-challenges.ts) or by TLS-ALPN-01 (tls.acme.challenge; the challenge certificates are
+ * served by the HTTPS listener's handshake, see acme-alpn.ts), keeps the result in tls/acme/ (acme-files.ts), and hands it to the
  * CertificateStore, which serves it first (certificates.ts). A renewal is planned ahead of
  * the end of validity and a failed order is retried with backoff (acme-schedule.ts).
  *
@@ -17,10 +18,11 @@ import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
-import type { TlsAcmeSettings, TlsCertificateConfig } from '../../../../shared/config.js';
+import type { AcmeChallengeType, TlsAcmeSettings, TlsCertificateConfig } from '../../../../shared/config.js';
 import type { TlsAcmeStatusDto } from '../../../../shared/dto.js';
 import { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import type { AcmeAlpnCertificates } from './acme-alpn.js';
 import type { AcmeChallenges } from './acme-challenges.js';
 import { AcmeFiles, type HeldAcmeCertificate } from './acme-files.js';
 import { nextAttemptAt } from './acme-schedule.js';
@@ -38,6 +40,8 @@ export interface AcmeManagerDeps {
   log: Logger;
   /** Where HTTP-01 tokens are held for the relay's listeners to answer. */
   challenges: AcmeChallenges;
+  /** Where TLS-ALPN-01 challenge certificates are held for the HTTPS listener to answer. */
+  alpnCertificates: AcmeAlpnCertificates;
   /** Serve the certificate now in `certificate()` (the store reads its files again). */
   install: () => Promise<void>;
 }
@@ -161,7 +165,7 @@ export class AcmeManager {
     return this.inFlight;
   }
 
-  /** Account, order, HTTP-01 challenges, finalize, download; then store and serve the result. */
+  /** Account, order, HTTP-01 or TLS-ALPN-01 challenges, finalize, download; then store and serve the result. */
   private async order(): Promise<void> {
     const settings = this.deps.settings();
     const acme = await acmeClientLibrary();
@@ -174,18 +178,15 @@ export class AcmeManager {
       await acme.crypto.createPrivateEcdsaKey('P-256'),
     );
     this.deps.log.info(`ordering a certificate for ${settings.domains.join(' ')} from ${settings.directoryUrl}`);
+    await findOrRegisterAccount(client, settings);
     const chain = await client.auto({
       csr,
       email: settings.email || undefined,
       termsOfServiceAgreed: settings.termsOfServiceAgreed,
-      challengePriority: ['http-01'],
-      // The library's own check fetches the token from this machine on port 80; the authority's check is the one that counts.
+      challengePriority: [settings.challenge],
+      // The library's own check reaches this machine on port 80 or 443; the authority's check is the one that counts.
       skipChallengeVerification: true,
-      challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
-        if (challenge.type !== 'http-01') throw new Error(`the authority offered no HTTP-01 challenge (only ${challenge.type})`);
-        this.deps.challenges.add(challenge.token, keyAuthorization);
-      },
-      challengeRemoveFn: async (_authz, challenge) => this.deps.challenges.remove(challenge.token),
+      ...this.challengeFns(acme, settings.challenge),
     });
     if (!this.running) throw new Error('ACME stopped while the order was in flight; its certificate is not used');
     const stored = await this.files.store(chain, key.toString(), {
@@ -207,9 +208,51 @@ export class AcmeManager {
       `ACME certificate installed: ${namesOf(stored.x509).join(' ')}, issuer ${stored.x509.issuer.replace(/\n/g, ', ')}, valid to ${stored.x509.validTo}`,
     );
   }
+
+  /**
+   * Publish and withdraw one authorization's challenge of the configured type: an HTTP-01
+   * token, or a TLS-ALPN-01 certificate (the library's, on a fresh P-256 key) for its domain.
+   * The library withdraws each one when its authorization is decided, whether or not the order succeeds.
+   */
+  private challengeFns(acme: AcmeLibrary, type: AcmeChallengeType): Pick<AutoOptions, 'challengeCreateFn' | 'challengeRemoveFn'> {
+    const { challenges, alpnCertificates } = this.deps;
+    return {
+      challengeCreateFn: async (authz, challenge, keyAuthorization) => {
+        if (challenge.type !== type) throw new Error(`the authority offered no ${type} challenge for ${authz.identifier.value} (only ${challenge.type})`);
+        if (type === 'http-01') return challenges.add(challenge.token, keyAuthorization);
+        const [key, cert] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization, await acme.crypto.createPrivateEcdsaKey('P-256'));
+        alpnCertificates.add(authz.identifier.value, { cert: cert.toString(), key: key.toString() });
+      },
+      challengeRemoveFn: async (authz, challenge) => {
+        if (challenge.type === 'http-01') challenges.remove(challenge.token);
+        else alpnCertificates.remove(authz.identifier.value);
+      },
+    };
+  }
 }
 
 type AcmeLibrary = typeof import('acme-client');
+
+/**
+ * The account of this key, found or registered before the order (auto() then skips its own
+ * step). The library's own step sends an account that exists the registration payload again as
+ * an update, which an authority refuses when it has no contact address (pebble: "empty update"),
+ * so without tls.acme.email every order after the first would fail. Finding the account first
+ * (onlyReturnExisting) reads it with a POST-as-GET instead.
+ */
+async function findOrRegisterAccount(client: InstanceType<AcmeLibrary['Client']>, settings: TlsAcmeSettings): Promise<void> {
+  try {
+    await client.createAccount({ onlyReturnExisting: true });
+    return;
+  } catch {
+    // No account for this key yet (accountDoesNotExist), or the authority failed: registering says which.
+  }
+  await client.createAccount({
+    termsOfServiceAgreed: settings.termsOfServiceAgreed,
+    ...(settings.email ? { contact: [`mailto:${settings.email}`] } : {}),
+  });
+}
+type AutoOptions = Parameters<InstanceType<AcmeLibrary['Client']>['auto']>[0];
 
 /** Extra trusted authorities per directory origin (tls.acme.caFile), as an https agent. */
 const agentsByOrigin = new Map<string, https.Agent>();

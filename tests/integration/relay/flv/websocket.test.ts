@@ -2,8 +2,8 @@
  * WebSocket-FLV: `ws://` on an flv fan-out route is served by the same fan-out, admission,
  * limits and stats as HTTP-FLV. A WebSocket viewer and an HTTP viewer share one pull and get
  * the same FLV bytes; every refusal (auth, pause, maxSessions, a route that does not serve
- * WebSocket, a garbled handshake, an offline stream) is the relay's HTTP answer before the
- * upgrade, with no session; kick, stream end and shutdown close the WebSocket with a close
+ * WebSocket, a garbled handshake, an offline stream, an Origin the route's corsOrigins does
+ * not allow) is the relay's HTTP answer before the upgrade, with no session; kick, stream end and shutdown close the WebSocket with a close
  * code; a viewer that stops reading is bounded and cut like a slow HTTP viewer.
  */
 import assert from 'node:assert/strict';
@@ -16,6 +16,8 @@ import { startRelay, type StartedRelay } from '../../../helpers/relay.js';
 import { portOf, rawExchange, rawJson, rawStatus, sleep, waitFor } from '../../../helpers/http.js';
 
 const TOKEN = 'ws-viewer-token-0123456789';
+/** The one web origin the "guarded" route lists in corsOrigins. */
+const PLAYER_ORIGIN = 'https://player.example.com';
 
 /** The relay's URL with ws: instead of http:. */
 const wsUrl = (relay: StartedRelay, path: string) => `${relay.relayUrl.replace(/^http:/, 'ws:')}${path}`;
@@ -58,6 +60,7 @@ describe('WebSocket-FLV', () => {
         { id: 'hls', path: '/hls/', kind: 'hls', mode: 'proxy' },
         { id: 'jump', path: '/jump/', kind: 'flv', mode: 'redirect' },
         { id: 'piped', path: '/piped/', kind: 'flv', mode: 'proxy', fanout: false, stripPrefix: true },
+        { id: 'guarded', path: '/guarded/', kind: 'flv', mode: 'proxy', stripPrefix: true, corsOrigins: [PLAYER_ORIGIN] },
       ],
     });
   });
@@ -191,6 +194,43 @@ describe('WebSocket-FLV', () => {
     }
     assert.equal(relay.engine.sessions.size, 0);
     assert.equal(origin.openSockets.size, 0, 'no node was asked');
+  });
+
+  it("checks a browser's Origin against the route's corsOrigins: a listed one plays, another gets 403 ORIGIN_DENIED and no session, none plays", async () => {
+    const logBefore = (await logged(relay)).length;
+    const statsBefore = (await relay.api.call('GET', '/api/stats')).body as any;
+    const refused = await new FlvWsViewer(wsUrl(relay, '/guarded/live/cam1.flv'), {}, 'https://evil.example.net').open();
+    if (refused.status === 101) refused.close(); // upgraded by mistake: not left open for the tests after this one
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json().error.code, 'ORIGIN_DENIED');
+    assert.match(refused.json().error.message, /https:\/\/evil\.example\.net.*corsOrigins/);
+    assert.equal(refused.headers['access-control-allow-origin'], undefined, 'no CORS allowance for it either');
+    assert.deepEqual(await sessions(relay), [], 'no session was opened');
+    assert.equal(relay.engine.sessions.size, 0);
+    assert.equal(origin.openSockets.size, 0, 'no node was asked');
+    const stats = (await relay.api.call('GET', '/api/stats')).body as any;
+    assert.equal(stats.routes.guarded.errors.ORIGIN_DENIED, (statsBefore.routes.guarded?.errors.ORIGIN_DENIED ?? 0) + 1);
+    assert.equal(stats.routes.guarded.active, 0);
+    const entries = (await logged(relay)).slice(logBefore);
+    assert.deepEqual(
+      entries.map((e) => [e.routeId, e.transport, e.status, e.errorCode]),
+      [['guarded', 'ws', 403, 'ORIGIN_DENIED']],
+    );
+
+    // The listed origin, no Origin at all (ffplay, a native player), and any origin on a "*" route all play.
+    const viewers = await Promise.all([
+      new FlvWsViewer(wsUrl(relay, '/guarded/live/cam1.flv'), { 'user-agent': 'listed-origin' }, PLAYER_ORIGIN).open(),
+      new FlvWsViewer(wsUrl(relay, '/guarded/live/cam1.flv'), { 'user-agent': 'no-origin' }).open(),
+      new FlvWsViewer(wsUrl(relay, '/live/cam1.flv'), { 'user-agent': 'any-origin' }, 'https://evil.example.net').open(),
+    ]);
+    assert.deepEqual(
+      viewers.map((v) => v.status),
+      [101, 101, 101],
+    );
+    await waitFor(() => viewers.every((v) => v.firstKeyframeAt > 0), 5000, 'every admitted viewer to get a keyframe');
+    assert.deepEqual((await sessions(relay)).map((s) => s.userAgent).sort(), ['any-origin', 'listed-origin', 'no-origin']);
+    viewers.forEach((v) => v.close());
+    await waitFor(() => relay.engine.sessions.size === 0, 2000, 'the sessions to end');
   });
 
   it('answers a garbled handshake with 400 and no session', async () => {
