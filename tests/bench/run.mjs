@@ -74,6 +74,7 @@ import {
   forkHelper,
   groupRssBytes,
   killAllTracked,
+  nextMessage,
   nginxConfig,
   probe,
   runWrk,
@@ -658,34 +659,6 @@ function forkTracked(file, args) {
   trackedChildren().add(child);
   child.once('exit', () => trackedChildren().delete(child));
   return child;
-}
-
-/** The next message of `type` from a child, bounded in time; rejects when the child exits first. */
-function nextMessage(child, type, timeoutMs, name) {
-  const promise = new Promise((resolve, reject) => {
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${name}: no "${type}" message within ${Math.round(timeoutMs / 1000)} s`));
-    }, timeoutMs);
-    const onMessage = (message) => {
-      if (message?.type !== type) return;
-      cleanup();
-      resolve(message);
-    };
-    const onExit = (code, signal) => {
-      cleanup();
-      reject(new Error(`${name} exited (code ${code}, signal ${signal}) before its "${type}" message`));
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-  promise.catch(() => {}); // awaited later; never an unhandled rejection
-  return promise;
 }
 
 let quietWaitedMs = 0;

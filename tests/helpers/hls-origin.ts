@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './http.js';
+import { LIVE_TEST_ENCODE_ARGS } from './media.js';
 
 const TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
@@ -107,41 +108,7 @@ export interface LiveHls {
 export async function startLiveHls(dir: string, { fmp4 = false, playlist = 'index.m3u8' } = {}): Promise<LiveHls> {
   const segment = fmp4 ? path.join(dir, 'seg_%05d.m4s') : path.join(dir, 'seg_%05d.ts');
   const args = [
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x180:rate=25',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=44100',
-    '-c:v',
-    'libx264',
-    '-profile:v',
-    'baseline',
-    '-preset',
-    'veryfast',
-    '-tune',
-    'zerolatency',
-    '-pix_fmt',
-    'yuv420p',
-    '-b:v',
-    '500k',
-    '-g',
-    '25',
-    '-keyint_min',
-    '25',
-    '-sc_threshold',
-    '0',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '64k',
+    ...LIVE_TEST_ENCODE_ARGS,
     '-f',
     'hls',
     '-hls_time',
