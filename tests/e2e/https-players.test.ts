@@ -7,13 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright';
 import { launchChromium, noChromium, servePlayerPage } from '../helpers/browser.js';
 import { HlsOrigin, startLiveHls, tempDir, type LiveHls } from '../helpers/hls-origin.js';
 import { waitFor } from '../helpers/http.js';
-import { missingTool, publishTestStream, startNms, type NmsOrigin } from '../helpers/media.js';
+import { missingTool, publishTestStream, startNms, type NmsOrigin, streamIsUp } from '../helpers/media.js';
 import { startRelay, type StartedRelay } from '../helpers/relay.js';
 import { TestCa, writePem, type Pem } from '../helpers/test-ca.js';
 
@@ -88,22 +87,6 @@ async function plays(browser: Browser, pageUrl: string, streamUrl: string): Prom
     'playback to advance by 2 s and 40 frames',
   );
   return { tab, first, later };
-}
-
-function streamIsUp(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      res.once('data', () => {
-        req.destroy();
-        resolve(res.statusCode === 200);
-      });
-    });
-    req.on('error', () => resolve(false));
-    setTimeout(() => {
-      req.destroy();
-      resolve(false);
-    }, 1500);
-  });
 }
 
 describe('a page on HTTPS plays relay streams over HTTPS', { skip }, () => {

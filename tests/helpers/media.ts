@@ -4,6 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, statSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -123,5 +124,26 @@ export function ffprobe(url: string, seconds = 15, inputOptions: string[] = []):
       { timeout: seconds * 1000 },
       (error, stdout, stderr) => (error ? reject(new Error(`ffprobe failed: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))),
     );
+  });
+}
+
+/** True once `url` (plain HTTP) delivers more than 2 KB within 1.5 s of the request; false on an error or a timeout. */
+export function streamIsUp(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      let bytes = 0;
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (bytes > 2000) {
+          req.destroy();
+          resolve(true);
+        }
+      });
+    });
+    setTimeout(() => {
+      req.destroy();
+      resolve(false);
+    }, 1500);
+    req.on('error', () => resolve(false));
   });
 }

@@ -8,41 +8,19 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { HlsOrigin, startLiveHls, tempDir, type LiveHls } from '../../helpers/hls-origin.js';
 import { waitFor } from '../../helpers/http.js';
-import { ffprobe, missingTool, publishTestStream, startNms, type NmsOrigin } from '../../helpers/media.js';
+import { ffprobe, missingTool, publishTestStream, startNms, type NmsOrigin, streamIsUp } from '../../helpers/media.js';
 import { startRelay, type StartedRelay } from '../../helpers/relay.js';
 import { TestCa, writePem } from '../../helpers/test-ca.js';
 
 const run = promisify(execFile);
 const skip = missingTool('ffmpeg', 'ffmpeg') || missingTool('ffprobe', 'ffmpeg') || missingTool('curl', 'curl');
 if (skip) console.log(`# skipping HTTPS media clients suite: ${skip}`);
-
-/** True once `url` delivers more than 2 KB within 1.5 s. */
-function streamIsUp(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      let bytes = 0;
-      res.on('data', (c: Buffer) => {
-        bytes += c.length;
-        if (bytes > 2000) {
-          req.destroy();
-          resolve(true);
-        }
-      });
-    });
-    setTimeout(() => {
-      req.destroy();
-      resolve(false);
-    }, 1500);
-    req.on('error', () => resolve(false));
-  });
-}
 
 describe('HTTPS: ffprobe and curl through the relay', { skip }, () => {
   let dir: string;

@@ -8,10 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { FlvTestViewer, timestampViolation } from '../../../helpers/flv-viewer.js';
-import { missingTool, publishTestStream, startNms, type NmsOrigin } from '../../../helpers/media.js';
+import { missingTool, publishTestStream, startNms, type NmsOrigin, streamIsUp } from '../../../helpers/media.js';
 import { startRelay, type StartedRelay } from '../../../helpers/relay.js';
 import { waitFor } from '../../../helpers/http.js';
 
@@ -20,26 +19,6 @@ if (skip) console.log(`# skipping node-media-server drain suite: ${skip}`);
 
 const GRACE_MS = 3000;
 const DEADLINE_MS = 4000;
-
-function streamIsUp(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      let bytes = 0;
-      res.on('data', (c: Buffer) => {
-        bytes += c.length;
-        if (bytes > 2000) {
-          req.destroy();
-          resolve(true);
-        }
-      });
-      setTimeout(() => {
-        req.destroy();
-        resolve(false);
-      }, 1500);
-    });
-    req.on('error', () => resolve(false));
-  });
-}
 
 const keyframes = (v: FlvTestViewer) => v.tags.filter((t) => t.video?.keyframe).length;
 

@@ -5,35 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { FlvTestViewer, timestampViolation } from '../../../helpers/flv-viewer.js';
-import { ffprobe, missingTool, publishTestStream, startNms, type NmsOrigin } from '../../../helpers/media.js';
+import { ffprobe, missingTool, publishTestStream, startNms, type NmsOrigin, streamIsUp } from '../../../helpers/media.js';
 import { startRelay, type StartedRelay } from '../../../helpers/relay.js';
 import { sleep, waitFor } from '../../../helpers/http.js';
 
 const skip = missingTool('ffmpeg', 'ffmpeg') || missingTool('ffprobe', 'ffmpeg');
 if (skip) console.log(`# skipping node-media-server failover suite: ${skip}`);
-
-function streamIsUp(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      let bytes = 0;
-      res.on('data', (c: Buffer) => {
-        bytes += c.length;
-        if (bytes > 2000) {
-          req.destroy();
-          resolve(true);
-        }
-      });
-      setTimeout(() => {
-        req.destroy();
-        resolve(false);
-      }, 1500);
-    });
-    req.on('error', () => resolve(false));
-  });
-}
 
 describe('real origins: fan-out, late-join ffprobe and failover between two node-media-servers', { skip }, () => {
   let a: NmsOrigin;
