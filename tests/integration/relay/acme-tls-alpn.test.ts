@@ -67,11 +67,14 @@ function handshake(port: number, servername: string, protocols: string[] | undef
 
 /**
  * A TCP forwarder to `port`: each connection waits for `beforeForward` (when set, then cleared)
- * before its bytes go through; counts the connections.
+ * before its bytes go through; counts the connections. Either side closing closes the other,
+ * and close() cuts what is still open: a paused or half-closed socket keeps no event loop
+ * alive, so waiting for pebble to hang up could leave the test hanging on nothing.
  */
 class HoldingForwarder {
   connections = 0;
   beforeForward: (() => Promise<void>) | undefined;
+  private readonly sockets = new Set<net.Socket>();
   private readonly server = net.createServer((client) => void this.forward(client));
 
   constructor(private readonly port: number) {}
@@ -82,18 +85,29 @@ class HoldingForwarder {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    return closed;
+  }
+
+  private track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
   }
 
   private async forward(client: net.Socket): Promise<void> {
     this.connections += 1;
+    this.track(client);
     client.pause();
     client.on('error', () => client.destroy());
     const hook = this.beforeForward;
     this.beforeForward = undefined;
     await hook?.();
+    if (client.destroyed) return;
     const upstream = net.connect(this.port, '127.0.0.1');
+    this.track(upstream);
     upstream.on('error', () => client.destroy());
+    upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
     client.pipe(upstream).pipe(client);
     client.resume();
