@@ -7,6 +7,7 @@ import type { NodeConfig, RouteConfig } from './config.js';
 import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
 import type { HistoryDto, RelayStateDto, ResolveDto, RouteSavedDto, SettingsDto, SettingsPatch, SignedUrlDto } from './dto.js';
 import type { HlsCacheDto, HlsStreamDto, TlsStatusDto } from './dto.js';
+import type { LogRecordsDto, LogRecordsQuery, LogsStatusDto } from './dto.js';
 import type { RelayDeckEventSource } from './events.js';
 
 export type { RelayDeckEvent, RelayDeckEventListener, RelayDeckEventSource } from './events.js';
@@ -51,6 +52,10 @@ export interface ApiSignatures {
   getHlsCache: { input: Record<string, never>; output: HlsCacheDto };
   /** The most recent finished requests, newest last (bounded by relay.requestLogEntries). */
   listRequestLog: { input: Record<string, never>; output: RequestLogEntry[] };
+  /** The access log and session records files: where they are written, lines written, dropped (queue full: the disk slower than the traffic) and waiting, rotations, errors. */
+  getLogs: { input: Record<string, never>; output: LogsStatusDto };
+  /** Past records from disk, newest first, across the rotated files: `file` sessions (default) or access, `before` (epoch ms), `cursor` (from the last page), `limit` (at most logs.readMaxRecords), `search`; reads at most logs.readMaxBytes per call, skips and counts malformed lines. */
+  listLogRecords: { input: { body?: LogRecordsQuery }; output: LogRecordsDto };
   /** Totals and per-route counters: requests, redirects, proxied, bytes in/out, errors by code, token uses by label. */
   getStats: { input: Record<string, never>; output: StatsDto };
   /** Throughput history: 1 s points for 10 min and 1 min points for 24 h (electron/engine/history/). */
@@ -64,7 +69,7 @@ export interface ApiSignatures {
   resumeRelay: { input: Record<string, never>; output: RelayStateDto };
   /** Remove the built-in demo node and its routes, and stop it; it does not come back. */
   removeDemo: { input: Record<string, never>; output: RelayStateDto };
-  /** Every setting (ports, bind addresses, admin token, relay and fan-out defaults, HLS cache and playlists, app). */
+  /** Every setting (ports, bind addresses, admin token, relay and fan-out defaults, HLS cache and playlists, app, log files, admission webhooks). */
   getSettings: { input: Record<string, never>; output: SettingsDto };
   /** The HTTPS listener: its URL and each certificate (names, issuer, validity, SHA-256 fingerprint, last errors reading its files). */
   getTls: { input: Record<string, never>; output: TlsStatusDto };
@@ -72,7 +77,7 @@ export interface ApiSignatures {
   reloadTls: { input: Record<string, never>; output: TlsStatusDto };
   /** Order the ACME certificate now (tls.acme; 409 when ACME is off) and answer when it is served or the order failed (then `acme.lastError`; the certificate in use stays). */
   renewTls: { input: Record<string, never>; output: TlsStatusDto };
-  /** Change settings (relay, tls, admin, flv, hls, app); host and port changes (and tls.enabled, tls.http2 and HTTP/2's stream and memory limits) are saved and apply after a restart, the rest applies live. */
+  /** Change settings (relay, tls, admin, flv, hls, app, logs, webhooks); host and port changes (and tls.enabled, tls.http2 and HTTP/2's stream and memory limits) are saved and apply after a restart, the rest applies live. */
   updateSettings: { input: { body: SettingsPatch }; output: SettingsDto };
 }
 
@@ -121,6 +126,8 @@ export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
   listHlsStreams: { method: 'GET', path: '/api/hls/streams', body: false },
   getHlsCache: { method: 'GET', path: '/api/hls/cache', body: false },
   listRequestLog: { method: 'GET', path: '/api/requests', body: false },
+  getLogs: { method: 'GET', path: '/api/logs', body: false },
+  listLogRecords: { method: 'GET', path: '/api/logs/records', body: false, query: true },
   getStats: { method: 'GET', path: '/api/stats', body: false },
   getHistory: { method: 'GET', path: '/api/history', body: false },
   resolvePath: { method: 'GET', path: '/api/resolve', body: false, query: true },

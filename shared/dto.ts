@@ -3,16 +3,19 @@
  * No classes, no functions: each survives structured clone and JSON.
  */
 import type {
+  AccessLogFormat,
   AdminSettings,
   AppSettings,
   FlvSettings,
   HlsSettings,
+  LogsSettings,
   NodeConfig,
   RelaySettings,
   RouteConfig,
   RouteKind,
   RouteMode,
   TlsSettings,
+  WebhookSettings,
 } from './config.js';
 
 /** The JSON error body every transport returns: `{ "error": { "code", "message" } }`. */
@@ -50,6 +53,8 @@ export interface SessionDto {
   movedFrom?: string[];
   clientAddress: string;
   userAgent: string;
+  /** The viewer's auth label (a static token's, a JWT's or the admission webhook's), when it has one. */
+  label?: string;
   /** Epoch ms when the request arrived. */
   startedAt: number;
   /** Bytes read from the node so far. */
@@ -98,8 +103,10 @@ export interface RouteStatsDto {
   errors: Record<string, number>;
   /** Proxied requests in flight now. */
   active: number;
-  /** Requests admitted with each static token, by token label. */
+  /** Requests admitted per auth label: a static token's, a JWT's or the admission webhook's. */
   tokens: Record<string, number>;
+  /** Requests refused by each viewer limit: maxViewers, maxViewersPerStream (routes[].limits), maxConnectionsPerAddress (relay). */
+  limits: Record<string, number>;
 }
 
 export interface StatsDto {
@@ -107,6 +114,20 @@ export interface StatsDto {
   startedAt: number;
   totals: RouteStatsDto;
   routes: Record<string, RouteStatsDto>;
+  /** Admission webhooks and HLS viewer sessions, over all routes. */
+  admission: AdmissionStatsDto;
+}
+
+/** Admission webhooks (routes[].auth.webhook) and HLS viewer sessions, since the engine started. */
+export interface AdmissionStatsDto {
+  /** Webhook questions: calls made, answered from the cache, joined to a call in flight, calls failed (timeout, error, other status), viewers refused by a full queue. */
+  webhook: { calls: number; cacheHits: number; coalesced: number; failures: number; queueFull: number };
+  /** End-of-session records (stopUrl): delivered, retry attempts, dropped (queue full, retries spent, a final 4xx). */
+  stop: { delivered: number; retried: number; dropped: number };
+  /** HLS viewer sessions held now. */
+  hlsViewerSessions: number;
+  /** JWT viewer tokens: signatures checked, requests answered from the verified-token cache, JWKS fetches and failed ones. */
+  jwt: { verifications: number; cacheHits: number; jwksFetches: number; jwksFailures: number };
 }
 
 /** A node as the API shows it: its configuration plus live state. */
@@ -454,6 +475,10 @@ export interface SettingsDto {
   hls: HlsSettings;
   /** The `app` section (desktop app). */
   app: AppSettings;
+  /** The `logs` section (access log and session records on disk); applies live: a changed file is closed and opened again with its new settings. */
+  logs: LogsSettings;
+  /** The `webhooks` section (bounds every admission webhook shares: answer cache, end-of-session queue and retries, TLS verification); applies live. */
+  webhooks: WebhookSettings;
   /** Addresses the servers listen on now; host and port changes apply after a restart. */
   listening: { relayUrl: string; adminUrl: string };
   /** True when a saved host or port, or a tls setting read when the HTTPS listener starts, differs from the running one. */
@@ -470,6 +495,9 @@ export interface SettingsPatch {
   /** HLS fields to change; `carryParams` is replaced as a whole list. */
   hls?: Partial<HlsSettings>;
   app?: Partial<AppSettings>;
+  /** Log fields to change; `access` and `sessions` are each replaced as a whole object (fields left out take their defaults). */
+  logs?: Partial<LogsSettings>;
+  webhooks?: Partial<WebhookSettings>;
 }
 
 /** A signed viewer URL (admin API `signUrl`, `relaydeck sign`). */
@@ -482,4 +510,102 @@ export interface SignedUrlDto {
   expiresAt: number;
   /** Id of the route key that signed it. */
   keyId: string;
+}
+
+/** The two files the relay writes (electron/engine/logs/): the access log and the session records. */
+export type LogFileName = 'access' | 'sessions';
+
+/** One log file as it is being written: where, and its counters since the engine started. */
+export interface LogFileStatusDto {
+  /** logs.access.enabled / logs.sessions.enabled, with a folder to write in. */
+  enabled: boolean;
+  /** The file written now ("" when off). */
+  path: string;
+  /** "json" or "combined" for the access log; the session records are always "json". */
+  format: AccessLogFormat;
+  /** Lines written to disk. */
+  written: number;
+  /** Lines dropped: the queue was full (the disk slower than the traffic), or a write failed. */
+  dropped: number;
+  /** Lines waiting to be written now, the batch in flight included, and the bound (queueLines). */
+  queued: number;
+  queueLimit: number;
+  /** Rotations done, and rotated files deleted by retention (maxFiles). */
+  rotations: number;
+  removed: number;
+  /** Failed opens or writes; the file is opened again a few seconds after one. */
+  errors: number;
+  /** The last failure in words, "" when none. */
+  lastError: string;
+}
+
+/** The log files (getLogs): the folder and each file's counters. */
+export interface LogsStatusDto {
+  /** The folder the files are written in, "" when there is none (an engine without a config file and a relative logs.dir). */
+  dir: string;
+  access: LogFileStatusDto;
+  sessions: LogFileStatusDto;
+}
+
+/**
+ * A finished request or viewer session as read back from disk (listLogRecords): a line of the
+ * access log or of the session records. A combined-format access log line carries fewer
+ * fields: the route, mode, node and byte counts from the node are then absent or empty.
+ */
+export interface LogRecordDto {
+  /** Epoch ms when it ended, and when it started. */
+  endedAt: number;
+  startedAt: number;
+  durationMs: number;
+  /** The session's id while it was live (SessionDto.id); absent for redirects and refusals. */
+  sessionId?: string;
+  routeId: string;
+  mode?: RouteMode;
+  method: string;
+  transport: ViewerTransport;
+  /** Request path without the query. */
+  path: string;
+  /** Session records: the stream (FLV stream id, else the path). */
+  stream?: string;
+  status: number;
+  errorCode?: string;
+  nodeId: string;
+  movedFrom?: string[];
+  clientAddress: string;
+  userAgent: string;
+  label?: string;
+  /** Bytes read from the node, and written to the viewer. */
+  bytesIn: number;
+  bytesOut: number;
+  firstByteMs?: number;
+  firstKeyframeMs?: number;
+  framesDropped?: number;
+}
+
+/** What listLogRecords is asked: which file, from where, how many, and an optional search. */
+export interface LogRecordsQuery {
+  /** "sessions" (the default) or "access". */
+  file?: LogFileName;
+  /** Only records that ended before this epoch ms (e.g. the oldest one the page holds). */
+  before?: number;
+  /** Go on from a previous answer's `cursor` (newest first); `before` still applies. */
+  cursor?: string;
+  /** Most records answered (1 to logs.readMaxRecords; default 100). */
+  limit?: number;
+  /** Case-insensitive text every record answered holds in its path, stream, route, node, client, user agent, label, error code or status. */
+  search?: string;
+}
+
+/** A page of past records, newest first (listLogRecords). */
+export interface LogRecordsDto {
+  file: LogFileName;
+  records: LogRecordDto[];
+  /** Pass as `cursor` to read older records; null when the oldest file was read to its start. */
+  cursor: string | null;
+  /** Bytes of log files read for this page (at most logs.readMaxBytes). */
+  scannedBytes: number;
+  /** Lines that were not a record (malformed, cut, or longer than 64 KiB): skipped and counted, never an error. */
+  skippedLines: number;
+  /** Files (current and rotated) the page read from. */
+  filesRead: number;
 }

@@ -34,6 +34,7 @@ export interface Schema<T> {
  */
 export type Unit =
   | 'ms'
+  | 'seconds'
   | 'days'
   | 'bytes'
   | 'percent'
@@ -54,7 +55,15 @@ export type Unit =
   | 'failures'
   | 'logins per minute'
   | 'port'
-  | 'relative weight';
+  | 'relative weight'
+  | 'bits'
+  | 'calls'
+  | 'answers'
+  | 'records'
+  | 'retries'
+  | 'bytes per second'
+  | 'lines'
+  | 'files';
 
 /** A field's documentation: its meaning in one or a few sentences (never its default, which the schema holds), and for an integer its unit. */
 export interface FieldMeta {

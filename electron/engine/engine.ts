@@ -15,8 +15,10 @@ import { nodeViews, type NodeViewSources } from './admin/node-views.js';
 import type { ApiOperations } from './admin/operations.js';
 import { saveConfigChange } from './config/store.js';
 import { createLogger, type Logger } from './core/log.js';
-import { createMetricsRegistry } from './relay/metrics.js';
+import { createMetricsRegistry, registerAdmissionMetrics } from './relay/metrics.js';
 import { registerHlsMetrics } from './relay/hls/metrics.js';
+import { LogBook } from './logs/log-book.js';
+import { registerLogMetrics } from './logs/metrics.js';
 import { RouteTable } from './routing/route-table.js';
 import { RelayServer } from './relay/server.js';
 import { SessionRegistry } from './relay/sessions.js';
@@ -63,6 +65,8 @@ export class Engine {
   private readonly log: Logger = createLogger('engine');
   readonly stats = new StatsBook();
   readonly sessions: SessionRegistry;
+  /** The access log and session records on disk (logs/): fed by the session registry, following the `logs` settings live. */
+  readonly logs: LogBook;
   readonly api: RelayDeckApi;
   private table: RouteTable;
   /** Pause switch for new requests: relay admission refuses them while on (routing/pause-switch.ts, routing/admission.ts). */
@@ -106,7 +110,8 @@ export class Engine {
   private constructor(private readonly options: EngineOptions) {
     this.table = new RouteTable(options.config);
     this.startedListenKey = listenKey(options.config);
-    this.sessions = new SessionRegistry(this.stats, options.config.relay.requestLogEntries);
+    this.logs = new LogBook({ settings: () => this.config.logs, configPath: options.configPath, log: createLogger('logs') });
+    this.sessions = new SessionRegistry(this.stats, options.config.relay.requestLogEntries, this.logs);
     this.transport = new UpstreamTransport({ maxIdleSockets: options.config.relay.maxIdleUpstreamSockets });
     this.nodes = new NodeRegistry(createLogger('nodes'), this.transport);
     const configDir = options.configPath ? path.dirname(options.configPath) : path.join(os.tmpdir(), `relaydeck-${process.pid}`);
@@ -161,11 +166,18 @@ export class Engine {
       () => this.relay.hub.list(),
       () => this.nodeDtos(),
     );
+    registerAdmissionMetrics(metrics, {
+      webhook: () => ({ ...this.relay.webhooks.counters }),
+      stop: () => ({ ...this.relay.stops.counters }),
+      hlsViewerSessions: () => this.relay.hlsSessions.size,
+      jwt: () => ({ ...this.relay.jwt.counters }),
+    });
     registerHlsMetrics(
       metrics,
       () => this.relay.hls.listStreams(),
       () => this.relay.hls.cacheStats(),
     );
+    registerLogMetrics(metrics, () => this.logs.status());
     this.events = new EventStreamServer(this.ticker, createLogger('events'));
     // Streams first (a disabled node's pulls end, a drain starts), so the pushed node state shows it.
     this.nodes.onStatusChange((change) => this.relay.hub.onNodeStatus(change));
@@ -193,6 +205,8 @@ export class Engine {
   static async start(options: EngineOptions): Promise<Engine> {
     const engine = new Engine(options);
     const { relay, admin } = options.config;
+    // The files open in the background: lines queue (bounded) until they do; the relay never waits for the disk.
+    void engine.logs.apply();
     engine.relayAddress = await engine.relay.listen(relay.host, relay.port);
     try {
       if (options.config.tls.enabled) await engine.listenTls();
@@ -200,6 +214,7 @@ export class Engine {
     } catch (error) {
       await engine.relay.close(0);
       engine.transport.destroy();
+      await engine.logs.close();
       throw error;
     }
     if (!isLoopbackHost(admin.host)) engine.log.warn(`admin API is bound to ${admin.host}, reachable from other machines; keep the token secret`);
@@ -287,7 +302,18 @@ export class Engine {
         listHls: () => relay.hls.listStreams(),
         hlsCache: () => relay.hls.cacheStats(),
       },
-      traffic: { stats: () => stats.snapshot(), history: () => history.toDto() },
+      traffic: {
+        stats: () => ({
+          ...stats.snapshot(),
+          admission: {
+            webhook: { ...relay.webhooks.counters },
+            stop: { ...relay.stops.counters },
+            hlsViewerSessions: relay.hlsSessions.size,
+            jwt: relay.jwt.counters,
+          },
+        }),
+        history: () => history.toDto(),
+      },
       // The table's match knows nothing of the pause (relay admission refuses paused requests), so it serves the check as is.
       tls: {
         status: () => this.tlsStatus(),
@@ -301,6 +327,7 @@ export class Engine {
           return this.tlsStatus();
         },
       },
+      logs: { status: () => this.logs.status(), read: (query) => this.logs.read(query) },
       routing: {
         lookup: () => {
           const table = this.table;
@@ -368,6 +395,8 @@ export class Engine {
         .reconfigure()
         .then(() => this.certificates.check(true))
         .catch((error: Error) => this.log.warn(`acme: ${error.message}`));
+    // The log files follow their settings live: a file whose settings changed is closed (its queue written out) and opened again.
+    if (JSON.stringify(previous.logs) !== JSON.stringify(next.logs)) void this.logs.apply();
     for (const key of ['host', 'port'] as const) {
       if (previous.relay[key] !== next.relay[key] || previous.admin[key] !== next.admin[key]) {
         this.log.warn(`listen address changes (relay/admin ${key}) apply after a restart`);
@@ -386,6 +415,8 @@ export class Engine {
     this.certificates.stopWatching();
     this.acme.stop();
     await Promise.all([this.relay.close(grace), this.admin.close()]);
+    // After the relay: the sessions it ended are in the queues, and get written (each file waits at most LOG_CLOSE_TIMEOUT_MS).
+    await this.logs.close();
     this.transport.destroy();
     await this.demo.stop();
     await this.pendingChange;

@@ -4,11 +4,11 @@ import { HOUR_MS, MAX_NODES, ms } from './fields.js';
 
 /**
  * Query parameter names a carried parameter may not take: the relay's own stream and node
- * hint (HLS_HINT_PARAM in electron/engine/relay/hls/hint.ts, which the relay owns; the config
- * only refuses it, and tests/unit/config/metadata.test.ts keeps the two equal), besides
- * every LL-HLS "_HLS_" name.
+ * hint and its viewer session (HLS_HINT_PARAM in electron/engine/relay/hls/hint.ts and
+ * HLS_SESSION_PARAM in hls/viewer-sessions.ts, which the relay owns; the config only refuses
+ * them, and tests/unit/config/metadata.test.ts keeps them equal), besides every LL-HLS "_HLS_" name.
  */
-export const HLS_RESERVED_PARAMS: readonly string[] = ['_rdh'];
+export const HLS_RESERVED_PARAMS: readonly string[] = ['_rdh', '_rds'];
 
 /** HLS through the relay (hls routes): playlist rewriting, segment and playlist cache, stats. */
 export const hlsSettingsSchema = object({
@@ -47,9 +47,9 @@ export const hlsSettingsSchema = object({
   errorCacheMs: setting(ms(60_000), 1_000, { unit: 'ms', doc: 'Node errors (non-2xx answers, failed fetches) are cached this long; 0 = not cached.' }),
   carryParams: setting(
     array(string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_.~-]+$/, patternName: 'a query parameter name of letters, digits, "_", ".", "~" or "-"' }), 16),
-    ['sign', 'sp', 'token'],
+    ['sign', 'sp', 'token', 'jwt'],
     {
-      doc: "Query parameters carried from a viewer's playlist request into the playlist's relay URIs (never into node URLs): by default the viewer auth parameters (signature, signed prefix, token).",
+      doc: "Query parameters carried from a viewer's playlist request into the playlist's relay URIs (never into node URLs): by default the viewer auth parameters (signature, signed prefix, token, JWT).",
     },
   ),
   foreignUris: setting(oneOf(['keep', 'reject'] as const), 'keep', {

@@ -11,10 +11,13 @@ import { flvSettingsSchema } from './flv.js';
 import { healthSettingsSchema } from './health.js';
 import { hlsSettingsSchema } from './hls.js';
 import { locatorSettingsSchema } from './locator.js';
+import { accessLogSchema, logsSettingsSchema, sessionRecordsSchema } from './logs.js';
 import { nodeApiSchema, nodeSchema } from './nodes.js';
 import { relaySettingsSchema } from './relay.js';
 import { routeSchema, staticRuleSchema, viewerAuthSchema } from './routes.js';
 import { tlsAcmeSchema, tlsCertificateSchema, tlsSettingsSchema } from './tls.js';
+import { routeLimitsSchema, routeWebhookSchema, webhookSettingsSchema } from './webhook.js';
+import { jwtAuthSchema } from './jwt.js';
 
 /** One section of the reference: where its keys sit in the file, a title, and its object schema. */
 export interface ReferenceSection {
@@ -35,12 +38,19 @@ export const REFERENCE_SECTIONS: readonly ReferenceSection[] = [
   { path: 'hls', title: 'HLS', schema: hlsSettingsSchema },
   { path: 'health', title: 'Node health checks (defaults; a node may override them in `nodes[].health`)', schema: healthSettingsSchema },
   { path: 'locator', title: 'Stream location by probe', schema: locatorSettingsSchema },
+  { path: 'webhooks', title: 'Admission webhooks (bounds all routes share)', schema: webhookSettingsSchema },
+  { path: 'logs', title: 'Access log and session records on disk', schema: logsSettingsSchema },
+  { path: 'logs.access', title: 'The access log (access.log)', schema: accessLogSchema },
+  { path: 'logs.sessions', title: 'The session records (sessions.jsonl)', schema: sessionRecordsSchema },
   { path: 'app', title: 'Desktop app', schema: appSettingsSchema },
   { path: 'demo', title: 'Built-in demo node', schema: demoSettingsSchema },
   { path: 'nodes[]', title: 'Nodes', schema: nodeSchema },
   { path: 'nodes[].api', title: "A node's stream-list API", schema: nodeApiSchema },
   { path: 'routes[]', title: 'Routes', schema: routeSchema },
   { path: 'routes[].auth', title: 'Viewer auth of a route', schema: viewerAuthSchema },
+  { path: 'routes[].auth.webhook', title: 'Admission webhook of a route', schema: routeWebhookSchema },
+  { path: 'routes[].auth.jwt', title: 'JWT viewer tokens of a route', schema: jwtAuthSchema },
+  { path: 'routes[].limits', title: 'Viewer limits of a route', schema: routeLimitsSchema },
   { path: 'routes[].static[]', title: 'Static location rules', schema: staticRuleSchema },
 ];
 

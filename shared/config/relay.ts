@@ -21,6 +21,16 @@ export const relaySettingsSchema = object({
     unit: 'requests',
     doc: 'Most requests in flight on the relay port at once; further connections are refused.',
   }),
+  maxConnectionsPerAddress: setting(integer(0, 1_000_000), 0, {
+    unit: 'connections',
+    doc:
+      'Most connections open at once from one client address (IPv6: from one relay.addressLimitIpv6Prefix network), on the plain and HTTPS listeners together; a request on a ' +
+      'connection past it gets 429 ADDRESS_LIMIT with Retry-After and the connection closes. Behind trusted proxies (relay.trustedProxies) the proxy is the client. 0 = no limit.',
+  }),
+  addressLimitIpv6Prefix: setting(integer(1, 128), 64, {
+    unit: 'bits',
+    doc: 'IPv6 clients are counted per network of this prefix length for relay.maxConnectionsPerAddress (one home or phone usually holds a whole /64).',
+  }),
   maxIdleUpstreamSockets: setting(integer(0, 10_000), 64, { unit: 'sockets', doc: 'Idle keep-alive connections kept open per node for reuse.' }),
   shutdownGraceMs: setting(ms(600_000), 5_000, { unit: 'ms', doc: 'On shutdown, streams get this long to end cleanly before they are cut.' }),
   drainDeadlineMs: setting(ms(24 * HOUR_MS), 600_000, {

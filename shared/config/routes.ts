@@ -2,6 +2,8 @@
 import { array, boolean, defaultOf, documented, integer, object, oneOf, optional, partial, setting, string } from '../schema.js';
 import { cidr, id, MAX_NODES } from './fields.js';
 import { corsExposedHeaders, corsOrigins } from './cors.js';
+import { routeLimitsSchema, routeWebhookSchema } from './webhook.js';
+import { jwtAuthSchema } from './jwt.js';
 
 export const ROUTE_KINDS = ['flv', 'hls', 'file'] as const;
 export const ROUTE_MODES = ['redirect', 'proxy'] as const;
@@ -36,6 +38,12 @@ export const viewerAuthSchema = object({
   allow: documented(optional(array(cidr(), 1_000)), { doc: 'Only these client addresses (CIDRs) may watch; empty = any.' }),
   deny: documented(optional(array(cidr(), 1_000)), { doc: 'These client addresses (CIDRs) may not watch.' }),
   passParams: setting(boolean(), false, { doc: 'Pass the auth parameters on to the node and into redirects (false: they are stripped).' }),
+  webhook: documented(optional(routeWebhookSchema), {
+    doc: "The operator's service decides who may watch (see `routes[].auth.webhook`); checked after the IP lists and credentials, once per viewer session.",
+  }),
+  jwt: documented(optional(jwtAuthSchema), {
+    doc: 'JWT viewer tokens (`?jwt=` or `Authorization: Bearer`), signed with shared secrets or keys of a JWKS (see `routes[].auth.jwt`).',
+  }),
 });
 
 /** One static location rule: streams whose key matches `match` ("*" = any characters) go to `node`. */
@@ -72,6 +80,7 @@ export const routeSchema = object({
   static: documented(optional(array(staticRuleSchema, 1_000)), { doc: 'locate "static": stream-key patterns ("live/cam*") to node ids, first match wins.' }),
   leastLoadBy: setting(oneOf(['viewers', 'mbps'] as const), 'viewers', { doc: 'locate "least-load": balance on active "viewers" or on outgoing "mbps".' }),
   auth: documented(optional(viewerAuthSchema), { doc: 'Viewer auth for this route; absent = open.' }),
+  limits: setting(routeLimitsSchema, routeLimitsSchema.parse({}, 'limits'), { doc: 'Viewer caps and pacing of this route (see `routes[].limits`).' }),
   streamParams: setting(array(string({ min: 1, max: 64, pattern: /^[A-Za-z0-9._~!$'()*+,;:@-]+$/, patternName: 'a query parameter name' }), 32), [], {
     doc:
       'flv fan-out and hls proxy: the viewer query parameters (by name) that select a different stream on the node; they are sent to the node and are part of the stream identity. ' +

@@ -7,10 +7,12 @@ import { flvSettingsSchema } from './flv.js';
 import { healthSettingsSchema } from './health.js';
 import { hlsSettingsSchema } from './hls.js';
 import { locatorSettingsSchema } from './locator.js';
+import { accessLogSchema, logsSettingsSchema, sessionRecordsSchema } from './logs.js';
 import { nodeApiSchema, nodeSchema } from './nodes.js';
 import { relaySettingsSchema } from './relay.js';
 import { LOCATORS, ROUTE_KINDS, ROUTE_MODES, routeSchema } from './routes.js';
 import { tlsAcmeSchema, tlsCertificateSchema, tlsSettingsSchema } from './tls.js';
+import { routeLimitsSchema, routeWebhookSchema, webhookSettingsSchema } from './webhook.js';
 
 export const configSchema = object({
   relay: withDefault(relaySettingsSchema, relaySettingsSchema.parse({}, 'relay')),
@@ -20,8 +22,10 @@ export const configSchema = object({
   hls: withDefault(hlsSettingsSchema, hlsSettingsSchema.parse({}, 'hls')),
   health: withDefault(healthSettingsSchema, healthSettingsSchema.parse({}, 'health')),
   locator: withDefault(locatorSettingsSchema, locatorSettingsSchema.parse({}, 'locator')),
+  webhooks: withDefault(webhookSettingsSchema, webhookSettingsSchema.parse({}, 'webhooks')),
   nodes: withDefault(array(nodeSchema, MAX_NODES), []),
   routes: withDefault(array(routeSchema, MAX_ROUTES), []),
+  logs: withDefault(logsSettingsSchema, logsSettingsSchema.parse({}, 'logs')),
   app: withDefault(appSettingsSchema, appSettingsSchema.parse({}, 'app')),
   /** Undefined unless the demo was ever installed (see demoSettingsSchema). */
   demo: optional(demoSettingsSchema) as Schema<DemoSettings | undefined>,
@@ -38,6 +42,18 @@ export type FlvSettings = Infer<typeof flvSettingsSchema>;
 export type HlsSettings = Infer<typeof hlsSettingsSchema>;
 export type HealthSettings = Infer<typeof healthSettingsSchema>;
 export type LocatorSettings = Infer<typeof locatorSettingsSchema>;
+/** Bounds every admission webhook shares (the `webhooks` section). */
+export type WebhookSettings = Infer<typeof webhookSettingsSchema>;
+/** A route's admission webhook (routes[].auth.webhook). */
+export type RouteWebhookConfig = Infer<typeof routeWebhookSchema>;
+/** A route's viewer caps and pacing (routes[].limits). */
+export type RouteLimits = Infer<typeof routeLimitsSchema>;
+/** The access log and session records on disk (the `logs` section). */
+export type LogsSettings = Infer<typeof logsSettingsSchema>;
+/** The access log (logs.access). */
+export type AccessLogSettings = Infer<typeof accessLogSchema>;
+/** The session records file (logs.sessions). */
+export type SessionRecordsSettings = Infer<typeof sessionRecordsSchema>;
 export type NodeApiConfig = Infer<typeof nodeApiSchema>;
 export type Locator = (typeof LOCATORS)[number];
 export type AppSettings = Infer<typeof appSettingsSchema>;

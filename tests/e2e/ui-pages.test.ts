@@ -471,7 +471,7 @@ describe('the operator UI against relaydeck serve (first run, demo node)', { ski
     const before = await readHls();
     const cacheBytes = page.getByLabel('Segment cache, all streams (0 = off), bytes');
     const carry = page.getByLabel('Query parameters carried into playlist URIs, comma-separated');
-    assert.equal(await carry.inputValue(), 'sign, sp, token');
+    assert.equal(await carry.inputValue(), 'sign, sp, token, jwt');
     await cacheBytes.fill('-1');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('expected an integer from 0 to 68719476736, got -1').waitFor({ timeout: UI_WAIT_MS });

@@ -24,12 +24,14 @@ export class FlvTestViewer {
   constructor(
     readonly url: string,
     readonly retain = true,
+    /** Request headers to send. */
+    readonly headers: http.OutgoingHttpHeaders = {},
   ) {}
 
   /** Connect; resolves when the response headers arrive. */
   open(): Promise<this> {
     return new Promise((resolve, reject) => {
-      this.req = http.get(this.url, { agent: false }, (res) => {
+      this.req = http.get(this.url, { agent: false, headers: this.headers }, (res) => {
         this.res = res;
         this.status = res.statusCode ?? 0;
         this.headers = res.headers;

@@ -14,6 +14,7 @@ import { VERSION } from '../core/version.js';
 import { RelayError } from '../core/errors.js';
 import { demoState } from '../demo/config.js';
 import { parseTtl, signPath } from '../relay/auth/sign-url.js';
+import { parseRecordQuery } from '../logs/record-query.js';
 import type { ApiOperations, ConfigAccess, RelayControls } from './operations.js';
 import { resolvePath, RESOLVE_MAX_PATH_CHARS } from './resolve.js';
 import { applySettingsPatch, settingsDto, settingsPatchSchema } from './settings.js';
@@ -183,6 +184,13 @@ export function createApiService(ops: ApiOperations): RelayDeckApi {
     },
     async listRequestLog() {
       return sessions.recent();
+    },
+    async getLogs() {
+      return ops.logs.status();
+    },
+    async listLogRecords(input) {
+      const query = parseRecordQuery(inputObject(input).body, 'body', config.current().logs.readMaxRecords);
+      return ops.logs.read(query);
     },
     async getStats() {
       return traffic.stats();

@@ -7,6 +7,8 @@
  */
 import type { NodeConfig, RelayDeckConfig, TlsCertificateConfig } from '../../../shared/config.js';
 import type { HistoryDto, HlsCacheDto, HlsStreamDto, NodeDto, RequestLogEntry, SessionDto, StatsDto, StreamDto, TlsStatusDto } from '../../../shared/dto.js';
+import type { LogRecordsDto, LogsStatusDto } from '../../../shared/dto.js';
+import type { RecordQuery } from '../logs/record-query.js';
 import type { ResolveContext } from './resolve.js';
 
 /** Where the servers listen, as started, and since when. */
@@ -89,6 +91,14 @@ export interface TlsControls {
   renew(): Promise<TlsStatusDto>;
 }
 
+/** The access log and session records on disk (logs/log-book.ts). */
+export interface LogControls {
+  /** Where the files are written and their counters (written, dropped, queued, rotations, errors). */
+  status(): LogsStatusDto;
+  /** A page of past records, newest first, across the rotated files (the query validated by the API). */
+  read(query: RecordQuery): Promise<LogRecordsDto>;
+}
+
 /** Everything the operator API calls, by concern. */
 export interface ApiOperations {
   server: ServerInfo;
@@ -100,4 +110,5 @@ export interface ApiOperations {
   traffic: TrafficFigures;
   routing: RouteLookup;
   tls: TlsControls;
+  logs: LogControls;
 }

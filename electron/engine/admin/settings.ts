@@ -17,14 +17,24 @@
  * then on; an object cached before keeps the expiry it was stored with. Size limits
  * (segmentMaxBytes, playlistMaxBytes) apply to fetches started from then on; carryParams
  * and foreignUris to the next playlist served; the stream-stats bounds to the next request.
+ *
+ * The `logs` section applies live too: a log file whose settings changed is closed (its queue
+ * written out) and opened again with them; `logs.access` and `logs.sessions` are each one value
+ * in a patch, replaced whole (their fields left out take their defaults).
+ *
+ * The `webhooks` section (bounds every admission webhook shares) and the per-address
+ * connection limit (relay.maxConnectionsPerAddress, relay.addressLimitIpv6Prefix) apply live:
+ * the relay reads them on every webhook call, stop record and connection.
  */
 import {
   adminSettingsSchema,
   appSettingsSchema,
   flvSettingsSchema,
   hlsSettingsSchema,
+  logsSettingsSchema,
   relaySettingsSchema,
   tlsSettingsSchema,
+  webhookSettingsSchema,
   type RelayDeckConfig,
 } from '../../../shared/config.js';
 import type { SettingsDto, SettingsPatch } from '../../../shared/dto.js';
@@ -37,6 +47,8 @@ export const settingsPatchSchema = object({
   flv: optional(partial(flvSettingsSchema)),
   hls: optional(partial(hlsSettingsSchema)),
   app: optional(partial(appSettingsSchema)),
+  logs: optional(partial(logsSettingsSchema)),
+  webhooks: optional(partial(webhookSettingsSchema)),
 }) as Schema<SettingsPatch>;
 
 /** Merge a validated patch into a config draft. */
@@ -47,6 +59,8 @@ export function applySettingsPatch(draft: RelayDeckConfig, patch: SettingsPatch)
   if (patch.flv) draft.flv = { ...draft.flv, ...patch.flv };
   if (patch.hls) draft.hls = { ...draft.hls, ...patch.hls };
   if (patch.app) draft.app = { ...draft.app, ...patch.app };
+  if (patch.logs) draft.logs = { ...draft.logs, ...patch.logs };
+  if (patch.webhooks) draft.webhooks = { ...draft.webhooks, ...patch.webhooks };
 }
 
 /** The listen addresses of a config and the HTTPS listener's start-time settings, to tell whether a restart is needed. */
@@ -66,5 +80,16 @@ export function listenKey(config: RelayDeckConfig): string {
 }
 
 export function settingsDto(config: RelayDeckConfig, listening: SettingsDto['listening'], restartNeeded: boolean): SettingsDto {
-  return { relay: config.relay, tls: config.tls, admin: config.admin, flv: config.flv, hls: config.hls, app: config.app, listening, restartNeeded };
+  return {
+    relay: config.relay,
+    tls: config.tls,
+    admin: config.admin,
+    flv: config.flv,
+    hls: config.hls,
+    app: config.app,
+    logs: config.logs,
+    webhooks: config.webhooks,
+    listening,
+    restartNeeded,
+  };
 }

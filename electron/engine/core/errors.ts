@@ -27,6 +27,20 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   /** One client address has opened flv.maxStreamsPerClient streams still open, or new ones faster than flv.newStreamsPerClientPerMinute; Retry-After says when to try again. */
   CLIENT_STREAM_LIMIT: 429,
+  /** The route's admission webhook (routes[].auth.webhook) answered 401 for this viewer. */
+  WEBHOOK_UNAUTHORIZED: 401,
+  /** The route's admission webhook answered 403 for this viewer. */
+  WEBHOOK_FORBIDDEN: 403,
+  /** The route's admission webhook timed out, could not be reached or answered another status, and its onError is "deny"; Retry-After says when to try again. */
+  WEBHOOK_FAILED: 503,
+  /** The route's admission webhook has routes[].auth.webhook.maxQueue calls waiting; Retry-After says when to try again (no call was made). */
+  WEBHOOK_BUSY: 503,
+  /** The route (routes[].limits.maxViewers) or the stream (routes[].limits.maxViewersPerStream) has as many viewers as allowed; the message names the limit, Retry-After says when to try again. */
+  VIEWER_LIMIT: 503,
+  /** The client address has relay.maxConnectionsPerAddress connections open; this one is answered and closed, Retry-After says when to try again. */
+  ADDRESS_LIMIT: 429,
+  /** The session reached the maximum duration its webhook answer gave (maxDurationMs) and was ended (logged, never sent). */
+  SESSION_TIME_LIMIT: 499,
   /** No route matches the path. */
   NO_ROUTE: 404,
   /** No such route/node in an admin call. */

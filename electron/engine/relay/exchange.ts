@@ -8,17 +8,21 @@
  * stops sending is the viewer's (408 REQUEST_TIMEOUT), and a response the viewer stops
  * reading (its socket full, the node paused) ends as the viewer's CLIENT_STALLED, never as
  * the node's IDLE_TIMEOUT. A HEAD's header timeout is not reported against the node: a
- * streaming node may hold a HEAD's headers until its endless body ends.
+ * streaming node may hold a HEAD's headers until its endless body ends. A paced response
+ * (routes[].limits.viewerBytesPerSecond, pacing.ts) waiting for its rate is neither: that
+ * wait is not counted at all.
  *
  * States: no call yet → call attached (connecting, sending, waiting for headers) → response
  * headers passed on (streaming) → done (completed, failed, viewer gone, aborted or finished
  * gracefully). The first end wins; every later one does nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../core/log.js';
 import { ERROR_STATUS, RelayError } from '../core/errors.js';
 import { classifyFailure } from '../upstream/transport/classify.js';
 import type { ReaderHold, UpstreamCall, UpstreamEvents, UpstreamResponse, UpstreamTimeouts } from '../upstream/transport.js';
+import { PacedPipe } from './pacing.js';
 import { sendError } from './respond.js';
 import type { Session } from './sessions.js';
 
@@ -29,6 +33,8 @@ export class ProxyExchange implements UpstreamEvents {
   private done = false;
   private call: UpstreamCall | undefined;
   private upstreamResponse: UpstreamResponse | undefined;
+  /** The body's way to the viewer when the route paces it (pipePaced); absent: the engine writes it unpaced. */
+  private pacing: PacedPipe | undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -42,8 +48,12 @@ export class ProxyExchange implements UpstreamEvents {
     res.on('close', () => this.onViewerClosed());
   }
 
-  /** How the viewer holds the node back: while its socket is full, the node's silence is the viewer's (CLIENT_STALLED). */
-  readonly hold: ReaderHold = { blocked: () => this.res.writableNeedDrain, whileBlocked: 'stalled' };
+  /** How the viewer holds the node back: while its socket is full, the node's silence is the viewer's (CLIENT_STALLED); while its pacing waits, no one's. */
+  readonly hold: ReaderHold = {
+    blocked: () => this.res.writableNeedDrain,
+    whileBlocked: 'stalled',
+    waiting: () => this.pacing !== undefined && this.pacing.waiting,
+  };
 
   /** The transport call carrying this request (made with this exchange as its events). */
   attach(call: UpstreamCall): void {
@@ -77,6 +87,20 @@ export class ProxyExchange implements UpstreamEvents {
     this.session.bytesOut += length;
     this.session.routeStats.bytesOut += length;
     if (this.session.node) this.session.node.bytesOut += length;
+  }
+
+  /**
+   * Write the node's body to the viewer at most `bytesPerSecond` (pacing.ts), counting each
+   * write, and complete when it ended; the engine calls it after the headers, instead of
+   * writing the body itself. Only for a rate above 0.
+   */
+  pipePaced(body: Readable, bytesPerSecond: number): void {
+    if (this.done) return;
+    this.pacing = new PacedPipe(body, this.res, bytesPerSecond, {
+      written: (bytes) => this.countOut(bytes),
+      resumed: () => this.call?.readerResumed(),
+      ended: () => this.complete(),
+    });
   }
 
   /** Upstream finished normally and the viewer's response was ended. */
@@ -114,12 +138,13 @@ export class ProxyExchange implements UpstreamEvents {
   }
 
   /** Operator kick or hard stop: cut both sides now. */
-  abort(reason: string): void {
+  abort(reason: string, code?: 'KICKED' | 'SESSION_TIME_LIMIT'): void {
     if (this.done) return;
     this.log.info(`session ${this.session.id} aborted: ${reason}`);
     this.call?.abort(new RelayError('CLIENT_CLOSED', `session aborted: ${reason}`));
     this.res.destroy();
-    this.finish(ERROR_STATUS.CLIENT_CLOSED, 'CLIENT_CLOSED');
+    // An operator kick keeps its record as before (CLIENT_CLOSED); a time limit says so.
+    this.finish(ERROR_STATUS.CLIENT_CLOSED, code === 'SESSION_TIME_LIMIT' ? code : 'CLIENT_CLOSED');
   }
 
   /** Shutdown: end a chunked stream with its terminator so players see a clean end. */
@@ -136,6 +161,7 @@ export class ProxyExchange implements UpstreamEvents {
   private finish(status: number, errorCode?: string): void {
     if (this.done) return;
     this.done = true;
+    this.pacing?.stop();
     this.session.close(status, errorCode);
   }
 }

@@ -83,6 +83,16 @@ export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistr
       for (const [route, s] of stats.entries()) for (const [code, n] of Object.entries(s.errors)) this.inc({ route, code }, n);
     },
   });
+  new Counter({
+    name: 'relaydeck_limit_refusals_total',
+    help: 'Requests refused by a viewer limit, by route and limit (maxViewers, maxViewersPerStream, maxConnectionsPerAddress).',
+    labelNames: ['route', 'limit'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [route, s] of stats.entries()) for (const [limit, n] of Object.entries(s.limits)) this.inc({ route, limit }, n);
+    },
+  });
   new Gauge({
     name: 'relaydeck_active_sessions',
     help: 'Proxied requests in flight, by node.',
@@ -96,4 +106,43 @@ export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistr
   registerGaugeSeries(registry, NODE_SERIES, nodes, (node) => ({ node: node.id }));
   registerGaugeSeries(registry, STREAM_SERIES, streams, (stream) => ({ route: stream.routeId, stream: stream.id }));
   return registry;
+}
+
+/** What the admission webhooks expose to /metrics (relay/auth/webhook.ts, webhook-stop.ts, hls/viewer-sessions.ts). */
+export interface AdmissionMetricsSource {
+  webhook: () => { calls: number; cacheHits: number; coalesced: number; failures: number; queueFull: number };
+  stop: () => { delivered: number; retried: number; dropped: number };
+  hlsViewerSessions: () => number;
+  jwt: () => { verifications: number; cacheHits: number; jwksFetches: number; jwksFailures: number };
+}
+
+/** Webhook calls and outcomes, end-of-session deliveries, and HLS viewer sessions held. */
+export function registerAdmissionMetrics(registry: Registry, source: AdmissionMetricsSource): void {
+  const counter = (name: string, help: string, read: () => Record<string, number>, label: string) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, n] of Object.entries(read())) this.inc({ [label]: key }, n);
+      },
+    });
+  counter(
+    'relaydeck_webhook_questions_total',
+    'Admission webhook questions by outcome: calls made, cacheHits, coalesced (joined a call in flight), failures, queueFull.',
+    source.webhook,
+    'outcome',
+  );
+  counter('relaydeck_jwt_checks_total', 'JWT viewer tokens: verifications (signature checked), cacheHits, jwksFetches, jwksFailures.', source.jwt, 'outcome');
+  counter('relaydeck_webhook_stop_records_total', 'End-of-session webhook records: delivered, retried (attempts), dropped.', source.stop, 'outcome');
+  new Gauge({
+    name: 'relaydeck_hls_viewer_sessions',
+    help: 'HLS viewer sessions held (routes with an admission webhook or viewer caps).',
+    registers: [registry],
+    collect() {
+      this.set(source.hlsViewerSessions());
+    },
+  });
 }

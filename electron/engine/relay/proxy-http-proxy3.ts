@@ -5,6 +5,9 @@
  * unhandled 'error' event. Its requests use the transport's keep-alive agent and are
  * adopted by the transport (upstream/transport.ts) for the same clocks, classification and
  * accounting; header rules and the session are the same ProxyExchange the native engine uses.
+ * A paced file route (routes[].limits.viewerBytesPerSecond) asks http-proxy-3 to leave the
+ * response to us (selfHandleResponse): the head is written here and the body goes through
+ * the exchange's paced pipe (pacing.ts), as with the native engine.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
@@ -12,7 +15,7 @@ import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import { underRouteCors } from './cors.js';
 import { viewerResponseHeaders } from './headers.js';
 import { requestFraming } from './framing.js';
-import { forwardedHeaders, rewriteLocation, type ProxyJob } from './proxy.js';
+import { forwardedHeaders, rewriteLocation, viewerRateOf, type ProxyJob } from './proxy.js';
 
 type HttpProxyServer = ProxyServer;
 
@@ -38,6 +41,14 @@ export function createHttpProxy3(): HttpProxyServer {
     proxyRes.headers.connection = exchange.res.shouldKeepAlive ? 'keep-alive' : 'close';
     exchange.onResponse({ status: proxyRes.statusCode ?? 0, statusMessage: proxyRes.statusMessage ?? '', headers: proxyRes.headers, body: proxyRes });
     if (!rewriteLocation(job, proxyRes.headers)) return;
+    const bytesPerSecond = viewerRateOf(job);
+    if (bytesPerSecond > 0) {
+      // selfHandleResponse: http-proxy-3 writes neither the head nor the body. The headers are
+      // already the viewer's (hop-by-hop ones removed, connection set, CORS applied above).
+      exchange.res.writeHead(proxyRes.statusCode || 502, proxyRes.statusMessage ?? '', proxyRes.headers);
+      exchange.pipePaced(proxyRes, bytesPerSecond);
+      return;
+    }
     proxyRes.on('data', (chunk: Buffer) => exchange.countOut(chunk.length));
     proxyRes.on('end', () => exchange.res.once('finish', () => exchange.complete()));
   });
@@ -53,7 +64,8 @@ export function proxyWithHttpProxy3(server: HttpProxyServer, job: ProxyJob): voi
   const agent = job.transport.agentFor(target.endpoint);
   // http-proxy pipes `buffer` instead of req when given: an empty one when no body is allowed (framing.ts).
   const buffer = requestFraming(req).kind === 'none' ? Readable.from([]) : undefined;
-  server.web(req, exchange.res, { target: target.href, agent, buffer }, (error) => exchange.upstreamError(error));
+  const selfHandleResponse = viewerRateOf(job) > 0;
+  server.web(req, exchange.res, { target: target.href, agent, buffer, selfHandleResponse }, (error) => exchange.upstreamError(error));
 }
 
 /** The request http-proxy-3 made goes under the transport's clocks, classification and accounting. */

@@ -1,7 +1,9 @@
 /**
  * The native streaming reverse proxy (relay.proxyEngine = "native", the default).
  * Each upstream chunk is written to the viewer as it arrives (no buffering); when the
- * viewer's socket is full the upstream is paused until it drains (backpressure).
+ * viewer's socket is full the upstream is paused until it drains (backpressure). A file
+ * route with routes[].limits.viewerBytesPerSecond hands the body to the exchange's paced
+ * pipe instead (pacing.ts), with the same backpressure.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { underRouteCors } from './cors.js';
@@ -52,18 +54,32 @@ export function forwardedHeaders(job: ProxyJob): OutgoingHttpHeaders {
   });
 }
 
+/**
+ * The rate the viewer's response is paced at (routes[].limits.viewerBytesPerSecond of the
+ * route the request matched, read as the response starts); 0: not paced. Live streams (an
+ * flv route without fan-out) are never paced.
+ */
+export function viewerRateOf(job: ProxyJob): number {
+  if (job.live) return 0;
+  return job.redirects?.route.limits.viewerBytesPerSecond ?? 0;
+}
+
 /** The node's Location mapped to a relay path (location-rewrite.ts reads and sets only the headers); false when refused. */
 export function rewriteLocation(job: ProxyJob, headers: IncomingMessage['headers']): boolean {
   const { exchange } = job;
   return rewriteNodeLocation({ headers } as IncomingMessage, job.redirects, job.target.href, (error) => exchange.fail(error));
 }
 
-function streamBody(response: UpstreamResponse, exchange: ProxyExchange, flushHeadersAtOnce: boolean): void {
+function streamBody(response: UpstreamResponse, exchange: ProxyExchange, flushHeadersAtOnce: boolean, bytesPerSecond: number): void {
   const { res } = exchange;
   const body = response.body;
   res.writeHead(response.status || 502, response.statusMessage, underRouteCors(res, viewerResponseHeaders(response.headers)));
   // A live stream's headers go out at once; a file's ride with its first body bytes.
   if (flushHeadersAtOnce) res.flushHeaders();
+  if (bytesPerSecond > 0) {
+    exchange.pipePaced(body, bytesPerSecond);
+    return;
+  }
   const resume = () => body.resume();
   res.on('drain', resume);
   body.on('data', (chunk: Buffer) => {
@@ -80,6 +96,7 @@ function streamBody(response: UpstreamResponse, exchange: ProxyExchange, flushHe
 export function proxyNative(job: ProxyJob): void {
   const { exchange, target } = job;
   const { req } = exchange;
+  const bytesPerSecond = viewerRateOf(job);
   const call = job.transport.request(
     {
       to: target.endpoint,
@@ -95,7 +112,7 @@ export function proxyNative(job: ProxyJob): void {
     {
       onResponse: (response) => {
         exchange.onResponse(response);
-        if (rewriteLocation(job, response.headers)) streamBody(response, exchange, job.live);
+        if (rewriteLocation(job, response.headers)) streamBody(response, exchange, job.live, bytesPerSecond);
       },
       onEnd: (error) => exchange.onEnd(error),
     },

@@ -11,6 +11,8 @@ import { sendError } from './respond.js';
 import { requestFacts } from './session-scope.js';
 import type { SessionRegistry } from './sessions.js';
 import { UNROUTED, type StatsBook } from './stats.js';
+import { releaseUnopened, retryAfterOf } from './viewer-gate.js';
+import { LimitRefusal } from './viewer-limits.js';
 
 /** Longest path kept in the request log for a refused request. */
 const MAX_LOGGED_PATH_CHARS = 1024;
@@ -26,7 +28,11 @@ export function answerRefused(deps: RefusalDeps, req: IncomingMessage, res: Serv
   const routeId = route?.id ?? UNROUTED;
   if (!route) deps.stats.route(UNROUTED).requests += 1;
   deps.stats.countError(routeId, error.code);
+  if (error instanceof LimitRefusal) deps.stats.countLimit(routeId, error.limit);
   if (error.code === 'INTERNAL') deps.log.error(`${req.method} ${req.url}: ${error.message}`);
+  releaseUnopened(req);
+  const retryAfter = retryAfterOf(error.code);
+  if (retryAfter !== undefined && !res.headersSent) res.setHeader('retry-after', String(retryAfter));
   sendError(res, error);
   // Path only: the query may hold credentials.
   const path = (req.url ?? '').split('?')[0].slice(0, MAX_LOGGED_PATH_CHARS);

@@ -20,6 +20,8 @@ class LogSlot {
   movedFrom: string[] | undefined = undefined;
   clientAddress = '';
   userAgent = '';
+  /** The viewer's auth label, '' when none. */
+  label = '';
   startedAt = 0;
   bytesIn = 0;
   bytesOut = 0;
@@ -50,6 +52,7 @@ class LogSlot {
       durationMs: this.durationMs,
     };
     if (this.errorCode) entry.errorCode = this.errorCode;
+    if (this.label) entry.label = this.label;
     if (this.movedFrom) entry.movedFrom = [...this.movedFrom];
     if (this.streamId) {
       entry.streamId = this.streamId;
@@ -73,6 +76,8 @@ export interface LoggedRequest {
   movedFrom?: string[];
   clientAddress: string;
   userAgent: string;
+  /** The viewer's auth label (static token, JWT or webhook answer). */
+  label?: string;
   startedAt: number;
   bytesIn: number;
   bytesOut: number;
@@ -113,6 +118,7 @@ export class RequestLog {
     slot.movedFrom = request.movedFrom;
     slot.clientAddress = request.clientAddress;
     slot.userAgent = request.userAgent;
+    slot.label = request.label ?? '';
     slot.startedAt = request.startedAt;
     slot.bytesIn = request.bytesIn;
     slot.bytesOut = request.bytesOut;

@@ -50,9 +50,18 @@ import { answerAcmeChallenge, type AcmeChallenges } from './tls/acme-challenges.
 import { tlsServerOptions } from './tls/server-options.js';
 import type { Http2Listener } from './http2/listener.js';
 import type { RouteTable } from '../routing/route-table.js';
+import { AdmissionWebhooks } from './auth/webhook.js';
+import { StopNotifier } from './auth/webhook-stop.js';
+import { HlsViewerSessions } from './hls/viewer-sessions.js';
+import { admissionOf, gated, keepLabel, releaseUnopened, ViewerGate, type Vouch } from './viewer-gate.js';
+import { JwtVerifier, type JwtPass } from './auth/jwt.js';
+import { streamKey as streamKeyOf } from '../upstream/stream-key.js';
+import type { Admitted } from '../routing/admission.js';
+import { AddressConnections, ViewerCounts } from './viewer-limits.js';
+import { peerAddress } from '../core/net/address.js';
 import type { SessionFacts, SessionRegistry } from './sessions.js';
 import type { StatsBook } from './stats.js';
-import { parseRequestTarget, upstreamTarget, type RequestTarget, type UpstreamTarget } from '../routing/target.js';
+import { nodePath, parseRequestTarget, upstreamTarget, type RequestTarget, type UpstreamTarget } from '../routing/target.js';
 
 export interface RelayServerDeps {
   /** The current route table (swapped on every config change). */
@@ -92,6 +101,19 @@ export class RelayServer {
   private readonly webSockets = new FlvWebSockets();
   /** Sockets handed over by an upgrade, until they close: no server tracks them any more, so close() cuts them after its grace. */
   private readonly upgradedSockets = new Set<Socket>();
+  /** Viewers per route and stream, against routes[].limits (viewer-limits.ts). */
+  readonly viewers = new ViewerCounts();
+  /** Open connections per client address, against relay.maxConnectionsPerAddress. */
+  readonly addresses: AddressConnections;
+  /** Admission webhooks (routes[].auth.webhook) and their end-of-session calls. */
+  readonly webhooks: AdmissionWebhooks;
+  readonly stops: StopNotifier;
+  /** HLS viewer sessions of routes with a webhook or viewer caps (hls/viewer-sessions.ts). */
+  readonly hlsSessions: HlsViewerSessions;
+  /** Webhook and viewer caps, after the request rules (viewer-gate.ts). */
+  private readonly gate: ViewerGate;
+  /** JWT viewer tokens (routes[].auth.jwt), verified after the request rules. */
+  readonly jwt: JwtVerifier;
 
   constructor(private readonly deps: RelayServerDeps) {
     this.hub = new FlvHub({
@@ -112,6 +134,13 @@ export class RelayServer {
       opensSession: (route, target) => route.mode === 'proxy' || (route.kind === 'hls' && this.hls.takes(route, target)),
       checkViewer: checkViewerAuth,
     };
+    const config = () => deps.table().config;
+    this.addresses = new AddressConnections(() => config().relay.addressLimitIpv6Prefix);
+    this.webhooks = new AdmissionWebhooks(() => config().webhooks, deps.log.child('webhook'));
+    this.stops = new StopNotifier(() => config().webhooks, this.webhooks.agents, deps.log.child('webhook'));
+    this.hlsSessions = new HlsViewerSessions(() => config().hls);
+    this.jwt = new JwtVerifier({ log: deps.log.child('jwt') });
+    this.gate = new ViewerGate({ webhooks: this.webhooks, stops: this.stops, viewers: this.viewers, hlsSessions: this.hlsSessions });
     this.server = http.createServer(this.viewerServerOptions(), (req, res) => this.handle(req, res));
     this.configure(this.server);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
@@ -137,6 +166,8 @@ export class RelayServer {
     // One more than allowed, so an excess is seen (Node drops header fields past this count); also read by the HTTPS listener's HTTP/1.1 connections.
     Object.assign(server, { maxHeadersCount: this.deps.table().config.relay.maxHeaderCount + 1 });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+    // Every TCP connection, TLS or not, counts for relay.maxConnectionsPerAddress until it closes.
+    server.on('connection', (socket: Socket) => this.addresses.track(socket));
     // CONNECT (tunnels) goes to no route: answered 405 here, where Node would close the socket unanswered.
     server.on('connect', (req: IncomingMessage, socket: Socket) => {
       if (req.httpVersionMajor !== 2) return writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported', 'allow: GET, HEAD\r\n');
@@ -198,6 +229,9 @@ export class RelayServer {
     for (const session of this.deps.sessions.all()) session.finishGracefully();
     this.hub.closeAll('relay stopping');
     this.hls.close();
+    this.hlsSessions.close();
+    this.stops.close();
+    this.webhooks.close();
     const timer = setTimeout(() => {
       servers.forEach((server) => server.closeAllConnections());
       for (const socket of this.upgradedSockets) socket.destroy();
@@ -299,8 +333,14 @@ export class RelayServer {
         headerCount: req.rawHeaders.length / 2,
         viewerAddress: viewer,
         preflight: isPreflight(req),
+        authorization: req.headers.authorization,
       };
       rememberViewerAddress(req, viewer);
+      const tooMany = this.addressRefusal(req, table);
+      if (tooMany) {
+        res.shouldKeepAlive = false;
+        return this.answerError(req, res, undefined, tooMany);
+      }
       const admission = admit(table, facts, this.admission);
       if (admission.route) applyCors(req, res, admission.route);
       if (!admission.admitted) return this.refuse(req, res, admission);
@@ -308,15 +348,85 @@ export class RelayServer {
       const target = admission.target;
       // CORS preflights are the relay's to answer, never the node's (cors.ts); file routes pass any method.
       if (admission.preflight) return answerPreflight(req, res, route.kind === 'file' ? 'any' : [...STREAM_METHODS], route);
-      const routeStats = this.deps.stats.route(route.id);
-      routeStats.requests += 1;
-      if (admission.tokenLabel) routeStats.tokens[admission.tokenLabel] = (routeStats.tokens[admission.tokenLabel] ?? 0) + 1;
+      this.deps.stats.route(route.id).requests += 1;
       const noWebSocket = isWebSocket(req) ? webSocketRefusal(route) : undefined;
       if (noWebSocket) return this.answerError(req, res, route, new RelayError('BAD_REQUEST', noWebSocket));
       // Browsers apply no CORS to WebSocket: the route's corsOrigins is checked against the page's Origin here (upgrade.ts).
       const foreignPage = isWebSocket(req) ? webSocketOriginRefusal(route, req.headers.origin) : undefined;
       if (foreignPage) return this.answerError(req, res, route, new RelayError('ORIGIN_DENIED', foreignPage));
-      if (route.kind === 'hls' && this.hls.takes(route, target)) return this.hls.handle(req, res, route, target, table);
+      const hls = route.kind === 'hls' && this.hls.takes(route, target);
+      const vouched = this.vouch(req, route, target, viewer, hls, admission);
+      if (!(vouched instanceof Promise)) return this.serveAdmitted(req, res, route, target, table, hls, vouched);
+      const found = route;
+      vouched.then(
+        (vouch) => this.serveVouched(req, res, found, target, hls, vouch),
+        (error) => this.answerError(req, res, found, toRelayError(error)),
+      );
+    } catch (error) {
+      this.answerError(req, res, route, toRelayError(error));
+    }
+  }
+
+  /**
+   * The viewer behind an admitted request: its JWT verified (routes[].auth.jwt), then the
+   * gate's webhook and caps (viewer-gate.ts). Synchronous when nothing has to be fetched or
+   * asked (a route with neither, a JWT already verified); throws or rejects the refusal.
+   */
+  private vouch(req: IncomingMessage, route: RouteConfig, target: RequestTarget, viewer: string, hls: boolean, admission: Admitted): Vouch | Promise<Vouch> {
+    const next = (label: string | undefined): Vouch | Promise<Vouch> =>
+      gated(route)
+        ? this.gate.pass({ req, route, target, viewerAddress: viewer, opensSession: this.admission.opensSession(route, target), hls, label })
+        : { label };
+    if (admission.jwt === undefined) return next(admission.tokenLabel);
+    const key = streamKeyOf(nodePath(route, target.path));
+    const checked = this.jwt.verify(route, admission.jwt, { path: target.path, streamKey: key });
+    const afterJwt = (pass: JwtPass) => next(pass.label ?? admission.tokenLabel);
+    return checked instanceof Promise ? checked.then(afterJwt) : afterJwt(checked);
+  }
+
+  /** relay.maxConnectionsPerAddress: the refusal when the request's connection comes from an address with too many open. */
+  private addressRefusal(req: IncomingMessage, table: RouteTable): RelayError | undefined {
+    const max = table.config.relay.maxConnectionsPerAddress;
+    if (max === 0) return undefined;
+    try {
+      this.addresses.check(peerAddress(req.socket), max);
+      return undefined;
+    } catch (error) {
+      return toRelayError(error);
+    }
+  }
+
+  /** After the webhook answered: the viewer may have left, or the relay begun to stop, meanwhile; the route table is read afresh. */
+  private serveVouched(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, hls: boolean, vouch: Vouch): void {
+    if (res.destroyed || req.socket.destroyed) {
+      releaseUnopened(req);
+      this.deps.stats.countError(route.id, 'CLIENT_CLOSED');
+      return;
+    }
+    try {
+      if (this.stopping && this.admission.opensSession(route, target)) throw new RelayError('OVERLOADED', 'relay is shutting down');
+      this.serveAdmitted(req, res, route, target, this.deps.table(), hls, vouch);
+    } catch (error) {
+      this.answerError(req, res, route, toRelayError(error));
+    }
+  }
+
+  /** An admitted request, its viewer vouched for: count its label, then HLS, or find the node and redirect or proxy. */
+  private serveAdmitted(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: RouteConfig,
+    target: RequestTarget,
+    table: RouteTable,
+    hls: boolean,
+    vouch: Vouch,
+  ): void {
+    if (vouch.label) {
+      this.deps.stats.countLabel(route.id, vouch.label);
+      keepLabel(req, vouch.label);
+    }
+    if (hls) return this.hls.handle(req, res, route, target, table, vouch.hlsPiece);
+    try {
       const located = this.deps.locator.locate(table, route, target);
       const found = route;
       if (located instanceof Promise) {
@@ -342,6 +452,7 @@ export class RelayServer {
   /** After an asynchronous lookup: the viewer may have left meanwhile. */
   private dispatchLocated(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, table: RouteTable, location: Location): void {
     if (res.destroyed || req.socket.destroyed) {
+      releaseUnopened(req);
       this.deps.stats.countError(route.id, 'CLIENT_CLOSED');
       return;
     }
@@ -369,7 +480,10 @@ export class RelayServer {
   private redirect(req: IncomingMessage, res: ServerResponse, route: RouteConfig, nodeId: string, upstream: UpstreamTarget, target: RequestTarget): void {
     this.deps.stats.route(route.id).redirects += 1;
     sendRedirect(res, route.status, upstream.href);
-    this.deps.sessions.logAnswered(this.requestFacts(req, route, nodeId, target), route.status, Date.now());
+    const facts = this.requestFacts(req, route, nodeId, target);
+    const label = admissionOf(req)?.label;
+    if (label !== undefined) facts.label = label;
+    this.deps.sessions.logAnswered(facts, route.status, Date.now());
   }
 
   private proxy(
@@ -384,10 +498,10 @@ export class RelayServer {
   ): void {
     const settings = table.config.relay;
     if (route.kind === 'flv' && route.fanout && req.method === 'GET') {
-      this.hub.join(this.flvOutput(req, res, route), route, target, this.requestFacts(req, route, nodeId, target), location);
+      this.hub.join(this.flvOutput(req, res, route), route, target, this.requestFacts(req, route, nodeId, target), location, admissionOf(req));
       return;
     }
-    const scope = new SessionScope(this.deps.sessions, this.requestFacts(req, route, nodeId, target), res, this.deps.nodes.get(nodeId));
+    const scope = new SessionScope(this.deps.sessions, this.requestFacts(req, route, nodeId, target), res, this.deps.nodes.get(nodeId), admissionOf(req));
     const exchange = new ProxyExchange(req, res, scope.session, settings, this.deps.log.child(route.id), (code) => this.nodeFault(nodeId, code));
     scope.ownedBy(exchange);
     const job: ProxyJob = {

@@ -6,13 +6,17 @@
  * its owner (the exchange, the viewer or the delivery, through Session.close), an operator
  * kick or shutdown (through the owner), or, as a backstop, the response's `close` when no
  * owner closed it by then (finished: the response's status; else 499 CLIENT_CLOSED).
+ * When the viewer gate admitted the request (viewer-gate.ts), the scope also labels the
+ * session, ends it at the webhook's maxDurationMs (SESSION_TIME_LIMIT), and on close runs the
+ * gate's own ending once (the viewer place given back, the stop webhook told).
  */
 import type { IncomingMessage } from 'node:http';
 import type { RouteMode } from '../../../shared/config.js';
-import { ERROR_STATUS } from '../core/errors.js';
+import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
 import { clientAddress } from './proxy.js';
 import { isWebSocket } from './upgrade.js';
 import type { Session, SessionEnding, SessionFacts, SessionRegistry } from './sessions.js';
+import type { ViewerAdmission } from './viewer-gate.js';
 
 /** What the scope needs of the viewer's response (a ServerResponse; a plain EventEmitter in unit tests). */
 export interface ScopedResponse {
@@ -22,9 +26,12 @@ export interface ScopedResponse {
   destroy(): unknown;
 }
 
+/** Why a session is cut from outside: an operator kick, or the maximum duration its webhook gave. */
+export type CutCode = Extract<ErrorCode, 'KICKED' | 'SESSION_TIME_LIMIT'>;
+
 /** The part that serves the request and can end it early: the proxy exchange, the FLV viewer. */
 export interface ScopeOwner {
-  abort(reason: string): void;
+  abort(reason: string, code?: CutCode): void;
   finishGracefully(): void;
 }
 
@@ -38,14 +45,26 @@ export class SessionScope implements SessionEnding {
   readonly session: Session;
   private owner: ScopeOwner | undefined;
   private closed = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly sessions: SessionRegistry,
     facts: SessionFacts,
     private readonly res: ScopedResponse,
     node?: NodeTraffic,
+    private readonly admission?: ViewerAdmission,
   ) {
+    if (admission) {
+      admission.opened = true;
+      if (admission.label !== undefined) facts.label = admission.label;
+    }
     this.session = sessions.open(facts, this);
+    if (admission?.deadline !== undefined) {
+      this.deadlineTimer = setTimeout(
+        () => this.abort('the maximum duration its webhook allowed has passed', 'SESSION_TIME_LIMIT'),
+        Math.max(0, admission.deadline - Date.now()),
+      );
+    }
     this.session.node = node;
     const routeStats = this.session.routeStats;
     routeStats.proxied += 1;
@@ -63,9 +82,9 @@ export class SessionScope implements SessionEnding {
     this.owner = owner;
   }
 
-  abort(reason: string): void {
+  abort(reason: string, code?: CutCode): void {
     if (this.closed) return;
-    if (this.owner) this.owner.abort(reason);
+    if (this.owner) this.owner.abort(reason, code);
     else this.res.destroy();
   }
 
@@ -79,8 +98,10 @@ export class SessionScope implements SessionEnding {
   close(status: number, errorCode?: string): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.deadlineTimer);
     this.session.routeStats.active -= 1;
     this.sessions.close(this.session, status, errorCode);
+    this.admission?.onClose?.(this.session, status, errorCode);
   }
 
   private responseClosed(): void {

@@ -4,7 +4,7 @@
  */
 import type { RouteMode } from '../../../shared/config.js';
 import type { RequestLogEntry, SessionDto, ViewerTransport } from '../../../shared/dto.js';
-import { RequestLog } from './request-log.js';
+import { RequestLog, type LoggedRequest } from './request-log.js';
 import type { StatsBook } from './stats.js';
 import type { RouteStatsDto } from '../../../shared/dto.js';
 
@@ -18,6 +18,8 @@ export interface SessionFacts {
   nodeId: string;
   clientAddress: string;
   userAgent: string;
+  /** The viewer's auth label (static token, JWT or webhook answer), when it has one. */
+  label?: string;
 }
 
 /** Most earlier nodes a session remembers (SessionDto.movedFrom); older ones fall out. */
@@ -88,6 +90,17 @@ export class Session {
   }
 }
 
+/**
+ * Who hears of each finished request besides the in-memory log: the access log and the session
+ * records on disk (electron/engine/logs/). Called on the hot path, so it only queues, never waits.
+ */
+export interface FinishedRequestSink {
+  /** Any finished request: a redirect, a refusal, a proxied request or a viewer session. */
+  request(request: LoggedRequest, endedAt: number): void;
+  /** A viewer session that ended (SessionRegistry.close, not redirects or refusals), after `request` for the same one. */
+  session(request: LoggedRequest, endedAt: number): void;
+}
+
 export class SessionRegistry {
   private readonly live = new Map<string, Session>();
   /** Live sessions per node id, kept as sessions open and close (least-load reads it per request). */
@@ -98,6 +111,8 @@ export class SessionRegistry {
   constructor(
     private readonly stats: StatsBook,
     requestLogEntries: number,
+    /** The log files on disk; absent: the in-memory log only. */
+    private readonly sink?: FinishedRequestSink,
   ) {
     this.finished = new RequestLog(requestLogEntries);
   }
@@ -129,7 +144,10 @@ export class SessionRegistry {
 
   /** Record a request answered without a live session (a redirect): no entry object is kept. */
   logAnswered(facts: SessionFacts, status: number, startedAt: number, errorCode?: string): void {
-    this.finished.record({ id: '', ...facts, startedAt, bytesIn: 0, bytesOut: 0, status, errorCode });
+    const endedAt = Date.now();
+    const request: LoggedRequest = { id: '', ...facts, startedAt, bytesIn: 0, bytesOut: 0, status, errorCode };
+    this.finished.record(request, endedAt);
+    this.sink?.request(request, endedAt);
   }
 
   /** Remove the session and log it with its final status and optional error code (its scope calls this once). */
@@ -138,7 +156,13 @@ export class SessionRegistry {
     this.release(session.facts.nodeId);
     session.status = status;
     if (errorCode) this.stats.countError(session.facts.routeId, errorCode);
-    this.finished.record({ ...session.toDto(), errorCode });
+    const endedAt = Date.now();
+    const request: LoggedRequest = { ...session.toDto(), errorCode };
+    this.finished.record(request, endedAt);
+    if (this.sink) {
+      this.sink.request(request, endedAt);
+      this.sink.session(request, endedAt);
+    }
   }
 
   private release(nodeId: string): void {

@@ -13,11 +13,26 @@ export function counterRecord(): Record<string, number> {
 
 /** A plain-object copy of a route's counters for the DTO (every key an own data property, `__proto__` too). */
 function plainCopy(stats: RouteStatsDto): RouteStatsDto {
-  return { ...stats, errors: Object.fromEntries(Object.entries(stats.errors)), tokens: Object.fromEntries(Object.entries(stats.tokens)) };
+  return {
+    ...stats,
+    errors: Object.fromEntries(Object.entries(stats.errors)),
+    tokens: Object.fromEntries(Object.entries(stats.tokens)),
+    limits: Object.fromEntries(Object.entries(stats.limits)),
+  };
 }
 
 export function emptyRouteStats(): RouteStatsDto {
-  return { requests: 0, redirects: 0, proxied: 0, bytesIn: 0, bytesOut: 0, errors: counterRecord(), active: 0, tokens: counterRecord() };
+  return {
+    requests: 0,
+    redirects: 0,
+    proxied: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    errors: counterRecord(),
+    active: 0,
+    tokens: counterRecord(),
+    limits: counterRecord(),
+  };
 }
 
 export class StatsBook {
@@ -32,6 +47,18 @@ export class StatsBook {
       this.byRoute.set(routeId, stats);
     }
     return stats;
+  }
+
+  /** A request refused by a viewer limit (viewer-limits.ts LimitName). */
+  countLimit(routeId: string, limit: string): void {
+    const limits = this.route(routeId).limits;
+    limits[limit] = (limits[limit] ?? 0) + 1;
+  }
+
+  /** Count an admitted request's auth label (static token, JWT, webhook). */
+  countLabel(routeId: string, label: string): void {
+    const tokens = this.route(routeId).tokens;
+    tokens[label] = (tokens[label] ?? 0) + 1;
   }
 
   countError(routeId: string, code: string): void {
@@ -50,7 +77,7 @@ export class StatsBook {
     return [...this.byRoute.entries()];
   }
 
-  snapshot(): StatsDto {
+  snapshot(): Omit<StatsDto, 'admission'> {
     const totals = emptyRouteStats();
     const routes: [string, RouteStatsDto][] = [];
     for (const [id, stats] of this.byRoute) {
@@ -63,6 +90,7 @@ export class StatsBook {
       totals.active += stats.active;
       for (const [code, n] of Object.entries(stats.errors)) totals.errors[code] = (totals.errors[code] ?? 0) + n;
       for (const [label, n] of Object.entries(stats.tokens)) totals.tokens[label] = (totals.tokens[label] ?? 0) + n;
+      for (const [limit, n] of Object.entries(stats.limits)) totals.limits[limit] = (totals.limits[limit] ?? 0) + n;
     }
     return { startedAt: this.startedAt, totals: plainCopy(totals), routes: Object.fromEntries(routes) };
   }

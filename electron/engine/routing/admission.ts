@@ -9,6 +9,7 @@
  *   3. headers   at most relay.maxHeaderCount header fields: 431 HEADERS_TOO_LARGE
  *   4. method    GET or HEAD on a stream route (a file route takes any): 405 METHOD_NOT_ALLOWED
  *   5. viewer    the route's viewer auth (passed in by the relay): 403 IP_DENIED, 401, 403, 410
+ *                (a JWT is only found here; the relay verifies it after admission, jwt.ts)
  *   6. stopping  the relay is shutting down: 503 OVERLOADED
  *   7. sessions  fewer than relay.maxSessions live sessions: 503 OVERLOADED
  *
@@ -41,12 +42,15 @@ export interface AdmissionRequest {
   viewerAddress: string;
   /** A CORS preflight (cors.ts isPreflight): admitted once its route matches. */
   preflight: boolean;
+  /** The Authorization header (a JWT may come as `Bearer`). */
+  authorization?: string;
 }
 
-/** What viewer auth passed: the query to use from here on, and the static token's label when one was used. */
+/** What viewer auth passed: the query to use from here on, the static token's label when one was used, and a JWT still to verify. */
 export interface ViewerPass {
   query: string;
   tokenLabel?: string;
+  jwt?: string;
 }
 
 /** The live state and checks admission needs from the relay. */
@@ -59,7 +63,7 @@ export interface AdmissionContext {
   /** Whether the request will open a session (proxy mode, or answered by the HLS handler). */
   opensSession: (route: RouteConfig, target: RequestTarget) => boolean;
   /** Viewer auth for the route (relay/auth/viewer-auth.ts): throws the refusing RelayError. */
-  checkViewer: (route: RouteConfig, target: RequestTarget, viewerAddress: string) => ViewerPass;
+  checkViewer: (route: RouteConfig, target: RequestTarget, viewerAddress: string, authorization?: string) => ViewerPass;
 }
 
 /** A request to serve: its route, its target after auth (credentials removed unless passed on). */
@@ -70,6 +74,8 @@ export interface Admitted {
   /** A CORS preflight, for the relay to answer (no later rule ran). */
   preflight: boolean;
   tokenLabel?: string;
+  /** A JWT the relay must verify before serving (relay/auth/jwt.ts). */
+  jwt?: string;
 }
 
 /** A refused request: the rule that refused, the error to answer with, and headers to add (Allow). */
@@ -120,7 +126,7 @@ export function admit(table: RouteTable, request: AdmissionRequest, context: Adm
     return refused('method', error, route, { allow: STREAM_METHODS.join(', ') });
   }
   let pass: ViewerPass = { query: target.query };
-  const denied = refusedBy('viewer', route, () => (pass = context.checkViewer(route, target, request.viewerAddress)));
+  const denied = refusedBy('viewer', route, () => (pass = context.checkViewer(route, target, request.viewerAddress, request.authorization)));
   if (denied) return denied;
   if (pass.query !== target.query) target = { path: target.path, query: pass.query };
   if (context.opensSession(route, target)) {
@@ -129,5 +135,5 @@ export function admit(table: RouteTable, request: AdmissionRequest, context: Adm
       return refused('sessions', new RelayError('OVERLOADED', `relay is at relay.maxSessions (${settings.maxSessions})`), route);
     }
   }
-  return { admitted: true, route, target, preflight: false, tokenLabel: pass.tokenLabel };
+  return { admitted: true, route, target, preflight: false, tokenLabel: pass.tokenLabel, jwt: pass.jwt };
 }

@@ -1,13 +1,13 @@
 /**
  * One form for adding or editing an item of a list (a node, a route): its fields are data
- * (text, integer, select, check; a section may draw itself for what is not a plain field),
+ * (text, textarea, integer, select, check; a section may draw itself for what is not a plain field),
  * the draft is kept here, the page's checks run on submit and every message lands under
  * the field it names (useSubmission), the engine's refusals included. Cancel closes
  * without saving.
  */
 import { Fragment, useState, type FormEvent, type ReactNode } from 'react';
 import { ErrorNotice } from '../components/Notice.js';
-import { CheckField, SelectField, TextField } from './fields.js';
+import { CheckField, SelectField, TextAreaField, TextField } from './fields.js';
 import { useSubmission } from './submission.js';
 import { integerOrUndefined, type FieldErrors } from './validate.js';
 
@@ -26,6 +26,8 @@ interface FieldBase {
 /** One plain field of a list form. */
 export type FieldSpec =
   | (FieldBase & { kind: 'text'; readOnly?: boolean })
+  /** Text over several lines (one item per line). */
+  | (FieldBase & { kind: 'textarea'; rows?: number })
   /** An integer; empty means undefined (the default applies). */
   | (FieldBase & { kind: 'integer' })
   | (FieldBase & { kind: 'select'; options: readonly { value: string | number; label: string }[]; fallback?: string | number })
@@ -39,8 +41,12 @@ export interface FormContext {
   set: (key: string, value: unknown) => void;
 }
 
-/** A grid of plain fields, or a part that draws itself (a node picker, a rules box). */
-export type FormSection = { fields: readonly FieldSpec[] } | { render: (context: FormContext) => ReactNode };
+/**
+ * A grid of plain fields, or a part that draws itself (a node picker, a rules box). A grid
+ * with a `title` is a group of its own (a fieldset named by its legend), with an optional
+ * line of explanation under the title.
+ */
+export type FormSection = { fields: readonly FieldSpec[]; title?: string; hint?: ReactNode } | { render: (context: FormContext) => ReactNode };
 
 export interface ListFormProps<A> {
   /** Accessible name of the form: "Add route", "Edit node edge2". */
@@ -58,11 +64,13 @@ export interface ListFormProps<A> {
   onCancel?: () => void;
   /** Drawn under the fields, from the draft as it is now (live warnings). */
   footer?: (draft: Draft) => ReactNode;
+  /** Moves the engine's field errors to the fields that show them (a nested field's message from under its parent). */
+  engineErrors?: (errors: FieldErrors) => FieldErrors;
 }
 
-export function ListForm<A>({ label, submitText, initial, sections, validate, send, onDone, onCancel, footer }: ListFormProps<A>) {
+export function ListForm<A>({ label, submitText, initial, sections, validate, send, onDone, onCancel, footer, engineErrors }: ListFormProps<A>) {
   const [draft, setDraft] = useState<Draft>(() => ({ ...initial }));
-  const submission = useSubmission();
+  const submission = useSubmission(engineErrors);
   const { errors, failure, busy } = submission;
   const set = (key: string, value: unknown) => setDraft((d) => ({ ...d, [key]: value }));
   const submit = (event: FormEvent) => {
@@ -76,14 +84,14 @@ export function ListForm<A>({ label, submitText, initial, sections, validate, se
       {sections.map((section, i) =>
         'render' in section ? (
           <Fragment key={i}>{section.render(context)}</Fragment>
+        ) : section.title ? (
+          <fieldset key={i} className="form-group">
+            <legend>{section.title}</legend>
+            {section.hint && <p className="hint">{section.hint}</p>}
+            <FieldGrid fields={section.fields} context={context} />
+          </fieldset>
         ) : (
-          <div key={i} className="form-grid">
-            {section.fields
-              .filter((f) => !f.when || f.when(draft))
-              .map((f) => (
-                <Field key={f.key} spec={f} context={context} />
-              ))}
-          </div>
+          <FieldGrid key={i} fields={section.fields} context={context} />
         ),
       )}
       {footer?.(draft)}
@@ -101,6 +109,19 @@ export function ListForm<A>({ label, submitText, initial, sections, validate, se
   );
 }
 
+/** The fields of a section that apply to the draft as it is now. */
+function FieldGrid({ fields, context }: { fields: readonly FieldSpec[]; context: FormContext }) {
+  return (
+    <div className="form-grid">
+      {fields
+        .filter((f) => !f.when || f.when(context.draft))
+        .map((f) => (
+          <Field key={f.key} spec={f} context={context} />
+        ))}
+    </div>
+  );
+}
+
 function Field({ spec, context }: { spec: FieldSpec; context: FormContext }) {
   const { draft, errors, set } = context;
   const value = draft[spec.key];
@@ -108,6 +129,8 @@ function Field({ spec, context }: { spec: FieldSpec; context: FormContext }) {
   switch (spec.kind) {
     case 'text':
       return <TextField {...common} value={String(value ?? '')} readOnly={spec.readOnly} onChange={(v) => set(spec.key, v)} />;
+    case 'textarea':
+      return <TextAreaField {...common} value={String(value ?? '')} rows={spec.rows} onChange={(v) => set(spec.key, v)} />;
     case 'integer':
       return <TextField {...common} value={value === undefined ? '' : String(value)} onChange={(v) => set(spec.key, integerOrUndefined(v))} />;
     case 'select':

@@ -4,7 +4,9 @@
  * the other routes (route-draft.ts). Fields this form does not show are kept as they were.
  * "All nodes", the default, means the operator's own nodes: the demo node serves only
  * routes that pick it. The route's warnings (shared/route-nodes.ts: a redirect with locate
- * "first" over several nodes, a route with no node) show as the fields change.
+ * "first" over several nodes, a route with no node) show as the fields change. The
+ * admission part (the route's JWT viewer tokens, webhook and viewer limits) is edited as
+ * flat fields (admission-sections.ts, admission-draft.ts), each with the schema's doc as its hint.
  */
 import {
   DEFAULT_CORS_EXPOSE_HEADERS,
@@ -18,6 +20,8 @@ import {
 import type { NodeDto, RouteDto, RouteSavedDto } from '../../../shared/dto.js';
 import { isDemoNode, routeWarnings, type NodeChoice } from '../../../shared/route-nodes.js';
 import { useApi, useLive } from '../live/LiveContext.js';
+import { admissionErrorsByField } from './admission-draft.js';
+import { ADMISSION_SECTIONS } from './admission-sections.js';
 import { CheckField } from './fields.js';
 import { ListForm, type Draft, type FormContext, type FormSection } from './ListForm.js';
 import { EMPTY_LIST_TEXT, listText, routeCandidate, routeDraftOf, routeErrors } from './route-draft.js';
@@ -178,6 +182,7 @@ export function RouteForm({ route, routes, nodes, onDone, onCancel }: RouteFormP
     SWITCHES,
     { render: (context) => <StaticRules {...context} /> },
     CORS_FIELDS,
+    ...ADMISSION_SECTIONS,
   ];
   return (
     <ListForm
@@ -193,6 +198,7 @@ export function RouteForm({ route, routes, nodes, onDone, onCancel }: RouteFormP
       onDone={onDone}
       onCancel={onCancel}
       footer={(draft) => <Warnings draft={draft} choice={choice} />}
+      engineErrors={admissionErrorsByField}
     />
   );
 }

@@ -42,6 +42,24 @@ export function TextField(props: FieldShell & { value: string; onChange: (v: str
   );
 }
 
+export function TextAreaField(props: FieldShell & { value: string; onChange: (v: string) => void; rows?: number }) {
+  const id = useId();
+  return (
+    <Shell id={id} {...props}>
+      <textarea
+        id={id}
+        rows={props.rows ?? 3}
+        value={props.value}
+        spellCheck={false}
+        autoComplete="off"
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={props.error ? `${id}-error` : undefined}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+    </Shell>
+  );
+}
+
 export function SelectField<T extends string | number>(
   props: FieldShell & { value: T; options: readonly { value: T; label: string }[]; onChange: (v: T) => void },
 ) {

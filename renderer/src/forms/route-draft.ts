@@ -1,11 +1,13 @@
 /**
  * The route form's draft, apart from React: the static rules edited as text ("pattern node"
  * per line) and turned back into the route's rules, the CORS lists edited as comma-separated
- * text, and every check made before sending (the shared route schema, the rules' shape, a
- * duplicate id or path, credentials with "*").
+ * text, the admission part (webhook and limits, admission-draft.ts) as flat fields, and every
+ * check made before sending (the shared route schema, the rules' shape, a duplicate id or
+ * path, credentials with "*"), each message under the field it names.
  */
 import { corsCredentialsProblem, DEFAULT_CORS_ORIGINS, routeSchema } from '../../../shared/config.js';
 import type { RouteDto } from '../../../shared/dto.js';
+import { admissionDraftOf, admissionErrors, admissionErrorsByField, withAdmission } from './admission-draft.js';
 import type { Draft } from './ListForm.js';
 import { fieldErrors, type FieldErrors } from './validate.js';
 
@@ -30,12 +32,16 @@ export function parseList(text: string): string[] | undefined {
   return items.length === 1 && items[0] === EMPTY_LIST_TEXT ? [] : items;
 }
 
-/** The draft of `route` (a new one when undefined), its static rules as text under `static`, its CORS lists as text. */
+/**
+ * The draft of `route` (a new one when undefined), its static rules as text under `static`,
+ * its CORS lists as text, its webhook and limits as flat fields ("webhook.url", "limits.maxViewers").
+ */
 export function routeDraftOf(route: RouteDto | undefined): Draft {
   const start: Draft = { ...(route ?? NEW_ROUTE) };
+  delete start.limits;
   const rules = start.static as { match: string; node: string }[] | undefined;
   for (const key of CORS_LIST_FIELDS) start[key] = listText(start[key] as string[] | undefined);
-  return { ...start, static: (rules ?? []).map((r) => `${r.match} ${r.node}`).join('\n') };
+  return { ...start, ...admissionDraftOf(route), static: (rules ?? []).map((r) => `${r.match} ${r.node}`).join('\n') };
 }
 
 /** The rules text as rules: undefined when empty, a message naming the bad line otherwise. */
@@ -51,19 +57,21 @@ export function parseRules(text: string): { match: string; node: string }[] | un
   return rules.map(([match, node]) => ({ match, node }));
 }
 
-/** The route the draft stands for (rules and CORS lists parsed), and the rules' message when they do not parse. */
+/** The route the draft stands for (rules and CORS lists parsed, webhook and limits nested), and the rules' message when they do not parse. */
 export function routeCandidate(draft: Draft): { candidate: Draft; rulesError?: string } {
   const lists: Draft = {};
   for (const key of CORS_LIST_FIELDS) lists[key] = parseList(String(draft[key] ?? ''));
+  const route = withAdmission(draft);
   const parsed = parseRules(String(draft.static ?? ''));
-  if (typeof parsed === 'string') return { candidate: { ...draft, ...lists, static: undefined }, rulesError: parsed };
-  return { candidate: { ...draft, ...lists, static: parsed } };
+  if (typeof parsed === 'string') return { candidate: { ...route, ...lists, static: undefined }, rulesError: parsed };
+  return { candidate: { ...route, ...lists, static: parsed } };
 }
 
 /** Every message for the draft, by field: the schema's, the rules', and the checks that need the other routes. */
 export function routeErrors(draft: Draft, routes: readonly RouteDto[], editing: RouteDto | undefined): FieldErrors {
   const { candidate, rulesError } = routeCandidate(draft);
-  const errors = fieldErrors(routeSchema.shape, candidate);
+  // The admission fields' own checks name each bad field; the whole-route check would name only the first under "auth" or "limits".
+  const errors = { ...admissionErrorsByField(fieldErrors(routeSchema.shape, candidate)), ...admissionErrors(draft) };
   const others = routes.filter((r) => r.id !== editing?.id);
   if (others.some((r) => r.id === candidate.id)) errors.id = `a route with id "${String(candidate.id)}" exists already`;
   const samePath = others.find((r) => r.path === candidate.path);

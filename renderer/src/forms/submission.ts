@@ -17,7 +17,8 @@ export interface Submission {
   send<T>(found: FieldErrors, request: () => Promise<T>, onDone: (answer: T) => void): void;
 }
 
-export function useSubmission(): Submission {
+/** `engineErrors` moves the engine's field errors to the fields that show them (identity when absent). */
+export function useSubmission(engineErrors: (errors: FieldErrors) => FieldErrors = (errors) => errors): Submission {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
@@ -31,7 +32,7 @@ export function useSubmission(): Submission {
       .catch((caught: unknown) => {
         const error = asApiError(caught);
         const byField = fieldErrorFromApi(error);
-        if (byField) setErrors(byField);
+        if (byField) setErrors(engineErrors(byField));
         else setFailure(error);
       })
       .finally(() => setBusy(false));

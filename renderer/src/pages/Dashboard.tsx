@@ -1,12 +1,14 @@
 /**
  * The dashboard: throughput now and over time (10 min at 1 s, 24 h at 1 min), viewers,
- * streams, error rate, bandwidth saved by redirect routes, and upstream pulls against
- * viewers. Everything comes from the engine's history and 1 Hz snapshots.
+ * streams, error rate, bandwidth saved by redirect routes, upstream pulls against viewers,
+ * viewers refused per reason (credentials, IP list, webhook, limits, overload) and the
+ * admission webhooks' counters. Everything comes from the engine's history and 1 Hz snapshots.
  */
 import { useMemo, useState } from 'react';
 import type { HistorySeriesDto, SavingsDto, StreamDto } from '../../../shared/dto.js';
 import { LineChart } from '../components/LineChart.js';
 import { DemoBanner } from '../components/DemoBanner.js';
+import { RefusalsPanel, WebhookPanel } from '../components/Refusals.js';
 import { StatCard } from '../components/StatCard.js';
 import { formatBitsPerSecond, formatBytes, formatClock, formatCount, formatErrorCounts, formatHourMinute, formatPercent } from '../format.js';
 import { useLive } from '../live/LiveContext.js';
@@ -150,6 +152,10 @@ export function DashboardPage() {
         />
       </div>
       {seconds && history && <ThroughputCharts seconds={seconds} minutes={history.minutes} />}
+      <div className="panel-row">
+        <RefusalsPanel stats={stats} />
+        <WebhookPanel admission={stats?.admission} />
+      </div>
       <section className="panel">
         <h2>Totals since start</h2>
         {stats && (

@@ -2,7 +2,8 @@
  * Settings: listen ports and bind addresses (loopback or LAN, with a warning for LAN;
  * these apply after a restart, and the page says so), the HTTPS listener with its HTTP/2
  * and automatic-certificate (ACME) settings, the admin token (shown on demand,
- * copied with one click), relay and fan-out defaults, the HLS cache and playlist settings
+ * copied with one click), relay and fan-out defaults, the per-address connection limit and the
+ * bounds the admission webhooks share, the HLS cache and playlist settings
  * (each with its default from the schema), and the app's own settings. Values are checked
  * field by field with the shared schema before they are sent (settings-values.ts); the
  * engine checks the whole config again.
@@ -16,6 +17,7 @@ import { useApi, useLiveContext } from '../live/LiveContext.js';
 import { asApiError } from '../transport.js';
 import {
   ACME_FIELDS,
+  ADDRESS_LIMIT_FIELDS,
   APP_FIELDS,
   FLV_FIELDS,
   HLS_FIELDS,
@@ -23,6 +25,7 @@ import {
   LISTEN_FIELDS,
   RELAY_FIELDS,
   TLS_FIELDS,
+  WEBHOOK_FIELDS,
   type SettingField,
 } from './settings-fields.js';
 import { CertificatesPanel } from './CertificatesPanel.js';
@@ -248,6 +251,17 @@ export function SettingsPage() {
       <section className="panel">
         <h2>Relay defaults</h2>
         <div className="form-grid">{fieldsOf(RELAY_FIELDS)}</div>
+      </section>
+      <section className="panel">
+        <h2>Viewer admission</h2>
+        <p className="hint">
+          Connections per client address on the plain and HTTPS ports together, and the bounds every route's admission webhook shares (each route's webhook and
+          viewer caps are on its form, Routes page). Applies live, from the next connection and webhook call.
+        </p>
+        <div className="form-grid">
+          {fieldsOf(ADDRESS_LIMIT_FIELDS)}
+          {fieldsOf(WEBHOOK_FIELDS)}
+        </div>
       </section>
       <section className="panel">
         <h2>FLV fan-out defaults</h2>

@@ -2,7 +2,10 @@
  * Live streams: one row per fanned-out FLV stream (route, node, viewers, bitrate, codec and
  * resolution, GOP, uptime), and the HLS streams with their cache figures. A row opens to its viewers (from listSessions, refreshed every
  * second while open) with IP, user agent, time to first byte and keyframe, bytes and
- * drops; the operator can kick a viewer, close the stream, or preview it through the relay.
+ * drops, and the auth label it was admitted under (a static token's, a JWT's or the admission
+ * webhook's); the operator can kick a viewer, close the stream, or preview it through the relay.
+ * Below, per route: the viewers refused by each limit and by each refusal code, and the
+ * admitted requests by label (components/Refusals.tsx).
  */
 import { useEffect, useState } from 'react';
 import type { ApiError } from '../../../shared/api.js';
@@ -10,6 +13,7 @@ import type { HlsCacheDto, HlsStreamDto, RouteDto, SessionDto, StreamDto } from 
 import { DataTable, type Column } from '../components/DataTable.js';
 import { ErrorNotice, InfoNotice } from '../components/Notice.js';
 import { Preview } from '../components/Preview.js';
+import { RouteAdmissionPanel } from '../components/Refusals.js';
 import { formatBytes, formatCount, formatDuration, formatKbps, formatMs } from '../format.js';
 import { useApi, useLive } from '../live/LiveContext.js';
 import { asApiError } from '../transport.js';
@@ -43,11 +47,17 @@ function gopText(s: StreamDto): string {
   return `${s.gopFrames} frames · ${(s.gopMs / 1000).toFixed(2)} s`;
 }
 
-/** A viewer's connection: address, agent, transport (HTTP-FLV or WebSocket-FLV), first byte and keyframe, bytes, drops, queue, and the Kick button. */
+/** A viewer's connection: address, auth label, agent, transport (HTTP-FLV or WebSocket-FLV), first byte and keyframe, bytes, drops, queue, and the Kick button. */
 function viewerColumns(now: number, onKick: (session: SessionDto) => void): Column<SessionDto>[] {
   return [
     { id: 'id', header: 'Session', cell: (v) => v.id },
     { id: 'ip', header: 'IP', cell: (v) => v.clientAddress },
+    {
+      id: 'label',
+      header: 'Label',
+      headerTitle: "the viewer's auth label: a static token's, a JWT's or the admission webhook's",
+      cell: (v) => (v.label ? <span className="badge">{v.label}</span> : '—'),
+    },
     { id: 'ua', header: 'User agent', className: 'ua', title: (v) => v.userAgent, cell: (v) => v.userAgent || '—' },
     { id: 'transport', header: 'Via', headerTitle: 'HTTP-FLV or WebSocket-FLV', cell: (v) => transportText(v.transport) },
     { id: 'ttfb', header: 'TTFB', headerTitle: 'Time to first byte', cell: (v) => formatMs(v.firstByteMs) },
@@ -222,7 +232,7 @@ function HlsStreams({ streams, cache }: { streams: readonly HlsStreamDto[]; cach
 
 export function StreamsPage() {
   const api = useApi();
-  const { streams, routes, hlsStreams, hlsCache } = useLive();
+  const { streams, routes, hlsStreams, hlsCache, stats } = useLive();
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const [preview, setPreview] = useState<string>();
   const [error, setError] = useState<ApiError>();
@@ -261,6 +271,7 @@ export function StreamsPage() {
         empty="No live stream. A stream appears here when a viewer asks the relay for an FLV path on a proxy route."
       />
       <HlsStreams streams={hlsStreams} cache={hlsCache} />
+      <RouteAdmissionPanel stats={stats} />
       {previewStream && (
         <section className="panel">
           <h2>Preview of {relayPathOf(previewStream, routes)}</h2>

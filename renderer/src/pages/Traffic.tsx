@@ -5,9 +5,11 @@
  * kicked is not an error: the "errors" filter and the status colour leave it out. Filter, search, pause
  * (the view freezes; collection goes on) and export as JSON Lines. The list is
  * virtualized and the store bounded (app.trafficLogEntries), so a long session with
- * 10,000+ entries stays responsive and does not grow memory.
+ * 10,000+ entries stays responsive and does not grow memory. "From disk" reads past records
+ * back from the engine's log files (TrafficDisk.tsx); "Older from disk" opens it on the access
+ * log's requests older than the ones kept here.
  */
-import { useDeferredValue, useMemo, useState } from 'react';
+import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { ApiError } from '../../../shared/api.js';
 import { ErrorNotice } from '../components/Notice.js';
 import { DataTable, type Column } from '../components/DataTable.js';
@@ -15,7 +17,9 @@ import { formatBytes, formatClock, formatCount, formatMs, VIEWER_EXIT_CODES } fr
 import { useApi, useLive, useTraffic } from '../live/LiveContext.js';
 import { filterRows, isFiltering, NO_FILTER, STATUS_FILTERS, toJsonLines, type StatusFilter, type TrafficFilter } from '../live/traffic-filter.js';
 import type { TrafficRow } from '../live/traffic-store.js';
+import { pastRecordsFetch, PastRecordsStore } from '../live/past-records.js';
 import { asApiError } from '../transport.js';
+import { PastRecordsView } from './TrafficDisk.js';
 
 /** Height of one log row, CSS px (styles.css .traffic-row). */
 const ROW_HEIGHT_PX = 26;
@@ -114,8 +118,21 @@ function Details({ row, onClose }: { row: TrafficRow; onClose: () => void }) {
   );
 }
 
+/** When the oldest finished row kept ended (epoch ms), or undefined when none is kept. */
+export function oldestEndOf(rows: readonly TrafficRow[]): number | undefined {
+  let oldest: number | undefined;
+  for (const row of rows) if (!row.live) oldest = Math.min(oldest ?? Infinity, row.startedAt + row.durationMs);
+  return oldest;
+}
+
+/** Which list the page shows: the live request log, or records read back from disk. */
+type TrafficView = 'live' | 'disk';
+
 export function TrafficPage() {
+  const api = useApi();
   const { traffic, version } = useTraffic();
+  const [view, setView] = useState<TrafficView>('live');
+  const [past] = useState(() => new PastRecordsStore(pastRecordsFetch(api), traffic.limit));
   const { routes } = useLive();
   const [filter, setFilter] = useState<TrafficFilter>(NO_FILTER);
   const [frozen, setFrozen] = useState<{ rows: TrafficRow[]; version: number }>();
@@ -129,81 +146,105 @@ export function TrafficPage() {
   const shown = useMemo(() => filterRows(rows, deferredFilter), [rows, deferredFilter]);
   const set = (patch: Partial<TrafficFilter>) => setFilter((f) => ({ ...f, ...patch }));
   const liveCount = rows.filter((r) => r.live).length;
+  useEffect(() => past.resize(traffic.limit), [past, traffic.limit]);
+  const olderFromDisk = () => {
+    setView('disk');
+    void past.reset({ file: 'access', search: '', before: oldestEndOf(rows) });
+  };
 
   return (
     <div className="page traffic-page">
       <div className="page-head">
         <h1>Traffic</h1>
-        <span className="counts" data-testid="traffic-counts">
-          {isFiltering(deferredFilter) ? `${formatCount(shown.length)} of ` : ''}
-          {formatCount(rows.length)} requests · {formatCount(traffic.liveTotal)} in flight · kept: last {formatCount(traffic.limit)}
-          {traffic.dropped ? ` (${formatCount(traffic.dropped)} older dropped)` : ''}
-          {frozen ? ` · paused, ${formatCount(Math.max(0, version - frozen.version))} updates waiting` : ''}
-        </span>
-      </div>
-      <div className="toolbar" role="toolbar" aria-label="Traffic filters">
-        <input
-          type="search"
-          aria-label="Search requests"
-          placeholder="Search path, client, user agent, node, route, error…"
-          value={filter.text}
-          onChange={(e) => set({ text: e.target.value })}
-          spellCheck={false}
-        />
-        <select aria-label="Status" value={filter.status} onChange={(e) => set({ status: e.target.value as StatusFilter })}>
-          {STATUS_FILTERS.map((s) => (
-            <option key={s} value={s}>
-              {s === 'all' ? 'any status' : s}
-            </option>
+        <div className="view-tabs" role="tablist" aria-label="Traffic view">
+          {(['live', 'disk'] as const).map((name) => (
+            <button key={name} type="button" role="tab" aria-selected={view === name} onClick={() => setView(name)}>
+              {name === 'live' ? 'Live' : 'From disk'}
+            </button>
           ))}
-        </select>
-        <select aria-label="Mode" value={filter.mode} onChange={(e) => set({ mode: e.target.value as TrafficFilter['mode'] })}>
-          <option value="all">any mode</option>
-          <option value="redirect">redirect</option>
-          <option value="proxy">proxy</option>
-        </select>
-        <select aria-label="Route" value={filter.routeId} onChange={(e) => set({ routeId: e.target.value })}>
-          <option value="">any route</option>
-          {routes.map((r) => (
-            <option key={r.id} value={r.id}>
-              {r.id}
-            </option>
-          ))}
-        </select>
-        <button type="button" aria-pressed={frozen !== undefined} onClick={() => setFrozen(frozen ? undefined : { rows: current, version })}>
-          {frozen ? 'Resume' : 'Pause'}
-        </button>
-        <button
-          type="button"
-          onClick={() => download(toJsonLines(shown), `relaydeck-traffic-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)}
-          disabled={shown.length === 0}
-        >
-          Export JSON Lines
-        </button>
-        <button type="button" onClick={() => traffic.clear()} title="Forget finished requests shown here (the engine's log is not changed)">
-          Clear
-        </button>
+        </div>
+        {view === 'live' && (
+          <span className="counts" data-testid="traffic-counts">
+            {isFiltering(deferredFilter) ? `${formatCount(shown.length)} of ` : ''}
+            {formatCount(rows.length)} requests · {formatCount(traffic.liveTotal)} in flight · kept: last {formatCount(traffic.limit)}
+            {traffic.dropped ? ` (${formatCount(traffic.dropped)} older dropped)` : ''}
+            {frozen ? ` · paused, ${formatCount(Math.max(0, version - frozen.version))} updates waiting` : ''}
+          </span>
+        )}
       </div>
-      {traffic.gaps > 0 && (
-        <p className="notice info">
-          The engine's request log rolled over {traffic.gaps} time(s) between updates: some requests are missing. Raise relay.requestLogEntries to keep more.
-        </p>
+      {view === 'disk' ? (
+        <PastRecordsView store={past} />
+      ) : (
+        <>
+          <div className="toolbar" role="toolbar" aria-label="Traffic filters">
+            <input
+              type="search"
+              aria-label="Search requests"
+              placeholder="Search path, client, user agent, node, route, error…"
+              value={filter.text}
+              onChange={(e) => set({ text: e.target.value })}
+              spellCheck={false}
+            />
+            <select aria-label="Status" value={filter.status} onChange={(e) => set({ status: e.target.value as StatusFilter })}>
+              {STATUS_FILTERS.map((s) => (
+                <option key={s} value={s}>
+                  {s === 'all' ? 'any status' : s}
+                </option>
+              ))}
+            </select>
+            <select aria-label="Mode" value={filter.mode} onChange={(e) => set({ mode: e.target.value as TrafficFilter['mode'] })}>
+              <option value="all">any mode</option>
+              <option value="redirect">redirect</option>
+              <option value="proxy">proxy</option>
+            </select>
+            <select aria-label="Route" value={filter.routeId} onChange={(e) => set({ routeId: e.target.value })}>
+              <option value="">any route</option>
+              {routes.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.id}
+                </option>
+              ))}
+            </select>
+            <button type="button" aria-pressed={frozen !== undefined} onClick={() => setFrozen(frozen ? undefined : { rows: current, version })}>
+              {frozen ? 'Resume' : 'Pause'}
+            </button>
+            <button
+              type="button"
+              onClick={() => download(toJsonLines(shown), `relaydeck-traffic-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)}
+              disabled={shown.length === 0}
+            >
+              Export JSON Lines
+            </button>
+            <button type="button" onClick={() => traffic.clear()} title="Forget finished requests shown here (the engine's log is not changed)">
+              Clear
+            </button>
+            <button type="button" onClick={olderFromDisk} title="Read the access log on disk for requests older than the ones kept here">
+              Older from disk
+            </button>
+          </div>
+          {traffic.gaps > 0 && (
+            <p className="notice info">
+              The engine's request log rolled over {traffic.gaps} time(s) between updates: some requests are missing. Raise relay.requestLogEntries to keep
+              more.
+            </p>
+          )}
+          <div className="traffic-body">
+            <DataTable
+              label="Requests"
+              columns={TRAFFIC_COLUMNS}
+              rows={shown}
+              rowKey={(row) => row.key}
+              rowClassName={(row) => `${selected?.key === row.key ? 'selected' : ''} ${row.live ? 'is-live' : ''}`}
+              onRowClick={setSelected}
+              virtual={TRAFFIC_ROWS}
+            />
+            {selected && <Details key={selected.key} row={selected} onClose={() => setSelected(undefined)} />}
+          </div>
+          <p className="hint">
+            {liveCount ? `${liveCount} in flight shown on top: their bytes grow every second.` : 'Requests in flight appear on top while they stream.'}
+          </p>
+        </>
       )}
-      <div className="traffic-body">
-        <DataTable
-          label="Requests"
-          columns={TRAFFIC_COLUMNS}
-          rows={shown}
-          rowKey={(row) => row.key}
-          rowClassName={(row) => `${selected?.key === row.key ? 'selected' : ''} ${row.live ? 'is-live' : ''}`}
-          onRowClick={setSelected}
-          virtual={TRAFFIC_ROWS}
-        />
-        {selected && <Details key={selected.key} row={selected} onClose={() => setSelected(undefined)} />}
-      </div>
-      <p className="hint">
-        {liveCount ? `${liveCount} in flight shown on top: their bytes grow every second.` : 'Requests in flight appear on top while they stream.'}
-      </p>
     </div>
   );
 }

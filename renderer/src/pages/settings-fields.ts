@@ -13,10 +13,11 @@ import {
   relaySettingsSchema,
   tlsAcmeSchema,
   tlsSettingsSchema,
+  webhookSettingsSchema,
 } from '../../../shared/config.js';
 import type { FieldMeta, Schema, Unit } from '../../../shared/schema.js';
 
-export type SectionName = 'relay' | 'tls' | 'admin' | 'flv' | 'hls' | 'app';
+export type SectionName = 'relay' | 'tls' | 'admin' | 'flv' | 'hls' | 'app' | 'webhooks';
 
 export interface SettingField {
   section: SectionName;
@@ -36,6 +37,7 @@ export const SECTION_SCHEMAS: Record<SectionName, { shape: Record<string, Schema
   flv: flvSettingsSchema,
   hls: hlsSettingsSchema,
   app: appSettingsSchema,
+  webhooks: webhookSettingsSchema,
 };
 
 /**
@@ -70,7 +72,7 @@ export function choicesOf(field: SettingField): readonly string[] {
 }
 
 /** Units shown after a label; counts ("requests", "streams") are left out, as the label already names what is counted. */
-const SHOWN_UNITS: Partial<Record<Unit, string>> = { ms: 'ms', days: 'days', bytes: 'bytes', percent: '%', entries: 'entries', nodes: 'nodes' };
+const SHOWN_UNITS: Partial<Record<Unit, string>> = { ms: 'ms', days: 'days', bytes: 'bytes', percent: '%', entries: 'entries', nodes: 'nodes', bits: 'bits' };
 
 /** What follows the label: the schema's unit, or how a list is typed. */
 export function unitOf(field: SettingField): string | undefined {
@@ -137,6 +139,20 @@ export const RELAY_FIELDS: SettingField[] = [
   { section: 'relay', key: 'requestLogEntries', label: 'Finished requests kept by the engine', type: 'number' },
   { section: 'relay', key: 'shutdownGraceMs', label: 'Shutdown grace for streams', type: 'number' },
   { section: 'relay', key: 'proxyEngine', label: 'Proxy implementation', type: 'choice' },
+];
+
+/** Connections per client address (relay.maxConnectionsPerAddress); they apply to the next connection. */
+export const ADDRESS_LIMIT_FIELDS: SettingField[] = [
+  { section: 'relay', key: 'maxConnectionsPerAddress', label: 'Most connections from one client address (0 = no limit)', type: 'number' },
+  { section: 'relay', key: 'addressLimitIpv6Prefix', label: 'IPv6 clients counted per network of prefix length', type: 'number' },
+];
+
+/** Every webhooks setting: the bounds all admission webhooks (routes[].auth.webhook) share; all apply live. */
+export const WEBHOOK_FIELDS: SettingField[] = [
+  { section: 'webhooks', key: 'cacheEntries', label: 'Webhook answers cached, all routes (0 = no cache)', type: 'number' },
+  { section: 'webhooks', key: 'stopQueue', label: 'End-of-session records waiting at most', type: 'number' },
+  { section: 'webhooks', key: 'stopRetries', label: 'Retries of a failed end-of-session call', type: 'number' },
+  { section: 'webhooks', key: 'verifyTls', label: 'Verify the certificate of https:// webhook URLs', type: 'boolean' },
 ];
 
 export const FLV_FIELDS: SettingField[] = [

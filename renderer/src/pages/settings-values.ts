@@ -11,6 +11,7 @@ import type { SchemaError } from '../../../shared/schema.js';
 import { integerOrUndefined, type FieldErrors } from '../forms/validate.js';
 import {
   ACME_FIELDS,
+  ADDRESS_LIMIT_FIELDS,
   APP_FIELDS,
   defaultOf,
   FLV_FIELDS,
@@ -20,6 +21,7 @@ import {
   RELAY_FIELDS,
   schemaOf,
   TLS_FIELDS,
+  WEBHOOK_FIELDS,
   type SectionName,
   type SettingField,
 } from './settings-fields.js';
@@ -28,7 +30,18 @@ import {
 export type Values = Record<string, string | boolean>;
 
 export const keyOf = (f: { section: string; key: string }) => `${f.section}.${f.key}`;
-export const ALL_FIELDS = [...LISTEN_FIELDS, ...TLS_FIELDS, ...HTTP2_FIELDS, ...ACME_FIELDS, ...RELAY_FIELDS, ...FLV_FIELDS, ...HLS_FIELDS, ...APP_FIELDS];
+export const ALL_FIELDS = [
+  ...LISTEN_FIELDS,
+  ...TLS_FIELDS,
+  ...HTTP2_FIELDS,
+  ...ACME_FIELDS,
+  ...RELAY_FIELDS,
+  ...ADDRESS_LIMIT_FIELDS,
+  ...WEBHOOK_FIELDS,
+  ...FLV_FIELDS,
+  ...HLS_FIELDS,
+  ...APP_FIELDS,
+];
 /** Fields the page shows an error under: the listed ones and the two bind addresses. */
 const PAGE_KEYS: ReadonlySet<string> = new Set([...ALL_FIELDS.map(keyOf), 'relay.host', 'admin.host']);
 

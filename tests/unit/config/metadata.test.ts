@@ -12,6 +12,7 @@ import * as config from '../../../shared/config.js';
 import { HLS_RESERVED_PARAMS, parseConfig, REFERENCE_SECTIONS, referenceRows } from '../../../shared/config.js';
 import { SchemaError, type Schema } from '../../../shared/schema.js';
 import { HLS_HINT_PARAM } from '../../../electron/engine/relay/hls/hint.js';
+import { HLS_SESSION_PARAM } from '../../../electron/engine/relay/hls/viewer-sessions.js';
 import { renderSections } from '../../../build/config-reference.mjs';
 import { choicesOf, metaOf, unitOf } from '../../../renderer/src/pages/settings-fields.js';
 import { ALL_FIELDS } from '../../../renderer/src/pages/settings-values.js';
@@ -47,12 +48,19 @@ describe('config metadata', () => {
         'hls',
         'health',
         'locator',
+        'webhooks',
+        'logs',
+        'logs.access',
+        'logs.sessions',
         'app',
         'demo',
         'nodes[]',
         'nodes[].api',
         'routes[]',
         'routes[].auth',
+        'routes[].auth.webhook',
+        'routes[].auth.jwt',
+        'routes[].limits',
         'routes[].static[]',
       ],
     );
@@ -121,8 +129,8 @@ describe('config metadata', () => {
     assert.deepEqual(config.DEFAULT_HLS_CARRY_PARAMS, config.hlsSettingsSchema.shape.carryParams.whenMissing?.());
   });
 
-  it("the relay's hint parameter is one the config refuses to carry", () => {
-    assert.ok(HLS_RESERVED_PARAMS.includes(HLS_HINT_PARAM));
+  it("the relay's hint and viewer-session parameters are ones the config refuses to carry", () => {
+    assert.deepEqual(HLS_RESERVED_PARAMS, [HLS_HINT_PARAM, HLS_SESSION_PARAM]);
     assert.equal(
       errorOf(() => parseConfig({ hls: { carryParams: ['sign', HLS_HINT_PARAM] } })).message,
       `hls.carryParams[1]: "${HLS_HINT_PARAM}" is reserved by the relay and LL-HLS`,

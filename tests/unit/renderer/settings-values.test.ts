@@ -2,18 +2,19 @@
  * The Settings page's values (renderer/src/pages/settings-values.ts): every tls setting has a
  * field, ACME's included; a field of tls.acme changes the whole object as saved (the API
  * replaces it whole), a bad value is named by its field before anything is sent, and an
- * engine error naming a nested field lands under it.
+ * engine error naming a nested field lands under it. Every webhooks setting and the
+ * per-address connection limit have a field too, and a change of them is a patch of its section.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfig, tlsAcmeSchema, tlsSettingsSchema } from '../../../shared/config.js';
+import { parseConfig, tlsAcmeSchema, tlsSettingsSchema, webhookSettingsSchema } from '../../../shared/config.js';
 import type { SettingsDto } from '../../../shared/dto.js';
 import { ALL_FIELDS, buildPatch, fieldErrorOfApi, keyOf, valuesOf } from '../../../renderer/src/pages/settings-values.js';
 
 /** The settings of a config with defaults, as the API answers them. */
 function settingsOf(config: unknown): SettingsDto {
-  const { relay, tls, admin, flv, hls, app } = parseConfig(config);
-  return { relay, tls, admin, flv, hls, app, listening: { relayUrl: '', adminUrl: '' }, restartNeeded: false };
+  const { relay, tls, admin, flv, hls, app, logs, webhooks } = parseConfig(config);
+  return { relay, tls, admin, flv, hls, app, logs, webhooks, listening: { relayUrl: '', adminUrl: '' }, restartNeeded: false };
 }
 
 describe('Settings page values', () => {
@@ -21,6 +22,34 @@ describe('Settings page values', () => {
     const keys = new Set(ALL_FIELDS.map(keyOf));
     for (const key of Object.keys(tlsSettingsSchema.shape).filter((k) => k !== 'certificates' && k !== 'acme')) assert.ok(keys.has(`tls.${key}`), `tls.${key}`);
     for (const key of Object.keys(tlsAcmeSchema.shape)) assert.ok(keys.has(`tls.acme.${key}`), `tls.acme.${key}`);
+  });
+
+  it('has a field for every webhooks setting and for the per-address connection limit', () => {
+    const keys = new Set(ALL_FIELDS.map(keyOf));
+    for (const key of Object.keys(webhookSettingsSchema.shape)) assert.ok(keys.has(`webhooks.${key}`), `webhooks.${key}`);
+    for (const key of ['maxConnectionsPerAddress', 'addressLimitIpv6Prefix']) assert.ok(keys.has(`relay.${key}`), `relay.${key}`);
+  });
+
+  it('sends the changed webhooks and relay fields as a patch of their sections; a bad one is named', () => {
+    const settings = settingsOf({ webhooks: { stopRetries: 2 } });
+    const values = valuesOf(settings);
+    assert.equal(values['webhooks.stopRetries'], '2');
+    assert.equal(values['webhooks.verifyTls'], true);
+    assert.equal(values['relay.maxConnectionsPerAddress'], '0');
+    const changed = { ...values, 'webhooks.cacheEntries': '500', 'webhooks.verifyTls': false, 'relay.maxConnectionsPerAddress': '8' };
+    assert.deepEqual(buildPatch(changed, settings), {
+      patch: { webhooks: { cacheEntries: 500, verifyTls: false }, relay: { maxConnectionsPerAddress: 8 } },
+      errors: {},
+    });
+    const bad = buildPatch({ ...values, 'webhooks.stopRetries': '21', 'relay.addressLimitIpv6Prefix': '0' }, settings);
+    assert.deepEqual(bad.patch, {});
+    assert.deepEqual(bad.errors, {
+      'webhooks.stopRetries': 'expected an integer from 0 to 20, got 21',
+      'relay.addressLimitIpv6Prefix': 'expected an integer from 1 to 128, got 0',
+    });
+    assert.deepEqual(fieldErrorOfApi('body.webhooks.stopQueue: expected an integer from 0 to 1000000, got -1'), {
+      'webhooks.stopQueue': 'expected an integer from 0 to 1000000, got -1',
+    });
   });
 
   it('sends tls.acme whole, with the changed fields in it, and nothing for fields left as they are', () => {

@@ -12,8 +12,10 @@ export const SIGN_PARAM = 'sign';
 export const SIGNED_PREFIX_PARAM = 'sp';
 /** Query parameter holding a static token. */
 export const TOKEN_PARAM = 'token';
+/** Query parameter holding a JWT viewer token (routes[].auth.jwt; relay/auth/jwt.ts). */
+export const JWT_PARAM = 'jwt';
 /** Every query parameter that carries viewer credentials (stripped before upstream). */
-export const AUTH_PARAMS: readonly string[] = [SIGN_PARAM, SIGNED_PREFIX_PARAM, TOKEN_PARAM];
+export const AUTH_PARAMS: readonly string[] = [SIGN_PARAM, SIGNED_PREFIX_PARAM, TOKEN_PARAM, JWT_PARAM];
 
 export function signatureOf(secret: string, signedPath: string, expirySeconds: number): string {
   return createHmac('sha256', secret).update(`${signedPath}\n${expirySeconds}`).digest('hex');

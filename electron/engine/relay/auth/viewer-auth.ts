@@ -1,16 +1,18 @@
 /**
  * Viewer auth for a route, checked before anything is redirected or proxied:
- * IP deny/allow lists first (403), then credentials when the route has keys or tokens:
- * a signed URL or a static token (either is enough). Missing → 401, invalid → 403,
- * expired → 410. The credentials are removed from the query before it goes anywhere,
- * unless the route says to pass them on.
+ * IP deny/allow lists first (403), then credentials when the route has keys, tokens or JWT
+ * settings: a signed URL, a static token or a JWT (any one is enough). Missing → 401,
+ * invalid → 403, expired → 410. A JWT is only found here (`?jwt=` or `Authorization:
+ * Bearer`); its check may have to fetch keys, so the relay runs it after admission
+ * (jwt.ts). The credentials are removed from the query before it goes anywhere, unless
+ * the route says to pass them on.
  */
 import type { IncomingMessage } from 'node:http';
 import { parseExpiry, type RouteConfig } from '../../../../shared/config.js';
 import { RelayError } from '../../core/errors.js';
 import type { RequestTarget } from '../../routing/target.js';
 import { matchesAny, parseCidr, type Cidr } from './cidr.js';
-import { AUTH_PARAMS, SIGN_PARAM, SIGNED_PREFIX_PARAM, TOKEN_PARAM, verifySign } from './signing.js';
+import { AUTH_PARAMS, JWT_PARAM, SIGN_PARAM, SIGNED_PREFIX_PARAM, TOKEN_PARAM, verifySign } from './signing.js';
 import { timingSafeEqual } from 'node:crypto';
 import { peerAddress } from '../../core/net/address.js';
 import { sha256 } from '../../core/net/secret.js';
@@ -21,6 +23,8 @@ export interface AuthResult {
   query: string;
   /** Label of the static token used, for the per-label stats. */
   tokenLabel?: string;
+  /** A JWT to verify before the viewer is served (the route has auth.jwt and no other credential passed). */
+  jwt?: string;
 }
 
 const cidrCache = new WeakMap<readonly string[], Cidr[]>();
@@ -85,8 +89,27 @@ function findToken(given: string, tokens: NonNullable<NonNullable<RouteConfig['a
   return found;
 }
 
-/** Check a request against its route's auth; throws the 401/403/410 RelayError. */
-export function checkViewerAuth(route: RouteConfig, target: RequestTarget, clientAddress: string, now = Date.now()): AuthResult {
+/** The JWT of a request: the `jwt` query parameter, else an `Authorization: Bearer` header. */
+function jwtOf(params: Map<string, string>, authorization: string | undefined): string | undefined {
+  const fromQuery = params.get(JWT_PARAM);
+  if (fromQuery) return fromQuery;
+  return /^Bearer +([^\s]+) *$/i.exec(authorization ?? '')?.[1];
+}
+
+/** What credentials a route takes, for the 401 message. */
+function credentialKinds(auth: NonNullable<RouteConfig['auth']>): string {
+  const kinds: string[] = [];
+  if (auth.keys?.length) kinds.push(`a signed URL (?${SIGN_PARAM}=)`);
+  if (auth.tokens?.length) kinds.push(`a token (?${TOKEN_PARAM}=)`);
+  if (auth.jwt) kinds.push(`a JWT (?${JWT_PARAM}= or Authorization: Bearer)`);
+  return kinds.join(' or ');
+}
+
+/**
+ * Check a request against its route's auth; throws the 401/403/410 RelayError. A JWT, when the
+ * route takes one and no signed URL or token passed, is returned for the caller to verify.
+ */
+export function checkViewerAuth(route: RouteConfig, target: RequestTarget, clientAddress: string, authorization?: string, now = Date.now()): AuthResult {
   const auth = route.auth;
   if (!auth) return { query: target.query };
   if (auth.deny?.length && matchesAny(cidrsOf(auth.deny), clientAddress))
@@ -94,13 +117,14 @@ export function checkViewerAuth(route: RouteConfig, target: RequestTarget, clien
   if (auth.allow?.length && !matchesAny(cidrsOf(auth.allow), clientAddress))
     throw new RelayError('IP_DENIED', `address ${clientAddress} is not allowed on route "${route.id}"`);
   const query = auth.passParams ? target.query : withoutAuthParams(target.query);
-  const needsCredentials = (auth.keys?.length ?? 0) > 0 || (auth.tokens?.length ?? 0) > 0;
+  const needsCredentials = (auth.keys?.length ?? 0) > 0 || (auth.tokens?.length ?? 0) > 0 || auth.jwt !== undefined;
   if (!needsCredentials) return { query };
   const params = new Map(queryPairs(target.query).map((p) => [p.key, p.value]));
   const sign = params.get(SIGN_PARAM);
   const token = params.get(TOKEN_PARAM);
-  if (sign === undefined && token === undefined)
-    throw new RelayError('AUTH_MISSING', `route "${route.id}" needs a signed URL (?${SIGN_PARAM}=) or a token (?${TOKEN_PARAM}=)`);
+  const jwt = auth.jwt ? jwtOf(params, authorization) : undefined;
+  if (sign === undefined && token === undefined && jwt === undefined)
+    throw new RelayError('AUTH_MISSING', `route "${route.id}" needs ${credentialKinds(auth)}`);
   let expired = false;
   if (sign !== undefined && auth.keys?.length) {
     const check = verifySign(
@@ -120,6 +144,7 @@ export function checkViewerAuth(route: RouteConfig, target: RequestTarget, clien
       expired = true;
     }
   }
+  if (jwt !== undefined) return { query, jwt };
   if (expired) throw new RelayError('AUTH_EXPIRED', `the credentials for route "${route.id}" have expired`);
   throw new RelayError('AUTH_INVALID', `the credentials for route "${route.id}" are not valid`);
 }

@@ -62,7 +62,7 @@ export class HttpFlvOutput implements FlvOutput {
   }
 
   end(reason: ViewerEnd): void {
-    if (reason === 'SLOW_VIEWER' || reason === 'KICKED') this.res.destroy();
+    if (reason === 'SLOW_VIEWER' || reason === 'KICKED' || reason === 'SESSION_TIME_LIMIT') this.res.destroy();
     else this.res.end();
   }
 

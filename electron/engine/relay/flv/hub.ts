@@ -17,6 +17,7 @@ import type { DrainProgressDto } from '../../../../shared/dto.js';
 import { NodeDrain } from './drain.js';
 import type { RouteTable } from '../../routing/route-table.js';
 import type { SessionFacts, SessionRegistry } from '../sessions.js';
+import type { ViewerAdmission } from '../viewer-gate.js';
 import { SessionScope } from '../session-scope.js';
 import type { StatsBook } from '../stats.js';
 import { upstreamUrl, type RequestTarget } from '../../routing/target.js';
@@ -59,7 +60,7 @@ export class FlvHub {
   }
 
   /** Attach a viewer (HTTP-FLV or WebSocket-FLV, by its output) to its stream, opening the stream (and its pull) when it is the first. */
-  join(output: FlvOutput, route: RouteConfig, target: RequestTarget, facts: SessionFacts, location: Location): void {
+  join(output: FlvOutput, route: RouteConfig, target: RequestTarget, facts: SessionFacts, location: Location, admission?: ViewerAdmission): void {
     const query = pullQuery(route, target.query);
     const id = streamId(route, target.path, query.keyed);
     let stream = this.streams.get(id);
@@ -73,7 +74,7 @@ export class FlvHub {
       }
       stream = this.openStream(id, route, { path: target.path, query: query.sent }, location, admitted.release);
     }
-    const scope = new SessionScope(this.deps.sessions, { ...facts, nodeId: stream.nodeId || facts.nodeId }, output);
+    const scope = new SessionScope(this.deps.sessions, { ...facts, nodeId: stream.nodeId || facts.nodeId }, output, undefined, admission);
     scope.session.streamId = id;
     scope.session.framesDropped = 0;
     const flv = table.config.flv;
@@ -85,7 +86,7 @@ export class FlvHub {
       this.deps.log.child(route.id),
       (v) => owner.removeViewer(v),
     );
-    scope.ownedBy({ abort: () => viewer.close('KICKED'), finishGracefully: () => viewer.close('STOPPING') });
+    scope.ownedBy({ abort: (_reason, code) => viewer.close(code ?? 'KICKED'), finishGracefully: () => viewer.close('STOPPING') });
     stream.addViewer(viewer);
   }
 

@@ -41,7 +41,7 @@ export const FLV_RESPONSE_HEADERS = {
 };
 
 /** How a viewer's connection ends: END cleanly (stream over), STOPPING cleanly (relay shutdown), the rest with that error code. */
-export type ViewerEnd = 'END' | 'STOPPING' | 'SLOW_VIEWER' | 'KICKED' | 'UPSTREAM_FORMAT' | 'UPSTREAM_LOST' | 'DRAINED';
+export type ViewerEnd = 'END' | 'STOPPING' | 'SLOW_VIEWER' | 'KICKED' | 'SESSION_TIME_LIMIT' | 'UPSTREAM_FORMAT' | 'UPSTREAM_LOST' | 'DRAINED';
 
 /**
  * Where a viewer's bytes go: an HTTP-FLV response or a WebSocket-FLV connection. As the
@@ -57,7 +57,7 @@ export interface FlvOutput extends ScopedResponse {
   write(buffer: Buffer): void;
   /** Bytes written but not yet taken by the kernel: the viewer's queue (bounded by flv.viewerQueueMaxBytes). */
   queuedBytes(): number;
-  /** End the connection for `reason`: cleanly, or cut (SLOW_VIEWER, KICKED). */
+  /** End the connection for `reason`: cleanly, or cut (SLOW_VIEWER, KICKED, SESSION_TIME_LIMIT). */
   end(reason: ViewerEnd): void;
   /** Answer the error instead of the stream (only before begin): the JSON error, then the connection closes. */
   refuse(error: RelayError): void;

@@ -29,12 +29,13 @@ export const WS_MAX_PAYLOAD_BYTES = 1_024;
 export const WS_CLOSE_TIMEOUT_MS = 2_000;
 
 /** RFC 6455 7.4.1 close codes the relay sends. */
-const WS_CLOSE = { normal: 1000, goingAway: 1001, serverError: 1011 } as const;
+const WS_CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, serverError: 1011 } as const;
 
 /** What the relay sends on its way out, by the viewer's end. */
 const CLOSE_FRAMES: Record<Exclude<ViewerEnd, 'SLOW_VIEWER'>, { code: number; reason: string }> = {
   END: { code: WS_CLOSE.normal, reason: 'stream ended' },
   KICKED: { code: WS_CLOSE.normal, reason: 'disconnected by the operator' },
+  SESSION_TIME_LIMIT: { code: WS_CLOSE.policy, reason: 'the session reached its maximum duration' },
   STOPPING: { code: WS_CLOSE.goingAway, reason: 'relay stopping' },
   UPSTREAM_LOST: { code: WS_CLOSE.serverError, reason: 'UPSTREAM_LOST' },
   UPSTREAM_FORMAT: { code: WS_CLOSE.serverError, reason: 'UPSTREAM_FORMAT' },

@@ -9,10 +9,15 @@
  * A large rendered playlist is one shared Buffer, written as it is (no copy per viewer);
  * the viewers of a burst are handed it one per event-loop turn (TURN_WRITE_MIN_BYTES), so
  * the kernel copies of fifty 7 MB answers are not all made in one turn.
+ * A delivery given a rate (routes[].limits.viewerBytesPerSecond, for segments) writes the
+ * object through its own token bucket (pacing.ts): bytes beyond it wait, the position in the
+ * shared fetch stays where it is meanwhile (an uncacheable fetch pauses its node for it as for
+ * a slow viewer), and a chunk may go in slices. Each viewer of a cached object has its own.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERROR_STATUS, RelayError, toRelayError } from '../../core/errors.js';
 import { underRouteCors } from '../cors.js';
+import { Pacer } from '../pacing.js';
 import { sendError } from '../respond.js';
 import type { CacheOutcome, Obtained } from './cache.js';
 import type { FetchWatcher, SharedFetch } from './fetch.js';
@@ -67,6 +72,10 @@ export interface DeliveryEvents {
 
 export class Delivery implements FetchWatcher {
   position = 0;
+  /** Bytes of the chunk at `position` already written (only a paced delivery writes part of a chunk). */
+  private offset = 0;
+  /** Absent: unpaced (pump); else pumpPaced writes at its rate. */
+  private pacer: Pacer | undefined;
   private started = false;
   private done = false;
   private waitingDrain = false;
@@ -88,6 +97,14 @@ export class Delivery implements FetchWatcher {
     this.cacheStatus = outcome.toUpperCase();
   }
 
+  /**
+   * Write the object at most `bytesPerSecond` (a token bucket holding one second, pacing.ts);
+   * 0: not paced. Called before start(); a 2xx playlist is never paced (it is written whole).
+   */
+  paceAt(bytesPerSecond: number): void {
+    if (bytesPerSecond > 0) this.pacer = new Pacer(bytesPerSecond, () => this.wake());
+  }
+
   start(): void {
     this.res.on('close', () => this.finish(ERROR_STATUS.CLIENT_CLOSED, 'CLIENT_CLOSED'));
     this.res.on('drain', () => {
@@ -103,6 +120,7 @@ export class Delivery implements FetchWatcher {
     this.reviewed = undefined;
     source.compact();
     this.position = source.base;
+    this.offset = 0;
     source.watch(this);
     this.wake();
   }
@@ -174,6 +192,10 @@ export class Delivery implements FetchWatcher {
   }
 
   private pump(): void {
+    if (this.pacer) {
+      this.pumpPaced(this.pacer);
+      return;
+    }
     if (this.waitingDrain || this.done) return;
     const source = this.source;
     while (this.position < source.end) {
@@ -192,6 +214,43 @@ export class Delivery implements FetchWatcher {
     }
     source.advanced();
     if (this.waitingDrain) return;
+    if (source.state === 'complete' && this.position >= source.end) {
+      this.res.end();
+      this.finish(source.status);
+    } else if (source.state === 'failed') {
+      this.res.destroy();
+      this.finish(source.status, source.error?.code);
+    }
+  }
+
+  /** pump at the pacer's rate: what the bucket allows now (a chunk possibly in slices), then the pacer's timer wakes the delivery. */
+  private pumpPaced(pacer: Pacer): void {
+    if (this.waitingDrain || this.done || pacer.waiting) return;
+    const source = this.source;
+    while (this.position < source.end) {
+      const chunk = source.chunk(this.position);
+      const rest = chunk.length - this.offset;
+      const granted = pacer.grant(rest);
+      if (granted === 0 && rest > 0) break; // the pacer wakes this delivery
+      const piece = granted === chunk.length ? chunk : chunk.subarray(this.offset, this.offset + granted);
+      this.offset += granted;
+      if (this.offset === chunk.length) {
+        this.position += 1;
+        this.offset = 0;
+      }
+      this.events.countOut(granted);
+      if (source.state === 'complete' && this.position === source.end) {
+        this.res.end(piece);
+        this.finish(source.status);
+        return;
+      }
+      if (!this.res.write(piece)) {
+        this.waitingDrain = true;
+        break;
+      }
+    }
+    source.advanced();
+    if (this.waitingDrain || pacer.waiting) return;
     if (source.state === 'complete' && this.position >= source.end) {
       this.res.end();
       this.finish(source.status);
@@ -273,6 +332,7 @@ export class Delivery implements FetchWatcher {
   private finish(status: number, errorCode?: string): void {
     if (this.done) return;
     this.done = true;
+    this.pacer?.stop();
     writeTurns.delete(this);
     this.turnWaiting = undefined;
     this.source.unwatch(this);

@@ -23,6 +23,7 @@ import { streamKey } from '../../upstream/stream-key.js';
 import { RelayError, toRelayError } from '../../core/errors.js';
 import { answerRefused } from '../refusal.js';
 import { requestFacts, SessionScope } from '../session-scope.js';
+import { admissionOf } from '../viewer-gate.js';
 import type { RouteTable } from '../../routing/route-table.js';
 import type { Session, SessionFacts, SessionRegistry } from '../sessions.js';
 import type { StatsBook } from '../stats.js';
@@ -78,6 +79,8 @@ interface HlsRequest {
   upstreamQuery: string;
   /** The part of it the fetch is keyed by (and the locator sees). */
   keyQuery: string;
+  /** The viewer's HLS session parameter (viewer-sessions.ts), written into the relay URIs of the playlists it gets. */
+  sessionPiece?: string;
 }
 
 /** One request's way through its nodes: how to ask a node, and what has been asked so far. */
@@ -113,11 +116,11 @@ export class HlsRelay {
   }
 
   /** Answer one request of an hls route, once admitted (routing/admission.ts: route, method, viewer auth, stopping, maxSessions). */
-  handle(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, table: RouteTable): void {
+  handle(req: IncomingMessage, res: ServerResponse, route: RouteConfig, target: RequestTarget, table: RouteTable, sessionPiece?: string): void {
     try {
       const hint = readHint(target.query);
       const query = upstreamQuery(route, target, hint, carrySet(table.config.hls.carryParams));
-      const request: HlsRequest = { req, res, route, target, table, hint, upstreamQuery: query.sent, keyQuery: query.keyed };
+      const request: HlsRequest = { req, res, route, target, table, hint, upstreamQuery: query.sent, keyQuery: query.keyed, sessionPiece };
       const hinted = this.hintedNode(table, route, hint);
       // A playlist leaves a draining node when another can serve; segments its playlist named may still come from it.
       const leaving = hinted && PLAYLIST_PATH.test(target.path) && this.deps.nodes.get(hinted.id)?.status === 'draining' ? hinted : undefined;
@@ -191,7 +194,8 @@ export class HlsRelay {
     const node = attempts.current;
     const settings = table.config.hls;
     const carryNames = carrySet(settings.carryParams);
-    const carry = safeCarryPieces(pickPieces(viewerQuery(req), carryNames));
+    const carried = safeCarryPieces(pickPieces(viewerQuery(req), carryNames));
+    const carry = request.sessionPiece ? [...carried, request.sessionPiece] : carried;
     const isPlaylist = PLAYLIST_PATH.test(target.path);
     const pathOnNode = nodePath(route, target.path);
     const stream = (hint && this.streams.get(hint.streamId)) || (isPlaylist ? this.streams.open(route.id, streamKey(pathOnNode), node.id) : undefined);
@@ -219,7 +223,7 @@ export class HlsRelay {
     const { req, res } = request;
     const { stream } = flow;
     // No owner: a kick or shutdown cuts the response, and the delivery ends with CLIENT_CLOSED.
-    const scope = new SessionScope(this.deps.sessions, flow.facts, res, this.deps.nodes.get(flow.facts.nodeId));
+    const scope = new SessionScope(this.deps.sessions, flow.facts, res, this.deps.nodes.get(flow.facts.nodeId), admissionOf(req));
     const session = scope.session;
     const routeStats = session.routeStats;
     const delivery = new Delivery(fetch, res, req.method === 'HEAD', flow.outcome, {
@@ -236,6 +240,8 @@ export class HlsRelay {
         scope.close(status, errorCode);
       },
     });
+    // Segments (and other objects) are paced per viewer at the route's limit, read now; playlists never.
+    if (!flow.isPlaylist) delivery.paceAt(request.route.limits.viewerBytesPerSecond);
     delivery.start();
   }
 

@@ -46,8 +46,9 @@ function allowedHeaders(headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): Ou
 export class RelayHttp2Request extends http2.Http2ServerRequest {
   constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, options: object, rawHeaders: string[]) {
     super(stream, headers, options, rawHeaders);
-    // Own properties shadow the prototype's getters, which keep reading the pseudo-headers for url and method.
-    Object.defineProperty(this, 'headers', { value: plainHeaders(headers), enumerable: true });
+    // Own properties shadow the prototype's getters, which keep reading the pseudo-headers for url and method. `headers` stays
+    // writable, as an HTTP/1.1 request's is: the http-proxy-3 engine hands http-proxy the cleaned set by assigning it.
+    Object.defineProperty(this, 'headers', { value: plainHeaders(headers), enumerable: true, writable: true });
     Object.defineProperty(this, 'rawHeaders', { value: plainRawHeaders(rawHeaders), enumerable: true });
   }
 }

@@ -5,7 +5,8 @@
  * Each clock charges the node only for the node's own delay: the response-header clock starts
  * once the node is connected AND has the whole request (body included); a request body the
  * viewer stops sending is the viewer's; silence while the reader holds the node back (its
- * socket full) is the reader's (CLIENT_STALLED) or simply not counted, as the caller says.
+ * socket full) is the reader's (CLIENT_STALLED) or simply not counted, as the caller says;
+ * a reader that waits by choice (pacing) is never counted.
  */
 import type { Readable } from 'node:stream';
 import type { Expiry } from './classify.js';
@@ -28,6 +29,12 @@ export interface ReaderHold {
   blocked(): boolean;
   /** "stalled": a full idle period held back ends the call as the reader's CLIENT_STALLED; "wait": the silence is not counted. */
   whileBlocked: 'stalled' | 'wait';
+  /**
+   * True while the reader holds the node back by choice (a paced viewer waiting for its rate,
+   * relay/pacing.ts): that silence is neither the node's nor a stalled reader's, and is not
+   * counted. Absent: never.
+   */
+  waiting?(): boolean;
 }
 
 type Expire = (expiry: Expiry, ms: number) => void;
@@ -105,8 +112,9 @@ export class CallClocks {
 
   private checkIdle(idleMs: number): void {
     if (this.phase !== 'body') return;
+    const waiting = this.hold?.waiting?.() ?? false;
     const blocked = this.hold?.blocked() ?? false;
-    const quietFor = blocked && this.hold?.whileBlocked === 'wait' ? 0 : Date.now() - this.lastDataAt;
+    const quietFor = waiting || (blocked && this.hold?.whileBlocked === 'wait') ? 0 : Date.now() - this.lastDataAt;
     if (quietFor < idleMs) this.timer = setTimeout(() => this.checkIdle(idleMs), idleMs - quietFor);
     else this.fire(blocked ? 'reader-stalled' : 'idle', idleMs);
   }

@@ -1,0 +1,129 @@
+/**
+ * The lines the log files hold, one finished request each, always ending in exactly one "\n":
+ * JSON Lines (the session records, and the access log by default) and the Apache/nginx
+ * "combined" format (the access log's option). Every value a viewer controls (path, user
+ * agent, label) is capped in length and escaped, so no quote, newline or control byte can
+ * break a line or forge another: JSON.stringify escapes them (and lone surrogates); the
+ * combined format writes them as \xHH, as nginx does.
+ */
+import type { AccessLogFormat } from '../../../shared/config.js';
+import type { LoggedRequest } from '../relay/request-log.js';
+
+/** Longest path and stream written, characters (longer ones are cut): keeps a line well under the reader's 64 KiB line bound. */
+export const MAX_LOGGED_PATH_CHARS = 4_096;
+/** Longest user agent written, characters. */
+export const MAX_LOGGED_USER_AGENT_CHARS = 1_024;
+/** Longest auth label, client address, method, route or node id written, characters. */
+export const MAX_LOGGED_NAME_CHARS = 256;
+
+/** A finished request waiting in a queue: the request as logged and when it ended (epoch ms). */
+export interface FinishedItem {
+  readonly request: LoggedRequest;
+  readonly endedAt: number;
+}
+
+const cap = (value: string, max: number) => (value.length > max ? value.slice(0, max) : value);
+
+/** The fields both JSON lines start with, in a fixed order. */
+function commonFields(item: FinishedItem): Record<string, unknown> {
+  const { request: r, endedAt } = item;
+  const out: Record<string, unknown> = {
+    start: new Date(r.startedAt).toISOString(),
+    end: new Date(endedAt).toISOString(),
+    durationMs: endedAt - r.startedAt,
+  };
+  if (r.id) out.sessionId = r.id;
+  out.routeId = cap(r.routeId, MAX_LOGGED_NAME_CHARS);
+  out.mode = r.mode;
+  out.method = cap(r.method, MAX_LOGGED_NAME_CHARS);
+  out.transport = r.transport;
+  out.path = cap(r.path, MAX_LOGGED_PATH_CHARS);
+  return out;
+}
+
+/** The fields both JSON lines end with: outcome, node, viewer, bytes, FLV timings. */
+function outcomeFields(out: Record<string, unknown>, r: LoggedRequest): string {
+  out.status = r.status;
+  if (r.errorCode) out.errorCode = r.errorCode;
+  out.nodeId = cap(r.nodeId, MAX_LOGGED_NAME_CHARS);
+  if (r.movedFrom?.length) out.movedFrom = r.movedFrom.map((id) => cap(id, MAX_LOGGED_NAME_CHARS));
+  out.clientAddress = cap(r.clientAddress, MAX_LOGGED_NAME_CHARS);
+  out.userAgent = cap(r.userAgent, MAX_LOGGED_USER_AGENT_CHARS);
+  if (r.label) out.label = cap(r.label, MAX_LOGGED_NAME_CHARS);
+  out.bytesIn = r.bytesIn;
+  out.bytesOut = r.bytesOut;
+  if (r.streamId !== undefined) {
+    if (r.firstByteMs !== undefined) out.firstByteMs = r.firstByteMs;
+    if (r.firstKeyframeMs !== undefined) out.firstKeyframeMs = r.firstKeyframeMs;
+    out.framesDropped = r.framesDropped ?? 0;
+  }
+  return `${JSON.stringify(out)}\n`;
+}
+
+/** An access log line as JSON: every field the request log has (`stream` for FLV viewers). */
+export function accessJsonLine(item: FinishedItem): string {
+  const out = commonFields(item);
+  if (item.request.streamId) out.stream = cap(item.request.streamId, MAX_LOGGED_PATH_CHARS);
+  return outcomeFields(out, item.request);
+}
+
+/** A session record: the access log's fields, with `stream` always there (the FLV stream id, else the path). */
+export function sessionJsonLine(item: FinishedItem): string {
+  const out = commonFields(item);
+  out.stream = cap(item.request.streamId || item.request.path, MAX_LOGGED_PATH_CHARS);
+  return outcomeFields(out, item.request);
+}
+
+const hex = (byte: number) => `\\x${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+
+/** What the combined format escapes: control bytes, DEL and everything past ASCII, quotes and backslashes; in an unquoted field, spaces too. */
+const QUOTED_UNSAFE = /[\0-\x1f\x7f-\u{10ffff}"\\]/gu;
+const BARE_UNSAFE = /[\0-\x20\x7f-\u{10ffff}"\\]/gu;
+
+/** One character as \xHH escapes: its code for Latin-1 (what HTTP/1.1 header bytes decode to), else its UTF-8 bytes. */
+function escapeChar(char: string): string {
+  const code = char.codePointAt(0) ?? 0;
+  if (code <= 0xff) return hex(code);
+  return [...Buffer.from(char, 'utf8')].map(hex).join('');
+}
+
+/** A value for a quoted combined field ("%r", user agent). */
+export function escapeQuoted(value: string): string {
+  return value.replace(QUOTED_UNSAFE, escapeChar);
+}
+
+/** A value for an unquoted combined field (client, user): "-" when empty, and a value that is "-" itself escaped. */
+export function escapeBare(value: string): string {
+  if (value === '') return '-';
+  if (value === '-') return '\\x2D';
+  return value.replace(BARE_UNSAFE, escapeChar);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Apache's %t in UTC: [04/Dec/2026:10:15:00 +0000]. */
+export function combinedTime(epochMs: number): string {
+  const t = new Date(epochMs);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `[${two(t.getUTCDate())}/${MONTHS[t.getUTCMonth()]}/${t.getUTCFullYear()}:${two(t.getUTCHours())}:${two(t.getUTCMinutes())}:${two(t.getUTCSeconds())} +0000]`;
+}
+
+/**
+ * An access log line in the combined format: `client - label [start] "METHOD PATH" status bytes "-" "user agent"`.
+ * The relay does not record the request's protocol or referer: the request is "METHOD PATH" and the referer "-".
+ * Path and method are escaped as unquoted fields (a space would split the request).
+ */
+export function accessCombinedLine(item: FinishedItem): string {
+  const r = item.request;
+  const request = `${escapeBare(cap(r.method, MAX_LOGGED_NAME_CHARS))} ${escapeBare(cap(r.path, MAX_LOGGED_PATH_CHARS))}`;
+  const bytes = r.bytesOut > 0 ? String(r.bytesOut) : '-';
+  return (
+    `${escapeBare(cap(r.clientAddress, MAX_LOGGED_NAME_CHARS))} - ${escapeBare(cap(r.label ?? '', MAX_LOGGED_NAME_CHARS))} ${combinedTime(r.startedAt)} ` +
+    `"${request}" ${r.status} ${bytes} "-" "${escapeQuoted(cap(r.userAgent, MAX_LOGGED_USER_AGENT_CHARS))}"\n`
+  );
+}
+
+/** The access log's line maker for a format. */
+export function accessLineFormat(format: AccessLogFormat): (item: FinishedItem) => string {
+  return format === 'combined' ? accessCombinedLine : accessJsonLine;
+}
