@@ -232,6 +232,8 @@ export class RelayServer {
     this.hlsSessions.close();
     this.stops.close();
     this.webhooks.close();
+    // A JWKS fetch in flight would otherwise hold the process up to jwksTimeoutMs.
+    this.jwt.close();
     const timer = setTimeout(() => {
       servers.forEach((server) => server.closeAllConnections());
       for (const socket of this.upgradedSockets) socket.destroy();

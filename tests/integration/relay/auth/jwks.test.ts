@@ -162,7 +162,10 @@ describe('JWT viewer tokens with a JWKS', () => {
     const flood = await Promise.all(Array.from({ length: 100 }, async () => token({ ...rsa, kid: randomKid() })));
     const at = T0 + COOLDOWN_MS + 1;
     const refusals = await Promise.all(flood.map((t) => refusal(() => verifier.verify(route, t, CAM1, at))));
-    assert.ok(refusals.every((e) => e.code === 'AUTH_INVALID'));
+    assert.ok(
+      refusals.every((e) => e.code === 'AUTH_INVALID'),
+      'every random kid refused',
+    );
     assert.equal(jwks.requests, 2);
     // ...and once it has passed, one fetch for all of them together.
     const later = T0 + 2 * COOLDOWN_MS;
@@ -322,10 +325,10 @@ describe('JWT viewer tokens with a JWKS', () => {
     const verifier = new JwtVerifier({ log: captureLog([]) });
     const route = routeFor(url);
     const t = await token(ed);
-    assert.ok(verifier.verify(route, t, CAM1, T0) instanceof Promise);
+    assert.ok(verifier.verify(route, t, CAM1, T0) instanceof Promise, 'the first check is asynchronous');
     await verifier.verify(route, t, CAM1, T0);
     const hit = verifier.verify(route, t, CAM1, T0 + 2_000);
-    assert.ok(!(hit instanceof Promise));
+    assert.ok(!(hit instanceof Promise), 'a repeat is answered from the cache, synchronously');
     const second = new JwksServer();
     second.keys = [rsa.jwk];
     const secondUrl = await second.start();
@@ -333,7 +336,7 @@ describe('JWT viewer tokens with a JWKS', () => {
       const moved = routeFor(secondUrl);
       assert.match((await refusal(() => verifier.verify(moved, t, CAM1, T0 + 2_000))).message, /no key with kid "ed-1"/);
       assert.equal(second.requests, 1);
-      assert.ok(await verifier.verify(moved, await token(rsa), CAM1, T0 + 2_000));
+      assert.ok(await verifier.verify(moved, await token(rsa), CAM1, T0 + 2_000), 'a key of the new JWKS');
     } finally {
       await second.close();
     }

@@ -95,8 +95,8 @@ describe('JWT viewer tokens (shared secrets)', () => {
   it('takes the clock skew into account on exp and nbf', async () => {
     const verifier = new JwtVerifier({ log: quiet });
     const route = hsRoute({ clockSkewSeconds: 30 });
-    assert.ok(await verifier.verify(route, await hsToken({ exp: NOW_S - 29 }), CAM1, NOW));
-    assert.ok(await verifier.verify(route, await hsToken({ nbf: NOW_S + 29 }), CAM1, NOW));
+    assert.ok(await verifier.verify(route, await hsToken({ exp: NOW_S - 29 }), CAM1, NOW), 'exp within the skew');
+    assert.ok(await verifier.verify(route, await hsToken({ nbf: NOW_S + 29 }), CAM1, NOW), 'nbf within the skew');
     const strict = hsRoute({ clockSkewSeconds: 0 });
     assert.equal((await refusal(async () => verifier.verify(strict, await hsToken({ exp: NOW_S - 1 }), CAM1, NOW))).code, 'AUTH_EXPIRED');
   });
@@ -149,7 +149,7 @@ describe('JWT viewer tokens (shared secrets)', () => {
   it('without scopeRequired, a token without the claim is valid for the whole route (one with it still held to it)', async () => {
     const verifier = new JwtVerifier({ log: quiet });
     const route = hsRoute({ scopeRequired: false });
-    assert.ok(await verifier.verify(route, await hsToken({ relaydeck: undefined }), CAM2, NOW));
+    assert.ok(await verifier.verify(route, await hsToken({ relaydeck: undefined }), CAM2, NOW), 'no claim: the whole route');
     assert.equal((await refusal(async () => verifier.verify(route, await hsToken(), CAM2, NOW))).code, 'AUTH_INVALID');
   });
 
@@ -164,9 +164,12 @@ describe('JWT viewer tokens (shared secrets)', () => {
   it('picks the secret by kid, and tries every secret without a kid (rotation)', async () => {
     const verifier = new JwtVerifier({ log: quiet });
     const route = hsRoute({ secrets: [{ kid: 'k1', secret: SECRET }, { secret: OTHER_SECRET }] });
-    assert.ok(await verifier.verify(route, await hsToken({}, { kid: 'k1' }), CAM1, NOW));
-    assert.ok(await verifier.verify(route, await hsToken({}, { secret: OTHER_SECRET }), CAM1, NOW));
-    assert.ok(await verifier.verify(route, await hsToken({}, { secret: OTHER_SECRET, kid: 'unknown' }), CAM1, NOW));
+    assert.ok(await verifier.verify(route, await hsToken({}, { kid: 'k1' }), CAM1, NOW), 'the secret of kid k1');
+    assert.ok(await verifier.verify(route, await hsToken({}, { secret: OTHER_SECRET }), CAM1, NOW), 'a secret without a kid');
+    assert.ok(
+      await verifier.verify(route, await hsToken({}, { secret: OTHER_SECRET, kid: 'unknown' }), CAM1, NOW),
+      'an unknown kid: the secrets without a kid',
+    );
     assert.match(
       (await refusal(async () => verifier.verify(route, await hsToken({}, { secret: OTHER_SECRET, kid: 'k1' }), CAM1, NOW))).message,
       /bad signature/,
@@ -193,7 +196,7 @@ describe('JWT viewer tokens (shared secrets)', () => {
     );
     // Past exp the cache is not used; past the skew the token is expired.
     const late = verifier.verify(route, token, CAM1, NOW + 31_000);
-    assert.ok(late instanceof Promise);
+    assert.ok(late instanceof Promise, 'past exp: checked again');
     await late;
     assert.equal((await refusal(() => verifier.verify(route, token, CAM1, NOW + 61_000))).code, 'AUTH_EXPIRED');
   });
@@ -203,13 +206,13 @@ describe('JWT viewer tokens (shared secrets)', () => {
     const route = hsRoute({ cacheMs: 5_000, cacheEntries: 2 });
     const tokens = await Promise.all([1, 2, 3].map((n) => hsToken({ sub: `v${n}` })));
     await verifier.verify(route, tokens[0], CAM1, NOW);
-    assert.ok(!(verifier.verify(route, tokens[0], CAM1, NOW + 4_999) instanceof Promise));
+    assert.ok(!(verifier.verify(route, tokens[0], CAM1, NOW + 4_999) instanceof Promise), 'within cacheMs: cached');
     assert.ok(verifier.verify(route, tokens[0], CAM1, NOW + 5_000) instanceof Promise, 'cacheMs passed');
     await verifier.verify(route, tokens[0], CAM1, NOW + 5_000);
     await verifier.verify(route, tokens[1], CAM1, NOW + 5_000);
     await verifier.verify(route, tokens[2], CAM1, NOW + 5_000);
     assert.ok(verifier.verify(route, tokens[0], CAM1, NOW + 5_001) instanceof Promise, 'the least recently used entry was dropped');
-    assert.ok(!(verifier.verify(route, tokens[2], CAM1, NOW + 5_001) instanceof Promise));
+    assert.ok(!(verifier.verify(route, tokens[2], CAM1, NOW + 5_001) instanceof Promise), 'a recent entry stays');
     const uncached = hsRoute({ cacheMs: 0 });
     await verifier.verify(uncached, tokens[0], CAM1, NOW);
     assert.ok(verifier.verify(uncached, tokens[0], CAM1, NOW) instanceof Promise, 'cacheMs 0: no cache');
@@ -222,7 +225,7 @@ describe('JWT viewer tokens (shared secrets)', () => {
     assert.ok(!(verifier.verify(hsRoute(), token, CAM1, NOW) instanceof Promise), 'same settings in a new config object: cache kept');
     const rotated = hsRoute({ secrets: [{ secret: OTHER_SECRET }] });
     assert.match((await refusal(() => verifier.verify(rotated, token, CAM1, NOW))).message, /bad signature/);
-    assert.ok(await verifier.verify(rotated, await hsToken({}, { secret: OTHER_SECRET }), CAM1, NOW));
+    assert.ok(await verifier.verify(rotated, await hsToken({}, { secret: OTHER_SECRET }), CAM1, NOW), 'the new secret');
     const otherAudience = hsRoute({ audience: 'elsewhere' });
     assert.match((await refusal(() => verifier.verify(otherAudience, token, CAM1, NOW))).message, /another audience/);
     const otherRoute = routeWith({ secrets: [{ secret: SECRET }], audience: 'relay' }, 'other');
@@ -257,11 +260,11 @@ describe('jwtFromRequest', () => {
     const verifier = new JwtVerifier({ log: quiet });
     const token = await hsToken();
     const fromHeader = jwtFromRequest({ authorization: `Bearer ${token}` }, '?other=1');
-    assert.ok(await verifier.verify(hsRoute(), fromHeader, CAM1, NOW));
+    assert.ok(await verifier.verify(hsRoute(), fromHeader, CAM1, NOW), 'a token from the header');
   });
 
   it('the jwt parameter is an auth parameter: stripped before the node like sign and token', () => {
-    assert.ok(AUTH_PARAMS.includes(JWT_PARAM));
+    assert.ok(AUTH_PARAMS.includes(JWT_PARAM), 'jwt is an auth parameter');
     assert.equal(withoutAuthParams('?a=1&jwt=x.y.z&b=2'), '?a=1&b=2');
   });
 });
