@@ -54,6 +54,7 @@ const ENGINE_LAYERS = [
   ['relay'],
   ['history', 'demo', 'logs'],
   ['live', 'config'],
+  ['fleet'],
   ['admin'],
   ['engine.ts', 'cli.ts'],
 ];

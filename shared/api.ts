@@ -7,7 +7,7 @@ import type { NodeConfig, RouteConfig } from './config.js';
 import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
 import type { HistoryDto, RelayStateDto, ResolveDto, RouteSavedDto, SettingsDto, SettingsPatch, SignedUrlDto } from './dto.js';
 import type { HlsCacheDto, HlsStreamDto, TlsStatusDto } from './dto.js';
-import type { LogRecordsDto, LogRecordsQuery, LogsStatusDto } from './dto.js';
+import type { FleetDto, LogRecordsDto, LogRecordsQuery, LogsStatusDto } from './dto.js';
 import type { RelayDeckEventSource } from './events.js';
 
 export type { RelayDeckEvent, RelayDeckEventListener, RelayDeckEventSource } from './events.js';
@@ -79,6 +79,8 @@ export interface ApiSignatures {
   renewTls: { input: Record<string, never>; output: TlsStatusDto };
   /** Change settings (relay, tls, admin, flv, hls, app, logs, webhooks); host and port changes (and tls.enabled, tls.http2 and HTTP/2's stream and memory limits) are saved and apply after a restart, the rest applies live. */
   updateSettings: { input: { body: SettingsPatch }; output: SettingsDto };
+  /** The fleet (fleet mode): every relay with its load, version, config version and last heartbeat, streams across the fleet with viewers per relay, the Redis link; `enabled` false when this relay runs alone. */
+  getFleet: { input: Record<string, never>; output: FleetDto };
 }
 
 export type ApiCallName = keyof ApiSignatures;
@@ -140,6 +142,7 @@ export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
   reloadTls: { method: 'POST', path: '/api/tls/reload', body: false, okStatus: 200 },
   renewTls: { method: 'POST', path: '/api/tls/renew', body: false, okStatus: 200 },
   updateSettings: { method: 'PATCH', path: '/api/settings', body: true },
+  getFleet: { method: 'GET', path: '/api/fleet', body: false },
 };
 
 export const API_CALL_NAMES = Object.keys(API_CALLS) as ApiCallName[];

@@ -609,3 +609,57 @@ export interface LogRecordsDto {
   /** Files (current and rotated) the page read from. */
   filesRead: number;
 }
+
+/** One relay of the fleet as the fleet store last heard it (getFleet). */
+export interface FleetRelayDto {
+  /** Its fleet.relayId (or host-port). */
+  id: string;
+  /** Its admin URL as it advertises it (fleet.advertiseUrl). */
+  url: string;
+  /** True for the relay answering this call. */
+  self: boolean;
+  /** "up": heard within fleet.expiryMs; "gone": its heartbeat expired (shown until it is forgotten, FLEET_GONE_KEEP_MS). */
+  state: 'up' | 'gone';
+  /** Epoch ms of its last heartbeat. */
+  lastSeenAt: number;
+  /** Epoch ms it started. */
+  startedAt: number;
+  /** RelayDeck version it runs. */
+  version: string;
+  /** The shared config version it serves. */
+  configVersion: number;
+  viewers: number;
+  streams: number;
+  mbpsIn: number;
+  mbpsOut: number;
+  /** Its process CPU over the last heartbeat, percent of one core. */
+  cpuPercent: number;
+}
+
+/** One stream across the fleet: which relays serve how many of its viewers, through which node. */
+export interface FleetStreamDto {
+  routeId: string;
+  streamKey: string;
+  /** Viewers summed over the live relays. */
+  viewers: number;
+  relays: { relayId: string; viewers: number; nodeId: string }[];
+}
+
+/** The fleet this relay belongs to (getFleet); `enabled` false when it runs alone. */
+export interface FleetDto {
+  enabled: boolean;
+  /** fleet.name */
+  name: string;
+  /** This relay's id in the fleet. */
+  relayId: string;
+  /** The link to the fleet's Redis: state and the last error while it is down. */
+  redis: { state: 'connecting' | 'up' | 'down'; lastError: string };
+  /** The shared config version this relay serves (0 alone). */
+  configVersion: number;
+  /** Where that config came from: the fleet's store, the last good copy on disk (Redis was away at start), or the local file (alone). */
+  configSource: 'fleet' | 'last-good' | 'local';
+  relays: FleetRelayDto[];
+  streams: FleetStreamDto[];
+  /** Sums over the live relays. */
+  totals: { relays: number; viewers: number; streams: number; mbpsIn: number; mbpsOut: number };
+}

@@ -12,7 +12,18 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Tool on PATH → Debian package that brings it. */
-const NEEDED = { ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg', python3: 'python3', chromium: 'chromium', pebble: 'pebble', 'pebble-challtestsrv': 'pebble' };
+const NEEDED = {
+  ffmpeg: 'ffmpeg',
+  ffprobe: 'ffmpeg',
+  python3: 'python3',
+  chromium: 'chromium',
+  pebble: 'pebble',
+  'pebble-challtestsrv': 'pebble',
+  nghttp: 'nghttp2-client',
+  h2load: 'nghttp2-client',
+  'redis-server': 'redis-server',
+  prometheus: 'prometheus',
+};
 
 function onPath(tool) {
   return (process.env.PATH ?? '').split(path.delimiter).some((dir) => existsSync(path.join(dir, tool)));

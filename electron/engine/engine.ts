@@ -43,6 +43,7 @@ import { StreamLocator } from './upstream/locator.js';
 import { StreamProbe } from './upstream/probe.js';
 import { NodeRegistry } from './upstream/registry.js';
 import { AuditLog } from './admin/audit-log.js';
+import { aloneFleetDto, Fleet } from './fleet/fleet.js';
 
 export interface EngineOptions {
   config: RelayDeckConfig;
@@ -105,6 +106,8 @@ export class Engine {
   private readonly acmeChallenges = new AcmeChallenges();
   private readonly acmeAlpn = new AcmeAlpnCertificates();
   private adminAddress?: AddressInfo;
+  /** Fleet mode (fleet.redisUrl set): the Redis link and the shared parts (fleet/); undefined when the relay runs alone. */
+  private fleet?: Fleet;
   private pendingChange: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: EngineOptions) {
@@ -208,6 +211,7 @@ export class Engine {
     // The files open in the background: lines queue (bounded) until they do; the relay never waits for the disk.
     void engine.logs.apply();
     engine.relayAddress = await engine.relay.listen(relay.host, relay.port);
+    if (options.config.fleet.redisUrl) await engine.joinFleet();
     try {
       if (options.config.tls.enabled) await engine.listenTls();
       engine.adminAddress = await engine.admin.listen(admin.host, admin.port);
@@ -222,6 +226,13 @@ export class Engine {
     engine.probe.start();
     engine.ticker.start();
     return engine;
+  }
+
+  /** Fleet mode: connect to the fleet's Redis (a relay starts whether it answers or not) and start the shared parts. */
+  private async joinFleet(): Promise<void> {
+    const fleet = new Fleet({ settings: this.config.fleet, relayPort: this.relayAddress?.port ?? 0, log: createLogger('fleet') });
+    this.fleet = fleet;
+    await fleet.start();
   }
 
   /** Load the certificates (a configured one that fails stops the start, naming it), then listen over HTTPS and watch the files. */
@@ -328,6 +339,7 @@ export class Engine {
         },
       },
       logs: { status: () => this.logs.status(), read: (query) => this.logs.read(query) },
+      fleet: { describe: async () => aloneFleetDto() },
       routing: {
         lookup: () => {
           const table = this.table;
@@ -417,6 +429,7 @@ export class Engine {
     await Promise.all([this.relay.close(grace), this.admin.close()]);
     // After the relay: the sessions it ended are in the queues, and get written (each file waits at most LOG_CLOSE_TIMEOUT_MS).
     await this.logs.close();
+    await this.fleet?.stop();
     this.transport.destroy();
     await this.demo.stop();
     await this.pendingChange;

@@ -14,6 +14,7 @@ export * from './health.js';
 export * from './locator.js';
 export * from './app.js';
 export * from './logs.js';
+export * from './fleet.js';
 export * from './nodes.js';
 export * from './routes.js';
 export * from './cors.js';

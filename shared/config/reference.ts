@@ -7,6 +7,7 @@
 import type { FieldMeta, Schema } from '../schema.js';
 import { adminSettingsSchema } from './admin.js';
 import { appSettingsSchema, demoSettingsSchema } from './app.js';
+import { fleetSettingsSchema } from './fleet.js';
 import { flvSettingsSchema } from './flv.js';
 import { healthSettingsSchema } from './health.js';
 import { hlsSettingsSchema } from './hls.js';
@@ -42,6 +43,7 @@ export const REFERENCE_SECTIONS: readonly ReferenceSection[] = [
   { path: 'logs', title: 'Access log and session records on disk', schema: logsSettingsSchema },
   { path: 'logs.access', title: 'The access log (access.log)', schema: accessLogSchema },
   { path: 'logs.sessions', title: 'The session records (sessions.jsonl)', schema: sessionRecordsSchema },
+  { path: 'fleet', title: 'Fleet of relays on Redis (stays local to each relay)', schema: fleetSettingsSchema },
   { path: 'app', title: 'Desktop app', schema: appSettingsSchema },
   { path: 'demo', title: 'Built-in demo node', schema: demoSettingsSchema },
   { path: 'nodes[]', title: 'Nodes', schema: nodeSchema },

@@ -7,7 +7,7 @@ import { jwtAuthSchema } from './jwt.js';
 
 export const ROUTE_KINDS = ['flv', 'hls', 'file'] as const;
 export const ROUTE_MODES = ['redirect', 'proxy'] as const;
-export const LOCATORS = ['first', 'static', 'probe', 'hash', 'least-load'] as const;
+export const LOCATORS = ['first', 'static', 'probe', 'hash', 'least-load', 'registry'] as const;
 /** What a proxy route does with a node's redirect to another host (routes[].foreignRedirects). */
 export const FOREIGN_REDIRECTS = ['refuse', 'pass'] as const;
 
@@ -76,7 +76,9 @@ export const routeSchema = object({
     unit: 'ms',
     doc: 'flv fan-out: how long a viewer of an offline stream waits for it to come online; 0 = fast 404.',
   }),
-  locate: setting(oneOf(LOCATORS), 'first', { doc: 'How the node for a stream is found: "first", "static", "probe", "hash" or "least-load".' }),
+  locate: setting(oneOf(LOCATORS), 'first', {
+    doc: 'How the node for a stream is found: "first", "static", "probe", "hash", "least-load" or "registry" (what the nodes\' publish hooks told the stream registry, confirmed by probes).',
+  }),
   static: documented(optional(array(staticRuleSchema, 1_000)), { doc: 'locate "static": stream-key patterns ("live/cam*") to node ids, first match wins.' }),
   leastLoadBy: setting(oneOf(['viewers', 'mbps'] as const), 'viewers', { doc: 'locate "least-load": balance on active "viewers" or on outgoing "mbps".' }),
   auth: documented(optional(viewerAuthSchema), { doc: 'Viewer auth for this route; absent = open.' }),

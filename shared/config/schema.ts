@@ -3,6 +3,7 @@ import { array, object, optional, withDefault, type Infer, type Schema } from '.
 import { adminSettingsSchema } from './admin.js';
 import { appSettingsSchema, demoSettingsSchema } from './app.js';
 import { MAX_NODES, MAX_ROUTES } from './fields.js';
+import { fleetSettingsSchema } from './fleet.js';
 import { flvSettingsSchema } from './flv.js';
 import { healthSettingsSchema } from './health.js';
 import { hlsSettingsSchema } from './hls.js';
@@ -27,6 +28,7 @@ export const configSchema = object({
   routes: withDefault(array(routeSchema, MAX_ROUTES), []),
   logs: withDefault(logsSettingsSchema, logsSettingsSchema.parse({}, 'logs')),
   app: withDefault(appSettingsSchema, appSettingsSchema.parse({}, 'app')),
+  fleet: withDefault(fleetSettingsSchema, fleetSettingsSchema.parse({}, 'fleet')),
   /** Undefined unless the demo was ever installed (see demoSettingsSchema). */
   demo: optional(demoSettingsSchema) as Schema<DemoSettings | undefined>,
 });
@@ -57,6 +59,8 @@ export type SessionRecordsSettings = Infer<typeof sessionRecordsSchema>;
 export type NodeApiConfig = Infer<typeof nodeApiSchema>;
 export type Locator = (typeof LOCATORS)[number];
 export type AppSettings = Infer<typeof appSettingsSchema>;
+/** Fleet mode (the `fleet` section): Redis, the fleet's name and this relay's name in it. */
+export type FleetSettings = Infer<typeof fleetSettingsSchema>;
 export type DemoSettings = Infer<typeof demoSettingsSchema>;
 /** A media node as configured. */
 export type NodeConfig = Infer<typeof nodeSchema>;

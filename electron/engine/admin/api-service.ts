@@ -195,6 +195,9 @@ export function createApiService(ops: ApiOperations): RelayDeckApi {
     async getStats() {
       return traffic.stats();
     },
+    async getFleet() {
+      return ops.fleet.describe();
+    },
     async getHistory() {
       return traffic.history();
     },

@@ -7,7 +7,7 @@
  */
 import type { NodeConfig, RelayDeckConfig, TlsCertificateConfig } from '../../../shared/config.js';
 import type { HistoryDto, HlsCacheDto, HlsStreamDto, NodeDto, RequestLogEntry, SessionDto, StatsDto, StreamDto, TlsStatusDto } from '../../../shared/dto.js';
-import type { LogRecordsDto, LogsStatusDto } from '../../../shared/dto.js';
+import type { FleetDto, LogRecordsDto, LogsStatusDto } from '../../../shared/dto.js';
 import type { RecordQuery } from '../logs/record-query.js';
 import type { ResolveContext } from './resolve.js';
 
@@ -99,6 +99,12 @@ export interface LogControls {
   read(query: RecordQuery): Promise<LogRecordsDto>;
 }
 
+/** The fleet this relay belongs to (fleet/): relays, streams across them, the Redis link. */
+export interface FleetView {
+  /** The fleet as this relay sees it now; `enabled` false when it runs alone. */
+  describe(): Promise<FleetDto>;
+}
+
 /** Everything the operator API calls, by concern. */
 export interface ApiOperations {
   server: ServerInfo;
@@ -111,4 +117,5 @@ export interface ApiOperations {
   routing: RouteLookup;
   tls: TlsControls;
   logs: LogControls;
+  fleet: FleetView;
 }

@@ -103,6 +103,12 @@ export const ERROR_STATUS = {
   UPSTREAM_REDIRECT: 502,
   /** The relay itself is out of file descriptors, sockets, buffers or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL) while reaching a node; never the node's fault. */
   RELAY_RESOURCES: 503,
+  /** Fleet mode: the fleet's Redis is unreachable, so a shared change (routes, nodes, shared settings) is refused; the relay keeps serving from its last good config. */
+  FLEET_UNAVAILABLE: 503,
+  /** Fleet mode: the shared config changed on another relay since this change was based on it (compare-and-set on its version); read the new version and try again. */
+  CONFIG_CONFLICT: 409,
+  /** A node's publish hook without its node's hookSecret (or for a node with none). */
+  HOOK_UNAUTHORIZED: 401,
   /** An unexpected fault in the relay itself. */
   INTERNAL: 500,
 } as const;

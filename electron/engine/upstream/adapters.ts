@@ -90,7 +90,18 @@ const listZlm: ListFn = async (base, api, timeoutMs, _nodeId, transport) => {
   return keys;
 };
 
-const LISTERS: Record<Exclude<NodeApiConfig['type'], 'head'>, ListFn> = { nms: listNms, srs: listSrs, mediamtx: listMediaMtx, zlm: listZlm };
+// TODO(tiers): the parent relay's stream list.
+const listRelayDeck: ListFn = async (_base, _api, _timeoutMs, nodeId) => {
+  throw new NodeApiError(`node ${nodeId}: relaydeck stream lists are not built yet`);
+};
+
+const LISTERS: Record<Exclude<NodeApiConfig['type'], 'head'>, ListFn> = {
+  nms: listNms,
+  srs: listSrs,
+  mediamtx: listMediaMtx,
+  zlm: listZlm,
+  relaydeck: listRelayDeck,
+};
 
 /** True when the node has a stream-list API (not the per-stream HEAD probe). */
 export function canListStreams(node: NodeConfig): boolean {

@@ -52,6 +52,7 @@ describe('config metadata', () => {
         'logs',
         'logs.access',
         'logs.sessions',
+        'fleet',
         'app',
         'demo',
         'nodes[]',
