@@ -7,7 +7,7 @@ import type { NodeConfig, RouteConfig } from './config.js';
 import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
 import type { HistoryDto, RelayStateDto, ResolveDto, RouteSavedDto, SettingsDto, SettingsPatch, SignedUrlDto } from './dto.js';
 import type { HlsCacheDto, HlsStreamDto, TlsStatusDto } from './dto.js';
-import type { FleetDto, LogRecordsDto, LogRecordsQuery, LogsStatusDto } from './dto.js';
+import type { FleetDto, LogRecordsDto, LogRecordsQuery, LogsStatusDto, TierStreamsDto } from './dto.js';
 import type { RelayDeckEventSource } from './events.js';
 
 export type { RelayDeckEvent, RelayDeckEventListener, RelayDeckEventSource } from './events.js';
@@ -81,6 +81,8 @@ export interface ApiSignatures {
   updateSettings: { input: { body: SettingsPatch }; output: SettingsDto };
   /** The fleet (fleet mode): every relay with its load, version, config version and last heartbeat, streams across the fleet with viewers per relay, the Redis link; `enabled` false when this relay runs alone. */
   getFleet: { input: Record<string, never>; output: FleetDto };
+  /** Relay tiers: the stream keys this relay can serve to a relay below it (its live FLV streams, recent HLS streams, and what its nodes' stream lists and probes say they hold); read by an edge's node API type "relaydeck". */
+  listTierStreams: { input: Record<string, never>; output: TierStreamsDto };
 }
 
 export type ApiCallName = keyof ApiSignatures;
@@ -143,6 +145,7 @@ export const API_CALLS: { readonly [K in ApiCallName]: HttpBinding } = {
   renewTls: { method: 'POST', path: '/api/tls/renew', body: false, okStatus: 200 },
   updateSettings: { method: 'PATCH', path: '/api/settings', body: true },
   getFleet: { method: 'GET', path: '/api/fleet', body: false },
+  listTierStreams: { method: 'GET', path: '/api/tier/streams', body: false },
 };
 
 export const API_CALL_NAMES = Object.keys(API_CALLS) as ApiCallName[];

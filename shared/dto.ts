@@ -663,3 +663,19 @@ export interface FleetDto {
   /** Sums over the live relays. */
   totals: { relays: number; viewers: number; streams: number; mbpsIn: number; mbpsOut: number };
 }
+
+/**
+ * Relay tiers: the streams a relay can serve to a relay below it (listTierStreams; an edge's
+ * node with `api.type` "relaydeck" reads it). Keys are "app/name" of the path the edge asks
+ * this relay for: its live FLV streams, HLS streams requested lately, and what its nodes'
+ * stream lists and probes say they hold, through the routes that use them.
+ */
+export interface TierStreamsDto {
+  /** This relay's id (fleet.relayId, or host-port). */
+  relayId: string;
+  /** Epoch ms of the answer. */
+  at: number;
+  keys: string[];
+  /** True when keys were left out past the answer's bound (admin/tier-streams.ts TIER_STREAMS_MAX_KEYS). */
+  truncated: boolean;
+}

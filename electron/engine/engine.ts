@@ -41,9 +41,21 @@ import type { NodeDto } from '../../shared/dto.js';
 import { EVENT_INTERVAL_MS } from '../../shared/events.js';
 import { StreamLocator } from './upstream/locator.js';
 import { StreamProbe } from './upstream/probe.js';
+import { MemoryStreamRegistry, type StreamRegistryView } from './upstream/stream-registry-view.js';
+import type { StreamRegistrySink } from './relay/node-hooks.js';
+import { FleetStreamRegistry } from './fleet/stream-registry.js';
+import { SharedProbes } from './fleet/shared-probes.js';
 import { NodeRegistry } from './upstream/registry.js';
 import { AuditLog } from './admin/audit-log.js';
-import { aloneFleetDto, Fleet } from './fleet/fleet.js';
+import { aloneFleetDto, Fleet, fleetRelayId } from './fleet/fleet.js';
+import { FleetPresence } from './fleet/presence.js';
+import { FleetViewerCounts } from './fleet/viewer-counts.js';
+import { describeLiveFleet } from './fleet/describe.js';
+import { VERSION } from './core/version.js';
+import { saveLocalSections } from './fleet/shared-config.js';
+import { mergeSharedPart, sameLocalPart, sharedPartOf } from './fleet/shared-part.js';
+import { TierStreamsCache, tierStreams } from './admin/tier-streams.js';
+import type { Registry } from 'prom-client';
 
 export interface EngineOptions {
   config: RelayDeckConfig;
@@ -96,6 +108,10 @@ export class Engine {
   private readonly operations: ApiOperations;
   private readonly relay: RelayServer;
   private readonly admin: AdminServer;
+  /** The Prometheus registry /metrics serves (relay/metrics.ts); every series carries the `relay` label once the relay port listens. */
+  private readonly metrics: Registry;
+  /** Relay tiers: the last answer to the relays below this one, reused briefly (admin/tier-streams.ts). */
+  private readonly tierAnswers = new TierStreamsCache();
   private relayAddress?: AddressInfo;
   /** The HTTPS listener's address (tls.enabled), once listening. */
   private relayTlsAddress?: AddressInfo;
@@ -108,6 +124,12 @@ export class Engine {
   private adminAddress?: AddressInfo;
   /** Fleet mode (fleet.redisUrl set): the Redis link and the shared parts (fleet/); undefined when the relay runs alone. */
   private fleet?: Fleet;
+  /** The stream registry (locate "registry", node hooks on the relay port): the fleet's through Redis, or this relay's own in memory when alone (upstream/stream-registry-view.ts). */
+  private streamRegistry: StreamRegistryView & StreamRegistrySink = new MemoryStreamRegistry(() => this.config.fleet.registryTtlMs);
+  /** Probe answers shared with the fleet (fleet.shareProbes, fleet/shared-probes.ts); undefined alone. */
+  private sharedProbes?: SharedProbes;
+  /** Fleet mode: this relay's heartbeat and the fleet's relays and load (fleet/presence.ts). */
+  private presence?: FleetPresence;
   private pendingChange: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: EngineOptions) {
@@ -133,8 +155,19 @@ export class Engine {
       install: () => this.installAcmeCertificate(),
     });
     this.nodes.sync(options.config);
-    this.probe = new StreamProbe(this.nodes, () => this.config.locator, createLogger('probe'), this.transport);
-    this.locator = new StreamLocator({ registry: this.nodes, probe: this.probe, sessionsByNode: () => this.sessions.countByNode() });
+    this.probe = new StreamProbe(this.nodes, () => this.config.locator, createLogger('probe'), this.transport, {
+      sharing: () => this.sharedProbes,
+      // Only while a route reads the registry: a fleet locating by probe alone pays no Redis writes for it.
+      onListed: (nodeId, keys) => {
+        if (this.config.routes.some((r) => r.locate === 'registry')) this.streamRegistry.confirm(nodeId, keys);
+      },
+    });
+    this.locator = new StreamLocator({
+      registry: this.nodes,
+      probe: this.probe,
+      sessionsByNode: () => this.sessionsByNode(),
+      streams: () => this.streamRegistry,
+    });
     this.relay = new RelayServer({
       table: () => this.table,
       sessions: this.sessions,
@@ -146,6 +179,8 @@ export class Engine {
       transport: this.transport,
       acmeChallenges: this.acmeChallenges,
       acmeAlpn: this.acmeAlpn,
+      // In fleet mode, hooks before the fleet's registry is joined are not kept in a memory registry that is about to be replaced.
+      hookSink: () => (options.config.fleet.redisUrl && this.streamRegistry instanceof MemoryStreamRegistry ? undefined : this.streamRegistry),
     });
     this.nodeSources = { registry: this.nodes, probe: this.probe, hub: this.relay.hub, sessions: this.sessions };
     this.demo = new DemoController(
@@ -181,6 +216,7 @@ export class Engine {
       () => this.relay.hls.cacheStats(),
     );
     registerLogMetrics(metrics, () => this.logs.status());
+    this.metrics = metrics;
     this.events = new EventStreamServer(this.ticker, createLogger('events'));
     // Streams first (a disabled node's pulls end, a drain starts), so the pushed node state shows it.
     this.nodes.onStatusChange((change) => this.relay.hub.onNodeStatus(change));
@@ -212,11 +248,13 @@ export class Engine {
     void engine.logs.apply();
     engine.relayAddress = await engine.relay.listen(relay.host, relay.port);
     if (options.config.fleet.redisUrl) await engine.joinFleet();
+    engine.metrics.setDefaultLabels({ relay: engine.relayId });
     try {
       if (options.config.tls.enabled) await engine.listenTls();
       engine.adminAddress = await engine.admin.listen(admin.host, admin.port);
     } catch (error) {
       await engine.relay.close(0);
+      await engine.fleet?.stop();
       engine.transport.destroy();
       await engine.logs.close();
       throw error;
@@ -225,14 +263,52 @@ export class Engine {
     await engine.demo.start();
     engine.probe.start();
     engine.ticker.start();
+    engine.presence?.start(); // after the admin port listens: the record advertises its URL
     return engine;
   }
 
   /** Fleet mode: connect to the fleet's Redis (a relay starts whether it answers or not) and start the shared parts. */
   private async joinFleet(): Promise<void> {
-    const fleet = new Fleet({ settings: this.config.fleet, relayPort: this.relayAddress?.port ?? 0, log: createLogger('fleet') });
+    const fleet = new Fleet({
+      settings: this.config.fleet,
+      relayPort: this.relayAddress?.port ?? 0,
+      log: createLogger('fleet'),
+      // The fleet's versions are applied in the change queue, through the same swap as a local change.
+      configHost: { current: () => this.table.config, serialize: (task) => this.serialized(task), swap: (next) => this.swapConfig(next) },
+      configPath: this.options.configPath,
+    });
     this.fleet = fleet;
     await fleet.start();
+    await this.joinStreamRegistry(fleet);
+    // Fleet-wide viewer caps (relay/viewer-limits.ts FleetViewerCaps) and the heartbeat that keeps their counts and the fleet's load.
+    const settings = this.config.fleet;
+    const counts = new FleetViewerCounts({ link: fleet.link, relayId: fleet.relayId, expiryMs: () => settings.expiryMs });
+    this.relay.viewers.fleet = counts;
+    this.presence = new FleetPresence({
+      link: fleet.link,
+      relayId: fleet.relayId,
+      heartbeatMs: settings.heartbeatMs,
+      expiryMs: settings.expiryMs,
+      counts,
+      log: createLogger('fleet'),
+      sources: {
+        url: () => settings.advertiseUrl || this.adminUrl,
+        startedAt: this.stats.startedAt,
+        version: VERSION,
+        configVersion: () => fleet.sharedConfig.status().version,
+        routes: () => this.config.routes,
+        sessions: () => this.sessions.all(),
+        traffic: () => this.stats.snapshot().totals,
+      },
+    });
+  }
+
+  /** Fleet mode: the fleet's stream registry replaces this relay's own, and probe answers are shared (fleet.shareProbes). */
+  private async joinStreamRegistry(fleet: Fleet): Promise<void> {
+    const registry = new FleetStreamRegistry({ link: fleet.link, settings: () => this.config.fleet, log: createLogger('registry') });
+    await registry.start();
+    this.streamRegistry = registry;
+    if (this.config.fleet.shareProbes) this.sharedProbes = new SharedProbes(fleet.link, fleet.relayId, createLogger('probe'));
   }
 
   /** Load the certificates (a configured one that fails stops the start, naming it), then listen over HTTPS and watch the files. */
@@ -312,6 +388,20 @@ export class Engine {
         closeFlv: (id) => relay.hub.closeStream(id),
         listHls: () => relay.hls.listStreams(),
         hlsCache: () => relay.hls.cacheStats(),
+        tierStreams: () => {
+          const now = Date.now();
+          return this.tierAnswers.get(now, () =>
+            tierStreams({
+              relayId: this.relayId,
+              table: this.table,
+              flv: relay.hub.list(),
+              hls: relay.hls.listStreams(),
+              known: this.probe.knownKeys(),
+              ttlMs: this.config.locator.probeTtlMs,
+              now,
+            }),
+          );
+        },
       },
       traffic: {
         stats: () => ({
@@ -339,7 +429,7 @@ export class Engine {
         },
       },
       logs: { status: () => this.logs.status(), read: (query) => this.logs.read(query) },
-      fleet: { describe: async () => aloneFleetDto() },
+      fleet: { describe: async () => (this.fleet && this.presence ? describeLiveFleet(this.fleet, this.presence) : aloneFleetDto()) },
       routing: {
         lookup: () => {
           const table = this.table;
@@ -347,6 +437,11 @@ export class Engine {
         },
       },
     };
+  }
+
+  /** This relay's id: its fleet id, or fleet.relayId / host-port when it runs alone (the `relay` label on /metrics, tier answers). */
+  get relayId(): string {
+    return this.fleet?.relayId ?? fleetRelayId(this.config.fleet, this.relayAddress?.port ?? 0);
   }
 
   get relayUrl(): string {
@@ -368,23 +463,48 @@ export class Engine {
    * Apply a config change: `change` edits a copy, the result is validated as a whole,
    * saved atomically, then swapped in. On any error the running config is unchanged.
    * Changes are serialized so concurrent calls never overwrite each other.
+   * Fleet mode: a change of the shared part is first written to the fleet (compare-and-set on its
+   * version, fleet/shared-config.ts; CONFIG_CONFLICT or FLEET_UNAVAILABLE change nothing), and
+   * the file keeps only the local sections (fleet/shared-config.ts saveLocalSections).
    */
   async changeConfig(change: (draft: RelayDeckConfig) => void): Promise<RelayDeckConfig> {
-    const run = this.pendingChange.then(async () => {
-      const draft = structuredClone(this.table.config);
+    return this.serialized(async () => {
+      const current = this.table.config;
+      const draft = structuredClone(current);
       change(draft);
       const next = parseConfig(draft);
-      if (this.options.configPath) await saveConfigChange(this.options.configPath, next); // sparse: config/sparse.ts
+      const fleet = this.fleet;
+      if (!fleet) {
+        if (this.options.configPath) await saveConfigChange(this.options.configPath, next); // sparse: config/sparse.ts
+        this.swapConfig(next);
+        return next;
+      }
+      const shared = await fleet.sharedConfig.commit(current, next);
+      try {
+        if (this.options.configPath && !sameLocalPart(current, next)) await saveLocalSections(this.options.configPath, next);
+      } catch (error) {
+        // The fleet took the shared part: serve it, with the local sections as they were.
+        if (shared) this.swapConfig(parseConfig(mergeSharedPart(current, sharedPartOf(next))));
+        throw error;
+      }
       this.swapConfig(next);
       return next;
     });
+  }
+
+  /** Run `task` after the config changes before it (local or from the fleet), before the next. */
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.pendingChange.then(task);
     this.pendingChange = run.catch(() => undefined);
     return run;
   }
 
-  /** Replace the whole running config (e.g. a file reload on SIGHUP). Listen addresses need a restart. */
+  /**
+   * Replace the whole running config (e.g. a file reload on SIGHUP). Listen addresses need a restart.
+   * Fleet mode: only the file's local sections are taken; the shared part stays the fleet's.
+   */
   async replaceConfig(next: RelayDeckConfig): Promise<void> {
-    await this.changeConfig((draft) => Object.assign(draft, structuredClone(next)));
+    await this.changeConfig((draft) => Object.assign(draft, structuredClone(this.fleet ? mergeSharedPart(next, sharedPartOf(draft)) : next)));
   }
 
   private swapConfig(next: RelayDeckConfig): void {
@@ -429,10 +549,17 @@ export class Engine {
     await Promise.all([this.relay.close(grace), this.admin.close()]);
     // After the relay: the sessions it ended are in the queues, and get written (each file waits at most LOG_CLOSE_TIMEOUT_MS).
     await this.logs.close();
+    await this.presence?.stop();
     await this.fleet?.stop();
     this.transport.destroy();
     await this.demo.stop();
     await this.pendingChange;
+  }
+
+  /** Sessions per node for the least-load locator: this relay's, plus the other live relays' at their last heartbeat in fleet mode. */
+  private sessionsByNode(): ReadonlyMap<string, number> {
+    const local = this.sessions.countByNode();
+    return this.presence ? this.presence.sessionsByNode(local) : local;
   }
 
   /** True while new requests are refused (routing/pause-switch.ts). */

@@ -9,6 +9,7 @@ import { ErrorNotice } from './components/Notice.js';
 import { formatClock, formatCount } from './format.js';
 import { useApi, useLive, useLiveContext } from './live/LiveContext.js';
 import { DashboardPage } from './pages/Dashboard.js';
+import { FleetPage } from './pages/Fleet.js';
 import { NodesPage } from './pages/Nodes.js';
 import { RoutesPage } from './pages/Routes.js';
 import { SettingsPage } from './pages/Settings.js';
@@ -23,6 +24,7 @@ const PAGE_VIEWS: Record<PageId, () => React.JSX.Element> = {
   nodes: NodesPage,
   routes: RoutesPage,
   traffic: TrafficPage,
+  fleet: FleetPage,
   settings: SettingsPage,
 };
 

@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 
-export const PAGES = ['dashboard', 'streams', 'nodes', 'routes', 'traffic', 'settings'] as const;
+export const PAGES = ['dashboard', 'streams', 'nodes', 'routes', 'traffic', 'fleet', 'settings'] as const;
 export type PageId = (typeof PAGES)[number];
 
 export const PAGE_TITLES: Record<PageId, string> = {
@@ -13,6 +13,7 @@ export const PAGE_TITLES: Record<PageId, string> = {
   nodes: 'Nodes',
   routes: 'Routes',
   traffic: 'Traffic',
+  fleet: 'Fleet',
   settings: 'Settings',
 };
 

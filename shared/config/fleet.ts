@@ -47,7 +47,7 @@ export const fleetSettingsSchema = object({
     doc: 'The fleet to join: relays with the same Redis and name share config, streams and load. Every key is prefixed with it.',
   }),
   relayId: setting(relayName(), '', {
-    doc: 'This relay\'s name in the fleet, unique within it; "" uses the host name and the relay port ("host-8090").',
+    doc: 'This relay\'s name in the fleet, unique within it, and the `relay` label of its /metrics (also when it runs alone); "" uses the host name and the relay port ("host-8090").',
   }),
   advertiseUrl: setting(string({ max: 2048 }), '', {
     doc: 'The relay\'s admin URL as the other relays and the Fleet page show it; "" uses the admin listen address.',

@@ -17,11 +17,15 @@
 //      session each; CPU and RSS), b. 500 HLS viewers over HTTP/2 (one h2 session per viewer;
 //      HTTPS/1.1 when the server's ALPN offers no h2, labelled), c. full TLS handshakes per server
 //      CPU-second (a Node client, no session resumption). About 3-4 min.
+//   7. fleet (issue 16, tests/bench/fleet.mjs): three relays on one redis-server against the same
+//      relay alone: config propagation p50/p99, added time to first byte of an FLV join, Redis
+//      commands per join, relay CPU at 1000 viewers (BENCH_FLEET_CHANGES, _JOINS, _VIEWERS,
+//      _VIEW_SECONDS, _ROUNDS). About 2 min.
 // Prints tables with the targets and ratios against nginx and writes tests/bench/results/latest.json.
 //
 // Environment (all optional):
 //   BENCH_VIEWERS=1000,2000    viewer counts for the FLV bench (comma-separated, each 1..5000; 200 is a quick one)
-//   BENCH_ONLY=redirect,flv,seg,hls,amplification,tls  run only these sections
+//   BENCH_ONLY=redirect,flv,seg,hls,amplification,tls,fleet  run only these sections
 //   BENCH_WRK_SECONDS=10       measured wrk duration (redirect, seg); BENCH_WARMUP_SECONDS=2
 //   BENCH_ROUNDS=2             wrk sections: rounds per server, interleaved; the best round (highest
 //                              req/s) is reported, the others are shown as the range
@@ -57,6 +61,7 @@ import { benchHls, hlsAnomalies, printHls } from './hls.mjs';
 import { flvAmplificationAnomalies, printFlvAmplification, runFlvAmplification } from './amplification-flv.mjs';
 import { hlsAmplificationAnomalies, printHlsAmplification, runHlsAmplification } from './amplification-hls.mjs';
 import { benchTls, printTls, tlsSettingsFromEnv } from './tls.mjs';
+import { benchFleet, printFleet } from './fleet.mjs';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -113,7 +118,7 @@ const SETTINGS = {
   joinerDelayMs: 3_000,
   joinerSpacingMs: 237, // not a divisor of the 1 s GOP: joiners land at spread GOP phases
   joinerTimeoutMs: 4_000,
-  only: (env.BENCH_ONLY || 'redirect,flv,seg,hls,amplification,tls').split(',').map((s) => s.trim()),
+  only: (env.BENCH_ONLY || 'redirect,flv,seg,hls,amplification,tls,fleet').split(',').map((s) => s.trim()),
   wrkSeconds: num('BENCH_WRK_SECONDS', 10, 1, 120),
   warmupSeconds: num('BENCH_WARMUP_SECONDS', 2, 0, 30),
   viewSeconds: num('BENCH_VIEW_SECONDS', 15, 2, 120),
@@ -1562,6 +1567,10 @@ async function main() {
   if (SETTINGS.only.includes('tls')) {
     results.tls = await benchTls({ progress, anomaly, note, waitQuiet: SETTINGS.quietWaitS > 0 ? waitQuiet : undefined }, TLS_SETTINGS);
     printTls(results.tls, log);
+  }
+  if (SETTINGS.only.includes('fleet')) {
+    results.fleet = await benchFleet({ progress, note, tmpRoot, waitQuiet: SETTINGS.quietWaitS > 0 ? waitQuiet : undefined });
+    printFleet(results.fleet, log);
   }
 
   results.anomalies = anomalies;

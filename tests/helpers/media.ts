@@ -43,10 +43,12 @@ export interface NmsOrigin {
 
 const NMS_FIXTURE = fileURLToPath(new URL('../fixtures/nms-origin.cjs', import.meta.url));
 
-export async function startNms(): Promise<NmsOrigin> {
+/** `notifyUrl`: NMS's own event hook (its `notify.url`: postPublish, donePublish, ... POSTed as JSON), e.g. a relay's node hook. */
+export async function startNms(options: { notifyUrl?: string } = {}): Promise<NmsOrigin> {
   const [httpPort, rtmpPort] = [await freePort(), await freePort()];
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'relaydeck-nms-'));
-  const child = spawn(process.execPath, [NMS_FIXTURE, String(httpPort), String(rtmpPort), dataDir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const env = options.notifyUrl ? { ...process.env, NMS_NOTIFY_URL: options.notifyUrl } : process.env;
+  const child = spawn(process.execPath, [NMS_FIXTURE, String(httpPort), String(rtmpPort), dataDir], { stdio: ['ignore', 'pipe', 'ignore'], env });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   await waitFor(() => out.includes('ready') || child.exitCode !== null, 15000, 'node-media-server to start');

@@ -177,6 +177,9 @@ export function createApiService(ops: ApiOperations): RelayDeckApi {
     async getHlsCache() {
       return streams.hlsCache();
     },
+    async listTierStreams() {
+      return streams.tierStreams();
+    },
     async closeStream(input) {
       const id = idOf(input);
       streams.closeFlv(id);

@@ -7,7 +7,7 @@
  */
 import type { NodeConfig, RelayDeckConfig, TlsCertificateConfig } from '../../../shared/config.js';
 import type { HistoryDto, HlsCacheDto, HlsStreamDto, NodeDto, RequestLogEntry, SessionDto, StatsDto, StreamDto, TlsStatusDto } from '../../../shared/dto.js';
-import type { FleetDto, LogRecordsDto, LogsStatusDto } from '../../../shared/dto.js';
+import type { FleetDto, LogRecordsDto, LogsStatusDto, TierStreamsDto } from '../../../shared/dto.js';
 import type { RecordQuery } from '../logs/record-query.js';
 import type { ResolveContext } from './resolve.js';
 
@@ -66,6 +66,8 @@ export interface StreamControls {
   closeFlv(id: string): void;
   listHls(): HlsStreamDto[];
   hlsCache(): HlsCacheDto;
+  /** Relay tiers: the stream keys this relay can serve to a relay below it (admin/tier-streams.ts). */
+  tierStreams(): TierStreamsDto;
 }
 
 /** Counters and their history. */

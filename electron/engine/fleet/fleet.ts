@@ -7,6 +7,7 @@
  *   presence.ts       this relay's heartbeat (load, counts) and the fleet's relays and streams
  *   viewer-counts.ts  fleet-wide viewer counts for per-stream and per-route caps
  *   stream-registry.ts  what the nodes publish (hooks), with expiry, for the registry locator
+ *   shared-probes.ts  nodes' stream lists asked by one relay and shared with the others (fleet.shareProbes)
  * Redis is never asked per media chunk: a bounded number of calls per viewer join and leave,
  * and a heartbeat per fleet.heartbeatMs.
  */
@@ -14,13 +15,19 @@ import os from 'node:os';
 import type { FleetSettings } from '../../../shared/config.js';
 import type { FleetDto } from '../../../shared/dto.js';
 import type { Logger } from '../core/log.js';
+import { lastGoodPath } from './last-good.js';
 import { FleetLink } from './link.js';
+import { SharedConfig, type SharedConfigHost } from './shared-config.js';
 
 export interface FleetOptions {
   settings: FleetSettings;
   /** The relay port as listening (for the default relay id). */
   relayPort: number;
   log: Logger;
+  /** The engine's side of the shared config (its running config, change queue and swap). */
+  configHost: SharedConfigHost;
+  /** The relay's config file (the last good copy is kept beside it); undefined: the os temporary folder. */
+  configPath?: string;
 }
 
 /** The relay's id in the fleet: fleet.relayId, or the host name and relay port. */
@@ -51,10 +58,19 @@ export function aloneFleetDto(): FleetDto {
 export class Fleet {
   readonly link: FleetLink;
   readonly relayId: string;
+  /** The fleet's versioned shared config (shared-config.ts): compare-and-set changes, live apply, last good copy. */
+  readonly sharedConfig: SharedConfig;
 
   constructor(readonly options: FleetOptions) {
     this.link = new FleetLink({ settings: options.settings, log: options.log });
     this.relayId = fleetRelayId(options.settings, options.relayPort);
+    this.sharedConfig = new SharedConfig({
+      link: this.link,
+      relayId: this.relayId,
+      host: options.configHost,
+      lastGoodFile: lastGoodPath(options.configPath, options.settings.name),
+      log: options.log,
+    });
   }
 
   get settings(): FleetSettings {
@@ -64,9 +80,11 @@ export class Fleet {
   /** Connect (bounded by fleet.connectTimeoutMs; a relay starts whether Redis answers or not). */
   async start(): Promise<void> {
     await this.link.connect();
+    await this.sharedConfig.start();
   }
 
   async stop(): Promise<void> {
+    await this.sharedConfig.stop();
     await this.link.close();
   }
 }

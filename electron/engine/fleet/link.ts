@@ -50,6 +50,7 @@ export class FleetLink {
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, Set<ChannelHandler>>();
   private readonly upListeners = new Set<() => void>();
+  private readonly subscribedListeners = new Set<() => void>();
   private current: LinkState = 'connecting';
   private lastErrorText = '';
   private everUp = false;
@@ -73,6 +74,17 @@ export class FleetLink {
     this.redis.on('error', (error: Error) => (this.lastErrorText = error.message));
     this.redis.on('close', () => this.setState('down'));
     this.subscriber.on('error', () => undefined);
+    // ioredis resubscribes only the channels whose SUBSCRIBE once succeeded: one asked while Redis was away is asked again here.
+    this.subscriber.on('ready', () => {
+      const channels = [...this.handlers.keys()];
+      const subscribed = channels.length ? this.subscriber.subscribe(...channels) : Promise.resolve(0);
+      subscribed.then(
+        () => {
+          for (const listener of this.subscribedListeners) listener();
+        },
+        () => undefined,
+      );
+    });
     this.subscriber.on('message', (channel: string, message: string) => {
       for (const handler of this.handlers.get(channel) ?? []) handler(message);
     });
@@ -105,6 +117,15 @@ export class FleetLink {
   onUp(listener: () => void): () => void {
     this.upListeners.add(listener);
     return () => this.upListeners.delete(listener);
+  }
+
+  /**
+   * Call `listener` each time the subscription client is connected again and subscribed to the
+   * channels: messages published while it was away are lost, so a part reads its state again then.
+   */
+  onSubscribed(listener: () => void): () => void {
+    this.subscribedListeners.add(listener);
+    return () => this.subscribedListeners.delete(listener);
   }
 
   /** Listen to one of the fleet's channels (`name` without the prefix). */
@@ -140,11 +161,11 @@ export class FleetLink {
     const previous = this.current;
     this.current = next;
     if (next === 'up') {
-      if (this.everUp || previous === 'down') this.options.log.info('fleet: Redis reachable again');
+      if (this.everUp || previous === 'down') this.options.log.info('Redis reachable again');
       this.everUp = true;
       for (const listener of this.upListeners) listener();
     } else if (next === 'down' && !this.closed) {
-      this.options.log.warn(`fleet: Redis unreachable (${this.lastErrorText || 'connection closed'}); serving from what this relay has`);
+      this.options.log.warn(`Redis unreachable (${this.lastErrorText || 'connection closed'}); serving from what this relay has`);
     }
   }
 

@@ -1,10 +1,14 @@
 /**
  * Prometheus metrics (prom-client), read from the engine's counters at scrape time so the
  * hot path only bumps plain numbers. One registry per engine; label sets are bounded by
- * the configured routes and nodes and the fixed error codes.
+ * the configured routes and nodes and the fixed error codes. Every series also carries the
+ * `relay` label (the engine sets it as the registry's default label once the relay port
+ * listens: the fleet relay id, or host-port when the relay runs alone), so a Prometheus
+ * scraping a fleet can sum and split by relay (build/monitoring/).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { NodeDto, StreamDto } from '../../../shared/dto.js';
+import { VERSION } from '../core/version.js';
 import type { SessionRegistry } from './sessions.js';
 import type { StatsBook } from './stats.js';
 
@@ -101,6 +105,15 @@ export function createMetricsRegistry(stats: StatsBook, sessions: SessionRegistr
     collect() {
       this.reset();
       for (const [node, n] of sessions.countByNode()) this.set({ node }, n);
+    },
+  });
+  new Gauge({
+    name: 'relaydeck_relay_info',
+    help: 'Always 1, with the RelayDeck version as a label (one series per relay: its `relay` label names it).',
+    labelNames: ['version'],
+    registers: [registry],
+    collect() {
+      this.set({ version: VERSION }, 1);
     },
   });
   registerGaugeSeries(registry, NODE_SERIES, nodes, (node) => ({ node: node.id }));

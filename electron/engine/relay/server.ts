@@ -42,6 +42,7 @@ import { answerRefused } from './refusal.js';
 import { requestFacts, SessionScope } from './session-scope.js';
 import { answerPreflight, applyCors, corsHeaders, isPreflight } from './cors.js';
 import { answerProbe } from './probes.js';
+import { NodeHooks, type StreamRegistrySink } from './node-hooks.js';
 import { checkFraming } from './framing.js';
 import type { CertificateStore } from './tls/certificates.js';
 import { httpsLocation, isAcmeChallenge, isEncrypted } from './tls/redirect.js';
@@ -81,6 +82,8 @@ export interface RelayServerDeps {
   acmeChallenges?: AcmeChallenges;
   /** TLS-ALPN-01 certificates of the ACME order in flight (tls.acme.challenge): answered by the HTTPS listener's handshake. */
   acmeAlpn?: AcmeAlpnCertificates;
+  /** Where node publish hooks (node-hooks.ts, the reserved /_relaydeck/hooks/ prefix) are recorded: the stream registry; undefined answers them 503. */
+  hookSink?: () => StreamRegistrySink | undefined;
 }
 
 export class RelayServer {
@@ -114,6 +117,8 @@ export class RelayServer {
   private readonly gate: ViewerGate;
   /** JWT viewer tokens (routes[].auth.jwt), verified after the request rules. */
   readonly jwt: JwtVerifier;
+  /** Node publish hooks under /_relaydeck/hooks/ (node-hooks.ts), answered before routing. */
+  readonly nodeHooks: NodeHooks;
 
   constructor(private readonly deps: RelayServerDeps) {
     this.hub = new FlvHub({
@@ -140,6 +145,7 @@ export class RelayServer {
     this.stops = new StopNotifier(() => config().webhooks, this.webhooks.agents, deps.log.child('webhook'));
     this.hlsSessions = new HlsViewerSessions(() => config().hls);
     this.jwt = new JwtVerifier({ log: deps.log.child('jwt') });
+    this.nodeHooks = new NodeHooks({ nodes: () => config().nodes, sink: () => deps.hookSink?.(), log: deps.log.child('hooks') });
     this.gate = new ViewerGate({ webhooks: this.webhooks, stops: this.stops, viewers: this.viewers, hlsSessions: this.hlsSessions });
     this.server = http.createServer(this.viewerServerOptions(), (req, res) => this.handle(req, res));
     this.configure(this.server);
@@ -320,6 +326,8 @@ export class RelayServer {
     }
     // Health probes before any routing: cheap, outside routes, stats and the request log (probes.ts).
     if (answerProbe(req, res, this.deps.table().config.relay, () => this.unready())) return;
+    // Node publish hooks (reserved prefix /_relaydeck/hooks/): never routed, never forwarded (node-hooks.ts).
+    if (this.nodeHooks.answer(req, res)) return;
     // ACME HTTP-01 challenges (tls.acme) before routing and before the redirect to HTTPS: an exact token, else 404 (acme-challenges.ts).
     const { acmeChallenges } = this.deps;
     if (acmeChallenges && this.deps.table().config.tls.acme.enabled && answerAcmeChallenge(req, res, acmeChallenges)) return;

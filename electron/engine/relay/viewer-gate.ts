@@ -123,10 +123,15 @@ export class ViewerGate {
     });
   }
 
-  /** A session of a non-HLS request: its viewer place, and what its scope does at the end. */
-  private admitSession(request: GateRequest, key: string, allow: WebhookAllow, hook?: RouteWebhookConfig): Vouch {
+  /** A session of a non-HLS request: its viewer place (asked of the fleet in fleet mode), and what its scope does at the end. */
+  private admitSession(request: GateRequest, key: string, allow: WebhookAllow, hook?: RouteWebhookConfig): Vouch | Promise<Vouch> {
+    const place = this.deps.viewers.admit(request.route, key);
+    if (place instanceof Promise) return place.then((taken) => this.keepSession(request, key, taken, allow, hook));
+    return this.keepSession(request, key, place, allow, hook);
+  }
+
+  private keepSession(request: GateRequest, key: string, place: ViewerPlace, allow: WebhookAllow, hook?: RouteWebhookConfig): Vouch {
     const { req, route } = request;
-    const place = this.deps.viewers.join(route, key);
     const label = allow.label ?? request.label;
     const admission: ViewerAdmission = {
       label,
@@ -167,16 +172,45 @@ export class ViewerGate {
     });
   }
 
-  private openHls(request: GateRequest, key: string, identity: string, id: string | undefined, allow: WebhookAllow, hook?: RouteWebhookConfig): Vouch {
-    const { req, route } = request;
+  private openHls(
+    request: GateRequest,
+    key: string,
+    identity: string,
+    id: string | undefined,
+    allow: WebhookAllow,
+    hook?: RouteWebhookConfig,
+  ): Vouch | Promise<Vouch> {
     // The same viewer's other request may have opened its session while this one waited for the webhook.
+    const opened = this.openedMeanwhile(request, identity, id);
+    if (opened) return opened;
+    const place = this.deps.viewers.admit(request.route, key);
+    if (!(place instanceof Promise)) return this.keepHls(request, key, identity, id, place, allow, hook);
+    return place.then((taken) => {
+      // ... or while this one waited for the fleet's count.
+      const other = this.openedMeanwhile(request, identity, id);
+      if (other) taken.leave();
+      return other ?? this.keepHls(request, key, identity, id, taken, allow, hook);
+    });
+  }
+
+  private openedMeanwhile(request: GateRequest, identity: string, id: string | undefined): Vouch | undefined {
     const opened = id === undefined ? this.deps.hlsSessions.ofIdentity(identity) : undefined;
-    if (opened) {
-      this.deps.hlsSessions.touch(opened);
-      admissions.set(req, hlsAdmission(opened));
-      return { label: opened.label, hlsPiece: opened.piece };
-    }
-    const place: ViewerPlace = this.deps.viewers.join(route, key);
+    if (!opened) return undefined;
+    this.deps.hlsSessions.touch(opened);
+    admissions.set(request.req, hlsAdmission(opened));
+    return { label: opened.label, hlsPiece: opened.piece };
+  }
+
+  private keepHls(
+    request: GateRequest,
+    key: string,
+    identity: string,
+    id: string | undefined,
+    place: ViewerPlace,
+    allow: WebhookAllow,
+    hook?: RouteWebhookConfig,
+  ): Vouch {
+    const { req, route } = request;
     const label = allow.label ?? request.label;
     const session = this.deps.hlsSessions.open(id, {
       identity,
@@ -195,7 +229,7 @@ export class ViewerGate {
     return { label, hlsPiece: session.piece };
   }
 
-  /** Refuse at once when the caps are reached, before asking the webhook (the place itself is taken after it answered). */
+  /** Refuse at once when the caps are reached on this relay, before asking the webhook (the place itself, fleet-wide in fleet mode, is taken after it answered). */
   private checkRoom(route: RouteConfig, key: string): void {
     this.deps.viewers.join(route, key).leave();
   }

@@ -7,6 +7,11 @@
  * A viewer is an FLV or WebSocket-FLV connection, a proxied request in flight, or an HLS
  * viewer session (hls/viewer-sessions.ts): each takes one place (ViewerPlace) that it gives
  * back once, however it ends.
+ *
+ * In fleet mode the caps hold across the fleet: a route with caps asks the fleet for each
+ * place (FleetViewerCaps, implemented in fleet/viewer-counts.ts and set by the engine; relay/
+ * never imports fleet/), one Redis call per join and one per leave. When the fleet cannot
+ * answer (Redis away), the place is decided by this relay's own count, as when it runs alone.
  */
 import type { Socket } from 'node:net';
 import type { RouteConfig } from '../../../shared/config.js';
@@ -35,6 +40,26 @@ export interface ViewerPlace {
   leave(): void;
 }
 
+/** The fleet's answer to a viewer joining a capped route: admitted (and counted), refused by a cap, or unknown (Redis could not answer). */
+export type FleetCapAnswer =
+  { kind: 'admitted' } | { kind: 'refused'; limit: 'maxViewers' | 'maxViewersPerStream'; viewers: number } | { kind: 'unavailable'; reason: string };
+
+/**
+ * Viewer counts summed over the fleet's live relays, for routes with caps (fleet mode only).
+ * Injected by the engine (fleet/viewer-counts.ts).
+ */
+export interface FleetViewerCaps {
+  /**
+   * Count a viewer of `streamKey` on `routeId` fleet-wide when the fleet's sums are under the
+   * caps (0 = no cap); never rejects: "unavailable" when Redis could not answer.
+   */
+  join(routeId: string, streamKey: string, maxViewers: number, maxViewersPerStream: number): Promise<FleetCapAnswer>;
+  /** The fleet could not answer and this relay admitted the viewer by its own count: the fleet counts it from now on. */
+  joinedLocally(routeId: string, streamKey: string): void;
+  /** A viewer counted by join() or joinedLocally() left. */
+  leave(routeId: string, streamKey: string): void;
+}
+
 function bump(map: Map<string, number>, key: string, by: number): void {
   const next = (map.get(key) ?? 0) + by;
   if (next > 0) map.set(key, next);
@@ -44,6 +69,8 @@ function bump(map: Map<string, number>, key: string, by: number): void {
 export class ViewerCounts {
   private readonly byRoute = new Map<string, number>();
   private readonly byStream = new Map<string, number>();
+  /** Fleet-wide caps (fleet mode), set by the engine once it joined the fleet; undefined: the caps count this relay's viewers. */
+  fleet?: FleetViewerCaps;
 
   /** Viewers of a route now. */
   ofRoute(routeId: string): number {
@@ -69,14 +96,54 @@ export class ViewerCounts {
         `stream "${streamKey}" of route "${route.id}" has routes[].limits.maxViewersPerStream (${maxViewersPerStream}) viewers`,
       );
     }
-    bump(this.byRoute, route.id, 1);
+    return this.take(route.id, streamKey);
+  }
+
+  /**
+   * Take a place under the route's caps: fleet-wide in fleet mode for a route with caps (then
+   * asynchronous, one Redis call), else as join(). Rejects or throws the LimitRefusal.
+   */
+  admit(route: RouteConfig, streamKey: string): ViewerPlace | Promise<ViewerPlace> {
+    const fleet = this.fleet;
+    const { maxViewers, maxViewersPerStream } = route.limits;
+    if (!fleet || (maxViewers === 0 && maxViewersPerStream === 0)) return this.join(route, streamKey);
+    return fleet.join(route.id, streamKey, maxViewers, maxViewersPerStream).then((answer) => {
+      let place: ViewerPlace;
+      if (answer.kind === 'refused') {
+        const message =
+          answer.limit === 'maxViewers'
+            ? `route "${route.id}" has routes[].limits.maxViewers (${maxViewers}) viewers across the fleet`
+            : `stream "${streamKey}" of route "${route.id}" has routes[].limits.maxViewersPerStream (${maxViewersPerStream}) viewers across the fleet`;
+        throw new LimitRefusal(answer.limit, 'VIEWER_LIMIT', message);
+      }
+      if (answer.kind === 'unavailable') {
+        // Redis cannot answer: this relay's own count decides, and the fleet counts the viewer once it can.
+        place = this.join(route, streamKey);
+        fleet.joinedLocally(route.id, streamKey);
+      } else place = this.take(route.id, streamKey);
+      let left = false;
+      return {
+        leave: () => {
+          if (left) return;
+          left = true;
+          place.leave();
+          fleet.leave(route.id, streamKey);
+        },
+      };
+    });
+  }
+
+  /** Count a viewer without checking the caps (they were checked). */
+  private take(routeId: string, streamKey: string): ViewerPlace {
+    const streamId = `${routeId}\n${streamKey}`;
+    bump(this.byRoute, routeId, 1);
     bump(this.byStream, streamId, 1);
     let left = false;
     return {
       leave: () => {
         if (left) return;
         left = true;
-        bump(this.byRoute, route.id, -1);
+        bump(this.byRoute, routeId, -1);
         bump(this.byStream, streamId, -1);
       },
     };

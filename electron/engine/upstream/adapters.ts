@@ -2,7 +2,8 @@
  * Stream-list adapters: ask a media node which live streams it holds, through its own API.
  * Each returns stream keys ("app/name"). Supported: node-media-server v4 (JWT login, then
  * /api/v1/streams), SRS (/api/v1/streams/), MediaMTX (/v3/paths/list), ZLMediaKit
- * (/index/api/getMediaList). The "head" probe asks per stream instead (HEAD the stream URL).
+ * (/index/api/getMediaList), a parent RelayDeck relay (/api/tier/streams on its admin port:
+ * relay tiers). The "head" probe asks per stream instead (HEAD the stream URL).
  */
 import type { NodeApiConfig, NodeConfig } from '../../../shared/config.js';
 import { headStatus, requestJson } from './http-json.js';
@@ -90,9 +91,21 @@ const listZlm: ListFn = async (base, api, timeoutMs, _nodeId, transport) => {
   return keys;
 };
 
-// TODO(tiers): the parent relay's stream list.
-const listRelayDeck: ListFn = async (_base, _api, _timeoutMs, nodeId) => {
-  throw new NodeApiError(`node ${nodeId}: relaydeck stream lists are not built yet`);
+/**
+ * A parent relay (relay tiers): its listTierStreams answer (GET /api/tier/streams on its admin
+ * port, `api.url`, with its admin token, `api.token`): the keys it serves or knows its own
+ * nodes hold, as this relay computes them for the paths it asks the parent for.
+ */
+const listRelayDeck: ListFn = async (base, api, timeoutMs, nodeId, transport) => {
+  if (!api.url) throw new NodeApiError(`node ${nodeId}: nodes[].api.url must be the parent relay's admin URL for api type "relaydeck"`);
+  const headers: Record<string, string> = api.token ? { authorization: `Bearer ${api.token}` } : {};
+  const answer = await requestJson(new URL('api/tier/streams', base), { headers, timeoutMs, transport });
+  if (answer.status === 401 || answer.status === 429)
+    throw new NodeApiError(`node ${nodeId}: the parent relay refused nodes[].api.token (HTTP ${answer.status})`);
+  if (answer.status !== 200) throw new NodeApiError(`parent relay tier streams: HTTP ${answer.status}`);
+  const keys = new Set<string>();
+  for (const key of asArray(field(answer.json, 'keys'), 'parent relay tier streams')) if (typeof key === 'string') keys.add(key);
+  return keys;
 };
 
 const LISTERS: Record<Exclude<NodeApiConfig['type'], 'head'>, ListFn> = {

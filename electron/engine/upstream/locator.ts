@@ -11,6 +11,7 @@ import { rankByHash } from './hash.js';
 import type { StreamProbe } from './probe.js';
 import type { NodeRegistry } from './registry.js';
 import { patternToRegExp, streamKey } from './stream-key.js';
+import type { RegistryAnswer, StreamRegistryView } from './stream-registry-view.js';
 
 /** The answer of a lookup. */
 export interface Location {
@@ -28,6 +29,8 @@ export interface LocatorDeps {
   probe: StreamProbe;
   /** Active sessions per node id (viewers). */
   sessionsByNode: () => ReadonlyMap<string, number>;
+  /** The stream registry locate "registry" reads (stream-registry-view.ts): the fleet's, or this relay's own when alone; undefined = none. */
+  streams?: () => StreamRegistryView | undefined;
 }
 
 const patternCache = new Map<string, RegExp>();
@@ -86,6 +89,8 @@ export class StreamLocator {
         return this.locateLeastLoad(route, key, usable);
       case 'probe':
         return this.locateProbe(route, target, key, usable);
+      case 'registry':
+        return this.locateRegistry(route, key, usable);
       default:
         return { nodes: usable, locator: 'first', streamKey: key, reason: 'first usable node of the route' };
     }
@@ -116,6 +121,48 @@ export class StreamLocator {
       locator: 'least-load',
       streamKey: key,
       reason: `least ${unit} per weight: ${nodes.map((n) => `${n.id}=${Math.round(load(n) * 100) / 100}`).join(', ')}`,
+    };
+  }
+
+  /** locate "registry": the usable nodes the stream registry names for the key, newest publish first. */
+  private locateRegistry(route: RouteConfig, key: string, usable: NodeConfig[]): Location | Promise<Location> {
+    const view = this.deps.streams?.();
+    if (!view) throw this.noNode(route, `no stream registry to look "${key}" up in`);
+    let answer: RegistryAnswer | Promise<RegistryAnswer>;
+    try {
+      answer = view.holders(key);
+    } catch (error) {
+      throw this.noNode(route, (error as Error).message);
+    }
+    if (!(answer instanceof Promise)) return this.fromRegistry(route, key, usable, answer);
+    return answer.then(
+      (found) => this.fromRegistry(route, key, usable, found),
+      (error: Error) => {
+        throw this.noNode(route, error.message);
+      },
+    );
+  }
+
+  private fromRegistry(route: RouteConfig, key: string, usable: NodeConfig[], answer: RegistryAnswer): Location {
+    const holders = answer.holders.filter((h) => usable.some((n) => n.id === h.nodeId));
+    if (holders.length === 0) {
+      const named = answer.holders.map((h) => h.nodeId);
+      throw this.noNode(
+        route,
+        named.length > 0
+          ? `"${key}" is registered on ${named.join(', ')}, none of them usable for this route now`
+          : `no node has registered "${key}" in the stream registry (${answer.source})`,
+      );
+    }
+    const nodes = holders.map((h) => usable.find((n) => n.id === h.nodeId)).filter((n): n is NodeConfig => n !== undefined);
+    const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+    const described = holders.map((h) => `${h.nodeId} (confirmed ${seconds(h.ageMs)} ago, expires in ${seconds(h.expiresInMs)})`).join(', ');
+    return {
+      nodes,
+      locator: 'registry',
+      streamKey: key,
+      reason: `"${key}" registered on ${described}; newest publish first (${answer.source})`,
+      cacheAgeMs: holders[0].ageMs,
     };
   }
 

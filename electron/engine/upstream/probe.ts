@@ -4,6 +4,9 @@
  * location, else the fresh lists, else asks every usable node at once and takes the
  * first yes. Concurrent lookups for one stream share one probe. Locations expire after
  * locator.probeTtlMs and are dropped when their node goes down or a pull from it fails.
+ * In a fleet (fleet.shareProbes) a node's list is taken from another relay's fresh answer
+ * when there is one (ProbeSharing); a list read from the node's API confirms the node's
+ * stream registry entries it names (StreamProbeHooks.onListed).
  */
 import type { LocatorSettings, NodeConfig } from '../../../shared/config.js';
 import type { Logger } from '../core/log.js';
@@ -19,6 +22,40 @@ export interface ProbeAnswer {
   /** "cache", "list" (background lists) or "probe" (asked now). */
   source: 'cache' | 'list' | 'probe';
 }
+
+/** A node's stream list as a relay of the fleet stored it (fleet.shareProbes), with its age. */
+export interface SharedProbeList {
+  keys: string[];
+  /** Since the node was asked, ms. */
+  ageMs: number;
+}
+
+/**
+ * Probe answers shared between relays (fleet.shareProbes, fleet/shared-probes.ts): a relay
+ * about to list a node's streams takes a fresh answer another relay stored; else it claims
+ * the node for one probe (so N relays do not each ask every node) and stores its answer.
+ * Every call settles: a failure reads as "nothing shared" / "not claimed" and the relay asks
+ * the node itself, as alone.
+ */
+export interface ProbeSharing {
+  /** The stored list of `nodeId`, if any. */
+  read(nodeId: string): Promise<SharedProbeList | undefined>;
+  /** Claim the next probe of `nodeId` for `forMs`; false when another relay holds the claim. */
+  claim(nodeId: string, forMs: number): Promise<boolean>;
+  /** Store this relay's fresh list of `nodeId` for `ttlMs`. */
+  write(nodeId: string, keys: readonly string[], ttlMs: number): Promise<void>;
+}
+
+/** Optional parts the engine injects into the probe. */
+export interface StreamProbeHooks {
+  /** Shared probe answers (fleet mode with fleet.shareProbes), or undefined. */
+  sharing?: () => ProbeSharing | undefined;
+  /** A node's list was just read from its API: the stream registry confirms that node's entries it names. */
+  onListed?: (nodeId: string, keys: ReadonlySet<string>) => void;
+}
+
+/** A claim on a node's probe outlasts the probe's own timeout by this much, ms. */
+export const PROBE_CLAIM_MARGIN_MS = 500;
 
 interface NodeList {
   keys: Set<string>;
@@ -38,6 +75,8 @@ export class StreamProbe {
     private readonly log: Logger,
     /** The engine's upstream transport (upstream/transport.ts): node API calls and HEAD probes go through it. */
     private readonly transport: UpstreamTransport,
+    /** Shared answers and the registry's confirmation (fleet mode); none when alone. */
+    private readonly hooks: StreamProbeHooks = {},
   ) {
     registry.onStatusChange((change) => {
       if (change.to !== 'up') this.forgetNode(change.nodeId);
@@ -67,9 +106,16 @@ export class StreamProbe {
   private async refreshNode(node: NodeConfig): Promise<NodeList | undefined> {
     this.refreshing.add(node.id);
     try {
-      const keys = await listStreams(node, this.settings().probeTimeoutMs, this.transport);
-      const limit = this.settings().probeCacheEntries;
-      const list = { keys: keys.size > limit ? new Set([...keys].slice(0, limit)) : keys, at: Date.now() };
+      const settings = this.settings();
+      const sharing = this.hooks.sharing?.();
+      const limit = settings.probeCacheEntries;
+      let list = sharing ? await this.sharedList(node, sharing, settings) : undefined;
+      if (!list) {
+        const keys = await listStreams(node, settings.probeTimeoutMs, this.transport);
+        list = { keys: keys.size > limit ? new Set([...keys].slice(0, limit)) : keys, at: Date.now() };
+        this.hooks.onListed?.(node.id, list.keys);
+        if (sharing) void sharing.write(node.id, [...list.keys], settings.probeTtlMs);
+      }
       this.lists.set(node.id, list);
       return list;
     } catch (error) {
@@ -79,6 +125,20 @@ export class StreamProbe {
     } finally {
       this.refreshing.delete(node.id);
     }
+  }
+
+  /**
+   * A list another relay stored, when fresh (younger than locator.probeRefreshMs, else
+   * probeTtlMs); else undefined after claiming the node's probe for this relay. When another
+   * relay holds the claim, its last answer within probeTtlMs serves; else this relay asks too.
+   */
+  private async sharedList(node: NodeConfig, sharing: ProbeSharing, settings: LocatorSettings): Promise<NodeList | undefined> {
+    const fresh = settings.probeRefreshMs > 0 ? Math.min(settings.probeRefreshMs, settings.probeTtlMs) : settings.probeTtlMs;
+    const asList = (stored: SharedProbeList): NodeList => ({ keys: new Set(stored.keys.slice(0, settings.probeCacheEntries)), at: Date.now() - stored.ageMs });
+    const stored = await sharing.read(node.id);
+    if (stored && stored.ageMs < fresh) return asList(stored);
+    if (await sharing.claim(node.id, settings.probeTimeoutMs + PROBE_CLAIM_MARGIN_MS)) return undefined;
+    return stored && stored.ageMs < settings.probeTtlMs ? asList(stored) : undefined;
   }
 
   /** Where `key` is, among `candidates` (usable nodes, in preference order). */
@@ -163,6 +223,25 @@ export class StreamProbe {
   forgetNode(nodeId: string): void {
     this.lists.delete(nodeId);
     for (const [key, location] of this.locations) if (location.nodeIds.includes(nodeId)) this.locations.delete(key);
+  }
+
+  /**
+   * Stream keys this relay knows each node holds, from lists and located probes younger than
+   * locator.probeTtlMs (what a relay below this one may ask for: admin/tier-streams.ts).
+   * Bounded as the lists and the location cache are (locator.probeCacheEntries).
+   */
+  knownKeys(): Map<string, Set<string>> {
+    const now = Date.now();
+    const ttl = this.settings().probeTtlMs;
+    const known = new Map<string, Set<string>>();
+    const keysOf = (nodeId: string) => {
+      let keys = known.get(nodeId);
+      if (!keys) known.set(nodeId, (keys = new Set()));
+      return keys;
+    };
+    for (const [nodeId, list] of this.lists) if (now - list.at < ttl) for (const key of list.keys) keysOf(nodeId).add(key);
+    for (const [key, location] of this.locations) if (now - location.at < ttl) for (const nodeId of location.nodeIds) keysOf(nodeId).add(key);
+    return known;
   }
 
   /** Streams a node holds per its last list (for the nodes page), or undefined. */

@@ -8,6 +8,7 @@ import { createContext, useContext, useEffect, useMemo, useState, useSyncExterna
 import type { ApiError, RelayDeckClient } from '../../../shared/api.js';
 import type { ServerInfoDto } from '../../../shared/dto.js';
 import type { RelayDeckEvent } from '../../../shared/events.js';
+import { reloadOnConflict } from '../fleet-errors.js';
 import { asApiError } from '../transport.js';
 import { LiveStore, type LiveState } from './live-store.js';
 import { TrafficStore } from './traffic-store.js';
@@ -71,6 +72,15 @@ async function initialLoad(api: RelayDeckClient, live: LiveStore, traffic: Traff
   live.load({ info, stats, streams, hlsStreams, hlsCache, nodes, routes, relay, history, sessions: sessions.length, updatedAt: Date.now() });
 }
 
+/**
+ * Fleet mode: a change refused because another relay changed the shared config first
+ * reloads the routes and nodes (as a config event would), so the operator retries on them.
+ */
+async function reloadConfig(api: RelayDeckClient, live: LiveStore): Promise<void> {
+  const [routes, nodes] = await Promise.all([api.listRoutes({}), api.listNodes({})]);
+  live.apply({ type: 'config', at: Date.now(), routes, nodes });
+}
+
 export interface LiveProviderProps {
   api: RelayDeckClient;
   transport: TransportKind;
@@ -80,7 +90,10 @@ export interface LiveProviderProps {
 }
 
 export function LiveProvider({ api, transport, children, onLoadError }: LiveProviderProps) {
-  const value = useMemo<LiveContextValue>(() => ({ api, transport, live: new LiveStore(), traffic: new TrafficStore() }), [api, transport]);
+  const value = useMemo<LiveContextValue>(() => {
+    const live = new LiveStore();
+    return { api: reloadOnConflict(api, () => reloadConfig(api, live)), transport, live, traffic: new TrafficStore() };
+  }, [api, transport]);
   const [ready, setReady] = useState(false);
 
   useEffect(() => {

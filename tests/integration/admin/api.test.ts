@@ -126,8 +126,8 @@ describe('admin API', () => {
     const metrics = await relay.api.call('GET', '/metrics');
     assert.equal(metrics.status, 200);
     assert.match(metrics.headers.get('content-type') ?? '', /text\/plain/);
-    assert.match(metrics.body, /relaydeck_proxied_total\{route="live"\} [1-9]/);
-    assert.match(metrics.body, /relaydeck_errors_total\{route="\(none\)",code="NO_ROUTE"\} [1-9]/);
+    assert.match(metrics.body, /relaydeck_proxied_total\{route="live",relay="[^"]+"\} [1-9]/);
+    assert.match(metrics.body, /relaydeck_errors_total\{route="\(none\)",code="NO_ROUTE",relay="[^"]+"\} [1-9]/);
     const log = (await relay.api.call('GET', '/api/requests')).body;
     assert.ok(log.some((e: any) => e.path === '/live/s.flv' && e.status === 200));
     const numbers = log.map((e: any) => e.seq);

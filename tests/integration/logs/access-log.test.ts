@@ -105,10 +105,10 @@ describe('the access log', () => {
   it('shows its counters in /metrics', async () => {
     const metrics = (await relay.api.call<string>('GET', '/metrics')).body;
     const written = (await status()).access.written;
-    assert.match(metrics, new RegExp(`^relaydeck_log_lines_written_total\\{file="access"\\} ${written}$`, 'm'));
-    assert.match(metrics, /^relaydeck_log_lines_dropped_total\{file="access"\} 0$/m);
-    assert.match(metrics, /^relaydeck_log_queue_lines\{file="access"\} 0$/m);
-    assert.match(metrics, /^relaydeck_log_lines_written_total\{file="sessions"\} 0$/m);
+    assert.match(metrics, new RegExp(`^relaydeck_log_lines_written_total\\{file="access",relay="[^"]+"\\} ${written}$`, 'm'));
+    assert.match(metrics, /^relaydeck_log_lines_dropped_total\{file="access",relay="[^"]+"\} 0$/m);
+    assert.match(metrics, /^relaydeck_log_queue_lines\{file="access",relay="[^"]+"\} 0$/m);
+    assert.match(metrics, /^relaydeck_log_lines_written_total\{file="sessions",relay="[^"]+"\} 0$/m);
   });
 
   it('switches to the combined format live, and reads both formats back newest first', async () => {

@@ -114,9 +114,9 @@ describe('resolve check and drain', () => {
     assert.ok(node.rttMs >= 0, 'RTT from the health check');
     assert.deepEqual(node.streams, ['/live/cam1.flv']);
     const metrics = (await relay.api.call('GET', '/metrics')).body as string;
-    assert.match(metrics, /relaydeck_node_up\{node="a"\} 1/);
-    assert.match(metrics, /relaydeck_node_sessions\{node="a"\} 1/);
-    assert.match(metrics, /relaydeck_node_rtt_ms\{node="a"\} [0-9.]+/);
+    assert.match(metrics, /relaydeck_node_up\{node="a",relay="[^"]+"\} 1/);
+    assert.match(metrics, /relaydeck_node_sessions\{node="a",relay="[^"]+"\} 1/);
+    assert.match(metrics, /relaydeck_node_rtt_ms\{node="a",relay="[^"]+"\} [0-9.]+/);
     viewer.close();
   });
 });

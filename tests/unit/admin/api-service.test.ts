@@ -69,6 +69,7 @@ class FakeRelay {
       closeFlv: (id) => void this.closed.push(id),
       listHls: () => [],
       hlsCache: () => ({}) as never,
+      tierStreams: () => ({}) as never,
     },
     traffic: { stats: () => ({}) as never, history: () => ({}) as never },
     routing: {

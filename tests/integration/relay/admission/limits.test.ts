@@ -152,7 +152,7 @@ describe('viewer limits', () => {
     assert.ok(stats.routes.tv.limits.maxViewersPerStream >= 1);
     assert.ok(stats.totals.limits.maxConnectionsPerAddress >= 1);
     const metrics = (await relay.api.call('GET', '/metrics')).body as string;
-    assert.match(metrics, /relaydeck_limit_refusals_total\{route="stream",limit="maxViewersPerStream"\} [1-9]/);
-    assert.match(metrics, /relaydeck_limit_refusals_total\{route="\(none\)",limit="maxConnectionsPerAddress"\} [1-9]/);
+    assert.match(metrics, /relaydeck_limit_refusals_total\{route="stream",limit="maxViewersPerStream",relay="[^"]+"\} [1-9]/);
+    assert.match(metrics, /relaydeck_limit_refusals_total\{route="\(none\)",limit="maxConnectionsPerAddress",relay="[^"]+"\} [1-9]/);
   });
 });

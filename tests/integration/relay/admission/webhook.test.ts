@@ -139,7 +139,8 @@ describe('admission webhook on FLV routes', () => {
     other.close();
     assert.equal(hooks.callsTo('/allow').length - before, 2, 'another question is another call');
     const metrics = (await relay.api.call('GET', '/metrics')).body as string;
-    const count = (outcome: string) => Number(new RegExp(`relaydeck_webhook_questions_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1]);
+    const count = (outcome: string) =>
+      Number(new RegExp(`relaydeck_webhook_questions_total\\{outcome="${outcome}",relay="[^"]+"\\} (\\d+)`).exec(metrics)?.[1]);
     assert.ok(count('coalesced') + count('cacheHits') >= 20, 'the 20 viewers that made no call are counted as shared or cached');
   });
 

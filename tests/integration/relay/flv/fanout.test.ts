@@ -140,8 +140,8 @@ describe('FLV fan-out', () => {
     assert.equal(stream.upstreamOpen, 1);
     assert.ok(stream.gopCacheBytes > 0 && stream.gopCacheBytes <= 1_000_000);
     const metrics = (await relay.api.call('GET', '/metrics')).body as string;
-    assert.match(metrics, /relaydeck_flv_viewers\{route="live",stream="[^"]+"\} 1/);
-    assert.match(metrics, /relaydeck_flv_upstream_open\{route="live",stream="[^"]+"\} 1/);
+    assert.match(metrics, /relaydeck_flv_viewers\{route="live",stream="[^"]+",relay="[^"]+"\} 1/);
+    assert.match(metrics, /relaydeck_flv_upstream_open\{route="live",stream="[^"]+",relay="[^"]+"\} 1/);
     viewer.close();
     await origin.waitAllClosed(1000);
   });

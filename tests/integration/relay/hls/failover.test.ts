@@ -142,7 +142,7 @@ describe('HLS failover to the next node', () => {
     assert.equal(unhinted.body.toString(), 'segment /dead/cam1/seg9.ts from b');
     assert.ok((await passiveFailures(relay, 'dead')) >= 2, 'each failed fetch counts against the node');
     const metrics = (await relay.api.call('GET', '/metrics')).body as string;
-    assert.match(metrics, /relaydeck_node_passive_failures\{node="dead"\} [1-9]/);
+    assert.match(metrics, /relaydeck_node_passive_failures\{node="dead",relay="[^"]+"\} [1-9]/);
     const { body: streams } = await relay.api.call('GET', '/api/hls/streams');
     assert.equal((streams as { streamKey: string; nodeId: string }[]).find((s) => s.streamKey === 'dead/cam1')?.nodeId, 'b');
   });

@@ -92,10 +92,10 @@ for (const fmp4 of [false, true]) {
       const { body: cache } = await relay.api.call('GET', '/api/hls/cache');
       assert.ok(cache.segmentEntries > 0 && cache.segmentBytes <= cache.segmentMaxBytes);
       const metrics = (await relay.api.call('GET', '/metrics')).body as string;
-      assert.match(metrics, /relaydeck_hls_viewers\{route="hls",stream="live\/index"\} [1-9]/);
-      assert.match(metrics, /relaydeck_hls_cache_hit_ratio\{route="hls",stream="live\/index"\} 0\.\d+/);
-      assert.match(metrics, /relaydeck_hls_upstream_requests_saved\{route="hls",stream="live\/index"\} [1-9]/);
-      assert.match(metrics, /relaydeck_hls_cache_segment_bytes \d+/);
+      assert.match(metrics, /relaydeck_hls_viewers\{route="hls",stream="live\/index",relay="[^"]+"\} [1-9]/);
+      assert.match(metrics, /relaydeck_hls_cache_hit_ratio\{route="hls",stream="live\/index",relay="[^"]+"\} 0\.\d+/);
+      assert.match(metrics, /relaydeck_hls_upstream_requests_saved\{route="hls",stream="live\/index",relay="[^"]+"\} [1-9]/);
+      assert.match(metrics, /relaydeck_hls_cache_segment_bytes\{relay="[^"]+"\} \d+/);
     });
   });
 }
