@@ -290,6 +290,10 @@ export class Engine {
       heartbeatMs: settings.heartbeatMs,
       expiryMs: settings.expiryMs,
       counts,
+      // A version another relay serves that this one never heard of (its announcement lost): read it, unless it is the one this relay refused.
+      onNewerConfig: (version) => {
+        if ((fleet.sharedConfig.status().lastRejected?.version ?? 0) < version) fleet.sharedConfig.requestSync();
+      },
       log: createLogger('fleet'),
       sources: {
         url: () => settings.advertiseUrl || this.adminUrl,

@@ -115,6 +115,12 @@ export interface PresenceOptions {
   sources: PresenceSources;
   /** The capped-viewer counts kept right by each heartbeat. */
   counts?: FleetViewerCounts;
+  /**
+   * Called when a live relay serves a newer shared config version than this one: an
+   * announcement this relay missed (a compare-and-set whose answer timed out after Redis wrote
+   * it, a message lost while the subscription was away) is caught up within a heartbeat.
+   */
+  onNewerConfig?: (version: number) => void;
   log: Logger;
 }
 
@@ -386,11 +392,14 @@ export class FleetPresence {
   private setView(view: FleetView): void {
     this.lastView = view;
     const others = new Map<string, number>();
+    let newest = this.options.sources.configVersion();
     for (const relay of view.relays) {
       if (relay.id === this.options.relayId || !relay.record) continue;
       for (const [nodeId, n] of relay.record.perNode) others.set(nodeId, (others.get(nodeId) ?? 0) + n);
+      newest = Math.max(newest, relay.record.configVersion);
     }
     this.others = others;
+    if (newest > this.options.sources.configVersion()) this.options.onNewerConfig?.(newest);
   }
 
   /**

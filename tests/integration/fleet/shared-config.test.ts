@@ -241,6 +241,24 @@ describe('fleet shared config', { skip }, () => {
     for (const relay of relays) await stopRelay(relay);
   });
 
+  it('a version whose announcement was lost is caught up within a heartbeat: a relay serving it says so in its presence', async () => {
+    const { name, relays } = await startFleet();
+    const client = redisClient();
+    const key = `relaydeck:{${name}}:config`;
+    const stored = JSON.parse((await client.get(key)) ?? '{}');
+    // Written as a compare-and-set whose answer never came back would leave it: in Redis, never announced.
+    const next = { ...stored, version: 2, by: 'lost', config: { ...stored.config, routes: [...stored.config.routes, redirectRoute('unannounced')] } };
+    await client.set(key, JSON.stringify(next));
+    await sleep(300);
+    assert.equal(await routeStatus(relays[0], 'unannounced'), 404, 'nothing was announced: no relay has read it yet');
+    // A relay that starts now reads it, and its heartbeat tells the others there is a newer version.
+    const late = await startFleetRelay(name, 'r4');
+    await routeAnswers(late, 'unannounced', 1000);
+    await Promise.all(relays.map((relay) => routeAnswers(relay, 'unannounced', 3000)));
+    for (const relay of [...relays, late]) assert.equal(statusOf(relay).version, 2, relay.id);
+    for (const relay of [...relays, late]) await stopRelay(relay);
+  });
+
   it('a change of local sections only stays on the relay and needs no Redis round trip; its file gets it', async () => {
     const { relays } = await startFleet();
     const [one, two] = relays;
