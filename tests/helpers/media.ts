@@ -41,6 +41,19 @@ export interface NmsOrigin {
   stop(): Promise<void>;
 }
 
+/** Subscribers (pulls or players) of each stream ("app/name") on a node-media-server, from its own API. */
+export async function nmsSubscribers(origin: NmsOrigin): Promise<Map<string, number>> {
+  const login = await fetch(`${origin.httpUrl}/api/v1/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(NMS_API_USER),
+  });
+  const token = ((await login.json()) as { data: { token: string } }).data.token;
+  const answer = await fetch(`${origin.httpUrl}/api/v1/streams`, { headers: { authorization: `Bearer ${token}` } });
+  const streams = ((await answer.json()) as { data: { streams: { app: string; name: string; subscribers: number }[] } }).data.streams;
+  return new Map(streams.map((s) => [`${s.app}/${s.name}`, s.subscribers]));
+}
+
 const NMS_FIXTURE = fileURLToPath(new URL('../fixtures/nms-origin.cjs', import.meta.url));
 
 /** `notifyUrl`: NMS's own event hook (its `notify.url`: postPublish, donePublish, ... POSTed as JSON), e.g. a relay's node hook. */

@@ -344,14 +344,7 @@ export class FleetPresence {
     pipeline.zadd(relaysKey(link), now, relayId);
     pipeline.hset(this.cardsKey, relayId, JSON.stringify(card));
     counts?.addToBeat(pipeline);
-    void (pipeline as unknown as ReadingRedis).relaydeckFleetRead(
-      relaysKey(link),
-      this.cardsKey,
-      this.recordKeyPrefix,
-      now - expiryMs - FLEET_GONE_KEEP_MS,
-      MAX_FLEET_RELAYS,
-      MAX_PRUNED_PER_BEAT,
-    );
+    void (pipeline as unknown as ReadingRedis).relaydeckFleetRead(...this.readArgs(now));
     this.counters.beats += 1;
     try {
       const results = await link.command(() => pipeline.exec());
@@ -366,19 +359,15 @@ export class FleetPresence {
     }
   }
 
+  /** The fleet read script's keys and arguments (READ_SCRIPT): relays gone longer than FLEET_GONE_KEEP_MS are forgotten. */
+  private readArgs(now: number): [string, string, string, number, number, number] {
+    const { link, expiryMs } = this.options;
+    return [relaysKey(link), this.cardsKey, this.recordKeyPrefix, now - expiryMs - FLEET_GONE_KEEP_MS, MAX_FLEET_RELAYS, MAX_PRUNED_PER_BEAT];
+  }
+
   /** Read the fleet now (getFleet): one call; throws FLEET_UNAVAILABLE when Redis cannot answer. */
   async read(now = Date.now()): Promise<FleetView> {
-    const { link, expiryMs } = this.options;
-    const flat = await link.command(() =>
-      this.redis.relaydeckFleetRead(
-        relaysKey(link),
-        this.cardsKey,
-        this.recordKeyPrefix,
-        now - expiryMs - FLEET_GONE_KEEP_MS,
-        MAX_FLEET_RELAYS,
-        MAX_PRUNED_PER_BEAT,
-      ),
-    );
+    const flat = await this.options.link.command(() => this.redis.relaydeckFleetRead(...this.readArgs(now)));
     const view = { readAt: now, relays: parseSightings(flat) };
     this.setView(view);
     return view;

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { FlvTestViewer } from '../../helpers/flv-viewer.js';
 import { sleep, waitFor } from '../../helpers/http.js';
-import { freePort, missingTool, NMS_API_USER, publishTestStream, startNms, type NmsOrigin } from '../../helpers/media.js';
+import { freePort, missingTool, NMS_API_USER, nmsSubscribers, publishTestStream, startNms, type NmsOrigin } from '../../helpers/media.js';
 import { missingRedis, RedisServer } from '../../helpers/redis.js';
 import { startRelay, type StartedRelay } from '../../helpers/relay.js';
 
@@ -24,19 +24,6 @@ const SECRET_A = 'nms-a-hook-secret-0123456789';
 const SECRET_B = 'nms-b-hook-secret-0123456789';
 const TTL_MS = 2_000;
 const VIEWERS_PER_RELAY = 2;
-
-/** Subscribers (pulls) of each stream on a node-media-server, from its own API. */
-async function nmsSubscribers(origin: NmsOrigin): Promise<Map<string, number>> {
-  const login = await fetch(`${origin.httpUrl}/api/v1/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(NMS_API_USER),
-  });
-  const token = ((await login.json()) as { data: { token: string } }).data.token;
-  const answer = await fetch(`${origin.httpUrl}/api/v1/streams`, { headers: { authorization: `Bearer ${token}` } });
-  const streams = ((await answer.json()) as { data: { streams: { app: string; name: string; subscribers: number }[] } }).data.streams;
-  return new Map(streams.map((s) => [`${s.app}/${s.name}`, s.subscribers]));
-}
 
 describe('stream registry acceptance: 2 node-media-servers, 3 relays, 1 redis-server', { skip }, () => {
   const redis = new RedisServer();

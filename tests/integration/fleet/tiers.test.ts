@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { sleep, waitFor } from '../../helpers/http.js';
-import { missingTool, NMS_API_USER, publishTestStream, startNms, streamIsUp, type NmsOrigin } from '../../helpers/media.js';
+import { missingTool, NMS_API_USER, nmsSubscribers, publishTestStream, startNms, streamIsUp, type NmsOrigin } from '../../helpers/media.js';
 import { openRawViewers, type RawFlvViewer } from '../../helpers/raw-flv-viewers.js';
 import { TEST_TOKEN } from '../../helpers/relay.js';
 import { startRelayProcess, type RelayProcess } from '../../helpers/relay-process.js';
@@ -22,19 +22,6 @@ if (skip) console.log(`# skipping the relay tiers suite: ${skip}`);
 
 /** Viewers over the two edges (the acceptance's figure). */
 const VIEWERS = 500;
-
-/** Subscribers (players) of each stream on a node-media-server origin, from its own API. */
-async function nmsSubscribers(origin: NmsOrigin): Promise<Map<string, number>> {
-  const login = await fetch(`${origin.httpUrl}/api/v1/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(NMS_API_USER),
-  });
-  const token = ((await login.json()) as { data: { token: string } }).data.token;
-  const answer = await fetch(`${origin.httpUrl}/api/v1/streams`, { headers: { authorization: `Bearer ${token}` } });
-  const streams = ((await answer.json()) as { data: { streams: { app: string; name: string; subscribers: number }[] } }).data.streams;
-  return new Map(streams.map((s) => [`${s.app}/${s.name}`, s.subscribers]));
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 function cpuSeconds(pid: number): number {
