@@ -162,6 +162,8 @@ export const FLV_FIELDS: SettingField[] = [
   { section: 'flv', key: 'idleCloseMs', label: 'Pull closes after the last viewer', type: 'number' },
   { section: 'flv', key: 'failoverGraceMs', label: 'Viewers kept while the upstream is lost', type: 'number' },
   { section: 'flv', key: 'maxStreams', label: 'Most live streams', type: 'number' },
+  { section: 'flv', key: 'writeBatchMs', label: 'Write batching, all viewers (0 = off)', type: 'number' },
+  { section: 'flv', key: 'tlsWriteBatchMs', label: 'Merged writes for viewers over TLS (0 = off)', type: 'number' },
 ];
 
 /** Every hls setting; all apply live (times to live and size limits to objects fetched from then on; electron/engine/admin/settings.ts). */

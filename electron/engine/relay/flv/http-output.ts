@@ -5,10 +5,12 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { RelayError } from '../../core/errors.js';
 import { http2StreamOf } from '../http2/stream-of.js';
 import { sendError } from '../respond.js';
 import { FLV_RESPONSE_HEADERS, type FlvOutput, type ViewerEnd } from './viewer.js';
+import type { Corkable } from './write-merge.js';
 
 export class HttpFlvOutput implements FlvOutput {
   readonly transport = 'http';
@@ -54,6 +56,12 @@ export class HttpFlvOutput implements FlvOutput {
 
   write(buffer: Buffer): void {
     if (this.socket && !this.socket.destroyed) this.socket.write(buffer);
+  }
+
+  /** The socket over TLS (HTTPS/1.1), or the HTTP/2 stream (HTTP/2 runs over TLS only); undefined over plain TCP. */
+  mergeTarget(): Corkable | undefined {
+    const encrypted = (this.res.socket as Partial<TLSSocket> | null)?.encrypted === true;
+    return encrypted || http2StreamOf(this.res) ? this.socket : undefined;
   }
 
   /** The socket's count once the headers are out (cheaper to read than the response's, which adds the socket's to its own). */

@@ -27,6 +27,7 @@ import { FlvStream } from './stream.js';
 import { FlvPull } from './upstream.js';
 import type { UpstreamTransport } from '../../upstream/transport.js';
 import { FlvViewer, type FlvOutput } from './viewer.js';
+import { WriteMerge } from './write-merge.js';
 
 export interface FlvHubDeps {
   table: () => RouteTable;
@@ -52,6 +53,8 @@ export class FlvHub {
   private readonly clientLimits = new ClientStreamLimits();
   /** Drains in progress by node id (at most one per configured node). */
   private readonly drains = new Map<string, NodeDrain>();
+  /** Merged writes of the viewers over TLS (flv.tlsWriteBatchMs), one timer for all of them. */
+  private readonly merge = new WriteMerge(() => this.deps.table().config.flv);
 
   constructor(private readonly deps: FlvHubDeps) {}
 
@@ -85,6 +88,7 @@ export class FlvHub {
       { queueMaxBytes: flv.viewerQueueMaxBytes, slowTimeoutMs: flv.slowViewerTimeoutMs },
       this.deps.log.child(route.id),
       (v) => owner.removeViewer(v),
+      this.merge,
     );
     scope.ownedBy({ abort: (_reason, code) => viewer.close(code ?? 'KICKED'), finishGracefully: () => viewer.close('STOPPING') });
     stream.addViewer(viewer);
@@ -146,6 +150,7 @@ export class FlvHub {
     for (const drain of this.drains.values()) drain.stop();
     this.drains.clear();
     for (const stream of [...this.streams.values()]) stream.close(reason);
+    this.merge.release();
   }
 
   /** A node changed status: disabled moves its streams off at once, draining moves them make-before-break. */

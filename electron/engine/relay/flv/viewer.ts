@@ -12,6 +12,7 @@ import type { ScopedResponse } from '../session-scope.js';
 import type { ViewerTransport } from '../../../../shared/dto.js';
 import type { Session } from '../sessions.js';
 import type { StartupBytes } from './gop-cache.js';
+import type { Corkable, WriteMerge } from './write-merge.js';
 
 /** Tags from one upstream chunk, concatenated once and shared by every viewer. */
 export interface TagBatch {
@@ -57,6 +58,8 @@ export interface FlvOutput extends ScopedResponse {
   write(buffer: Buffer): void;
   /** Bytes written but not yet taken by the kernel: the viewer's queue (bounded by flv.viewerQueueMaxBytes). */
   queuedBytes(): number;
+  /** Once begun, the socket (or HTTP/2 stream) a WriteMerge may hold when the viewer's writes are encrypted; undefined over plain TCP. */
+  mergeTarget(): Corkable | undefined;
   /** End the connection for `reason`: cleanly, or cut (SLOW_VIEWER, KICKED, SESSION_TIME_LIMIT). */
   end(reason: ViewerEnd): void;
   /** Answer the error instead of the stream (only before begin): the JSON error, then the connection closes. */
@@ -72,6 +75,8 @@ export class FlvViewer {
   private configVersion = -1;
   private behindSince = 0;
   private started = false;
+  /** Where live writes are held for a merge (write-merge.ts): the viewer's TLS socket, once started. */
+  private mergeTarget: Corkable | undefined;
   framesDropped = 0;
   closed = false;
 
@@ -82,6 +87,8 @@ export class FlvViewer {
     private readonly log: Logger,
     /** Called once when the viewer's connection ends, whatever the cause. */
     private readonly onGone: (viewer: FlvViewer) => void,
+    /** Merged writes for viewers over TLS (flv.tlsWriteBatchMs); absent in tests that need none. */
+    private readonly merge?: WriteMerge,
   ) {
     session.queuedBytes = () => this.queuedBytes();
     output.once('close', () => this.gone());
@@ -105,6 +112,7 @@ export class FlvViewer {
     if (this.closed) return 0;
     this.started = true;
     this.session.status = this.output.begin();
+    if (this.merge) this.mergeTarget = this.output.mergeTarget();
     this.session.firstByteMs = Date.now() - this.session.startedAt;
     let written = 0;
     for (const buffer of startup.head) written += this.write(buffer);
@@ -144,6 +152,7 @@ export class FlvViewer {
     }
     if (from > 0 && this.session.firstKeyframeMs !== undefined) this.drop(from);
     let written = 0;
+    if (this.mergeTarget) this.merge?.hold(this.mergeTarget);
     if (this.waitingKeyframe) {
       // Tags skipped before this keyframe may have held metadata or sequence headers.
       if (this.configVersion !== config.version) for (const buffer of config.buffers()) written += this.write(buffer);

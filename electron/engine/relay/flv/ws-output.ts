@@ -16,12 +16,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ServerOptions, WebSocket, WebSocketServer } from 'ws';
 import type { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { sendError } from '../respond.js';
 import type { HeldSocket } from '../upgrade.js';
 import type { FlvOutput, ViewerEnd } from './viewer.js';
+import type { Corkable } from './write-merge.js';
 
 /** Largest message a WebSocket-FLV viewer may send (messages are ignored; a control frame holds at most 125 bytes); a larger one closes the connection with 1009. */
 export const WS_MAX_PAYLOAD_BYTES = 1_024;
@@ -143,6 +145,11 @@ export class WsFlvOutput implements FlvOutput {
 
   queuedBytes(): number {
     return this.ws ? this.ws.bufferedAmount : 0;
+  }
+
+  /** The TLS socket of a wss:// viewer once the handshake is done (`ws` writes each message to it); undefined over plain TCP. */
+  mergeTarget(): Corkable | undefined {
+    return this.ws && (this.socket as Partial<TLSSocket>).encrypted === true ? this.socket : undefined;
   }
 
   end(reason: ViewerEnd): void {

@@ -28,6 +28,7 @@ export const TEST_FLV: FlvSettings = {
   reconnectMinMs: 100,
   reconnectMaxMs: 400,
   writeBatchMs: 0,
+  tlsWriteBatchMs: 0,
   maxStreams: 10,
   maxStreamsPerClient: 0,
   newStreamsPerClientPerMinute: 0,

@@ -1,0 +1,53 @@
+/**
+ * Merged writes for FLV viewers over TLS (flv.tlsWriteBatchMs). Each write to a TLS socket
+ * costs one SSL_write (a TLS record), one syscall and one completion callback whatever its
+ * size, which at a thousand HTTPS viewers is most of the relay's CPU. A viewer's socket is
+ * corked at its first live write and uncorked by one timer shared by every viewer of the
+ * relay, flv.tlsWriteBatchMs later: the writes between go out as one (Node encrypts a corked
+ * run in one SSL_write). A viewer's start (header, sequence headers, cached GOP) is never
+ * held, and what waits counts in the viewer's queue (flv.viewerQueueMaxBytes) as any write.
+ * SRS does the same for all its players (mw_latency, 350 ms by default); here only viewers
+ * whose writes are encrypted pay the wait, and only when it is longer than flv.writeBatchMs,
+ * whose batches already merge every viewer's writes.
+ */
+import type { FlvSettings } from '../../../../shared/config.js';
+
+/** What a merge holds: a viewer's socket (or HTTP/2 stream), corked until the shared timer fires. */
+export interface Corkable {
+  readonly destroyed: boolean;
+  readonly writableCorked: number;
+  cork(): void;
+  uncork(): void;
+}
+
+export class WriteMerge {
+  /** Sockets corked until the timer fires; at most one entry per viewer, emptied every flv.tlsWriteBatchMs. */
+  private readonly held = new Set<Corkable>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly flv: () => Pick<FlvSettings, 'tlsWriteBatchMs' | 'writeBatchMs'>) {}
+
+  /** The wait a TLS viewer's writes get now (0: written at once). */
+  holdMs(): number {
+    const { tlsWriteBatchMs, writeBatchMs } = this.flv();
+    return tlsWriteBatchMs > writeBatchMs ? tlsWriteBatchMs : 0;
+  }
+
+  /** Hold `socket`'s writes until the shared timer fires (a no-op when merging is off or it is held already). */
+  hold(socket: Corkable): void {
+    if (this.held.has(socket) || socket.destroyed) return;
+    const ms = this.holdMs();
+    if (ms === 0) return;
+    socket.cork();
+    this.held.add(socket);
+    this.timer ??= setTimeout(() => this.release(), ms);
+  }
+
+  /** Write out everything held (the timer, and the relay stopping). */
+  release(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const socket of this.held) if (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
+    this.held.clear();
+  }
+}
