@@ -257,7 +257,9 @@ async function startTlsRelay(ctx, name, originUrl, route, flv) {
   const token = `bench-${randomBytes(16).toString('hex')}`;
   const configFile = path.join(dir, 'config.json');
   writeFileSync(configFile, `${JSON.stringify(relayConfig({ originUrl, token, certs: ctx.certs, route, flv }), null, 2)}\n`, { mode: 0o600 });
-  const server = await spawnServer(process.execPath, [path.join(ROOT, 'electron', 'bin', 'relaydeck.mjs'), 'serve', '--config', configFile], {
+  // BENCH_RELAY_NODE_ARGS: extra Node flags for the relay alone (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it).
+  const nodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const server = await spawnServer(process.execPath, [...nodeArgs, path.join(ROOT, 'electron', 'bin', 'relaydeck.mjs'), 'serve', '--config', configFile], {
     ready: [/relay listening on (http:\/\/\S+)/, /admin listening on (http:\/\/\S+)/],
     cwd: ROOT,
     env: { RELAYDECK_HOME: dir, RELAYDECK_LOG_LEVEL: 'warn' },

@@ -23,6 +23,8 @@ export class LineQueue<T> {
   /** Counts sink changes: the late answer of a batch given up with its sink is ignored. */
   private generation = 0;
   private scheduled = false;
+  /** The flush timer while lines wait for flushDelayMs. */
+  private flushTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   /** Lines written since the queue was made. */
   written = 0;
@@ -36,6 +38,11 @@ export class LineQueue<T> {
     private readonly limit: () => number,
     /** Told of a failed write (its lines are already counted as dropped). */
     private readonly onError: (error: Error) => void = () => {},
+    /**
+     * How long the first waiting line waits for others before a write, ms (0: the next event-loop
+     * turn). A full batch (MAX_BATCH_LINES) and drain() write at once.
+     */
+    private readonly flushDelayMs = 0,
   ) {}
 
   /** Lines waiting or being written now. */
@@ -76,6 +83,7 @@ export class LineQueue<T> {
   /** Resolves once every queued line is written or dropped, or after `timeoutMs` (a stuck disk); true when drained. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
+    this.writeSoon();
     while (this.queued > 0 && this.sink && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
@@ -92,12 +100,25 @@ export class LineQueue<T> {
   }
 
   private schedule(): void {
-    if (this.scheduled || !this.sink || this.inFlight > 0 || this.pending.length === 0) return;
+    if (!this.sink || this.inFlight > 0 || this.pending.length === 0) return;
+    if (this.flushTimer && this.pending.length >= MAX_BATCH_LINES) this.writeSoon();
+    if (this.scheduled) return;
     this.scheduled = true;
+    if (this.flushDelayMs > 0 && this.pending.length < MAX_BATCH_LINES) this.flushTimer = setTimeout(() => this.pump(), this.flushDelayMs);
+    else setImmediate(() => this.pump());
+  }
+
+  /** Write what waits on the next turn instead of at the end of flushDelayMs. */
+  private writeSoon(): void {
+    if (!this.flushTimer) return;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     setImmediate(() => this.pump());
   }
 
   private pump(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     this.scheduled = false;
     const sink = this.sink;
     if (!sink || this.inFlight > 0 || this.pending.length === 0) return;

@@ -14,6 +14,12 @@ import { currentName, historyName, nameGenerator, type LogNaming } from './file-
 import type { FinishedItem } from './line-format.js';
 import { LineQueue } from './line-queue.js';
 
+/**
+ * Longest a finished request's line waits before it is written, ms: the lines of that interval go
+ * out in one write (a busy relay writes a batch per interval, not one per request). A full batch
+ * and closing the file write at once; logs.*.queueLines bounds what waits.
+ */
+export const LOG_FLUSH_DELAY_MS = 50;
 /** Wait after a failed open or write before the file is opened again, ms. */
 export const LOG_REOPEN_DELAY_MS = 5_000;
 /** Longest wait for a file's queued lines to reach the disk when it closes (shutdown, settings change), ms; what is left is counted as dropped. */
@@ -83,7 +89,7 @@ export class LogFileWriter {
     limit: () => number,
     private readonly log: Logger,
   ) {
-    this.queue = new LineQueue((item) => this.spec?.format(item) ?? '', limit);
+    this.queue = new LineQueue((item) => this.spec?.format(item) ?? '', limit, undefined, LOG_FLUSH_DELAY_MS);
   }
 
   /** The file written now ("" when off). */

@@ -142,4 +142,28 @@ describe('the log line queue', () => {
     assert.equal(await queue.drain(150), false);
     assert.ok(Date.now() - started >= 140);
   });
+
+  it('with a flush delay, the lines of the interval go out in one write; a full batch and drain write at once', async () => {
+    const sink = new HeldSink();
+    const queue = new LineQueue<number>((n) => `${n}\n`, () => 10_000, undefined, 60);
+    queue.setSink(sink);
+    for (let i = 0; i < 5; i += 1) {
+      queue.push(i);
+      await turn();
+    }
+    assert.equal(sink.waiting, 0, 'nothing written before the delay, though five turns passed');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    assert.deepEqual(sink.chunks, ['0\n1\n2\n3\n4\n'], 'one write for the five lines');
+    sink.complete();
+    for (let i = 0; i < MAX_BATCH_LINES; i += 1) queue.push(i);
+    await turn();
+    assert.equal(sink.waiting, 1, 'a full batch goes out on the next turn, not after the delay');
+    sink.complete();
+    queue.push(1);
+    const drained = queue.drain(1_000);
+    await turn();
+    assert.equal(sink.waiting, 1, 'drain writes what waits at once');
+    sink.complete();
+    assert.equal(await drained, true);
+  });
 });

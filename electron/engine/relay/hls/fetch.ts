@@ -111,6 +111,8 @@ export class SharedFetch implements Sized {
   /** Chunk index of chunks[0] (chunks before it were dropped after every watcher wrote them). */
   base = 0;
   private chunks: Buffer[] = [];
+  /** The body joined into one buffer by compact() (the chunks are views of it). */
+  private joined: Buffer | undefined;
   private retained = 0;
   /** Bytes of playlist work held (undefined: not counted as playlist work). */
   private workBytes: number | undefined;
@@ -147,6 +149,7 @@ export class SharedFetch implements Sized {
 
   /** The whole body (complete, never-trimmed fetches: playlists and cached objects); a complete one is joined once and kept so. */
   body(): Buffer {
+    if (this.joined && this.base === 0) return this.joined;
     if (this.chunks.length === 1) return this.chunks[0];
     const whole = Buffer.concat(this.chunks, this.retained);
     // Only a 2xx playlist is read whole; its viewers never stream its chunks, so joining them moves no one's position.
@@ -155,12 +158,21 @@ export class SharedFetch implements Sized {
   }
 
   /**
-   * A complete entry that nobody is reading: its chunks joined into one buffer (once), so
-   * each later viewer gets it in one write. Never while a watcher holds a chunk position.
+   * A complete entry from its first byte: its chunks joined into one buffer (once), so each
+   * viewer from then on gets it in one write (`whole`). The chunks become views of that
+   * buffer, so a watcher's chunk position stays valid and no byte is held twice.
    */
   compact(): void {
-    if (this.state !== 'complete' || this.chunks.length < 2 || this.watchers.size > 0 || this.base !== 0) return;
-    this.chunks = [Buffer.concat(this.chunks, this.retained)];
+    if (this.state !== 'complete' || this.base !== 0 || this.joined) return;
+    const whole = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.retained);
+    let at = 0;
+    this.chunks = this.chunks.map((chunk) => whole.subarray(at, (at += chunk.length)));
+    this.joined = whole;
+  }
+
+  /** The whole body as one buffer, once compact() joined it (a complete entry held from its first byte). */
+  get whole(): Buffer | undefined {
+    return this.base === 0 ? this.joined : undefined;
   }
 
   watch(watcher: FetchWatcher): void {
