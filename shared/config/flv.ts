@@ -22,7 +22,7 @@ export const flvSettingsSchema = object({
   reconnectMinMs: setting(integer(10, 60_000), 100, { unit: 'ms', doc: 'First reconnect delay (doubles per failed attempt); at most flv.reconnectMaxMs.' }),
   reconnectMaxMs: setting(integer(10, 600_000), 2_000, { unit: 'ms', doc: 'Longest reconnect delay.' }),
   writeBatchMs: setting(integer(0, 100), 0, { unit: 'ms', doc: 'Write batching for large audiences; 0 = off (each upstream chunk goes out at once).' }),
-  tlsWriteBatchMs: setting(integer(0, 100), 50, {
+  tlsWriteBatchMs: setting(integer(0, 100), 100, {
     unit: 'ms',
     doc:
       "Merged writes for viewers over TLS (HTTPS, HTTP/2, wss://): a viewer's live writes are held this long and sent as one, which costs one TLS record and one " +

@@ -18,12 +18,16 @@
 //      is what ALPN picks: a server that does not offer h2 is run over HTTPS/1.1 (one keep-alive
 //      connection per viewer) and its row says so; when the relay has no h2, nginx is also run
 //      over HTTPS/1.1 so that the ratio compares like with like. Target relay CPU <= 1.5x nginx's.
+//      A third row (BENCH_TLS_FLOOR=0 leaves it out) is Node's own HTTP/2 server with the same
+//      TLS settings and a minimal in-memory cache (h2-floor.mjs): the floor any Node server pays.
 //   c. TLS handshakes per CPU-second: a forked Node client runs BENCH_TLS_HANDSHAKE_CONCURRENCY
 //      loops of full handshakes (no session resumption: each connection is new, and a resumed
 //      one would be counted and reported) + one GET /healthz (the relay's health probe; nginx
 //      answers the same JSON with `return 200`) for BENCH_TLS_HANDSHAKE_SECONDS, after a 1 s
 //      warm-up; handshakes per second divided by the server's CPU-seconds in the window. Target
 //      relay >= 0.5x nginx's. The client pays for its half of every handshake on the same cores.
+//      A third row (BENCH_TLS_FLOOR=0 leaves it out): Node's own HTTP/2 server (h2-floor.mjs) with
+//      the same TLS settings answering /healthz with nothing else to do, the floor of any Node server.
 // Every run starts a fresh origin and server, waits (bounded) for a quiet machine first, and
 // marks a run [disturbed] when processes outside the bench used more than 0.25 core in its
 // window, [saturated] when the machine was >= 95 % busy (or viewers fell behind).
@@ -109,6 +113,8 @@ export function tlsSettingsFromEnv(env = process.env) {
     hlsViewers: num('BENCH_TLS_HLS_VIEWERS', 500, 1, 2000),
     hlsSeconds: num('BENCH_TLS_HLS_SECONDS', 12, 5, 300),
     hlsPerSession: num('BENCH_TLS_HLS_PER_SESSION', 1, 1, 100),
+    // Rows for Node's own HTTP/2 server (h2-floor.mjs) in parts b and c: what any Node server pays for the same clients.
+    floor: env.BENCH_TLS_FLOOR !== '0',
     hlsSegmentSeconds,
     hlsSegmentBytes: Math.round((hlsBitrate / 8) * hlsSegmentSeconds),
     hlsBitrate,
@@ -321,11 +327,28 @@ const LABELS = {
   nginx: `nginx ${nginxVersion()} ssl http2 (${NGINX_WORKERS} workers)`,
   relay: 'RelayDeck HTTPS listener',
   'relay-batch': 'RelayDeck HTTPS listener, flv.writeBatchMs',
+  floor: "Node's own HTTP/2 server, minimal cache (floor)",
 };
+
+/** The floor rows of parts b and c (BENCH_TLS_FLOOR): Node's HTTP/2 server with the bench's TLS settings and a minimal cache (h2-floor.mjs). */
+async function startH2Floor(ctx, originPort, segmentSeconds) {
+  const child = forkTracked(path.join(BENCH_DIR, 'h2-floor.mjs'), [
+    ...['--origin-port', String(originPort), '--cert', ctx.certs.certFile, '--key', ctx.certs.keyFile],
+    ...['--ciphers', [...TLS13_SUITES, ...TLS12_CIPHERS].join(':'), '--playlist-ms', String(segmentSeconds * 500)],
+  ]);
+  const ready = await nextMessage(child, 'ready', 10_000, 'h2-floor.mjs');
+  return {
+    url: `https://${HOST}:${ready.port}`,
+    pids: () => [child.pid],
+    stop: () => stopChild(child, { signal: 'SIGTERM', timeoutMs: 3_000 }),
+    check: async () => ({ alive: child.exitCode === null && child.signalCode === null }),
+  };
+}
 
 /** A part a / c server: nginx (FLV config) or the relay (FLV route), in front of the FLV origin. */
 function startFlvServer(ctx, id, origin) {
   if (id === 'nginx') return startTlsNginx(ctx, 'flv', origin.port, nginxTlsFlvConfig);
+  if (id === 'floor') return startH2Floor(ctx, origin.port, 2);
   return startTlsRelay(ctx, 'flv', origin.url, FLV_ROUTE, id === 'relay-batch' ? { writeBatchMs: ctx.settings.flvBatchMs } : undefined);
 }
 
@@ -663,7 +686,9 @@ async function hlsRun(ctx, id, wanted) {
         ? await startTlsNginx(ctx, 'hls', origin.port, ({ dir, port, originPort, certs }) =>
             nginxTlsHlsConfig({ dir, port, originPort, certs, segmentSeconds: s.hlsSegmentSeconds }),
           )
-        : await startTlsRelay(ctx, 'hls', origin.url, HLS_ROUTE);
+        : id === 'floor'
+          ? await startH2Floor(ctx, origin.port, s.hlsSegmentSeconds)
+          : await startTlsRelay(ctx, 'hls', origin.url, HLS_ROUTE);
     row.alpn = await alpnOf(server.url, ctx.certs.ca);
     if (row.alpn.error) throw new Error(`tls hls / ${LABELS[id]}: TLS handshake failed: ${row.alpn.error}`);
     row.protocol = wanted === 'http/1.1' || row.alpn.alpn !== 'h2' ? 'http/1.1' : 'h2';
@@ -739,6 +764,7 @@ async function benchHlsH2(ctx) {
   // The relay first: whether it offers h2 decides whether nginx also runs over HTTPS/1.1.
   rows.push(await hlsRun(ctx, 'relay', 'auto'));
   rows.push(await hlsRun(ctx, 'nginx', 'auto'));
+  if (ctx.settings.floor) rows.push(await hlsRun(ctx, 'floor', 'auto'));
   const relay = rows[0];
   if (relay.protocol !== 'h2') {
     ctx.hooks.note(
@@ -811,13 +837,16 @@ async function handshakeRun(ctx, id, version, round) {
   return row;
 }
 
+/** Part c's servers: nginx, the relay, and (BENCH_TLS_FLOOR) Node's own HTTP/2 server answering /healthz. */
+const handshakeIds = (ctx) => ['nginx', 'relay', ...(ctx.settings.floor ? ['floor'] : [])];
+
 async function benchHandshakes(ctx) {
   const runs = [];
   for (const version of ctx.settings.handshakeVersions)
-    for (let round = 1; round <= ctx.settings.rounds; round += 1) for (const id of ['nginx', 'relay']) runs.push(await handshakeRun(ctx, id, version, round));
+    for (let round = 1; round <= ctx.settings.rounds; round += 1) for (const id of handshakeIds(ctx)) runs.push(await handshakeRun(ctx, id, version, round));
   const rows = [];
   for (const version of ctx.settings.handshakeVersions) {
-    for (const id of ['nginx', 'relay']) {
+    for (const id of handshakeIds(ctx)) {
       const mine = runs.filter((r) => r.id === id && r.version === version && r.window);
       if (!mine.length) continue;
       const perRound = mine.map((r) => {
@@ -1027,9 +1056,11 @@ export function printTls(results, log) {
                   `<=${TLS_GOALS.hlsCpuRatioMax}x`,
                   Number.isFinite(r.cpuRatio) ? r.cpuRatio <= TLS_GOALS.hlsCpuRatioMax : undefined,
                 )
-              : r.protocol === 'h2'
-                ? '1.00x'
-                : `ref. for HTTPS/1.1`,
+              : r.id === 'floor'
+                ? `${ratioText(r.cpuRatio)} (no target)`
+                : r.protocol === 'h2'
+                  ? '1.00x'
+                  : `ref. for HTTPS/1.1`,
             fmt.mb(r.rssPeakBytes),
             `${fmt.fixed(r.viewers.segmentMs.p50, 1)} / ${fmt.fixed(r.viewers.segmentMs.p99, 1)} ms`,
             r.viewers.transport?.opened ?? '-',
@@ -1072,7 +1103,9 @@ export function printTls(results, log) {
           fmt.int(r.handshakesPerCpuSecond),
           r.id === 'relay'
             ? withGoal(rangeText(r.ratio, r.rounds), `>=${TLS_GOALS.handshakeRatioMin}x`, r.ratio ? r.ratio.mean >= TLS_GOALS.handshakeRatioMin : undefined)
-            : '1.00x',
+            : r.id === 'floor'
+              ? `${rangeText(r.ratio, r.rounds)} (no target)`
+              : '1.00x',
           `${fmt.fixed(r.handshakeMsP50, 2)} ms`,
           fmt.fixed(r.clientCores, 2),
           fmt.mb(r.rssBytes),

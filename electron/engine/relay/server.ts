@@ -46,9 +46,9 @@ import { NodeHooks, type StreamRegistrySink } from './node-hooks.js';
 import { checkFraming } from './framing.js';
 import type { CertificateStore } from './tls/certificates.js';
 import { httpsLocation, isAcmeChallenge, isEncrypted } from './tls/redirect.js';
-import { closeAcmeAlpnConnections, type AcmeAlpnCertificates } from './tls/acme-alpn.js';
+import { alpnWhileChallenged, closeAcmeAlpnConnections, type AcmeAlpnCertificates } from './tls/acme-alpn.js';
 import { answerAcmeChallenge, type AcmeChallenges } from './tls/acme-challenges.js';
-import { tlsServerOptions } from './tls/server-options.js';
+import { alpnProtocols, tlsServerOptions } from './tls/server-options.js';
 import type { Http2Listener } from './http2/listener.js';
 import type { RouteTable } from '../routing/route-table.js';
 import { AdmissionWebhooks } from './auth/webhook.js';
@@ -221,6 +221,8 @@ export class RelayServer {
     server.on('tlsClientError', (_error, socket) => socket.destroy());
     // A TLS-ALPN-01 check ends with its handshake: it never reaches HTTP/1.1 or HTTP/2 (after every other secureConnection listener).
     closeAcmeAlpnConnections(server);
+    // ALPN is chosen natively (no JS call per handshake) except while a TLS-ALPN-01 challenge certificate is held.
+    if (this.deps.acmeAlpn) alpnWhileChallenged(server, alpnProtocols(settings()), this.deps.acmeAlpn);
     certificates.onChange = () => server.setSecureContext(tlsServerOptions(settings(), certificates));
     this.tlsServer = server;
     return listenOn(server, host, port, this.deps.table().config.relay.listenBacklog);
@@ -254,8 +256,9 @@ export class RelayServer {
    */
   private redirectedToHttps(req: IncomingMessage, res: ServerResponse): boolean {
     const { tls, relay } = this.deps.table().config;
+    if (!tls.redirectPlain || isEncrypted(req) || isAcmeChallenge(req.url)) return false;
     const port = (this.tlsServer?.address() as AddressInfo | null)?.port;
-    if (!tls.redirectPlain || port === undefined || isEncrypted(req) || isAcmeChallenge(req.url)) return false;
+    if (port === undefined) return false;
     const location = httpsLocation(req, port, relay.publicUrl);
     if (!location) {
       this.answerError(req, res, undefined, new RelayError('BAD_REQUEST', 'the Host header is not a host name or address'));

@@ -145,7 +145,12 @@ describe('the log line queue', () => {
 
   it('with a flush delay, the lines of the interval go out in one write; a full batch and drain write at once', async () => {
     const sink = new HeldSink();
-    const queue = new LineQueue<number>((n) => `${n}\n`, () => 10_000, undefined, 60);
+    const queue = new LineQueue<number>(
+      (n) => `${n}\n`,
+      () => 10_000,
+      undefined,
+      60,
+    );
     queue.setSink(sink);
     for (let i = 0; i < 5; i += 1) {
       queue.push(i);

@@ -15,9 +15,12 @@ import type { FlvSettings } from '../../../../shared/config.js';
 /** What a merge holds: a viewer's socket (or HTTP/2 stream), corked until the shared timer fires. */
 export interface Corkable {
   readonly destroyed: boolean;
+  /** An HTTP/2 stream the viewer reset is closed before it is destroyed (by the next write's error): never held then. */
+  readonly closed?: boolean;
   readonly writableCorked: number;
   cork(): void;
   uncork(): void;
+  destroy(): void;
 }
 
 export class WriteMerge {
@@ -35,7 +38,7 @@ export class WriteMerge {
 
   /** Hold `socket`'s writes until the shared timer fires (a no-op when merging is off or it is held already). */
   hold(socket: Corkable): void {
-    if (this.held.has(socket) || socket.destroyed) return;
+    if (this.held.has(socket) || socket.destroyed || socket.closed === true) return;
     const ms = this.holdMs();
     if (ms === 0) return;
     socket.cork();
@@ -47,7 +50,12 @@ export class WriteMerge {
   release(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const socket of this.held) if (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
+    for (const socket of this.held) {
+      if (socket.destroyed) continue;
+      // Reset by the viewer meanwhile: what waits can never be sent (as an unheld write, it would fail and end the stream).
+      if (socket.closed === true) socket.destroy();
+      else if (socket.writableCorked > 0) socket.uncork();
+    }
     this.held.clear();
   }
 }

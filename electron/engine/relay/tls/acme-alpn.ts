@@ -34,6 +34,8 @@ export const MAX_ACME_ALPN_CERTIFICATES = MAX_ACME_DOMAINS;
 /** The challenge certificates of the order in flight, by domain (lowercase). */
 export class AcmeAlpnCertificates {
   private readonly byName = new Map<string, { context: SecureContext; expiresAt: number }>();
+  /** Told when a challenge certificate is added or removed (the listener answers ALPN in JS only while one is held: alpnWhileChallenged). */
+  onChange: (() => void) | undefined;
 
   /**
    * Hold the challenge certificate for `domain` (PEM) until `remove`, or ACME_CHALLENGE_TTL_MS
@@ -46,10 +48,12 @@ export class AcmeAlpnCertificates {
     this.byName.delete(name);
     while (this.byName.size >= MAX_ACME_ALPN_CERTIFICATES) this.byName.delete(this.byName.keys().next().value as string);
     this.byName.set(name, { context, expiresAt: now + ACME_CHALLENGE_TTL_MS });
+    this.onChange?.();
   }
 
   remove(domain: string): void {
     this.byName.delete(domain.toLowerCase());
+    this.onChange?.();
   }
 
   /** The challenge certificate held for exactly this name (no wildcard), or undefined. */
@@ -61,6 +65,11 @@ export class AcmeAlpnCertificates {
 
   get size(): number {
     return this.byName.size;
+  }
+
+  /** Whether a challenge certificate is held now (one past its time counts until swept: the check only costs a JS callback meanwhile). */
+  get holding(): boolean {
+    return this.byName.size > 0;
   }
 
   private sweep(now: number): void {
@@ -105,6 +114,33 @@ export function acmeAlpnCallbacks(
       done(null, answering.get(this) ?? certificateFor(servername));
     },
   };
+}
+
+/** The ALPN fields of a TLS server that Node reads for each new connection. */
+interface AlpnFields {
+  ALPNCallback: TlsOptions['ALPNCallback'] | undefined;
+  ALPNProtocols: Buffer | undefined;
+}
+
+/**
+ * Let OpenSSL choose the ALPN protocol natively from `own`, and switch to the server's
+ * ALPNCallback (acmeAlpnCallbacks) only while `challenges` holds a challenge certificate: a
+ * call into JS for every handshake is then paid during an order only. Node reads both fields
+ * of the server for each new connection, so the switch applies to the next handshake. A client
+ * that offers only protocols the listener does not speak fails the same way either way
+ * (no_application_protocol).
+ */
+export function alpnWhileChallenged(server: TlsServer, own: readonly string[], challenges: AcmeAlpnCertificates): void {
+  const fields = server as unknown as AlpnFields;
+  const callback = fields.ALPNCallback;
+  const wire = Buffer.concat(own.map((protocol) => Buffer.concat([Buffer.from([Buffer.byteLength(protocol)]), Buffer.from(protocol)])));
+  const apply = () => {
+    const challenged = challenges.holding;
+    fields.ALPNCallback = challenged ? callback : undefined;
+    fields.ALPNProtocols = challenged ? undefined : wire;
+  };
+  challenges.onChange = apply;
+  apply();
 }
 
 /**

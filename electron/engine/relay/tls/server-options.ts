@@ -28,13 +28,18 @@ const TLS13_SUITES = ['TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 
 export const HTTP2_ALPN_PROTOCOLS = ['h2', 'http/1.1'] as const;
 export const HTTP1_ALPN_PROTOCOLS = ['http/1.1'] as const;
 
+/** The protocols the listener speaks by ALPN, in order of preference (tls.http2). */
+export function alpnProtocols(settings: TlsSettings): readonly string[] {
+  return settings.http2 ? HTTP2_ALPN_PROTOCOLS : HTTP1_ALPN_PROTOCOLS;
+}
+
 /**
  * Options for https.createServer / http2.createSecureServer / setSecureContext from the
  * settings and the loaded certificates; with `acmeAlpn`, the ALPN and SNI callbacks also
  * answer TLS-ALPN-01 challenges (Node reads both callbacks when the server is created only).
  */
 export function tlsServerOptions(settings: TlsSettings, store: CertificateStore, acmeAlpn?: AcmeAlpnCertificates): TlsOptions {
-  const protocols = settings.http2 ? HTTP2_ALPN_PROTOCOLS : HTTP1_ALPN_PROTOCOLS;
+  const protocols = alpnProtocols(settings);
   return {
     ...store.defaultPem(),
     minVersion: settings.minVersion,
