@@ -150,11 +150,15 @@ export class ViewerCounts {
   }
 }
 
+/** An IPv4 address written as bytes.join('.') writes it: four decimal bytes without leading zeros. */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /**
  * The key a client address is counted under: the address itself, or for IPv6 its network of
  * `ipv6Prefix` bits (an IPv4-mapped IPv6 address counts as its IPv4 address).
  */
 export function addressKey(address: string, ipv6Prefix: number): string {
+  if (CANONICAL_IPV4.test(address)) return address; // what parsing would give back (a socket's IPv4 peer, on every connection)
   const bytes = peerAddressBytes(address);
   if (!bytes) return address;
   if (bytes.length === 4) return bytes.join('.');
