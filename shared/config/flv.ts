@@ -10,7 +10,9 @@ export const flvSettingsSchema = object({
   gopCacheMaxTags: setting(integer(0, 100_000), 4_096, { unit: 'tags', doc: 'GOP cache bound per stream in tags (video and audio frames).' }),
   viewerQueueMaxBytes: setting(integer(16_384, 256 * 1_048_576), 2 * 1_048_576, {
     unit: 'bytes',
-    doc: "One viewer's outgoing queue bound; over it the viewer skips to the next keyframe.",
+    doc:
+      "One viewer's outgoing queue bound; over it the viewer skips to the next keyframe. Writes held for a merge over TLS (flv.tlsWriteBatchMs) " +
+      'count in it, and a viewer holds at most a quarter of it (more goes out at once).',
   }),
   slowViewerTimeoutMs: setting(integer(100, HOUR_MS), 15_000, { unit: 'ms', doc: 'A viewer still behind (dropping frames) after this long is disconnected.' }),
   idleCloseMs: setting(ms(HOUR_MS), 1_500, { unit: 'ms', doc: 'The upstream pull closes this long after the last viewer leaves; 0 = at once.' }),

@@ -23,6 +23,8 @@ export class LineQueue<T> {
   /** Counts sink changes: the late answer of a batch given up with its sink is ignored. */
   private generation = 0;
   private scheduled = false;
+  /** drain() calls in progress: while any, lines are written without the flush delay. */
+  private draining = 0;
   /** The flush timer while lines wait for flushDelayMs. */
   private flushTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
@@ -83,12 +85,18 @@ export class LineQueue<T> {
   /** Resolves once every queued line is written or dropped, or after `timeoutMs` (a stuck disk); true when drained. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    this.writeSoon();
-    while (this.queued > 0 && this.sink && Date.now() < deadline) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
-      await Promise.race([this.inFlight > 0 ? this.whenIdle() : new Promise<void>((resolve) => setImmediate(resolve)), timeout]);
-      clearTimeout(timer);
+    // Meanwhile every batch goes out as soon as the one before is written: no flush delay.
+    this.draining += 1;
+    try {
+      this.writeSoon();
+      while (this.queued > 0 && this.sink && Date.now() < deadline) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+        await Promise.race([this.inFlight > 0 ? this.whenIdle() : new Promise<void>((resolve) => setImmediate(resolve)), timeout]);
+        clearTimeout(timer);
+      }
+    } finally {
+      this.draining -= 1;
     }
     return this.queued === 0;
   }
@@ -101,10 +109,11 @@ export class LineQueue<T> {
 
   private schedule(): void {
     if (!this.sink || this.inFlight > 0 || this.pending.length === 0) return;
-    if (this.flushTimer && this.pending.length >= MAX_BATCH_LINES) this.writeSoon();
+    if (this.flushTimer && (this.pending.length >= MAX_BATCH_LINES || this.draining > 0)) this.writeSoon();
     if (this.scheduled) return;
     this.scheduled = true;
-    if (this.flushDelayMs > 0 && this.pending.length < MAX_BATCH_LINES) this.flushTimer = setTimeout(() => this.pump(), this.flushDelayMs);
+    if (this.flushDelayMs > 0 && this.draining === 0 && this.pending.length < MAX_BATCH_LINES)
+      this.flushTimer = setTimeout(() => this.pump(), this.flushDelayMs);
     else setImmediate(() => this.pump());
   }
 

@@ -171,4 +171,27 @@ describe('the log line queue', () => {
     sink.complete();
     assert.equal(await drained, true);
   });
+
+  it('while draining, each batch goes out once the one before is written, without the flush delay', async () => {
+    const sink = new HeldSink();
+    const queue = new LineQueue<number>(
+      (n) => `${n}\n`,
+      () => 10_000,
+      undefined,
+      60_000,
+    );
+    queue.setSink(sink);
+    queue.push(1);
+    const drained = queue.drain(5_000);
+    await turn();
+    assert.equal(sink.waiting, 1, 'the waiting line went out at once');
+    queue.push(2); // traffic goes on while the file closes
+    sink.complete();
+    await turn();
+    await turn();
+    assert.equal(sink.waiting, 1, 'the next batch went out at once, not after the flush delay');
+    sink.complete();
+    assert.equal(await drained, true);
+    assert.deepEqual(sink.chunks, ['1\n', '2\n']);
+  });
 });

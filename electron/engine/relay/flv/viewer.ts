@@ -98,7 +98,7 @@ export class FlvViewer {
     return this.started;
   }
 
-  /** Bytes written but not yet taken by the kernel: the viewer's queue (FlvOutput.queuedBytes). */
+  /** Bytes written but not yet taken by the kernel, those held for a merge included: the viewer's queue (FlvOutput.queuedBytes). */
   private queuedBytes(): number {
     return this.output.queuedBytes();
   }
@@ -145,6 +145,7 @@ export class FlvViewer {
     }
     const start = batch.tagStarts[from];
     const length = batch.buffer.length - start;
+    const merging = this.mergesWith(length);
     const queued = this.queuedBytes();
     if (queued + length > this.limits.queueMaxBytes) {
       this.fallBehind(batch.tagStarts.length - from);
@@ -152,16 +153,31 @@ export class FlvViewer {
     }
     if (from > 0 && this.session.firstKeyframeMs !== undefined) this.drop(from);
     let written = 0;
-    if (this.mergeTarget) this.merge?.hold(this.mergeTarget);
+    if (merging) merging.hold(this.mergeTarget!);
     if (this.waitingKeyframe) {
       // Tags skipped before this keyframe may have held metadata or sequence headers.
       if (this.configVersion !== config.version) for (const buffer of config.buffers()) written += this.write(buffer);
       this.markKeyframe();
     }
     written += this.write(start === 0 ? batch.buffer : batch.buffer.subarray(start));
+    merging?.wrote(this.mergeTarget!, written);
     this.configVersion = config.version;
     if (this.behindSince && queued < this.limits.queueMaxBytes / 2) this.behindSince = 0;
     return written;
+  }
+
+  /**
+   * The merge this batch's write joins (write-merge.ts), or undefined when it goes out at once:
+   * a viewer holds at most a quarter of flv.viewerQueueMaxBytes, so what waits for the timer
+   * leaves a viewer that keeps up room in its queue. What was held goes out first then.
+   */
+  private mergesWith(length: number): WriteMerge | undefined {
+    const merge = this.merge;
+    const target = this.mergeTarget;
+    if (!merge || !target) return undefined;
+    if (merge.heldBytes(target) + length <= this.limits.queueMaxBytes / 4) return merge;
+    merge.releaseNow(target);
+    return undefined;
   }
 
   private markKeyframe(): void {

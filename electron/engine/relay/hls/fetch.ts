@@ -163,7 +163,7 @@ export class SharedFetch implements Sized {
    * buffer, so a watcher's chunk position stays valid and no byte is held twice.
    */
   compact(): void {
-    if (this.state !== 'complete' || this.base !== 0 || this.joined) return;
+    if (this.state !== 'complete' || this.base !== 0 || this.joined || !this.cacheable) return;
     const whole = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.retained);
     let at = 0;
     this.chunks = this.chunks.map((chunk) => whole.subarray(at, (at += chunk.length)));

@@ -192,3 +192,45 @@ describe(`FLV viewers over TLS with flv.tlsWriteBatchMs ${MERGE_MS}`, () => {
     await waitFor(() => relay.engine.sessions.size === 0, 3_000, 'the sessions to end');
   });
 });
+
+describe('FLV viewers over TLS: merged writes within a small queue bound', () => {
+  // 25 frames a second of 8,000 bytes (a 12,000-byte keyframe each second): 1.6 Mbit/s, so 100 ms of it (about 20 KB) is more
+  // than the whole queue bound (16 KiB, the least allowed). Held bytes must not count the viewer as slow.
+  const origin = new LiveFlvOrigin({ fps: 25, gopFrames: 25, interBytes: 8_000 });
+  let dir: string;
+  let ca: string;
+  let relay: StartedRelay;
+  let port: number;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'relaydeck-tls-merge-bound-'));
+    const authority = await TestCa.create();
+    ca = authority.ca.cert;
+    const files = await writePem(dir, 'relay', await authority.issue(['relay.test']));
+    const url = await origin.start();
+    relay = await startRelay({
+      tls: { enabled: true, port: 0, certificates: [files] },
+      flv: { idleCloseMs: 0, tlsWriteBatchMs: MERGE_MS, viewerQueueMaxBytes: 16_384 },
+      nodes: [{ id: 'a', url }],
+      routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
+    });
+    port = Number(new URL((await relay.api.call('GET', '/api/tls')).body.url).port);
+  });
+  after(async () => {
+    await relay.stop();
+    await origin.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a viewer that keeps up drops no frame: it holds at most a quarter of the bound, so its queue keeps room', async () => {
+    const viewer = await httpsViewer(port, ca);
+    const got = await measure(viewer);
+    const sessions = (await relay.api.call<{ framesDropped?: number }[]>('GET', '/api/sessions')).body;
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0].framesDropped ?? 0, 0, `no frame dropped: ${JSON.stringify(sessions[0])}`);
+    // 2 s of a 200,000-byte-a-second stream.
+    assert.ok(got.bytes > 300_000, `${got.bytes} bytes in ${WINDOW_MS} ms`);
+    viewer.close();
+    await waitFor(() => relay.engine.sessions.size === 0, 3_000, 'the sessions to end');
+  });
+});
