@@ -127,32 +127,44 @@ async function measure(viewer: Watched): Promise<{ records: number; bytes: numbe
   return { records: viewer.records() - records0, bytes: viewer.bytes() - bytes0 };
 }
 
-describe(`FLV viewers over TLS with flv.tlsWriteBatchMs ${MERGE_MS}`, () => {
-  const origin = new LiveFlvOrigin({ fps: 25, gopFrames: 25 });
-  let dir: string;
-  let ca: string;
-  let relay: StartedRelay;
-  let port: number;
+/** A relay with an HTTPS listener (certificate for relay.test from a test CA) in front of `origin`, with these flv settings. */
+class TlsRelayFixture {
+  dir = '';
+  ca = '';
+  port = 0;
+  relay!: StartedRelay;
 
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'relaydeck-tls-merge-'));
+  constructor(
+    readonly origin: LiveFlvOrigin,
+    private readonly flv: Record<string, number>,
+  ) {}
+
+  async start(): Promise<void> {
+    this.dir = await mkdtemp(path.join(os.tmpdir(), 'relaydeck-tls-merge-'));
     const authority = await TestCa.create();
-    ca = authority.ca.cert;
-    const files = await writePem(dir, 'relay', await authority.issue(['relay.test']));
-    const url = await origin.start();
-    relay = await startRelay({
+    this.ca = authority.ca.cert;
+    const files = await writePem(this.dir, 'relay', await authority.issue(['relay.test']));
+    const url = await this.origin.start();
+    this.relay = await startRelay({
       tls: { enabled: true, port: 0, http2: true, certificates: [files] },
-      flv: { idleCloseMs: 0, tlsWriteBatchMs: MERGE_MS },
+      flv: { idleCloseMs: 0, ...this.flv },
       nodes: [{ id: 'a', url }],
       routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
     });
-    port = Number(new URL((await relay.api.call('GET', '/api/tls')).body.url).port);
-  });
-  after(async () => {
-    await relay.stop();
-    await origin.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+    this.port = Number(new URL((await this.relay.api.call('GET', '/api/tls')).body.url).port);
+  }
+
+  async stop(): Promise<void> {
+    await this.relay.stop();
+    await this.origin.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+describe(`FLV viewers over TLS with flv.tlsWriteBatchMs ${MERGE_MS}`, () => {
+  const fixture = new TlsRelayFixture(new LiveFlvOrigin({ fps: 25, gopFrames: 25 }), { tlsWriteBatchMs: MERGE_MS });
+  before(() => fixture.start());
+  after(() => fixture.stop());
 
   for (const [name, open] of [
     ['HTTPS/1.1', httpsViewer],
@@ -160,8 +172,8 @@ describe(`FLV viewers over TLS with flv.tlsWriteBatchMs ${MERGE_MS}`, () => {
     ['wss://', wssViewer],
   ] as const) {
     it(`${name}: about one TLS record per merge interval, every byte delivered`, async () => {
-      const plain = await new FlvTestViewer(`${relay.relayUrl}${URL_PATH}`).open();
-      const viewer = await open(port, ca);
+      const plain = await new FlvTestViewer(`${fixture.relay.relayUrl}${URL_PATH}`).open();
+      const viewer = await open(fixture.port, fixture.ca);
       const [merged] = await Promise.all([measure(viewer), sleep(0)]);
       const plainReads0 = plain.reads;
       await sleep(500); // kept: plain viewer's reads over a short window
@@ -178,59 +190,40 @@ describe(`FLV viewers over TLS with flv.tlsWriteBatchMs ${MERGE_MS}`, () => {
       assert.equal(timestampViolation(plain), undefined);
       viewer.close();
       plain.close();
-      await waitFor(() => relay.engine.sessions.size === 0, 3_000, 'the sessions to end');
+      await waitFor(() => fixture.relay.engine.sessions.size === 0, 3_000, 'the sessions to end');
     });
   }
 
   it('set to 0 live: each upstream chunk is its own TLS record again', async () => {
-    const changed = await relay.api.call('PATCH', '/api/settings', { flv: { tlsWriteBatchMs: 0 } });
+    const changed = await fixture.relay.api.call('PATCH', '/api/settings', { flv: { tlsWriteBatchMs: 0 } });
     assert.equal(changed.status, 200, JSON.stringify(changed.body));
-    const viewer = await httpsViewer(port, ca);
+    const viewer = await httpsViewer(fixture.port, fixture.ca);
     const unmerged = await measure(viewer);
     assert.ok(unmerged.records >= 40, `${unmerged.records} TLS records in ${WINDOW_MS} ms unmerged (one per chunk)`);
     viewer.close();
-    await waitFor(() => relay.engine.sessions.size === 0, 3_000, 'the sessions to end');
+    await waitFor(() => fixture.relay.engine.sessions.size === 0, 3_000, 'the sessions to end');
   });
 });
 
 describe('FLV viewers over TLS: merged writes within a small queue bound', () => {
   // 25 frames a second of 8,000 bytes (a 12,000-byte keyframe each second): 1.6 Mbit/s, so 100 ms of it (about 20 KB) is more
   // than the whole queue bound (16 KiB, the least allowed). Held bytes must not count the viewer as slow.
-  const origin = new LiveFlvOrigin({ fps: 25, gopFrames: 25, interBytes: 8_000 });
-  let dir: string;
-  let ca: string;
-  let relay: StartedRelay;
-  let port: number;
-
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'relaydeck-tls-merge-bound-'));
-    const authority = await TestCa.create();
-    ca = authority.ca.cert;
-    const files = await writePem(dir, 'relay', await authority.issue(['relay.test']));
-    const url = await origin.start();
-    relay = await startRelay({
-      tls: { enabled: true, port: 0, certificates: [files] },
-      flv: { idleCloseMs: 0, tlsWriteBatchMs: MERGE_MS, viewerQueueMaxBytes: 16_384 },
-      nodes: [{ id: 'a', url }],
-      routes: [{ id: 'live', path: '/live/', kind: 'flv', mode: 'proxy' }],
-    });
-    port = Number(new URL((await relay.api.call('GET', '/api/tls')).body.url).port);
+  const fixture = new TlsRelayFixture(new LiveFlvOrigin({ fps: 25, gopFrames: 25, interBytes: 8_000 }), {
+    tlsWriteBatchMs: MERGE_MS,
+    viewerQueueMaxBytes: 16_384,
   });
-  after(async () => {
-    await relay.stop();
-    await origin.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  before(() => fixture.start());
+  after(() => fixture.stop());
 
   it('a viewer that keeps up drops no frame: it holds at most a quarter of the bound, so its queue keeps room', async () => {
-    const viewer = await httpsViewer(port, ca);
+    const viewer = await httpsViewer(fixture.port, fixture.ca);
     const got = await measure(viewer);
-    const sessions = (await relay.api.call<{ framesDropped?: number }[]>('GET', '/api/sessions')).body;
+    const sessions = (await fixture.relay.api.call<{ framesDropped?: number }[]>('GET', '/api/sessions')).body;
     assert.equal(sessions.length, 1);
     assert.equal(sessions[0].framesDropped ?? 0, 0, `no frame dropped: ${JSON.stringify(sessions[0])}`);
     // 2 s of a 200,000-byte-a-second stream.
     assert.ok(got.bytes > 300_000, `${got.bytes} bytes in ${WINDOW_MS} ms`);
     viewer.close();
-    await waitFor(() => relay.engine.sessions.size === 0, 3_000, 'the sessions to end');
+    await waitFor(() => fixture.relay.engine.sessions.size === 0, 3_000, 'the sessions to end');
   });
 });
