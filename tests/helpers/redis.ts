@@ -65,3 +65,32 @@ export class RedisServer {
     await this.kill();
   }
 }
+
+/**
+ * Redis MONITOR on a raw connection: every command the server runs, one line each
+ * (`+<time> [<db> <client>] "<command>" "<arg>" ...`). A raw socket, not ioredis's monitor(),
+ * whose mode switch can race the first monitored line ("Command queue state error").
+ * Resolves once the server said +OK, so no command after that is missed.
+ */
+export function monitorRedis(port: number): Promise<{ lines: string[]; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const lines: string[] = [];
+    let pending = '';
+    let ready = false;
+    socket.setEncoding('utf8');
+    socket.on('error', (error) => (ready ? undefined : reject(error)));
+    socket.on('data', (text: string) => {
+      pending += text;
+      const complete = pending.split('\r\n');
+      pending = complete.pop() ?? '';
+      for (const line of complete) {
+        if (!ready && line === '+OK') {
+          ready = true;
+          resolve({ lines, close: () => socket.destroy() });
+        } else if (ready) lines.push(line);
+      }
+    });
+    socket.write('MONITOR\r\n');
+  });
+}
