@@ -33,7 +33,7 @@ export class WriteMerge {
   constructor(private readonly flv: () => Pick<FlvSettings, 'tlsWriteBatchMs' | 'writeBatchMs'>) {}
 
   /** The wait a TLS viewer's writes get now (0: written at once). */
-  holdMs(): number {
+  private holdMs(): number {
     const { tlsWriteBatchMs, writeBatchMs } = this.flv();
     return tlsWriteBatchMs > writeBatchMs ? tlsWriteBatchMs : 0;
   }

@@ -67,11 +67,6 @@ export class AcmeAlpnCertificates {
     return this.byName.size;
   }
 
-  /** Whether a challenge certificate is held now (one past its time counts until swept: the check only costs a JS callback meanwhile). */
-  get holding(): boolean {
-    return this.byName.size > 0;
-  }
-
   private sweep(now: number): void {
     for (const [name, held] of this.byName) if (held.expiresAt <= now) this.byName.delete(name);
   }
@@ -135,7 +130,8 @@ export function alpnWhileChallenged(server: TlsServer, own: readonly string[], c
   const callback = fields.ALPNCallback;
   const wire = Buffer.concat(own.map((protocol) => Buffer.concat([Buffer.from([Buffer.byteLength(protocol)]), Buffer.from(protocol)])));
   const apply = () => {
-    const challenged = challenges.holding;
+    // One past its time counts until swept or removed: meanwhile the check only costs a JS callback per handshake.
+    const challenged = challenges.size > 0;
     fields.ALPNCallback = challenged ? callback : undefined;
     fields.ALPNProtocols = challenged ? undefined : wire;
   };
