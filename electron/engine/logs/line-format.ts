@@ -20,58 +20,81 @@ export const MAX_LOGGED_NAME_CHARS = 256;
 export interface FinishedItem {
   readonly request: LoggedRequest;
   readonly endedAt: number;
+  /** The JSON line's text before and after its `stream` field, kept by the first JSON line made of this item (the access log and the session records share an item). */
+  jsonParts?: readonly [head: string, tail: string];
 }
 
 const cap = (value: string, max: number) => (value.length > max ? value.slice(0, max) : value);
 
-/** The fields both JSON lines start with, in a fixed order. */
-function commonFields(item: FinishedItem): Record<string, unknown> {
-  const { request: r, endedAt } = item;
-  const out: Record<string, unknown> = {
-    start: new Date(r.startedAt).toISOString(),
-    end: new Date(endedAt).toISOString(),
-    durationMs: endedAt - r.startedAt,
-  };
-  if (r.id) out.sessionId = r.id;
-  out.routeId = cap(r.routeId, MAX_LOGGED_NAME_CHARS);
-  out.mode = r.mode;
-  out.method = cap(r.method, MAX_LOGGED_NAME_CHARS);
-  out.transport = r.transport;
-  out.path = cap(r.path, MAX_LOGGED_PATH_CHARS);
-  return out;
+/** A string as a JSON string literal (quotes, escapes and lone surrogates as JSON.stringify writes them). */
+const str = JSON.stringify as (value: string) => string;
+
+/** A number as JSON writes it ("null" for NaN and the infinities). */
+const num = (value: number) => (Number.isFinite(value) ? String(value) : 'null');
+
+/** The second an ISO timestamp prefix was made for, and that prefix ("2026-12-06T05:23:11."). */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * `new Date(epochMs).toISOString()`, without building a Date for each line: the text up to the
+ * second is kept while the second lasts (log lines come in bursts within one second).
+ */
+export function isoTime(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  const iso = second === isoSecond ? undefined : new Date(epochMs).toISOString();
+  // Years outside 0000-9999 (and invalid times, which throw above) are written by Date itself.
+  if (iso !== undefined) {
+    if (iso.length !== 24) return iso;
+    isoSecond = second;
+    isoPrefix = iso.slice(0, 20);
+    return iso;
+  }
+  const ms = epochMs - second * 1000;
+  return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${Math.floor(ms)}Z`;
 }
 
-/** The fields both JSON lines end with: outcome, node, viewer, bytes, FLV timings. */
-function outcomeFields(out: Record<string, unknown>, r: LoggedRequest): string {
-  out.status = r.status;
-  if (r.errorCode) out.errorCode = r.errorCode;
-  out.nodeId = cap(r.nodeId, MAX_LOGGED_NAME_CHARS);
-  if (r.movedFrom?.length) out.movedFrom = r.movedFrom.map((id) => cap(id, MAX_LOGGED_NAME_CHARS));
-  out.clientAddress = cap(r.clientAddress, MAX_LOGGED_NAME_CHARS);
-  out.userAgent = cap(r.userAgent, MAX_LOGGED_USER_AGENT_CHARS);
-  if (r.label) out.label = cap(r.label, MAX_LOGGED_NAME_CHARS);
-  out.bytesIn = r.bytesIn;
-  out.bytesOut = r.bytesOut;
+/** The fields both JSON lines start with, in a fixed order, as the opening of a JSON object. */
+function commonFields(item: FinishedItem): string {
+  const { request: r, endedAt } = item;
+  let out = `{"start":"${isoTime(r.startedAt)}","end":"${isoTime(endedAt)}","durationMs":${num(endedAt - r.startedAt)}`;
+  if (r.id) out += `,"sessionId":${str(r.id)}`;
+  out += `,"routeId":${str(cap(r.routeId, MAX_LOGGED_NAME_CHARS))},"mode":${str(r.mode)},"method":${str(cap(r.method, MAX_LOGGED_NAME_CHARS))}`;
+  return `${out},"transport":${str(r.transport)},"path":${str(cap(r.path, MAX_LOGGED_PATH_CHARS))}`;
+}
+
+/** The fields both JSON lines end with (outcome, node, viewer, bytes, FLV timings), closing the object and the line. */
+function outcomeFields(r: LoggedRequest): string {
+  let out = `,"status":${num(r.status)}`;
+  if (r.errorCode) out += `,"errorCode":${str(r.errorCode)}`;
+  out += `,"nodeId":${str(cap(r.nodeId, MAX_LOGGED_NAME_CHARS))}`;
+  if (r.movedFrom?.length) out += `,"movedFrom":[${r.movedFrom.map((id) => str(cap(id, MAX_LOGGED_NAME_CHARS))).join(',')}]`;
+  out += `,"clientAddress":${str(cap(r.clientAddress, MAX_LOGGED_NAME_CHARS))},"userAgent":${str(cap(r.userAgent, MAX_LOGGED_USER_AGENT_CHARS))}`;
+  if (r.label) out += `,"label":${str(cap(r.label, MAX_LOGGED_NAME_CHARS))}`;
+  out += `,"bytesIn":${num(r.bytesIn)},"bytesOut":${num(r.bytesOut)}`;
   if (r.streamId !== undefined) {
-    if (r.firstByteMs !== undefined) out.firstByteMs = r.firstByteMs;
-    if (r.firstKeyframeMs !== undefined) out.firstKeyframeMs = r.firstKeyframeMs;
-    out.framesDropped = r.framesDropped ?? 0;
+    if (r.firstByteMs !== undefined) out += `,"firstByteMs":${num(r.firstByteMs)}`;
+    if (r.firstKeyframeMs !== undefined) out += `,"firstKeyframeMs":${num(r.firstKeyframeMs)}`;
+    out += `,"framesDropped":${num(r.framesDropped ?? 0)}`;
   }
-  return `${JSON.stringify(out)}\n`;
+  return `${out}}\n`;
+}
+
+function jsonParts(item: FinishedItem): readonly [string, string] {
+  return (item.jsonParts ??= [commonFields(item), outcomeFields(item.request)]);
 }
 
 /** An access log line as JSON: every field the request log has (`stream` for FLV viewers). */
 export function accessJsonLine(item: FinishedItem): string {
-  const out = commonFields(item);
-  if (item.request.streamId) out.stream = cap(item.request.streamId, MAX_LOGGED_PATH_CHARS);
-  return outcomeFields(out, item.request);
+  const [head, tail] = jsonParts(item);
+  const stream = item.request.streamId ? `,"stream":${str(cap(item.request.streamId, MAX_LOGGED_PATH_CHARS))}` : '';
+  return head + stream + tail;
 }
 
 /** A session record: the access log's fields, with `stream` always there (the FLV stream id, else the path). */
 export function sessionJsonLine(item: FinishedItem): string {
-  const out = commonFields(item);
-  out.stream = cap(item.request.streamId || item.request.path, MAX_LOGGED_PATH_CHARS);
-  return outcomeFields(out, item.request);
+  const [head, tail] = jsonParts(item);
+  return `${head},"stream":${str(cap(item.request.streamId || item.request.path, MAX_LOGGED_PATH_CHARS))}${tail}`;
 }
 
 const hex = (byte: number) => `\\x${byte.toString(16).toUpperCase().padStart(2, '0')}`;

@@ -82,26 +82,70 @@ function originOf(req: IncomingMessage): string | undefined {
   return typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
 }
 
+/** The CORS headers of one answer, ready to set on a response. */
+interface CorsAnswer {
+  /** The access-control-* fields, as [name, value] pairs. */
+  readonly allowance: ReadonlyArray<readonly [string, string]>;
+  /** The Vary field names the answer adds, if any. */
+  readonly vary: string | undefined;
+  /** The same for two equal answers, whatever policy object they came from. */
+  readonly key: string;
+}
+
+function answerOf(headers: Record<string, string>): CorsAnswer {
+  const { vary, ...allowance } = headers;
+  const pairs = Object.entries(allowance);
+  return { allowance: pairs, vary, key: JSON.stringify([pairs, vary ?? '']) };
+}
+
+/** The answers of policies that do not depend on the request's Origin, one per policy object (a route's lives as long as its config). */
+const fixedAnswers = new WeakMap<CorsPolicy, CorsAnswer>();
+
+function corsAnswer(policy: CorsPolicy, origin: string | undefined): CorsAnswer {
+  if (dependsOnOrigin(policy)) return answerOf(corsHeaders(policy, origin));
+  let answer = fixedAnswers.get(policy);
+  if (!answer) {
+    answer = answerOf(corsHeaders(policy));
+    fixedAnswers.set(policy, answer);
+  }
+  return answer;
+}
+
+/** The answer applyCors last set on a response. */
+const APPLIED = Symbol('relaydeck.corsApplied');
+type CorsResponse = ServerResponse & { [APPLIED]?: CorsAnswer };
+
 /**
  * Set the route's CORS headers on `res` before anything is written, replacing any set before
- * (the default policy, until the route is known). Every later answer on `res` keeps them:
- * writeHead merges its own fields with those set here.
+ * (the default policy, until the route is known; only this file sets access-control-* fields).
+ * Every later answer on `res` keeps them: writeHead merges its own fields with those set here.
  */
 export function applyCors(req: IncomingMessage, res: ServerResponse, policy: CorsPolicy = DEFAULT_CORS_POLICY): void {
-  for (const name of res.getHeaderNames()) if (name.startsWith(CORS_HEADER_PREFIX)) res.removeHeader(name);
-  const { vary, ...allowance } = corsHeaders(policy, originOf(req));
-  for (const [name, value] of Object.entries(allowance)) res.setHeader(name, value);
-  if (vary) res.setHeader('vary', mergeVary(res.getHeader('vary'), vary));
+  const answer = corsAnswer(policy, originOf(req));
+  const marked = res as CorsResponse;
+  const applied = marked[APPLIED];
+  // The route's policy says what the default already said (the usual case): nothing to change.
+  if (applied !== undefined && applied.key === answer.key) return;
+  if (applied !== undefined) for (const name of res.getHeaderNames()) if (name.startsWith(CORS_HEADER_PREFIX)) res.removeHeader(name);
+  for (const [name, value] of answer.allowance) res.setHeader(name, value);
+  if (answer.vary) res.setHeader('vary', mergeVary(res.getHeader('vary'), answer.vary));
+  marked[APPLIED] = answer;
+}
+
+/** True for an access-control-* field name, in any case (checked per header of every answer: the first letter decides most). */
+function isCorsField(name: string): boolean {
+  return name.length > CORS_HEADER_PREFIX.length && (name.charCodeAt(0) | 0x20) === 0x61 && name.toLowerCase().startsWith(CORS_HEADER_PREFIX);
 }
 
 /**
  * A node's answer headers as the viewer gets them on a route: the node's access-control-*
  * dropped (the route's, set on `res` by applyCors, are the only ones) and its Vary joined
- * with the route's, so neither is lost when writeHead merges them.
+ * with the route's, so neither is lost when writeHead merges them. Always a new object,
+ * which the caller may add to.
  */
 export function underRouteCors(res: ServerResponse, headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!name.toLowerCase().startsWith(CORS_HEADER_PREFIX)) out[name] = value;
+  for (const name in headers) if (!isCorsField(name)) out[name] = headers[name];
   const routeVary = res.getHeader('vary');
   if (routeVary !== undefined && out.vary !== undefined) out.vary = mergeVary(out.vary, routeVary);
   return out;

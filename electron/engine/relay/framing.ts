@@ -117,7 +117,8 @@ export function checkFraming(req: IncomingMessage): void {
     const method = req.method ?? '';
     const hasBody = framing.kind === 'chunked' || (framing.kind === 'length' && framing.bytes > 0);
     if (hasBody && !BODY_METHODS.has(method)) refuse(`a ${method} request may not carry a body (only ${[...BODY_METHODS].join(', ')} may)`);
-    framings.set(req, BODY_METHODS.has(method) ? framing : NO_BODY);
+    // Nothing to remember for a request without a body (requestFraming's answer when none is kept).
+    if (framing !== NO_BODY && BODY_METHODS.has(method)) framings.set(req, framing);
   } catch (error) {
     refusedConnections.add(req.socket);
     throw error;

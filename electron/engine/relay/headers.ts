@@ -72,6 +72,16 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, facts: Forw
   return out;
 }
 
+/**
+ * A copy of `headers` without the fields in `names` (lower case). Used instead of `delete` on
+ * headers read per request: an object that had a field deleted is slow to read and to copy.
+ */
+export function withoutFields(headers: OutgoingHttpHeaders, names: ReadonlySet<string>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) if (!names.has(name)) out[name] = headers[name];
+  return out;
+}
+
 /** Headers for the viewer's response: hop-by-hop stripped. */
 export function viewerResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return withoutHopByHop(headers);

@@ -29,16 +29,18 @@ export interface ProxyJob {
   redirects?: RedirectScope;
 }
 
-const viewerAddresses = new WeakMap<IncomingMessage, string>();
+/** Where a request keeps its viewer's address (a property rather than a WeakMap entry: this is set on every request). */
+const VIEWER_ADDRESS = Symbol('relaydeck.viewerAddress');
+type AddressedRequest = IncomingMessage & { [VIEWER_ADDRESS]?: string };
 
 /** Record the viewer's address as worked out (trusted proxies' X-Forwarded-For honoured). */
 export function rememberViewerAddress(req: IncomingMessage, address: string): void {
-  viewerAddresses.set(req, address);
+  (req as AddressedRequest)[VIEWER_ADDRESS] = address;
 }
 
 /** The viewer's address: as remembered, else the socket's, without the IPv4-mapped IPv6 prefix. */
 export function clientAddress(req: IncomingMessage): string {
-  return viewerAddresses.get(req) ?? peerAddress(req.socket);
+  return (req as AddressedRequest)[VIEWER_ADDRESS] ?? peerAddress(req.socket);
 }
 
 /** The upstream request's headers: cleaned (headers.ts), with the framing checkFraming allowed (framing.ts). */

@@ -22,6 +22,32 @@ export interface SessionFacts {
   label?: string;
 }
 
+/** A finished request as logged, its optional fields present but undefined: every one has the same shape, which keeps the logging code fast. */
+function loggedRequest(id: string, facts: SessionFacts, startedAt: number, status: number, errorCode: string | undefined): LoggedRequest {
+  return {
+    id,
+    routeId: facts.routeId,
+    mode: facts.mode,
+    method: facts.method,
+    transport: facts.transport,
+    path: facts.path,
+    nodeId: facts.nodeId,
+    movedFrom: undefined,
+    clientAddress: facts.clientAddress,
+    userAgent: facts.userAgent,
+    label: facts.label,
+    startedAt,
+    bytesIn: 0,
+    bytesOut: 0,
+    status,
+    errorCode,
+    streamId: undefined,
+    firstByteMs: undefined,
+    firstKeyframeMs: undefined,
+    framesDropped: undefined,
+  };
+}
+
 /** Most earlier nodes a session remembers (SessionDto.movedFrom); older ones fall out. */
 export const MAX_SESSION_MOVES_KEPT = 16;
 
@@ -74,6 +100,22 @@ export class Session {
   /** The request ended: closed once through its scope, whoever calls first. */
   close(status: number, errorCode?: string): void {
     this.ending.close(status, errorCode);
+  }
+
+  /** The session as the request log and the log files keep it, ended with `errorCode` (one object shape for every request). */
+  toLogged(errorCode: string | undefined): LoggedRequest {
+    const f = this.facts;
+    const request = loggedRequest(this.id, f, this.startedAt, this.status, errorCode);
+    request.bytesIn = this.bytesIn;
+    request.bytesOut = this.bytesOut;
+    if (this.movedFrom) request.movedFrom = [...this.movedFrom];
+    if (this.streamId !== undefined) {
+      request.streamId = this.streamId;
+      request.framesDropped = this.framesDropped ?? 0;
+      request.firstByteMs = this.firstByteMs;
+      request.firstKeyframeMs = this.firstKeyframeMs;
+    }
+    return request;
   }
 
   toDto(): SessionDto {
@@ -145,7 +187,7 @@ export class SessionRegistry {
   /** Record a request answered without a live session (a redirect): no entry object is kept. */
   logAnswered(facts: SessionFacts, status: number, startedAt: number, errorCode?: string): void {
     const endedAt = Date.now();
-    const request: LoggedRequest = { id: '', ...facts, startedAt, bytesIn: 0, bytesOut: 0, status, errorCode };
+    const request = loggedRequest('', facts, startedAt, status, errorCode);
     this.finished.record(request, endedAt);
     this.sink?.request(request, endedAt);
   }
@@ -157,7 +199,7 @@ export class SessionRegistry {
     session.status = status;
     if (errorCode) this.stats.countError(session.facts.routeId, errorCode);
     const endedAt = Date.now();
-    const request: LoggedRequest = { ...session.toDto(), errorCode };
+    const request = session.toLogged(errorCode);
     this.finished.record(request, endedAt);
     if (this.sink) {
       this.sink.request(request, endedAt);

@@ -3,16 +3,26 @@
  * the extension dropped. "/live/cam1.flv" and "/live/cam1/index.m3u8" are both "live/cam1".
  */
 export function streamKey(nodePath: string): string {
-  const segments = nodePath
-    .split('?')[0]
-    .split('/')
-    .filter((s) => s.length > 0);
-  const taken = segments.slice(0, 2);
-  if (taken.length === 0) return '';
-  const last = taken.length - 1;
-  taken[last] = taken[last].replace(/\.[A-Za-z0-9]+$/, '');
-  return taken.join('/');
+  const query = nodePath.indexOf('?');
+  const path = query < 0 ? nodePath : nodePath.slice(0, query);
+  let app: string | undefined;
+  let start = 0;
+  // The first two non-empty segments (per-request work: no split of the whole path).
+  while (start <= path.length) {
+    const slash = path.indexOf('/', start);
+    const end = slash < 0 ? path.length : slash;
+    if (end > start) {
+      const segment = path.slice(start, end);
+      if (app !== undefined) return `${app}/${withoutExtension(segment)}`;
+      app = segment;
+    }
+    start = end + 1;
+  }
+  return app === undefined ? '' : withoutExtension(app);
 }
+
+const EXTENSION = /\.[A-Za-z0-9]+$/;
+const withoutExtension = (segment: string) => segment.replace(EXTENSION, '');
 
 /** A static-rule pattern ("live/cam*") as an anchored RegExp; "*" matches any characters. */
 export function patternToRegExp(pattern: string): RegExp {

@@ -12,6 +12,7 @@ import {
   combinedTime,
   escapeBare,
   escapeQuoted,
+  isoTime,
   MAX_LOGGED_PATH_CHARS,
   MAX_LOGGED_USER_AGENT_CHARS,
   sessionJsonLine,
@@ -79,6 +80,50 @@ describe('JSON lines', () => {
     assert.deepEqual([flv?.firstByteMs, flv?.firstKeyframeMs, flv?.framesDropped], [12, 40, 3]);
     assert.equal(parseJsonRecord(sessionJsonLine(item({ path: '/hls/a/seg1.ts' })).trim())?.stream, '/hls/a/seg1.ts');
     assert.equal(parseJsonRecord(accessJsonLine(item()).trim())?.stream, undefined, 'the access log has `stream` for FLV viewers only');
+  });
+
+  it('writes the fields in a fixed order, as JSON.stringify of the same object would', () => {
+    const line = accessJsonLine(item({ errorCode: 'NODE_TIMEOUT', label: 'p', streamId: 's', firstByteMs: 5, movedFrom: ['b', 'c'] }, 2));
+    const expected = {
+      start: new Date(STARTED).toISOString(),
+      end: new Date(STARTED + 2).toISOString(),
+      durationMs: 2,
+      sessionId: '7',
+      routeId: 'live',
+      mode: 'proxy',
+      method: 'GET',
+      transport: 'http',
+      path: '/live/cam1.flv',
+      stream: 's',
+      status: 200,
+      errorCode: 'NODE_TIMEOUT',
+      nodeId: 'a',
+      movedFrom: ['b', 'c'],
+      clientAddress: '10.0.0.9',
+      userAgent: 'VLC/3.0',
+      label: 'p',
+      bytesIn: 1000,
+      bytesOut: 900,
+      firstByteMs: 5,
+      framesDropped: 0,
+    };
+    assert.equal(line, `${JSON.stringify(expected)}\n`);
+  });
+
+  it('gives the same lines from one item shared by both files as from two items', () => {
+    for (const fields of [{}, { streamId: 'live:/live/cam1.flv', firstByteMs: 3 }, { ...HOSTILE }]) {
+      const shared = item(fields);
+      const lines = [accessJsonLine(shared), sessionJsonLine(shared), accessJsonLine(shared)];
+      assert.deepEqual(lines, [accessJsonLine(item(fields)), sessionJsonLine(item(fields)), accessJsonLine(item(fields))]);
+    }
+  });
+
+  it('writes every time as Date.toISOString does, across seconds, years and out-of-range years', () => {
+    const times = [STARTED, STARTED + 1, STARTED + 877, STARTED + 1000, STARTED + 999, 0, 9, 99, -1, -1001, Date.UTC(9999, 11, 31, 23, 59, 59, 999)];
+    times.push(Date.UTC(10000, 0, 1), Date.UTC(-1, 0, 1, 0, 0, 0, 5), 8.64e15);
+    for (let t = STARTED; t < STARTED + 3_000; t += 7) times.push(t);
+    for (const t of times) assert.equal(isoTime(t), new Date(t).toISOString(), `epoch ms ${t}`);
+    assert.throws(() => isoTime(Number.NaN), RangeError);
   });
 
   it('caps what a viewer controls, so every line stays far below the reader bound', () => {

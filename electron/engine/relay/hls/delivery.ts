@@ -17,6 +17,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERROR_STATUS, RelayError, toRelayError } from '../../core/errors.js';
 import { underRouteCors } from '../cors.js';
+import { withoutFields } from '../headers.js';
 import { Pacer } from '../pacing.js';
 import { sendError } from '../respond.js';
 import type { CacheOutcome, Obtained } from './cache.js';
@@ -30,6 +31,9 @@ export const CACHE_STATUS_HEADER = 'x-relaydeck-cache';
  * socket write copies what fits of the body into the kernel at once, which for a few MB
  * is a millisecond or more per viewer.
  */
+/** The field a fetch's headers lose when its length is not known (no valid Content-Length from the node). */
+const CONTENT_LENGTH: ReadonlySet<string> = new Set(['content-length']);
+
 export const TURN_WRITE_MIN_BYTES = 256 * 1_024;
 
 /**
@@ -183,11 +187,13 @@ export class Delivery implements FetchWatcher {
 
   private writeHeaders(): void {
     const source = this.source;
-    const headers: OutgoingHttpHeaders = { ...source.headers, [CACHE_STATUS_HEADER]: this.cacheStatus };
-    if (source.state === 'complete' && source.base === 0) headers['content-length'] = source.received;
-    else if (source.contentLength === undefined) delete headers['content-length'];
+    // underRouteCors makes the copy that is written: the fetch's own headers are shared by its viewers and never changed.
+    const complete = source.state === 'complete' && source.base === 0;
+    const headers = underRouteCors(this.res, complete || source.contentLength !== undefined ? source.headers : withoutFields(source.headers, CONTENT_LENGTH));
+    if (complete) headers['content-length'] = source.received;
+    headers[CACHE_STATUS_HEADER] = this.cacheStatus;
     this.started = true;
-    this.res.writeHead(source.status, underRouteCors(this.res, headers));
+    this.res.writeHead(source.status, headers);
     if (source.state !== 'complete') this.res.flushHeaders();
   }
 
@@ -321,10 +327,10 @@ export class Delivery implements FetchWatcher {
   private writePlaylistNow(rendered: RenderedPlaylist): void {
     const length = rendered.body.length;
     this.started = true;
-    this.res.writeHead(
-      this.source.status,
-      underRouteCors(this.res, { ...rendered.headers, 'content-length': length, [CACHE_STATUS_HEADER]: this.cacheStatus }),
-    );
+    const headers = underRouteCors(this.res, rendered.headers);
+    headers['content-length'] = length;
+    headers[CACHE_STATUS_HEADER] = this.cacheStatus;
+    this.res.writeHead(this.source.status, headers);
     if (this.headOnly) {
       this.res.end();
     } else {

@@ -19,13 +19,16 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { isNodeFault, RelayError, type ErrorCode } from '../../core/errors.js';
 import type { ExchangeTimeouts } from '../exchange.js';
-import { viewerResponseHeaders } from '../headers.js';
+import { viewerResponseHeaders, withoutFields } from '../headers.js';
 import type { NodeEndpoint } from '../../routing/target.js';
 import type { UpstreamCall, UpstreamResponse, UpstreamTransport } from '../../upstream/transport.js';
 import type { Sized } from './lru.js';
 
 export type ObjectKind = 'playlist' | 'segment';
 export type FetchState = 'pending' | 'body' | 'complete' | 'failed';
+
+/** Node answer fields a shared fetch never passes on: a cookie is for one client, never for every viewer of the object. */
+const NOT_SHARED_HEADERS: ReadonlySet<string> = new Set(['set-cookie']);
 
 /** Bytes an entry accounts for beyond its body (headers, bookkeeping), for the cache bounds. */
 export const ENTRY_OVERHEAD_BYTES = 512;
@@ -216,8 +219,7 @@ export class SharedFetch implements Sized {
     this.status = status;
     // A server error is the node's fault (an active check would fail on it too); reported once per fetch, however many viewers share it.
     if (status >= 500) this.reportFault('UPSTREAM_STATUS');
-    this.headers = viewerResponseHeaders(response.headers);
-    delete this.headers['set-cookie'];
+    this.headers = withoutFields(viewerResponseHeaders(response.headers), NOT_SHARED_HEADERS);
     // No CORS here: a fetch is shared by viewers of any origin; each delivery adds its route's (relay/cors.ts underRouteCors).
     const length = Number(response.headers['content-length']);
     this.contentLength = Number.isFinite(length) && response.headers['content-length'] !== undefined ? length : undefined;

@@ -11,6 +11,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { HlsSettings, RouteConfig } from '../../../../shared/config.js';
 import { RelayError } from '../../core/errors.js';
+import { withoutFields } from '../headers.js';
 import type { RouteTable } from '../../routing/route-table.js';
 import type { RenderedPlaylist } from './delivery.js';
 import type { SharedFetch } from './fetch.js';
@@ -26,7 +27,16 @@ export const SLICED_PLAYLIST_MIN_BYTES = 256 * 1_024;
 export const MAX_RENDERINGS_PER_PLAYLIST = 64;
 const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 /** Headers of the node's answer that describe its bytes, not the rewritten ones. */
-const BODY_HEADERS = ['content-length', 'etag', 'last-modified', 'content-md5', 'content-encoding', 'accept-ranges', 'content-range', 'digest'];
+const BODY_HEADERS: ReadonlySet<string> = new Set([
+  'content-length',
+  'etag',
+  'last-modified',
+  'content-md5',
+  'content-encoding',
+  'accept-ranges',
+  'content-range',
+  'digest',
+]);
 
 const tableIds = new WeakMap<RouteTable, number>();
 let nextTableId = 1;
@@ -235,9 +245,22 @@ function renderAtOnce(fetch: SharedFetch, ctx: ViewerContext): RenderedPlaylist 
   return { body, headers: playlistHeaders(fetch.headers, ctx.carry.length > 0) };
 }
 
+/** The playlist headers made from a node's headers: [shared copy, personal copy], each made once (never changed after). */
+const playlistHeaderSets = new WeakMap<OutgoingHttpHeaders, [OutgoingHttpHeaders | undefined, OutgoingHttpHeaders | undefined]>();
+
+/** The headers a rendered playlist is answered with; the same object for every viewer of the fetch (callers copy it before adding). */
 function playlistHeaders(nodeHeaders: OutgoingHttpHeaders, personal: boolean): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = { ...nodeHeaders };
-  for (const name of BODY_HEADERS) delete headers[name];
+  let sets = playlistHeaderSets.get(nodeHeaders);
+  if (!sets) {
+    sets = [undefined, undefined];
+    playlistHeaderSets.set(nodeHeaders, sets);
+  }
+  const index = personal ? 1 : 0;
+  return (sets[index] ??= makePlaylistHeaders(nodeHeaders, personal));
+}
+
+function makePlaylistHeaders(nodeHeaders: OutgoingHttpHeaders, personal: boolean): OutgoingHttpHeaders {
+  const headers = withoutFields(nodeHeaders, BODY_HEADERS);
   const type = String(headers['content-type'] ?? '');
   if (!/mpegurl/i.test(type)) headers['content-type'] = PLAYLIST_CONTENT_TYPE;
   // A copy with a viewer's credentials in it must not be served to anyone else by a shared cache.

@@ -43,19 +43,50 @@ function allowedHeaders(headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): Ou
   return kept;
 }
 
+const PLAIN_HEADERS = Symbol('relaydeck.plainHeaders');
+const PLAIN_RAW_HEADERS = Symbol('relaydeck.plainRawHeaders');
+
 export class RelayHttp2Request extends http2.Http2ServerRequest {
-  constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, options: object, rawHeaders: string[]) {
-    super(stream, headers, options, rawHeaders);
-    // Own properties shadow the prototype's getters, which keep reading the pseudo-headers for url and method. `headers` stays
-    // writable, as an HTTP/1.1 request's is: the http-proxy-3 engine hands http-proxy the cleaned set by assigning it.
-    Object.defineProperty(this, 'headers', { value: plainHeaders(headers), enumerable: true, writable: true });
-    Object.defineProperty(this, 'rawHeaders', { value: plainRawHeaders(rawHeaders), enumerable: true });
-  }
+  /** The header fields without pseudo-headers, made on first read (or assigned). */
+  declare [PLAIN_HEADERS]?: IncomingHttpHeaders;
+  /** The raw header list without pseudo-headers, made on first read. */
+  declare [PLAIN_RAW_HEADERS]?: string[];
 }
+
+/** A getter of Node's Http2ServerRequest (its headers and raw headers, pseudo-headers included). */
+function nodeGetter(name: 'headers' | 'rawHeaders'): (this: http2.Http2ServerRequest) => unknown {
+  const getter = Object.getOwnPropertyDescriptor(http2.Http2ServerRequest.prototype, name)?.get;
+  if (!getter) throw new Error(`node:http2: Http2ServerRequest has no "${name}" getter`);
+  return getter;
+}
+const nodeHeaders = nodeGetter('headers');
+const nodeRawHeaders = nodeGetter('rawHeaders');
+
+// These shadow the prototype's getters, which keep reading the pseudo-headers for url and method. `headers` is writable, as
+// an HTTP/1.1 request's is: the http-proxy-3 engine hands http-proxy the cleaned set by assigning it.
+Object.defineProperties(RelayHttp2Request.prototype, {
+  headers: {
+    get(this: RelayHttp2Request): IncomingHttpHeaders {
+      return (this[PLAIN_HEADERS] ??= plainHeaders(nodeHeaders.call(this) as http2.IncomingHttpHeaders));
+    },
+    set(this: RelayHttp2Request, headers: IncomingHttpHeaders) {
+      this[PLAIN_HEADERS] = headers;
+    },
+    enumerable: true,
+    configurable: true,
+  },
+  rawHeaders: {
+    get(this: RelayHttp2Request): string[] {
+      return (this[PLAIN_RAW_HEADERS] ??= plainRawHeaders(nodeRawHeaders.call(this) as string[]));
+    },
+    enumerable: true,
+    configurable: true,
+  },
+});
 
 function plainHeaders(headers: http2.IncomingHttpHeaders): IncomingHttpHeaders {
   const plain: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!name.startsWith(':')) plain[name] = value;
+  for (const name in headers) if (name.charCodeAt(0) !== 0x3a) plain[name] = headers[name];
   const authority = headers[':authority'];
   if (plain.host === undefined && typeof authority === 'string') plain.host = authority;
   return plain;

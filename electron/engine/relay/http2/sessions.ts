@@ -46,7 +46,12 @@ class PerSecond {
 /** One session's state: its open streams, its idle clock and its flood counters. */
 class WatchedSession {
   private openStreams = 0;
+  /** The idle clock: one timer per session, checked when it fires (no timer work per request). */
   private idleTimer: NodeJS.Timeout | undefined;
+  /** When the session last had no request open (or was opened), epoch ms. */
+  private idleSince = 0;
+  private idleMs = 0;
+  private idleWhy = '';
   private readonly resets = new PerSecond();
   private readonly controlFrames = new PerSecond();
 
@@ -60,7 +65,6 @@ class WatchedSession {
     this.armIdle(limits.firstRequestTimeoutMs, 'sent no request');
     session.on('stream', (stream) => {
       this.openStreams += 1;
-      this.clearIdle();
       stream.once('close', () => {
         this.openStreams -= 1;
         // Reset by the viewer, or abandoned before its answer ended.
@@ -79,13 +83,27 @@ class WatchedSession {
     session.once('close', () => this.clearIdle());
   }
 
+  /** Start the idle clock: the session closes once it has had no request open for `ms`. */
   private armIdle(ms: number, why: string): void {
-    this.clearIdle();
-    this.idleTimer = setTimeout(() => {
-      this.log.debug(`HTTP/2 connection from ${this.peer} closed: ${why}`);
-      this.session.close();
-    }, ms);
+    this.idleSince = Date.now();
+    this.idleMs = ms;
+    this.idleWhy = why;
+    if (!this.idleTimer) this.startIdleTimer(ms);
+  }
+
+  private startIdleTimer(ms: number): void {
+    this.idleTimer = setTimeout(() => this.idleCheck(), ms);
     this.idleTimer.unref();
+  }
+
+  /** The timer fired: close the session if it has stayed idle long enough, else wait for the rest (or for its open requests to end). */
+  private idleCheck(): void {
+    this.idleTimer = undefined;
+    if (this.openStreams > 0 || this.session.destroyed) return; // the last request's end starts the clock again
+    const left = this.idleSince + this.idleMs - Date.now();
+    if (left > 0) return this.startIdleTimer(left);
+    this.log.debug(`HTTP/2 connection from ${this.peer} closed: ${this.idleWhy}`);
+    this.session.close();
   }
 
   private clearIdle(): void {
