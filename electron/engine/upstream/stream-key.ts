@@ -21,8 +21,16 @@ export function streamKey(nodePath: string): string {
   return app === undefined ? '' : withoutExtension(app);
 }
 
-const EXTENSION = /\.[A-Za-z0-9]+$/;
-const withoutExtension = (segment: string) => segment.replace(EXTENSION, '');
+/** True for an ASCII letter or digit (char code). */
+const isAlphanumeric = (code: number) => (code >= 48 && code <= 57) || ((code | 0x20) >= 97 && (code | 0x20) <= 122);
+
+/** The segment without a final ".ext" of ASCII letters and digits ("cam1.flv" is "cam1"; "a.b-c" stays). */
+function withoutExtension(segment: string): string {
+  const dot = segment.lastIndexOf('.');
+  if (dot < 0 || dot === segment.length - 1) return segment;
+  for (let i = dot + 1; i < segment.length; i += 1) if (!isAlphanumeric(segment.charCodeAt(i))) return segment;
+  return segment.slice(0, dot);
+}
 
 /** A static-rule pattern ("live/cam*") as an anchored RegExp; "*" matches any characters. */
 export function patternToRegExp(pattern: string): RegExp {

@@ -99,6 +99,8 @@ export class HlsStreamBook {
   /** Streams by id, least recently active first. */
   private readonly streams = new Map<string, HlsStreamStats>();
   private trackedViewers = 0;
+  /** The stream last in `streams` (most recently active), when known. */
+  private newest: HlsStreamStats | undefined;
   /** Stream ids by route and stream key (hashing once per stream, not per request); bounded by hls.maxStreams. */
   private readonly ids = new Map<string, string>();
 
@@ -130,14 +132,19 @@ export class HlsStreamBook {
     }
     const stream = new HlsStreamStats(id, routeId, streamKey, nodeId);
     this.streams.set(id, stream);
+    this.newest = stream;
     return stream;
   }
 
   /** A request of `client` (hash) for `stream` now. */
   seen(stream: HlsStreamStats, client: number, now = Date.now()): void {
     stream.lastRequestAt = now;
-    this.streams.delete(stream.id);
-    this.streams.set(stream.id, stream);
+    // Most recently active last; a stream already there (the usual case: one popular stream) stays put.
+    if (this.newest !== stream) {
+      this.streams.delete(stream.id);
+      this.streams.set(stream.id, stream);
+      this.newest = stream;
+    }
     const viewers = stream.viewers;
     if (viewers.delete(client)) this.trackedViewers -= 1;
     this.expireViewers(stream, now);
@@ -163,6 +170,7 @@ export class HlsStreamBook {
 
   private drop(stream: HlsStreamStats): void {
     this.streams.delete(stream.id);
+    if (this.newest === stream) this.newest = undefined;
     this.trackedViewers -= stream.viewers.size;
   }
 

@@ -26,6 +26,9 @@ export interface Http2SessionLimits {
   maxControlFramesPerSecond: number;
 }
 
+/** The reset code of a stream that ended normally. */
+const NO_ERROR = http2.constants.NGHTTP2_NO_ERROR;
+
 /** Counts events in the current one-second window. */
 class PerSecond {
   private windowStart = 0;
@@ -68,7 +71,7 @@ class WatchedSession {
       stream.once('close', () => {
         this.openStreams -= 1;
         // Reset by the viewer, or abandoned before its answer ended.
-        if ((stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR || stream.aborted) && this.resets.over(limits.maxResetsPerSecond)) {
+        if ((stream.rstCode !== NO_ERROR || stream.aborted) && this.resets.over(limits.maxResetsPerSecond)) {
           return this.cut(`more than ${limits.maxResetsPerSecond} requests reset in a second (rapid reset)`);
         }
         if (this.openStreams === 0) this.armIdle(limits.idleTimeoutMs, `had no request open for ${limits.idleTimeoutMs} ms`);
