@@ -65,6 +65,8 @@ describe('fleet stream registry store (real redis-server)', { skip }, () => {
   it("a change on one relay drops the others' cached answer (pub/sub), so the next lookup reads it", async () => {
     await one.publish('a', ['live/y']);
     assert.deepEqual(await ids(two.holders('live/y')), ['a']);
+    // Publish times are Redis milliseconds: b must come at least a millisecond after a to be the newer one.
+    await sleep(20);
     await one.publish('b', ['live/y']);
     await waitFor(async () => (await ids(two.holders('live/y'))).join() === 'b,a', 500, 'the newer publish on b to show first, within the cache time');
     await one.unpublish('b', ['live/y']);
