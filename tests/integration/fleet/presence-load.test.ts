@@ -161,6 +161,15 @@ describe('fleet-wide load and caps (two engines, real Redis)', { skip }, () => {
     // All gone: two places fleet-wide, one on each relay, the third refused.
     assert.equal((await open(r1, url)).status, 200);
     assert.equal((await open(r2, url)).status, 200);
+    // Both counts written back by a heartbeat since (a heartbeat taken before a join may land after it, with the count before it).
+    await waitFor(
+      async () => {
+        const { relays: seen } = (await r1.api.call<FleetDto>('GET', '/api/fleet')).body;
+        return seen.find((r) => r.id === 'r1')?.viewers === 1 && seen.find((r) => r.id === 'r2')?.viewers === 1;
+      },
+      5_000,
+      'one viewer on each relay in the fleet view',
+    );
     assert.equal((await open(r1, url)).status, 503);
     await closeAll();
   });

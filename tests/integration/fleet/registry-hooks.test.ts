@@ -110,6 +110,8 @@ describe('node hooks into the fleet stream registry (real redis-server)', { skip
     assert.equal(await holder(second, 'cam1'), 'b', 'the other relay reads the same registry');
 
     assert.equal((await hook(relay, 'a/json', { event: 'publish', streams: ['live/cam1'] }, { authorization: `Bearer ${SECRET_A}` })).status, 200);
+    // The other relay drops its cached answer when the change announcement reaches it (pub/sub, asynchronous).
+    await waitFor(async () => (await holder(second, 'cam1')) === 'a', 2_000, 'the publish on a to reach the other relay');
     const both = await resolve(second, 'cam1');
     assert.equal(both.body.nodeId, 'a', 'the newest publish first');
     assert.deepEqual(both.body.fallbackNodeIds, ['b']);
