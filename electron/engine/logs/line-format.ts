@@ -20,7 +20,7 @@ export const MAX_LOGGED_NAME_CHARS = 256;
 export interface FinishedItem {
   readonly request: LoggedRequest;
   readonly endedAt: number;
-  /** The JSON line's text before and after its `stream` field, kept by the first JSON line made of this item (the access log and the session records share an item). */
+  /** The JSON line's text before and after its `stream` field, kept by the first JSON line made of this item (a session's item is in both files). */
   jsonParts?: readonly [head: string, tail: string];
 }
 

@@ -61,8 +61,6 @@ export class LogBook implements FinishedRequestSink {
   private readonly access: LogFileWriter;
   private readonly sessions: LogFileWriter;
   private applying: Promise<void> = Promise.resolve();
-  /** The item request() queued last, which session() reuses for the same request. */
-  private lastItem: FinishedItem | undefined;
 
   constructor(private readonly deps: LogBookDeps) {
     this.access = new LogFileWriter(() => deps.settings().access.queueLines, deps.log.child('access'));
@@ -92,15 +90,14 @@ export class LogBook implements FinishedRequestSink {
   }
 
   request(request: LoggedRequest, endedAt: number): void {
-    this.lastItem = { request, endedAt };
-    this.access.push(this.lastItem);
+    this.access.push({ request, endedAt });
   }
 
   session(request: LoggedRequest, endedAt: number): void {
-    // The same request as the access line just queued (SessionRegistry.close calls both): one item, its JSON made once.
-    const last = this.lastItem;
-    this.lastItem = undefined;
-    this.sessions.push(last && last.request === request && last.endedAt === endedAt ? last : { request, endedAt });
+    // One item in both files: its JSON text is made once (line-format.ts jsonParts).
+    const item: FinishedItem = { request, endedAt };
+    this.access.push(item);
+    this.sessions.push(item);
   }
 
   status(): LogsStatusDto {

@@ -88,14 +88,18 @@ interface CorsAnswer {
   readonly allowance: ReadonlyArray<readonly [string, string]>;
   /** The Vary field names the answer adds, if any. */
   readonly vary: string | undefined;
-  /** The same for two equal answers, whatever policy object they came from. */
-  readonly key: string;
 }
 
 function answerOf(headers: Record<string, string>): CorsAnswer {
   const { vary, ...allowance } = headers;
-  const pairs = Object.entries(allowance);
-  return { allowance: pairs, vary, key: JSON.stringify([pairs, vary ?? '']) };
+  return { allowance: Object.entries(allowance), vary };
+}
+
+/** True when two answers set the same fields (the same object, or equal ones from another policy). */
+function sameAnswer(a: CorsAnswer, b: CorsAnswer): boolean {
+  if (a === b) return true;
+  if (a.vary !== b.vary || a.allowance.length !== b.allowance.length) return false;
+  return a.allowance.every(([name, value], i) => b.allowance[i][0] === name && b.allowance[i][1] === value);
 }
 
 /** The answers of policies that do not depend on the request's Origin, one per policy object (a route's lives as long as its config). */
@@ -125,7 +129,7 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, policy: Cor
   const marked = res as CorsResponse;
   const applied = marked[APPLIED];
   // The route's policy says what the default already said (the usual case): nothing to change.
-  if (applied !== undefined && applied.key === answer.key) return;
+  if (applied !== undefined && sameAnswer(applied, answer)) return;
   if (applied !== undefined) for (const name of res.getHeaderNames()) if (name.startsWith(CORS_HEADER_PREFIX)) res.removeHeader(name);
   for (const [name, value] of answer.allowance) res.setHeader(name, value);
   if (answer.vary) res.setHeader('vary', mergeVary(res.getHeader('vary'), answer.vary));

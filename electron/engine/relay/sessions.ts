@@ -104,8 +104,7 @@ export class Session {
 
   /** The session as the request log and the log files keep it, ended with `errorCode` (one object shape for every request). */
   toLogged(errorCode: string | undefined): LoggedRequest {
-    const f = this.facts;
-    const request = loggedRequest(this.id, f, this.startedAt, this.status, errorCode);
+    const request = loggedRequest(this.id, this.facts, this.startedAt, this.status, errorCode);
     request.bytesIn = this.bytesIn;
     request.bytesOut = this.bytesOut;
     if (this.movedFrom) request.movedFrom = [...this.movedFrom];
@@ -137,9 +136,9 @@ export class Session {
  * records on disk (electron/engine/logs/). Called on the hot path, so it only queues, never waits.
  */
 export interface FinishedRequestSink {
-  /** Any finished request: a redirect, a refusal, a proxied request or a viewer session. */
+  /** A request answered without a session (a redirect, a refusal): its access line. */
   request(request: LoggedRequest, endedAt: number): void;
-  /** A viewer session that ended (SessionRegistry.close, not redirects or refusals), after `request` for the same one. */
+  /** A viewer session that ended (SessionRegistry.close): its access line and its session record. */
   session(request: LoggedRequest, endedAt: number): void;
 }
 
@@ -201,10 +200,7 @@ export class SessionRegistry {
     const endedAt = Date.now();
     const request = session.toLogged(errorCode);
     this.finished.record(request, endedAt);
-    if (this.sink) {
-      this.sink.request(request, endedAt);
-      this.sink.session(request, endedAt);
-    }
+    this.sink?.session(request, endedAt);
   }
 
   private release(nodeId: string): void {

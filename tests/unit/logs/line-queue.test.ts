@@ -27,14 +27,22 @@ class HeldSink implements LineSink {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A queue of numbers, one line each, bounded at `maxLines`, writing to `sink` (after `flushDelayMs`, if given). */
+function numberQueue(sink: HeldSink, maxLines: number, flushDelayMs?: number): LineQueue<number> {
+  const queue = new LineQueue<number>(
+    (n) => `${n}\n`,
+    () => maxLines,
+    undefined,
+    flushDelayMs,
+  );
+  queue.setSink(sink);
+  return queue;
+}
+
 describe('the log line queue', () => {
   it('never holds more than its bound: with the disk stuck, further lines are dropped and counted, push stays synchronous', async () => {
     const sink = new HeldSink();
-    const queue = new LineQueue<number>(
-      (n) => `${n}\n`,
-      () => 100,
-    );
-    queue.setSink(sink);
+    const queue = numberQueue(sink, 100);
     for (let i = 0; i < 10; i += 1) assert.equal(queue.push(i), true);
     await turn();
     assert.equal(sink.waiting, 1, 'one batch in flight');
@@ -69,11 +77,7 @@ describe('the log line queue', () => {
 
   it('writes in batches of at most MAX_BATCH_LINES, one write in flight', async () => {
     const sink = new HeldSink();
-    const queue = new LineQueue<number>(
-      (n) => `${n}\n`,
-      () => 10_000,
-    );
-    queue.setSink(sink);
+    const queue = numberQueue(sink, 10_000);
     for (let i = 0; i < MAX_BATCH_LINES * 2 + 5; i += 1) queue.push(i);
     await turn();
     assert.equal(sink.chunks.length, 1);
@@ -145,13 +149,7 @@ describe('the log line queue', () => {
 
   it('with a flush delay, the lines of the interval go out in one write; a full batch and drain write at once', async () => {
     const sink = new HeldSink();
-    const queue = new LineQueue<number>(
-      (n) => `${n}\n`,
-      () => 10_000,
-      undefined,
-      60,
-    );
-    queue.setSink(sink);
+    const queue = numberQueue(sink, 10_000, 60);
     for (let i = 0; i < 5; i += 1) {
       queue.push(i);
       await turn();
@@ -174,13 +172,7 @@ describe('the log line queue', () => {
 
   it('while draining, each batch goes out once the one before is written, without the flush delay', async () => {
     const sink = new HeldSink();
-    const queue = new LineQueue<number>(
-      (n) => `${n}\n`,
-      () => 10_000,
-      undefined,
-      60_000,
-    );
-    queue.setSink(sink);
+    const queue = numberQueue(sink, 10_000, 60_000);
     queue.push(1);
     const drained = queue.drain(5_000);
     await turn();

@@ -17,7 +17,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERROR_STATUS, RelayError, toRelayError } from '../../core/errors.js';
 import { underRouteCors } from '../cors.js';
-import { withoutFields } from '../headers.js';
 import { Pacer } from '../pacing.js';
 import { sendError } from '../respond.js';
 import type { CacheOutcome, Obtained } from './cache.js';
@@ -31,9 +30,6 @@ export const CACHE_STATUS_HEADER = 'x-relaydeck-cache';
  * socket write copies what fits of the body into the kernel at once, which for a few MB
  * is a millisecond or more per viewer.
  */
-/** The field a fetch's headers lose when its length is not known (no valid Content-Length from the node). */
-const CONTENT_LENGTH: ReadonlySet<string> = new Set(['content-length']);
-
 export const TURN_WRITE_MIN_BYTES = 256 * 1_024;
 
 /**
@@ -189,8 +185,9 @@ export class Delivery implements FetchWatcher {
     const source = this.source;
     // underRouteCors makes the copy that is written: the fetch's own headers are shared by its viewers and never changed.
     const complete = source.state === 'complete' && source.base === 0;
-    const headers = underRouteCors(this.res, complete || source.contentLength !== undefined ? source.headers : withoutFields(source.headers, CONTENT_LENGTH));
+    const headers = underRouteCors(this.res, source.headers);
     if (complete) headers['content-length'] = source.received;
+    else if (source.contentLength === undefined) delete headers['content-length']; // a copy written once: no shared object slowed
     headers[CACHE_STATUS_HEADER] = this.cacheStatus;
     this.started = true;
     this.res.writeHead(source.status, headers);
