@@ -46,7 +46,7 @@
 //   BENCH_SKIP_BUILD=1         never run `npm run build:node` (dist/ must exist)
 //   BENCH_RELAY_NODE_ARGS=""   extra Node options for the relay process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_TLS_ONLY=flv,hls,handshake  tls section: run only these parts
-//   BENCH_TLS_ROUNDS=2         tls section: interleaved rounds (nginx, relay) of parts a and c (part b runs once)
+//   BENCH_TLS_ROUNDS=2         tls section: interleaved rounds of each part (part b runs its floor row once)
 //   BENCH_TLS_VIEWERS=1000     tls a: HTTPS FLV viewers (1..5000); BENCH_TLS_VIEW_SECONDS=10 its window
 //                              (the stream bitrate is BENCH_BITRATE's)
 //   BENCH_TLS_HLS_VIEWERS=500  tls b: HLS viewers (1..2000); BENCH_TLS_HLS_SECONDS=12 its window

@@ -17,9 +17,11 @@
 //      session), stream window 6 MiB and session window 15 MiB as Chrome sets them. The protocol
 //      is what ALPN picks: a server that does not offer h2 is run over HTTPS/1.1 (one keep-alive
 //      connection per viewer) and its row says so; when the relay has no h2, nginx is also run
-//      over HTTPS/1.1 so that the ratio compares like with like. Target relay CPU <= 1.5x nginx's.
-//      A third row (BENCH_TLS_FLOOR=0 leaves it out) is Node's own HTTP/2 server with the same
-//      TLS settings and a minimal in-memory cache (h2-floor.mjs): the floor any Node server pays.
+//      over HTTPS/1.1 so that the ratio compares like with like. Target relay CPU <= 1.5x nginx's,
+//      as the mean over BENCH_TLS_ROUNDS interleaved rounds (relay, then nginx) of each relay run's
+//      ratio to its round's nginx: one 12 s window swings by a third with the machine's state.
+//      A last row (BENCH_TLS_FLOOR=0 leaves it out), run once, is Node's own HTTP/2 server with the
+//      same TLS settings and a minimal in-memory cache (h2-floor.mjs): the floor any Node server pays.
 //   c. TLS handshakes per CPU-second: a forked Node client runs BENCH_TLS_HANDSHAKE_CONCURRENCY
 //      loops of full handshakes (no session resumption: each connection is new, and a resumed
 //      one would be counted and reported) + one GET /healthz (the relay's health probe; nginx
@@ -672,12 +674,12 @@ async function benchFlv(ctx) {
 
 // ---------------------------------------------------------------- b. HLS over HTTP/2
 
-async function hlsRun(ctx, id, wanted) {
+async function hlsRun(ctx, id, wanted, round) {
   const { settings: s, hooks } = ctx;
   const quiet = await quietBefore(ctx);
   const hlsSettings = { segmentSeconds: s.hlsSegmentSeconds, segmentBytes: s.hlsSegmentBytes };
   const origin = await startHlsOrigin(hlsSettings);
-  const row = { id, relay: id === 'relay', quietBefore: quiet };
+  const row = { id, relay: id === 'relay', round, quietBefore: quiet };
   let server;
   let viewers;
   try {
@@ -693,8 +695,9 @@ async function hlsRun(ctx, id, wanted) {
     if (row.alpn.error) throw new Error(`tls hls / ${LABELS[id]}: TLS handshake failed: ${row.alpn.error}`);
     row.protocol = wanted === 'http/1.1' || row.alpn.alpn !== 'h2' ? 'http/1.1' : 'h2';
     row.label = `${LABELS[id]}, ${row.protocol === 'h2' ? 'HTTP/2' : `HTTPS/1.1${row.alpn.alpn === 'h2' ? ' (forced)' : ' (no h2 in ALPN)'}`}`;
-    const where = `tls hls / ${row.label}`;
-    hooks.progress(`tls hls: ${s.hlsViewers} viewers via ${row.label}`);
+    const roundText = round > 0 && s.rounds > 1 ? ` (round ${round})` : '';
+    const where = `tls hls / ${row.label}${roundText}`;
+    hooks.progress(`tls hls${roundText}: ${s.hlsViewers} viewers via ${row.label}`);
     row.sanity = await httpsGet(server.url + HLS_PATH, ctx.certs.ca);
     if (row.sanity.status !== 200) throw new Error(`${where}: GET ${HLS_PATH} gave ${row.sanity.status} ${row.sanity.error ?? ''}`);
     delete row.sanity.body;
@@ -761,24 +764,55 @@ function noteHls(ctx, row, where) {
 
 async function benchHlsH2(ctx) {
   const rows = [];
+  // Interleaved rounds, like parts a and c: the relay and nginx of one round run back to back (same machine conditions).
   // The relay first: whether it offers h2 decides whether nginx also runs over HTTPS/1.1.
-  rows.push(await hlsRun(ctx, 'relay', 'auto'));
-  rows.push(await hlsRun(ctx, 'nginx', 'auto'));
-  if (ctx.settings.floor) rows.push(await hlsRun(ctx, 'floor', 'auto'));
-  const relay = rows[0];
-  if (relay.protocol !== 'h2') {
-    ctx.hooks.note(
-      `tls hls: the relay's HTTPS listener offered ALPN "${relay.alpn.alpn}", not h2: the relay row runs over HTTPS/1.1, and nginx too for the ratio`,
-    );
-    rows.push(await hlsRun(ctx, 'nginx', 'http/1.1'));
+  for (let round = 1; round <= ctx.settings.rounds; round += 1) {
+    const relay = await hlsRun(ctx, 'relay', 'auto', round);
+    rows.push(relay, await hlsRun(ctx, 'nginx', 'auto', round));
+    if (relay.protocol !== 'h2') {
+      if (round === 1)
+        ctx.hooks.note(
+          `tls hls: the relay's HTTPS listener offered ALPN "${relay.alpn.alpn}", not h2: the relay row runs over HTTPS/1.1, and nginx too for the ratio`,
+        );
+      rows.push(await hlsRun(ctx, 'nginx', 'http/1.1', round));
+    }
   }
+  // The floor once: it has no target, and its ratio is against the mean of nginx's rounds.
+  if (ctx.settings.floor) rows.push(await hlsRun(ctx, 'floor', 'auto', 0));
+  const nginxCores = (protocol, round) => {
+    const refs = rows.filter((r) => r.id === 'nginx' && r.protocol === protocol && r.cpu);
+    const same = refs.find((r) => r.round === round);
+    return same ? same.cpu.proxy.cores : refs.length ? mean(refs.map((r) => r.cpu.proxy.cores)) : NaN;
+  };
   for (const row of rows) {
-    const ref = rows.find((r) => r.id === 'nginx' && r.protocol === row.protocol);
-    const h2 = rows.find((r) => r.id === 'nginx' && r.protocol === 'h2');
-    row.cpuRatio = ref && row.cpu ? row.cpu.proxy.cores / ref.cpu.proxy.cores : NaN;
-    row.cpuRatioVsNginxH2 = h2 && row.cpu ? row.cpu.proxy.cores / h2.cpu.proxy.cores : NaN;
+    row.cpuRatio = row.cpu ? row.cpu.proxy.cores / nginxCores(row.protocol, row.round) : NaN;
+    row.cpuRatioVsNginxH2 = row.cpu ? row.cpu.proxy.cores / nginxCores('h2', row.round) : NaN;
   }
-  return { rows, sessions: ctx.settings.hlsPerSession === 1 ? 'one HTTP/2 session per viewer' : `${ctx.settings.hlsPerSession} viewers per HTTP/2 session` };
+  return {
+    rows,
+    rounds: ctx.settings.rounds,
+    sessions: ctx.settings.hlsPerSession === 1 ? 'one HTTP/2 session per viewer' : `${ctx.settings.hlsPerSession} viewers per HTTP/2 session`,
+  };
+}
+
+/** The relay's HLS rounds in one: CPU ratio against nginx (mean, min, max over the rounds) and mean cores of both. */
+function hlsRelaySummary(hls) {
+  const relays = hls.rows.filter((r) => r.relay && r.cpu);
+  if (!relays.length) return undefined;
+  const protocol = relays[0].protocol;
+  const nginx = hls.rows.filter((r) => r.id === 'nginx' && r.protocol === protocol && r.cpu);
+  const ratios = relays.map((r) => r.cpuRatio).filter(Number.isFinite);
+  const vsH2 = relays.map((r) => r.cpuRatioVsNginxH2).filter(Number.isFinite);
+  return {
+    protocol,
+    rounds: relays.length,
+    viewers: relays[0].viewers.n,
+    cores: mean(relays.map((r) => r.cpu.proxy.cores)),
+    nginxCores: mean(nginx.map((r) => r.cpu.proxy.cores)),
+    cpuRatio: ratios.length ? { mean: mean(ratios), min: Math.min(...ratios), max: Math.max(...ratios) } : undefined,
+    cpuRatioVsNginxH2: vsH2.length ? mean(vsH2) : NaN,
+    disturbed: relays.some((r) => r.disturbed) || nginx.some((r) => r.disturbed),
+  };
 }
 
 // ---------------------------------------------------------------- c. handshakes per CPU-second
@@ -928,18 +962,17 @@ function tlsSummary({ flv, hls, handshake }) {
       ok: flvRelay.viewersAtRate === flvRelay.viewers,
     });
   }
-  const hlsRelay = hls?.rows.find((r) => r.relay && r.cpu);
+  const hlsRelay = hls ? hlsRelaySummary(hls) : undefined;
   if (hlsRelay) {
     const h2 = hlsRelay.protocol === 'h2';
-    const ref = hls.rows.find((r) => !r.relay && r.protocol === hlsRelay.protocol);
-    const ok = Number.isFinite(hlsRelay.cpuRatio) ? hlsRelay.cpuRatio <= TLS_GOALS.hlsCpuRatioMax : undefined;
+    const ok = hlsRelay.cpuRatio ? hlsRelay.cpuRatio.mean <= TLS_GOALS.hlsCpuRatioMax : undefined;
     out.push({
-      criterion: `HLS, ${hlsRelay.viewers.n} viewers over HTTP/2: relay CPU vs nginx`,
+      criterion: `HLS, ${hlsRelay.viewers} viewers over HTTP/2: relay CPU vs nginx`,
       target: `<=${TLS_GOALS.hlsCpuRatioMax}x`,
       text: h2
-        ? `${ratioText(hlsRelay.cpuRatio)}: ${fmt.fixed(hlsRelay.cpu.proxy.cores, 3)} cores, nginx ${fmt.fixed(ref?.cpu.proxy.cores, 3)}${hlsRelay.disturbed || ref?.disturbed ? ' [disturbed]' : ''}`
-        : `relay has no h2: over HTTPS/1.1 ${ratioText(hlsRelay.cpuRatio)} (${fmt.fixed(hlsRelay.cpu.proxy.cores, 3)} cores vs nginx HTTPS/1.1 ${fmt.fixed(ref?.cpu.proxy.cores, 3)}); vs nginx h2 ${ratioText(hlsRelay.cpuRatioVsNginxH2)}`,
-      value: hlsRelay.cpuRatio,
+        ? `${rangeText(hlsRelay.cpuRatio, hlsRelay.rounds)}: ${fmt.fixed(hlsRelay.cores, 3)} cores, nginx ${fmt.fixed(hlsRelay.nginxCores, 3)}${hlsRelay.disturbed ? ' [disturbed]' : ''}`
+        : `relay has no h2: over HTTPS/1.1 ${rangeText(hlsRelay.cpuRatio, hlsRelay.rounds)} (${fmt.fixed(hlsRelay.cores, 3)} cores vs nginx HTTPS/1.1 ${fmt.fixed(hlsRelay.nginxCores, 3)}); vs nginx h2 ${ratioText(hlsRelay.cpuRatioVsNginxH2)}`,
+      value: hlsRelay.cpuRatio?.mean,
       protocol: hlsRelay.protocol,
       ok: h2 ? ok : undefined,
       verdict: h2 ? undefined : `not measured over h2 (HTTPS/1.1: ${ok === undefined ? '-' : ok ? 'within' : 'over'} the target)`,
@@ -1020,7 +1053,7 @@ export function printTls(results, log) {
   }
   if (hls) {
     log(
-      `\n-- b. HLS: ${s.hlsViewers} viewers of one live stream (${s.hlsSegmentSeconds} s segments of ${s.hlsSegmentBytes.toLocaleString('en-US')} bytes), ${hls.sessions}; protocol as ALPN picks it; ${s.hlsSeconds}s window`,
+      `\n-- b. HLS: ${s.hlsViewers} viewers of one live stream (${s.hlsSegmentSeconds} s segments of ${s.hlsSegmentBytes.toLocaleString('en-US')} bytes), ${hls.sessions}; protocol as ALPN picks it; ${s.hlsSeconds}s window per run, ${s.rounds} interleaved round(s) of relay and nginx, each relay run against its round's nginx, the floor once against nginx's mean`,
     );
     log(
       '   nginx: proxy_cache + proxy_cache_lock (hls.mjs config) over ssl http2; relay: hls route (hls defaults); viewers as in the HLS section (hls.js-like)',
@@ -1045,7 +1078,7 @@ export function printTls(results, log) {
         hls.rows
           .filter((r) => r.cpu)
           .map((r) => [
-            r.label + (r.disturbed ? ' [disturbed]' : ''),
+            r.label + (r.round > 0 && s.rounds > 1 ? ` (round ${r.round})` : '') + (r.disturbed ? ' [disturbed]' : ''),
             r.protocol === 'h2' ? 'h2' : 'http/1.1',
             `${r.viewers.keptUp}/${r.viewers.n}`,
             fmt.fixed(r.node.requestsPerSegment, 2),
@@ -1071,7 +1104,9 @@ export function printTls(results, log) {
           ]),
       ),
     );
-    log(`   TLS and ALPN seen by the viewers: ${hls.rows.map((r) => `${r.id} ${JSON.stringify(r.viewers?.transport?.tls ?? {})}`).join('; ')}`);
+    log(
+      `   TLS and ALPN seen by the viewers: ${hls.rows.map((r) => `${r.id}${r.round > 1 ? ` (round ${r.round})` : ''} ${JSON.stringify(r.viewers?.transport?.tls ?? {})}`).join('; ')}`,
+    );
     log('   ("TLS connections" = TLS connections the viewers opened: one per session or per HTTPS/1.1 viewer, more means reconnects;');
     log('    the ratio of an HTTPS/1.1 relay row is against nginx over HTTPS/1.1, "vs h2" against nginx over HTTP/2)');
   }

@@ -230,6 +230,27 @@ describe('HTTP/2 on the HTTPS listener', () => {
     assert.match(load, /status codes: 400 2xx/);
   });
 
+  it('ends each h2 answer with its last frame: no empty DATA frame after the body (no trailers awaited)', async () => {
+    // nghttp -v prints every frame: "recv DATA frame <length=N, flags=0x01, stream_id=13>" then "; END_STREAM".
+    const framesOf = async (urlPath: string) => {
+      const { stdout } = await run('nghttp', ['-v', '-n', `https://127.0.0.1:${port}${urlPath}`]);
+      const frames = [...stdout.matchAll(/recv (DATA|HEADERS) frame <length=(\d+), flags=0x([0-9a-f]+), stream_id=13>/g)];
+      return frames.map(([, type, length, flags]) => ({ type, length: Number(length), endStream: (parseInt(flags, 16) & 0x1) === 1 }));
+    };
+    // (A bodiless answer whose head is written first, a 302, still ends with an empty DATA frame, as any stream ended
+    // after its HEADERS does.)
+    for (const urlPath of ['/hls/cam1/index.m3u8', '/files/a.txt', '/files/big.bin', '/nowhere/x' /* the relay's own JSON error */]) {
+      const frames = await framesOf(urlPath);
+      assert.ok(frames.length > 0, `${urlPath}: nghttp printed no frame of stream 13`);
+      const last = frames[frames.length - 1];
+      assert.deepEqual({ type: last.type, endStream: last.endStream }, { type: 'DATA', endStream: true }, `${urlPath}: frames ${JSON.stringify(frames)}`);
+      assert.equal(frames.filter((f) => f.type === 'DATA' && f.length === 0).length, 0, `${urlPath}: an empty DATA frame in ${JSON.stringify(frames)}`);
+    }
+    const answer = await h2Get(connect(), '/files/a.txt');
+    assert.equal(answer.status, 200, 'answers still complete through a Node client');
+    assert.ok(answer.headers.date, 'the Date header is still sent');
+  });
+
   it('still speaks HTTP/1.1 on the same port to clients that do not ask for h2', async () => {
     const answer = await new Promise<{ status: number; version: string; alpn: unknown; body: string }>((resolve, reject) => {
       https
