@@ -19,8 +19,43 @@ export interface PastQuery {
   file: LogFileName;
   /** Case-insensitive text every record must hold; "" for all. */
   search: string;
-  /** Only records that ended before this epoch ms (e.g. the oldest the live log holds). */
+  /** Only records that ended before this epoch ms (e.g. just after the oldest the live list holds: olderThanLive). */
   before?: number;
+  /**
+   * Rows the page already shows that ended in the last millisecond before `before`, as
+   * recordKey()s: each is left out of the answer once, so the other requests that ended in
+   * that same millisecond (dropped from the live list) still come back, and none twice.
+   */
+  shownAtEdge?: readonly string[];
+}
+
+/** What tells a finished request apart on the page and on disk: when it started and ended, method, path, status, client. */
+export function recordKey(r: Pick<LogRecordDto, 'startedAt' | 'durationMs' | 'method' | 'path' | 'status' | 'clientAddress'>): string {
+  return [r.startedAt, r.startedAt + r.durationMs, r.method, r.path, r.status, r.clientAddress].join('\n');
+}
+
+/** A row of the live list, as olderThanLive reads it. */
+type LiveRow = Pick<LogRecordDto, 'startedAt' | 'durationMs' | 'method' | 'path' | 'status' | 'clientAddress'> & { live: boolean };
+
+/**
+ * The disk query for what the live list no longer holds ("Older from disk"): records that
+ * ended up to its oldest finished row's millisecond, less the rows of that millisecond it
+ * still shows (several requests can end in one millisecond, and the list may have dropped
+ * some of them). Empty when the list holds no finished row.
+ */
+export function olderThanLive(rows: readonly LiveRow[]): Pick<PastQuery, 'before' | 'shownAtEdge'> {
+  let oldest = Infinity;
+  for (const row of rows) if (!row.live) oldest = Math.min(oldest, row.startedAt + row.durationMs);
+  if (oldest === Infinity) return {};
+  const shownAtEdge = rows.filter((row) => !row.live && row.startedAt + row.durationMs === oldest).map(recordKey);
+  return { before: oldest + 1, shownAtEdge };
+}
+
+/** Left out of a query's answers: each key in `query.shownAtEdge`, as many times as it is there. */
+function edgeSkips(query: PastQuery): Map<string, number> {
+  const skips = new Map<string, number>();
+  for (const key of query.shownAtEdge ?? []) skips.set(key, (skips.get(key) ?? 0) + 1);
+  return skips;
 }
 
 /** A row of the list: a record with a local key. */
@@ -59,6 +94,8 @@ export class PastRecordsStore extends ExternalStore {
   /** Bumped by each new query: answers to an older one are ignored. */
   private generation = 0;
   query: PastQuery = { file: 'sessions', search: '' };
+  /** What of query.shownAtEdge is still to be left out (bounded by the rows the page showed). */
+  private skipsLeft = new Map<string, number>();
   /** Where the next page starts; undefined before the first page; null once the oldest file was read to its start. */
   cursor: string | null | undefined = undefined;
   loading = false;
@@ -98,6 +135,7 @@ export class PastRecordsStore extends ExternalStore {
   reset(query: PastQuery): Promise<void> {
     this.generation += 1;
     this.query = query;
+    this.skipsLeft = edgeSkips(query);
     this.rowsNewestFirst = [];
     this.cursor = undefined;
     this.dropped = 0;
@@ -131,11 +169,22 @@ export class PastRecordsStore extends ExternalStore {
   }
 
   private append(page: LogRecordsDto): void {
-    for (const record of page.records) this.rowsNewestFirst.push({ ...record, key: this.nextKey++ });
+    for (const record of page.records) if (!this.shownAlready(record)) this.rowsNewestFirst.push({ ...record, key: this.nextKey++ });
     this.cursor = page.cursor;
     this.skippedLines += page.skippedLines;
     this.scannedBytes += page.scannedBytes;
     this.trim();
+  }
+
+  /** True (once per key) for a record the page already shows: it ended in the edge millisecond and its key is in query.shownAtEdge. */
+  private shownAlready(record: LogRecordDto): boolean {
+    if (this.skipsLeft.size === 0 || record.endedAt !== (this.query.before ?? 0) - 1) return false;
+    const key = recordKey(record);
+    const left = this.skipsLeft.get(key) ?? 0;
+    if (left === 0) return false;
+    if (left === 1) this.skipsLeft.delete(key);
+    else this.skipsLeft.set(key, left - 1);
+    return true;
   }
 
   private trim(): void {

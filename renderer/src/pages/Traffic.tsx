@@ -17,7 +17,7 @@ import { formatBytes, formatClock, formatCount, formatMs, VIEWER_EXIT_CODES } fr
 import { useApi, useLive, useTraffic } from '../live/LiveContext.js';
 import { filterRows, isFiltering, NO_FILTER, STATUS_FILTERS, toJsonLines, type StatusFilter, type TrafficFilter } from '../live/traffic-filter.js';
 import type { TrafficRow } from '../live/traffic-store.js';
-import { pastRecordsFetch, PastRecordsStore } from '../live/past-records.js';
+import { olderThanLive, pastRecordsFetch, PastRecordsStore } from '../live/past-records.js';
 import { asApiError } from '../transport.js';
 import { PastRecordsView } from './TrafficDisk.js';
 
@@ -118,13 +118,6 @@ function Details({ row, onClose }: { row: TrafficRow; onClose: () => void }) {
   );
 }
 
-/** When the oldest finished row kept ended (epoch ms), or undefined when none is kept. */
-export function oldestEndOf(rows: readonly TrafficRow[]): number | undefined {
-  let oldest: number | undefined;
-  for (const row of rows) if (!row.live) oldest = Math.min(oldest ?? Infinity, row.startedAt + row.durationMs);
-  return oldest;
-}
-
 /** Which list the page shows: the live request log, or records read back from disk. */
 type TrafficView = 'live' | 'disk';
 
@@ -149,7 +142,7 @@ export function TrafficPage() {
   useEffect(() => past.resize(traffic.limit), [past, traffic.limit]);
   const olderFromDisk = () => {
     setView('disk');
-    void past.reset({ file: 'access', search: '', before: oldestEndOf(rows) });
+    void past.reset({ file: 'access', search: '', ...olderThanLive(rows) });
   };
 
   return (

@@ -73,7 +73,7 @@ const PAST_ROWS = { rowHeight: ROW_HEIGHT_PX, headClassName: 'traffic-head', row
 /** What the counts line says about the pages loaded. */
 function countsText(store: PastRecordsStore): string {
   const parts = [`${formatCount(store.rows.length)} records from the ${FILE_NAMES[store.query.file].toLowerCase()}`];
-  if (store.query.before !== undefined) parts[0] += ` that ended before ${formatDateTime(store.query.before)}`;
+  if (store.query.before !== undefined) parts[0] += ` that ended at or before ${formatDateTime(store.query.before - 1)}`;
   if (store.query.search.trim()) parts.push(`matching "${store.query.search.trim()}"`);
   if (store.skippedLines) parts.push(`${formatCount(store.skippedLines)} unreadable lines skipped`);
   if (store.dropped) parts.push(`${formatCount(store.dropped)} newer dropped (kept: ${formatCount(store.rows.length)})`);

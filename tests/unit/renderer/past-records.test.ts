@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../../../shared/api.js';
 import type { LogRecordDto, LogRecordsDto, LogRecordsQuery } from '../../../shared/dto.js';
-import { pageQuery, pastRecordsFetch, PastRecordsStore } from '../../../renderer/src/live/past-records.js';
+import { olderThanLive, pageQuery, pastRecordsFetch, PastRecordsStore, recordKey } from '../../../renderer/src/live/past-records.js';
 
 const record = (n: number): LogRecordDto => ({
   endedAt: n * 1000,
@@ -131,4 +131,42 @@ test('keeps each page within the engine setting logs.readMaxRecords, read once',
     [50, 50],
   );
   assert.equal(settingsRead, 1);
+});
+
+test('"Older from disk" brings back every request that ended in the live list\'s oldest millisecond, none twice', async () => {
+  // Six requests end in the same millisecond (5000), the list kept two of them (and a newer one, and one still in flight).
+  const atEdge = (i: number): LogRecordDto => ({ ...record(5), startedAt: 4990 - i, durationMs: 10 + i, path: `/edge/${i}` });
+  const sameTwice = atEdge(9); // two requests alike in every field: the list kept one of them
+  const onDisk = [record(6), ...[0, 1, 2, 3].map(atEdge), sameTwice, sameTwice, record(4), record(3)];
+  const liveRows = [
+    { ...record(7), live: true },
+    { ...record(6), live: false },
+    { ...atEdge(1), live: false },
+    { ...atEdge(3), live: false },
+    { ...sameTwice, live: false },
+  ];
+  const query = olderThanLive(liveRows);
+  assert.equal(query.before, 5001, "up to and with the oldest finished row's millisecond");
+  assert.equal(query.shownAtEdge?.length, 3, 'the three rows of that millisecond the list shows');
+
+  const asked: LogRecordsQuery[] = [];
+  const store = new PastRecordsStore(
+    async (body) => {
+      asked.push(body);
+      const records = onDisk.filter((r) => body.before === undefined || r.endedAt < body.before);
+      return { file: 'access', records, cursor: null, scannedBytes: 1, skippedLines: 0, filesRead: 1 };
+    },
+    100,
+    10,
+  );
+  await store.reset({ file: 'access', search: '', ...query });
+  assert.equal(asked[0].before, 5001);
+  assert.equal('shownAtEdge' in asked[0], false, 'the rows shown stay in the page: the engine is asked by time only');
+  assert.deepEqual(
+    store.rows.map((r) => r.path),
+    ['/edge/0', '/edge/2', '/edge/9', '/r/4', '/r/3'],
+    'the dropped ones of the edge millisecond (one of the two alike), then the older ones',
+  );
+  assert.deepEqual(olderThanLive([{ ...record(1), live: true }]), {}, 'no finished row: no bound');
+  assert.notEqual(recordKey(atEdge(0)), recordKey(atEdge(1)));
 });
