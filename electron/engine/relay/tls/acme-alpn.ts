@@ -34,8 +34,10 @@ export const MAX_ACME_ALPN_CERTIFICATES = MAX_ACME_DOMAINS;
 /** The challenge certificates of the order in flight, by domain (lowercase). */
 export class AcmeAlpnCertificates {
   private readonly byName = new Map<string, { context: SecureContext; expiresAt: number }>();
-  /** Told when a challenge certificate is added or removed (the listener answers ALPN in JS only while one is held: alpnWhileChallenged). */
+  /** Told when a challenge certificate is added, removed or expires (the listener answers ALPN in JS only while one is held: alpnWhileChallenged). */
   onChange: (() => void) | undefined;
+  /** Fires when the first held certificate expires: sweeps and tells onChange, so an order that never withdrew its challenge (a crash mid-order) stops costing a JS callback per handshake. */
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   /**
    * Hold the challenge certificate for `domain` (PEM) until `remove`, or ACME_CHALLENGE_TTL_MS
@@ -48,11 +50,13 @@ export class AcmeAlpnCertificates {
     this.byName.delete(name);
     while (this.byName.size >= MAX_ACME_ALPN_CERTIFICATES) this.byName.delete(this.byName.keys().next().value as string);
     this.byName.set(name, { context, expiresAt: now + ACME_CHALLENGE_TTL_MS });
+    this.armExpiry(now);
     this.onChange?.();
   }
 
   remove(domain: string): void {
     this.byName.delete(domain.toLowerCase());
+    this.armExpiry(Date.now());
     this.onChange?.();
   }
 
@@ -69,6 +73,23 @@ export class AcmeAlpnCertificates {
 
   private sweep(now: number): void {
     for (const [name, held] of this.byName) if (held.expiresAt <= now) this.byName.delete(name);
+  }
+
+  /** (Re)arm expiryTimer for the earliest expiry held; none when nothing is held. */
+  private armExpiry(now: number): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    let first = Infinity;
+    for (const held of this.byName.values()) first = Math.min(first, held.expiresAt);
+    if (first === Infinity) return;
+    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, first - now)).unref();
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    this.sweep(now);
+    this.armExpiry(now);
+    this.onChange?.();
   }
 }
 

@@ -5,7 +5,7 @@
  * after their time, never more than one per domain of an order.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { createRequire } from 'node:module';
 import { MAX_ACME_DOMAINS } from '../../../../shared/config.js';
 import { ACME_TLS_ALPN_PROTOCOL, AcmeAlpnCertificates, MAX_ACME_ALPN_CERTIFICATES, chooseAlpn } from '../../../../electron/engine/relay/tls/acme-alpn.js';
@@ -74,6 +74,28 @@ describe('ACME TLS-ALPN-01 challenge certificates', () => {
     assert.equal(held.size, MAX_ACME_ALPN_CERTIFICATES);
     assert.equal(held.contextFor('d0.relay.test', 2), undefined, 'the oldest went');
     assert.ok(held.contextFor(`d${MAX_ACME_ALPN_CERTIFICATES + 4}.relay.test`, 2));
+  });
+
+  it('say so when the last one expires, so the listener goes back to choosing ALPN natively', async () => {
+    const pem = await challengePem('relay.test');
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    try {
+      const held = new AcmeAlpnCertificates();
+      const sizes: number[] = [];
+      held.onChange = () => sizes.push(held.size);
+      held.add('a.relay.test', pem);
+      mock.timers.tick(1_000);
+      held.add('b.relay.test', pem);
+      assert.deepEqual(sizes, [1, 2]);
+      mock.timers.tick(ACME_CHALLENGE_TTL_MS - 1_000);
+      assert.deepEqual(sizes, [1, 2, 1], 'the first one expired, the other is still held');
+      mock.timers.tick(1_000);
+      assert.deepEqual(sizes, [1, 2, 1, 0], 'none held: told without any add or remove');
+      mock.timers.tick(ACME_CHALLENGE_TTL_MS * 2);
+      assert.deepEqual(sizes, [1, 2, 1, 0], 'no timer left once none is held');
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('refuses a certificate that does not load, naming nothing it holds', () => {
