@@ -5,6 +5,7 @@ import { FlvTagReader, type FlvItem } from '../../electron/engine/codec/flv/tag-
 export class FlvTestViewer {
   readonly items: FlvItem[] = [];
   status = 0;
+  /** The response's headers, once they arrived. */
   headers: http.IncomingHttpHeaders = {};
   bytes = 0;
   /** Socket reads that brought bytes (each at least one write by the relay). */
@@ -25,13 +26,13 @@ export class FlvTestViewer {
     readonly url: string,
     readonly retain = true,
     /** Request headers to send. */
-    readonly headers: http.OutgoingHttpHeaders = {},
+    readonly requestHeaders: http.OutgoingHttpHeaders = {},
   ) {}
 
   /** Connect; resolves when the response headers arrive. */
   open(): Promise<this> {
     return new Promise((resolve, reject) => {
-      this.req = http.get(this.url, { agent: false, headers: this.headers }, (res) => {
+      this.req = http.get(this.url, { agent: false, headers: this.requestHeaders }, (res) => {
         this.res = res;
         this.status = res.statusCode ?? 0;
         this.headers = res.headers;

@@ -58,11 +58,11 @@ export function portOf(url: string): number {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `check` until it returns truthy or `ms` passes. */
-export async function waitFor<T>(check: () => T | Promise<T>, ms: number, what: string): Promise<T> {
+export async function waitFor<T>(check: () => T | Promise<T>, ms: number, what: string): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const started = Date.now();
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as Exclude<T, undefined | null | false | 0 | ''>;
     if (Date.now() - started > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(20);
   }

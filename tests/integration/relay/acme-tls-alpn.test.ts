@@ -48,7 +48,7 @@ function handshake(port: number, servername: string, protocols: string[] | undef
     const result: Handshake = {};
     const socket = tls.connect({ host: '127.0.0.1', port, servername, ALPNProtocols: protocols, ca, rejectUnauthorized: ca !== undefined }, () => {
       const peer = socket.getPeerX509Certificate();
-      result.alpn = socket.alpnProtocol;
+      result.alpn = socket.alpnProtocol ?? false; // null: no ALPN on a server socket only
       result.challenge = peer ? peer.raw.includes(ACME_IDENTIFIER_OID) : false;
       result.fingerprint256 = peer?.fingerprint256;
       result.reply = '';

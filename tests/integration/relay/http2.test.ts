@@ -265,10 +265,14 @@ describe('HTTP/2 on the HTTPS listener', () => {
     });
     assert.deepEqual(answer, { status: 200, version: '1.1', alpn: false, body: 'file /files/a.txt' });
     const flv = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
-      const req = https.get(`${tlsUrl}/live/cam1.flv`, { ca: ca.ca.cert, agent: false, ALPNProtocols: ['http/1.1'] }, (res) => {
-        resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
-        req.destroy();
-      });
+      const req = https.get(
+        `${tlsUrl}/live/cam1.flv`,
+        { ca: ca.ca.cert, agent: false, ALPNProtocols: ['http/1.1'] } as https.RequestOptions & import('node:tls').ConnectionOptions,
+        (res) => {
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+          req.destroy();
+        },
+      );
       req.on('error', reject);
     });
     assert.deepEqual(flv, { status: 200, connection: 'close' }, 'HTTP/1.1 FLV keeps its connection-delimited body');

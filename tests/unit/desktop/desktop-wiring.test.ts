@@ -10,6 +10,7 @@ import { APP_ORIGIN, APP_PAGE_URL } from '../../../electron/desktop/app-protocol
 import { closeAction } from '../../../electron/desktop/close-policy.js';
 import { forwardEvents, type EventReceiver } from '../../../electron/desktop/event-forwarder.js';
 import { formatMbps, trayMenuTemplate, trayStatus } from '../../../electron/desktop/tray-status.js';
+import { statsOf } from '../../helpers/stats.js';
 
 class FakeFeed {
   listeners = new Set<RelayDeckEventListener>();
@@ -79,7 +80,7 @@ function snapshot(streams: number, sessions: number, bytesOut: number): Snapshot
   return {
     type: 'snapshot',
     at: 0,
-    stats: { startedAt: 0, totals: { requests: 0, redirects: 0, proxied: 0, bytesIn: 0, bytesOut: 0, errors: {}, active: 0 }, routes: {} },
+    stats: statsOf(),
     streams: Array.from({ length: streams }) as SnapshotEvent['streams'],
     hlsStreams: [],
     hlsCache: {} as SnapshotEvent['hlsCache'],

@@ -9,6 +9,7 @@ import type { RequestLogEntry, StatsDto } from '../../../shared/dto.js';
 import { HISTORY_MINUTE_MS, HISTORY_MINUTE_POINTS, HISTORY_SECOND_POINTS, HistoryBook, type HistorySample } from '../../../electron/engine/history/book.js';
 import { HISTORY_FIELDS, HistoryRing } from '../../../electron/engine/history/ring.js';
 import { SavingsEstimator } from '../../../electron/engine/history/savings.js';
+import { routeStats, statsOf } from '../../helpers/stats.js';
 
 const point = (t: number, value = t) => ({
   t,
@@ -97,9 +98,8 @@ test('a minute point sums the counts and keeps the highest gauges of its seconds
 
 function stats(redirectsByRoute: Record<string, number>): StatsDto {
   const routes: StatsDto['routes'] = {};
-  for (const [id, redirects] of Object.entries(redirectsByRoute))
-    routes[id] = { requests: redirects, redirects, proxied: 0, bytesIn: 0, bytesOut: 0, errors: {}, active: 0 };
-  return { startedAt: 0, totals: routes[Object.keys(routes)[0]], routes };
+  for (const [id, redirects] of Object.entries(redirectsByRoute)) routes[id] = routeStats({ requests: redirects, redirects });
+  return statsOf(routes[Object.keys(routes)[0]], routes);
 }
 
 const finished = (routeId: string, mode: 'proxy' | 'redirect', bytesOut: number): RequestLogEntry =>

@@ -10,6 +10,7 @@ import type { RelayDeckEvent } from '../../../shared/events.js';
 import { LogCursor } from '../../../electron/engine/live/log-cursor.js';
 import { countPulls, LiveTicker, MAX_EVENT_LISTENERS, type LiveSources } from '../../../electron/engine/live/ticker.js';
 import { createLogger } from '../../../electron/engine/core/log.js';
+import { statsOf } from '../../helpers/stats.js';
 
 const entry = (n: number): RequestLogEntry => ({
   seq: n + 1,
@@ -17,6 +18,7 @@ const entry = (n: number): RequestLogEntry => ({
   routeId: 'r',
   mode: 'redirect',
   method: 'GET',
+  transport: 'http',
   path: `/r/${n}`,
   nodeId: 'a',
   clientAddress: '127.0.0.1',
@@ -75,11 +77,7 @@ test('pulls: one per FLV stream pull plus one per plain proxied request in fligh
 });
 
 function fakeSources(log: RequestLogEntry[]): LiveSources {
-  const stats: StatsDto = {
-    startedAt: 0,
-    totals: { requests: log.length, redirects: log.length, proxied: 0, bytesIn: 0, bytesOut: 0, errors: { CLIENT_CLOSED: 4, DIAL: 1 }, active: 0 },
-    routes: {},
-  };
+  const stats: StatsDto = statsOf({ requests: log.length, redirects: log.length, errors: { CLIENT_CLOSED: 4, DIAL: 1 } });
   return {
     stats: async () => stats,
     streams: async () => [],
@@ -144,11 +142,7 @@ test('a listener that throws is logged and the others still get the event', asyn
 test('the error count leaves out viewers leaving (CLIENT_CLOSED) and operator kicks (KICKED)', async () => {
   const sources = fakeSources([]);
   const errors: Record<string, number> = {};
-  sources.stats = async () => ({
-    startedAt: 0,
-    totals: { requests: 0, redirects: 0, proxied: 0, bytesIn: 0, bytesOut: 0, errors: { ...errors }, active: 0 },
-    routes: {},
-  });
+  sources.stats = async () => statsOf({ errors: { ...errors } });
   const ticker = new LiveTicker(sources, createLogger('test live'));
   const points: number[] = [];
   ticker.subscribe((event) => event.type === 'snapshot' && points.push(event.point.errors));

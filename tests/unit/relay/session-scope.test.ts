@@ -11,7 +11,16 @@ import { SessionScope, type ScopeOwner } from '../../../electron/engine/relay/se
 import { SessionRegistry, type SessionFacts } from '../../../electron/engine/relay/sessions.js';
 import { StatsBook } from '../../../electron/engine/relay/stats.js';
 
-const FACTS: SessionFacts = { routeId: 'live', mode: 'proxy', method: 'GET', path: '/live/x', nodeId: 'a', clientAddress: '192.0.2.1', userAgent: 'test' };
+const FACTS: SessionFacts = {
+  routeId: 'live',
+  mode: 'proxy',
+  method: 'GET',
+  transport: 'http',
+  path: '/live/x',
+  nodeId: 'a',
+  clientAddress: '192.0.2.1',
+  userAgent: 'test',
+};
 
 /** The parts of a ServerResponse the scope reads; destroy() closes it on the next tick, as Node's does. */
 class FakeResponse extends EventEmitter {

@@ -16,6 +16,7 @@ const redirect = (seq: number): RequestLogEntry => ({
   routeId: 'r',
   mode: 'redirect',
   method: 'GET',
+  transport: 'http',
   path: '/r/x',
   nodeId: 'a',
   clientAddress: '127.0.0.1',
@@ -27,7 +28,7 @@ const redirect = (seq: number): RequestLogEntry => ({
   durationMs: 0,
 });
 const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => redirect(from + i));
-const event = (finished: RequestLogEntry[]): TrafficEvent => ({ type: 'traffic', finished, live: [], liveTotal: 0, gap: false }) as TrafficEvent;
+const event = (finished: RequestLogEntry[]): TrafficEvent => ({ type: 'traffic', at: 0, finished, live: [], liveTotal: 0, gap: false });
 
 test('events held during the load may repeat what it had: each request is kept once', () => {
   const store = new TrafficStore(100);
