@@ -281,14 +281,15 @@ export class Engine {
     await fleet.start();
     await this.joinStreamRegistry(fleet);
     // Fleet-wide viewer caps (relay/viewer-limits.ts FleetViewerCaps) and the heartbeat that keeps their counts and the fleet's load.
-    const settings = this.config.fleet;
-    const counts = new FleetViewerCounts({ link: fleet.link, relayId: fleet.relayId, expiryMs: () => settings.expiryMs });
+    // Read at each use: heartbeatMs, expiryMs and advertiseUrl apply live (a config file reload); the rest of fleet.* after a restart.
+    const settings = () => this.config.fleet;
+    const counts = new FleetViewerCounts({ link: fleet.link, relayId: fleet.relayId, expiryMs: () => settings().expiryMs });
     this.relay.viewers.fleet = counts;
     this.presence = new FleetPresence({
       link: fleet.link,
       relayId: fleet.relayId,
-      heartbeatMs: settings.heartbeatMs,
-      expiryMs: settings.expiryMs,
+      heartbeatMs: () => settings().heartbeatMs,
+      expiryMs: () => settings().expiryMs,
       counts,
       // A version another relay serves that this one never heard of (its announcement lost): read it, unless it is the one this relay refused.
       onNewerConfig: (version) => {
@@ -296,7 +297,7 @@ export class Engine {
       },
       log: createLogger('fleet'),
       sources: {
-        url: () => settings.advertiseUrl || this.adminUrl,
+        url: () => settings().advertiseUrl || this.adminUrl,
         startedAt: this.stats.startedAt,
         version: VERSION,
         configVersion: () => fleet.sharedConfig.status().version,

@@ -44,15 +44,18 @@ export const fleetSettingsSchema = object({
     doc: 'Redis of the fleet (redis:// or rediss://, password in the URL); "" runs this relay alone. Changes apply after a restart.',
   }),
   name: setting(fleetName(), 'relaydeck', {
-    doc: 'The fleet to join: relays with the same Redis and name share config, streams and load. Every key is prefixed with it.',
+    doc: 'The fleet to join: relays with the same Redis and name share config, streams and load. Every key is prefixed with it. Applies after a restart.',
   }),
   relayId: setting(relayName(), '', {
-    doc: 'This relay\'s name in the fleet, unique within it, and the `relay` label of its /metrics (also when it runs alone); "" uses the host name and the relay port ("host-8090").',
+    doc: 'This relay\'s name in the fleet, unique within it, and the `relay` label of its /metrics (also when it runs alone); "" uses the host name and the relay port ("host-8090"). In a fleet, a change applies after a restart.',
   }),
   advertiseUrl: setting(string({ max: 2048 }), '', {
     doc: 'The relay\'s admin URL as the other relays and the Fleet page show it; "" uses the admin listen address.',
   }),
-  heartbeatMs: setting(integer(100, 60_000), 1_000, { unit: 'ms', doc: 'How often the relay publishes its load and viewer counts.' }),
+  heartbeatMs: setting(integer(100, 60_000), 1_000, {
+    unit: 'ms',
+    doc: 'How often the relay publishes its load and viewer counts; a change applies from the next heartbeat.',
+  }),
   expiryMs: setting(integer(500, 600_000), 5_000, {
     unit: 'ms',
     doc: 'A relay not heard from for this long is gone: its load and viewers drop out of the fleet totals.',
@@ -63,11 +66,11 @@ export const fleetSettingsSchema = object({
   }),
   commandTimeoutMs: setting(integer(50, 60_000), 1_000, {
     unit: 'ms',
-    doc: 'Time allowed for one Redis command; a slower one fails and the relay serves from what it has.',
+    doc: 'Time allowed for one Redis command; a slower one fails and the relay serves from what it has. Applies after a restart.',
   }),
-  connectTimeoutMs: setting(integer(100, 60_000), 2_000, { unit: 'ms', doc: 'Time allowed to connect to Redis.' }),
+  connectTimeoutMs: setting(integer(100, 60_000), 2_000, { unit: 'ms', doc: 'Time allowed to connect to Redis. Applies after a restart.' }),
   shareProbes: setting(boolean(), true, {
-    doc: "Probe answers (nodes' stream lists) are shared through Redis, so one relay asks a node per refresh instead of every relay.",
+    doc: "Probe answers (nodes' stream lists) are shared through Redis, so one relay asks a node per refresh instead of every relay. Applies after a restart.",
   }),
 });
 

@@ -115,7 +115,7 @@ export function describeFleet(input: DescribeInput): FleetDto {
  * shown gone (their last heartbeat as last seen).
  */
 export async function describeLiveFleet(fleet: Fleet, presence: FleetPresence): Promise<FleetDto> {
-  const view = await presence.read().catch(() => staleView(presence.view, fleet.settings.expiryMs, Date.now()));
+  const view = await presence.read().catch(() => staleView(presence.view, presence.expiryMs, Date.now()));
   const shared = fleet.sharedConfig.status();
   return describeFleet({
     name: fleet.settings.name,

@@ -110,8 +110,10 @@ export interface PresenceSources {
 export interface PresenceOptions {
   link: FleetLink;
   relayId: string;
-  heartbeatMs: number;
-  expiryMs: number;
+  /** fleet.heartbeatMs, read for each heartbeat (a change applies from the next one). */
+  heartbeatMs: () => number;
+  /** fleet.expiryMs, read at each use. */
+  expiryMs: () => number;
   sources: PresenceSources;
   /** The capped-viewer counts kept right by each heartbeat. */
   counts?: FleetViewerCounts;
@@ -246,6 +248,11 @@ export class FleetPresence {
     this.redis = reading(options.link.redis);
   }
 
+  /** fleet.expiryMs as it is now. */
+  get expiryMs(): number {
+    return this.options.expiryMs();
+  }
+
   private get recordKeyPrefix(): string {
     return this.options.link.keys.key('relay', '');
   }
@@ -258,15 +265,21 @@ export class FleetPresence {
     if (this.timer) return;
     this.sampleLoad();
     void this.beat();
-    this.timer = setInterval(() => {
+    this.scheduleBeat();
+  }
+
+  /** The next heartbeat, fleet.heartbeatMs from now as the setting says now (one in flight is not doubled). */
+  private scheduleBeat(): void {
+    this.timer = setTimeout(() => {
       if (!this.beating) void this.beat();
-    }, this.options.heartbeatMs);
+      this.scheduleBeat();
+    }, this.options.heartbeatMs());
     this.timer.unref();
   }
 
   /** Stop beating and delete this relay's record at once, so the fleet shows it gone (its counts too). */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
     await this.beating;
     const { link, relayId } = this.options;
@@ -330,7 +343,8 @@ export class FleetPresence {
   }
 
   private async send(now: number): Promise<void> {
-    const { link, relayId, expiryMs, counts } = this.options;
+    const { link, relayId, counts } = this.options;
+    const expiryMs = this.options.expiryMs();
     this.sampleLoad(now);
     if (!link.up) {
       counts?.beatFailed();
@@ -361,8 +375,8 @@ export class FleetPresence {
 
   /** The fleet read script's keys and arguments (READ_SCRIPT): relays gone longer than FLEET_GONE_KEEP_MS are forgotten. */
   private readArgs(now: number): [string, string, string, number, number, number] {
-    const { link, expiryMs } = this.options;
-    return [relaysKey(link), this.cardsKey, this.recordKeyPrefix, now - expiryMs - FLEET_GONE_KEEP_MS, MAX_FLEET_RELAYS, MAX_PRUNED_PER_BEAT];
+    const { link } = this.options;
+    return [relaysKey(link), this.cardsKey, this.recordKeyPrefix, now - this.options.expiryMs() - FLEET_GONE_KEEP_MS, MAX_FLEET_RELAYS, MAX_PRUNED_PER_BEAT];
   }
 
   /** Read the fleet now (getFleet): one call; throws FLEET_UNAVAILABLE when Redis cannot answer. */
@@ -398,7 +412,7 @@ export class FleetPresence {
    */
   sessionsByNode(local: ReadonlyMap<string, number>): ReadonlyMap<string, number> {
     const view = this.lastView;
-    if (this.others.size === 0 || !view || Date.now() - view.readAt > this.options.expiryMs) return local;
+    if (this.others.size === 0 || !view || Date.now() - view.readAt > this.options.expiryMs()) return local;
     const sum = new Map(local);
     for (const [nodeId, n] of this.others) sum.set(nodeId, (sum.get(nodeId) ?? 0) + n);
     return sum;
