@@ -547,6 +547,13 @@ export interface LogsStatusDto {
   sessions: LogFileStatusDto;
 }
 
+/** Longest path and stream a log line holds, characters (longer ones are cut): keeps a line well under the reader's 64 KiB line bound. */
+export const MAX_LOGGED_PATH_CHARS = 4_096;
+/** Longest user agent a log line holds, characters. */
+export const MAX_LOGGED_USER_AGENT_CHARS = 1_024;
+/** Longest auth label, client address, method, route or node id a log line holds, characters. */
+export const MAX_LOGGED_NAME_CHARS = 256;
+
 /**
  * A finished request or viewer session as read back from disk (listLogRecords): a line of the
  * access log or of the session records. A combined-format access log line carries fewer

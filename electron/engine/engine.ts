@@ -532,6 +532,7 @@ export class Engine {
         .reconfigure()
         .then(() => this.certificates.check(true))
         .catch((error: Error) => this.log.warn(`acme: ${error.message}`));
+    if (previous.fleet.heartbeatMs !== next.fleet.heartbeatMs) this.presence?.heartbeatChanged();
     // The log files follow their settings live: a file whose settings changed is closed (its queue written out) and opened again.
     if (JSON.stringify(previous.logs) !== JSON.stringify(next.logs)) void this.logs.apply();
     for (const key of ['host', 'port'] as const) {

@@ -101,6 +101,12 @@ function checkCrossFields(config: RelayDeckConfig): void {
     if (HLS_RESERVED_PARAMS.includes(name) || name.startsWith('_HLS_'))
       throw new SchemaError(`hls.carryParams[${i}]`, `"${name}" is reserved by the relay and LL-HLS`);
   });
+  if (config.fleet.expiryMs <= config.fleet.heartbeatMs) {
+    throw new SchemaError(
+      'fleet.expiryMs',
+      `must be more than fleet.heartbeatMs (${config.fleet.heartbeatMs}), or a live relay is shown gone between its heartbeats (three heartbeats or more is safe)`,
+    );
+  }
   const { relay, admin } = config;
   if (relay.port !== 0 && relay.port === admin.port && relay.host === admin.host) {
     throw new SchemaError('admin.port', `must differ from relay.port (${relay.port})`);

@@ -58,7 +58,7 @@ export const fleetSettingsSchema = object({
   }),
   expiryMs: setting(integer(500, 600_000), 5_000, {
     unit: 'ms',
-    doc: 'A relay not heard from for this long is gone: its load and viewers drop out of the fleet totals.',
+    doc: 'A relay not heard from for this long is gone: its load and viewers drop out of the fleet totals. More than fleet.heartbeatMs (three heartbeats or more is safe).',
   }),
   registryTtlMs: setting(integer(1_000, HOUR_MS), 30_000, {
     unit: 'ms',

@@ -231,6 +231,8 @@ const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 export class FleetPresence {
   private timer: NodeJS.Timeout | undefined;
+  /** When the waiting heartbeat fires, epoch ms. */
+  private nextBeatAt = 0;
   private beating: Promise<void> | undefined;
   private lastView: FleetView | undefined;
   /** Sessions per node on the other live relays, from the last heartbeat's read. */
@@ -269,12 +271,23 @@ export class FleetPresence {
   }
 
   /** The next heartbeat, fleet.heartbeatMs from now as the setting says now (one in flight is not doubled). */
-  private scheduleBeat(): void {
+  private scheduleBeat(delayMs = this.options.heartbeatMs()): void {
+    this.nextBeatAt = Date.now() + delayMs;
     this.timer = setTimeout(() => {
       if (!this.beating) void this.beat();
       this.scheduleBeat();
-    }, this.options.heartbeatMs());
+    }, delayMs);
     this.timer.unref();
+  }
+
+  /** fleet.heartbeatMs changed: a shorter one applies to the heartbeat already waiting, not only from the one after it. */
+  heartbeatChanged(): void {
+    if (!this.timer) return;
+    const left = this.nextBeatAt - Date.now();
+    const wanted = this.options.heartbeatMs();
+    if (left <= wanted) return;
+    clearTimeout(this.timer);
+    this.scheduleBeat(wanted);
   }
 
   /** Stop beating and delete this relay's record at once, so the fleet shows it gone (its counts too). */

@@ -8,13 +8,10 @@
  */
 import type { AccessLogFormat } from '../../../shared/config.js';
 import type { LoggedRequest } from '../relay/request-log.js';
+import { MAX_LOGGED_NAME_CHARS, MAX_LOGGED_PATH_CHARS, MAX_LOGGED_USER_AGENT_CHARS } from '../../../shared/dto.js';
 
-/** Longest path and stream written, characters (longer ones are cut): keeps a line well under the reader's 64 KiB line bound. */
-export const MAX_LOGGED_PATH_CHARS = 4_096;
-/** Longest user agent written, characters. */
-export const MAX_LOGGED_USER_AGENT_CHARS = 1_024;
-/** Longest auth label, client address, method, route or node id written, characters. */
-export const MAX_LOGGED_NAME_CHARS = 256;
+// The bounds of a line's fields are part of what a reader gets back (LogRecordDto): they live in the contract.
+export { MAX_LOGGED_NAME_CHARS, MAX_LOGGED_PATH_CHARS, MAX_LOGGED_USER_AGENT_CHARS };
 
 /** A finished request waiting in a queue: the request as logged and when it ended (epoch ms). */
 export interface FinishedItem {

@@ -7,7 +7,14 @@
  * an answer to an abandoned query is ignored.
  */
 import type { ApiError, RelayDeckApi } from '../../../shared/api.js';
-import type { LogFileName, LogRecordDto, LogRecordsDto, LogRecordsQuery } from '../../../shared/dto.js';
+import {
+  MAX_LOGGED_NAME_CHARS,
+  MAX_LOGGED_PATH_CHARS,
+  type LogFileName,
+  type LogRecordDto,
+  type LogRecordsDto,
+  type LogRecordsQuery,
+} from '../../../shared/dto.js';
 import { asApiError } from '../transport.js';
 import { ExternalStore } from './external-store.js';
 
@@ -29,9 +36,16 @@ export interface PastQuery {
   shownAtEdge?: readonly string[];
 }
 
-/** What tells a finished request apart on the page and on disk: when it started and ended, method, path, status, client. */
+/**
+ * What tells a finished request apart on the page and on disk: when it started and ended,
+ * method, path, status, client, each cut as a log line cuts it. Exact for the JSON access log
+ * (the default); a combined-format line holds whole seconds and no end, so with
+ * logs.accessFormat "combined" the list's rows of its oldest second may come back from disk too.
+ */
 export function recordKey(r: Pick<LogRecordDto, 'startedAt' | 'durationMs' | 'method' | 'path' | 'status' | 'clientAddress'>): string {
-  return [r.startedAt, r.startedAt + r.durationMs, r.method, r.path, r.status, r.clientAddress].join('\n');
+  const method = r.method.slice(0, MAX_LOGGED_NAME_CHARS);
+  const client = r.clientAddress.slice(0, MAX_LOGGED_NAME_CHARS);
+  return [r.startedAt, r.startedAt + r.durationMs, method, r.path.slice(0, MAX_LOGGED_PATH_CHARS), r.status, client].join('\n');
 }
 
 /** A row of the live list, as olderThanLive reads it. */

@@ -64,6 +64,8 @@ describe('config schema', () => {
     assert.equal(errorOf({ ...minimal, routes: [{ ...minimal.routes[0], nodes: ['zz'] }] }), 'routes[0].nodes[0]: no node with id "zz"');
     assert.equal(errorOf({ ...minimal, routes: [minimal.routes[0], { ...minimal.routes[0], id: 'other' }] }), 'routes[1].path: duplicate path "/live/"');
     assert.equal(errorOf({ ...minimal, admin: { port: 8090 } }), 'admin.port: must differ from relay.port (8090)');
+    assert.match(errorOf({ ...minimal, fleet: { heartbeatMs: 60_000, expiryMs: 500 } }), /^fleet\.expiryMs: must be more than fleet\.heartbeatMs \(60000\)/);
+    assert.match(errorOf({ ...minimal, fleet: { heartbeatMs: 5_000 } }), /^fleet\.expiryMs: /, 'the default expiry (5000 ms) against a slower heartbeat');
   });
 
   it('bounds lists (every per-route and per-node map is bounded by the config)', () => {

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../../../shared/api.js';
-import type { LogRecordDto, LogRecordsDto, LogRecordsQuery } from '../../../shared/dto.js';
+import { MAX_LOGGED_PATH_CHARS, type LogRecordDto, type LogRecordsDto, type LogRecordsQuery } from '../../../shared/dto.js';
 import { olderThanLive, pageQuery, pastRecordsFetch, PastRecordsStore, recordKey } from '../../../renderer/src/live/past-records.js';
 
 const record = (n: number): LogRecordDto => ({
@@ -168,5 +168,8 @@ test('"Older from disk" brings back every request that ended in the live list\'s
     'the dropped ones of the edge millisecond (one of the two alike), then the older ones',
   );
   assert.deepEqual(olderThanLive([{ ...record(1), live: true }]), {}, 'no finished row: no bound');
+  // A path longer than a log line keeps is cut on disk: the row the list shows is still recognised.
+  const long = { ...atEdge(5), path: `/${'x'.repeat(MAX_LOGGED_PATH_CHARS + 100)}` };
+  assert.equal(recordKey(long), recordKey({ ...long, path: long.path.slice(0, MAX_LOGGED_PATH_CHARS) }));
   assert.notEqual(recordKey(atEdge(0)), recordKey(atEdge(1)));
 });
