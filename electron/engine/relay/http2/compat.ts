@@ -149,9 +149,27 @@ Object.defineProperty(RelayHttp2Response.prototype, 'writableNeedDrain', {
 // answer, about a tenth of the relay's CPU for a cached playlist over h2. The relay sends no trailers (setTrailer refuses
 // them, below), so its answers end with their last DATA frame (or their HEADERS, when bodiless), as nginx's do. This
 // replaces Node's private "begin send" step (found by its description) with one that asks for no trailers, built from
-// the response's public getters; a Node without that step keeps its own: correct, one frame more per answer.
+// the response's public getters, only where that step is the one it was written against (its source names exactly the
+// options passed here plus waitForTrailers): a Node whose step differs keeps its own, correct with one frame more.
 const BEGIN_SEND = Object.getOwnPropertySymbols(http2.Http2ServerResponse.prototype).find((key) => key.description === 'begin-send');
-if (BEGIN_SEND) {
+
+/** True when Node's begin-send step is the known one: status from the state, respond with endStream, waitForTrailers and sendDate only. */
+function knownBeginSend(step: unknown): boolean {
+  if (typeof step !== 'function') return false;
+  const source = Function.prototype.toString.call(step).replace(/\s+/g, ' ');
+  const options = /const options = \{([^}]*)\}/
+    .exec(source)?.[1]
+    .split(',')
+    .map((field) => field.trim())
+    .filter(Boolean);
+  return (
+    JSON.stringify(options) === JSON.stringify(['endStream: state.ending', 'waitForTrailers: true', 'sendDate: state.sendDate']) &&
+    source.includes('headers[HTTP2_HEADER_STATUS] = state.statusCode;') &&
+    source.includes('.respond(headers, options);')
+  );
+}
+
+if (BEGIN_SEND && knownBeginSend((http2.Http2ServerResponse.prototype as unknown as Record<symbol, unknown>)[BEGIN_SEND])) {
   Object.defineProperty(RelayHttp2Response.prototype, BEGIN_SEND, {
     value(this: RelayHttp2Response): void {
       const headers: OutgoingHttpHeaders = this.getHeaders();
