@@ -56,7 +56,8 @@ describe('fleet settings that apply live (real Redis)', { skip }, () => {
   it('a reload changes the heartbeat pace, the record expiry and the advertised URL at once', async () => {
     const monitor = await monitorRedis(redis.port);
     try {
-      await waitFor(() => recordWrites(monitor.lines).length >= 1, 3_000, 'a first heartbeat');
+      // The relay's first heartbeat may predate MONITOR: the next one comes within heartbeatMs (3 s).
+      await waitFor(() => recordWrites(monitor.lines).length >= 1, 8_000, 'a heartbeat seen by MONITOR');
       monitor.lines.length = 0;
       await sleep(1_000);
       const slow = recordWrites(monitor.lines);
@@ -73,7 +74,7 @@ describe('fleet settings that apply live (real Redis)', { skip }, () => {
       monitor.lines.length = 0;
       await sleep(1_000);
       const fast = recordWrites(monitor.lines);
-      assert.ok(fast.length >= 6, `about ten record writes a second at heartbeatMs 100: ${fast.length}`);
+      assert.ok(fast.length >= 4, `about ten record writes a second at heartbeatMs 100 (one in 3 s before): ${fast.length}`);
       assert.deepEqual(new Set(fast.map((w) => `${w.px} ${w.url}`)), new Set(['2500 http://after.test:2']));
     } finally {
       monitor.close();
