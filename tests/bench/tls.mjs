@@ -97,6 +97,8 @@ const argOf = (args, name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const mean = (values) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
+/** Mean, least and most of the rounds' ratios (rangeText prints it); undefined when no round gave one. */
+const spread = (values) => (values.length ? { mean: mean(values), min: Math.min(...values), max: Math.max(...values) } : undefined);
 const inc = (counts, key, by = 1) => (counts[key] = (counts[key] ?? 0) + by);
 
 /** The section's settings from the environment (documented in run.mjs's header). */
@@ -648,9 +650,9 @@ async function benchFlv(ctx) {
         origin: mean(mine.map((r) => r.cpu.origin.cores)),
         viewers: mean(mine.map((r) => r.cpu.viewers.cores)),
       },
-      cpuRatio: ratios.length ? { mean: mean(ratios), min: Math.min(...ratios), max: Math.max(...ratios) } : undefined,
+      cpuRatio: spread(ratios),
       rssPeakBytes: Math.max(...mine.map((r) => r.rssPeakBytes)),
-      rssRatio: rssRatios.length ? { mean: mean(rssRatios), min: Math.min(...rssRatios), max: Math.max(...rssRatios) } : undefined,
+      rssRatio: spread(rssRatios),
       viewersAtRate: Math.min(...mine.map((r) => r.viewersAtRate)),
       minRateBytesPerSec: Math.min(...mine.map((r) => r.minRateBytesPerSec)),
       firstByteP99Ms: Math.max(...mine.map((r) => r.result.firstByteMs.p99)),
@@ -788,11 +790,7 @@ async function benchHlsH2(ctx) {
     row.cpuRatio = row.cpu ? row.cpu.proxy.cores / nginxCores(row.protocol, row.round) : NaN;
     row.cpuRatioVsNginxH2 = row.cpu ? row.cpu.proxy.cores / nginxCores('h2', row.round) : NaN;
   }
-  return {
-    rows,
-    rounds: ctx.settings.rounds,
-    sessions: ctx.settings.hlsPerSession === 1 ? 'one HTTP/2 session per viewer' : `${ctx.settings.hlsPerSession} viewers per HTTP/2 session`,
-  };
+  return { rows, sessions: ctx.settings.hlsPerSession === 1 ? 'one HTTP/2 session per viewer' : `${ctx.settings.hlsPerSession} viewers per HTTP/2 session` };
 }
 
 /** The relay's HLS rounds in one: CPU ratio against nginx (mean, min, max over the rounds) and mean cores of both. */
@@ -809,7 +807,7 @@ function hlsRelaySummary(hls) {
     viewers: relays[0].viewers.n,
     cores: mean(relays.map((r) => r.cpu.proxy.cores)),
     nginxCores: mean(nginx.map((r) => r.cpu.proxy.cores)),
-    cpuRatio: ratios.length ? { mean: mean(ratios), min: Math.min(...ratios), max: Math.max(...ratios) } : undefined,
+    cpuRatio: spread(ratios),
     cpuRatioVsNginxH2: vsH2.length ? mean(vsH2) : NaN,
     disturbed: relays.some((r) => r.disturbed) || nginx.some((r) => r.disturbed),
   };
@@ -907,7 +905,7 @@ async function benchHandshakes(ctx) {
         serverCores: mean(perRound.map((p) => p.serverCores)),
         clientCores: mean(mine.map((r) => r.cpu.client.cores)),
         handshakesPerCpuSecond: mean(perRound.map((p) => p.handshakesPerCpuSecond)),
-        ratio: ratios.length ? { mean: mean(ratios), min: Math.min(...ratios), max: Math.max(...ratios) } : undefined,
+        ratio: spread(ratios),
         handshakeMsP50: mean(mine.map((r) => r.window.handshakeMs.p50)),
         errors: mine.reduce((a, r) => a + Object.values(r.window.errors).reduce((x, y) => x + y, 0), 0),
         reused: mine.reduce((a, r) => a + r.window.reused, 0),

@@ -7,7 +7,7 @@ export function routeStats(given: Partial<RouteStatsDto> = {}): RouteStatsDto {
 }
 
 /** The admission counters, all zero. */
-export function admissionStats(): AdmissionStatsDto {
+function admissionStats(): AdmissionStatsDto {
   return {
     webhook: { calls: 0, cacheHits: 0, coalesced: 0, failures: 0, queueFull: 0 },
     stop: { delivered: 0, retried: 0, dropped: 0 },

@@ -10,9 +10,6 @@ import type { AccessLogFormat } from '../../../shared/config.js';
 import type { LoggedRequest } from '../relay/request-log.js';
 import { MAX_LOGGED_NAME_CHARS, MAX_LOGGED_PATH_CHARS, MAX_LOGGED_USER_AGENT_CHARS } from '../../../shared/dto.js';
 
-// The bounds of a line's fields are part of what a reader gets back (LogRecordDto): they live in the contract.
-export { MAX_LOGGED_NAME_CHARS, MAX_LOGGED_PATH_CHARS, MAX_LOGGED_USER_AGENT_CHARS };
-
 /** A finished request waiting in a queue: the request as logged and when it ended (epoch ms). */
 export interface FinishedItem {
   readonly request: LoggedRequest;

@@ -13,12 +13,11 @@ import {
   escapeBare,
   escapeQuoted,
   isoTime,
-  MAX_LOGGED_PATH_CHARS,
-  MAX_LOGGED_USER_AGENT_CHARS,
   sessionJsonLine,
   type FinishedItem,
 } from '../../../electron/engine/logs/line-format.js';
 import { parseCombinedRecord, parseJsonRecord, parseRecordLine } from '../../../electron/engine/logs/record-parse.js';
+import { MAX_LOGGED_PATH_CHARS, MAX_LOGGED_USER_AGENT_CHARS } from '../../../shared/dto.js';
 import type { LoggedRequest } from '../../../electron/engine/relay/request-log.js';
 
 const STARTED = Date.UTC(2026, 11, 4, 10, 15, 0, 123);
