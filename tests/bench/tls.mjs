@@ -448,7 +448,7 @@ export async function benchTls(hooks, settings = tlsSettingsFromEnv()) {
         route: { ...FLV_ROUTE, kind: '<flv (parts a, c) | hls (part b)>' },
       }),
       notes:
-        'nginx: ssl_session_cache and ssl_session_tickets at their defaults (none / on), ssl_buffer_size 16k (default), access_log off. Relay: tls defaults (TLS 1.2+, session tickets on). No client resumes a session.',
+        'nginx: ssl_session_cache and ssl_session_tickets at their defaults (none / on), ssl_buffer_size 16k (default), access_log off. Relay: tls defaults (TLS 1.2+, session tickets on), logs at their defaults (every request is a line in access.log, and a viewer request one in sessions.jsonl too). No client resumes a session.',
     },
   };
   try {
@@ -1058,7 +1058,7 @@ export function printTls(results, log) {
       `\n-- b. HLS: ${s.hlsViewers} viewers of one live stream (${s.hlsSegmentSeconds} s segments of ${s.hlsSegmentBytes.toLocaleString('en-US')} bytes), ${hls.sessions}; protocol as ALPN picks it; ${s.hlsSeconds}s window per run, ${s.rounds} interleaved round(s) of relay and nginx, each relay run against its round's nginx, the floor once against nginx's mean`,
     );
     log(
-      '   nginx: proxy_cache + proxy_cache_lock (hls.mjs config) over ssl http2; relay: hls route (hls defaults); viewers as in the HLS section (hls.js-like)',
+      '   nginx: proxy_cache + proxy_cache_lock (hls.mjs config) over ssl http2; relay: hls route (hls defaults), its logs on as by default (nginx: access_log off); viewers as in the HLS section (hls.js-like)',
     );
     log(
       table(

@@ -149,11 +149,30 @@ Object.defineProperty(RelayHttp2Response.prototype, 'writableNeedDrain', {
 // answer, about a tenth of the relay's CPU for a cached playlist over h2. The relay sends no trailers (setTrailer refuses
 // them, below), so its answers end with their last DATA frame (or their HEADERS, when bodiless), as nginx's do. This
 // replaces Node's private "begin send" step (found by its description) with one that asks for no trailers, built from
-// the response's public getters, only where that step is the one it was written against (its source names exactly the
-// options passed here plus waitForTrailers): a Node whose step differs keeps its own, correct with one frame more.
+// the response's public getters and its own header fields object (headerFieldsOf), only where that step is the one it
+// was written against (its source reads that object and names exactly the options passed here plus waitForTrailers): a
+// Node whose step differs keeps its own, correct with one frame more.
 const BEGIN_SEND = Object.getOwnPropertySymbols(http2.Http2ServerResponse.prototype).find((key) => key.description === 'begin-send');
 
-/** True when Node's begin-send step is the known one: status from the state, respond with endStream, waitForTrailers and sendDate only. */
+/**
+ * The key of the header fields object a compatibility response keeps as its own (Node's private
+ * kHeaders, found by its description on the first response): the step below passes that object
+ * to respond as Node's own step does, where getHeaders() would copy it for every answer.
+ * Null when a response has no such field (getHeaders() is used then).
+ */
+let headersKey: symbol | null | undefined;
+
+/** The response's own header fields object (not a copy), or a copy where it cannot be found. */
+function headerFieldsOf(res: RelayHttp2Response): OutgoingHttpHeaders {
+  if (headersKey === undefined) {
+    const key = Object.getOwnPropertySymbols(res).find((symbol) => symbol.description === 'headers');
+    const fields: unknown = key && (res as unknown as Record<symbol, unknown>)[key];
+    headersKey = fields && typeof fields === 'object' && Object.getPrototypeOf(fields) === null ? key! : null;
+  }
+  return headersKey ? ((res as unknown as Record<symbol, OutgoingHttpHeaders>)[headersKey] ?? res.getHeaders()) : res.getHeaders();
+}
+
+/** True when Node's begin-send step is the known one: its own header fields, status from the state, respond with endStream, waitForTrailers and sendDate only. */
 function knownBeginSend(step: unknown): boolean {
   if (typeof step !== 'function') return false;
   const source = Function.prototype.toString.call(step).replace(/\s+/g, ' ');
@@ -164,6 +183,7 @@ function knownBeginSend(step: unknown): boolean {
     .filter(Boolean);
   return (
     JSON.stringify(options) === JSON.stringify(['endStream: state.ending', 'waitForTrailers: true', 'sendDate: state.sendDate']) &&
+    source.includes('const headers = this[kHeaders];') &&
     source.includes('headers[HTTP2_HEADER_STATUS] = state.statusCode;') &&
     source.includes('.respond(headers, options);')
   );
@@ -172,7 +192,7 @@ function knownBeginSend(step: unknown): boolean {
 if (BEGIN_SEND && knownBeginSend((http2.Http2ServerResponse.prototype as unknown as Record<symbol, unknown>)[BEGIN_SEND])) {
   Object.defineProperty(RelayHttp2Response.prototype, BEGIN_SEND, {
     value(this: RelayHttp2Response): void {
-      const headers: OutgoingHttpHeaders = this.getHeaders();
+      const headers = headerFieldsOf(this);
       headers[':status'] = this.statusCode;
       // sendDate: respond's option for the Date header, which its type does not declare.
       const options: http2.ServerStreamResponseOptions & { sendDate: boolean } = { endStream: this.writableEnded, sendDate: this.sendDate };
