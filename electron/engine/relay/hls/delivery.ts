@@ -8,18 +8,21 @@
  * taxonomy; after it, the response can only be cut. The end is reported once.
  * A large rendered playlist is one shared Buffer, written as it is (no copy per viewer);
  * the viewers of a burst are handed it one per event-loop turn (TURN_WRITE_MIN_BYTES), so
- * the kernel copies of fifty 7 MB answers are not all made in one turn. A body in hand (a
- * complete object, a rendered playlist) goes to the socket WRITE_SLICE_BYTES at a time, the
- * next when the socket took the last: over TLS each write is encrypted into the connection's
- * own buffer at once, so a viewer holds one slice, not a copy of the whole object.
+ * the kernel copies of fifty 7 MB answers are not all made in one turn. Over TLS (HTTPS/1.1
+ * and HTTP/2) a body in hand (a complete object, a rendered playlist) goes to the socket
+ * WRITE_SLICE_BYTES at a time, the next when the socket took the last: each write is encrypted
+ * into the connection's own buffer at once, so a viewer holds one slice, not a copy of the
+ * whole object. A plain socket writes from the shared buffer itself: one write there.
  * A delivery given a rate (routes[].limits.viewerBytesPerSecond, for segments) writes the
  * object through its own token bucket (pacing.ts): bytes beyond it wait, the position in the
  * shared fetch stays where it is meanwhile (an uncacheable fetch pauses its node for it as for
  * a slow viewer), and a chunk may go in slices. Each viewer of a cached object has its own.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { ERROR_STATUS, RelayError, toRelayError } from '../../core/errors.js';
 import { underRouteCors } from '../cors.js';
+import { http2StreamOf } from '../http2/stream-of.js';
 import { Pacer } from '../pacing.js';
 import { sendError } from '../respond.js';
 import type { CacheOutcome, Obtained } from './cache.js';
@@ -37,7 +40,7 @@ export const TURN_WRITE_MIN_BYTES = 256 * 1_024;
 
 /**
  * Most bytes of a body in hand (a complete object, a rendered playlist) handed to a viewer's
- * socket at once, bytes; the next slice follows its 'drain'. Over TLS and HTTP/2 a write is
+ * TLS connection at once, bytes; the next slice follows its 'drain'. Over TLS and HTTP/2 a write is
  * encrypted into the connection's buffer whole, where it stays until the kernel takes it: a
  * 500 KB segment written in one go held about 600 KB per viewer while 500 HTTP/2 viewers
  * fetched it; in slices, a viewer holds one.
@@ -265,8 +268,9 @@ export class Delivery implements FetchWatcher {
   private sendBody(): void {
     const body = this.body;
     if (!body) return;
+    const sliceBytes = this.overPlainSocket() ? body.length : WRITE_SLICE_BYTES;
     for (;;) {
-      const slice = body.subarray(this.bodySent, this.bodySent + WRITE_SLICE_BYTES);
+      const slice = body.subarray(this.bodySent, this.bodySent + sliceBytes);
       this.bodySent += slice.length;
       this.events.countOut(slice.length);
       if (this.bodySent >= body.length) {
@@ -280,6 +284,17 @@ export class Delivery implements FetchWatcher {
         return;
       }
     }
+  }
+
+  /** True when the response goes over a plain TCP socket (no TLS copy per write); HTTP/2 and a response not yet on its socket count as TLS. */
+  private overPlainSocket(): boolean {
+    const socket = this.res.socket as (Socket & { encrypted?: boolean }) | null;
+    return socket !== null && socket.encrypted !== true && http2StreamOf(this.res) === undefined;
+  }
+
+  /** True while a body in hand is being written: a graceful stop lets it finish (within relay.shutdownGraceMs). */
+  get sendingBody(): boolean {
+    return this.body !== undefined && !this.done;
   }
 
   /** pump at the pacer's rate: what the bucket allows now (a chunk possibly in slices), then the pacer's timer wakes the delivery. */

@@ -222,7 +222,6 @@ export class HlsRelay {
   private deliver(request: HlsRequest, fetch: SharedFetch, flow: HlsFlow, render: (source: SharedFetch) => RenderedPlaylist | Promise<RenderedPlaylist>): void {
     const { req, res } = request;
     const { stream } = flow;
-    // No owner: a kick or shutdown cuts the response, and the delivery ends with CLIENT_CLOSED.
     const scope = new SessionScope(this.deps.sessions, flow.facts, res, this.deps.nodes.get(flow.facts.nodeId), admissionOf(req));
     const session = scope.session;
     const routeStats = session.routeStats;
@@ -238,6 +237,14 @@ export class HlsRelay {
       ended: (status, errorCode) => {
         if (stream && errorCode && errorCode !== 'CLIENT_CLOSED') stream.errors += 1;
         scope.close(status, errorCode);
+      },
+    });
+    // A kick cuts the response (the delivery ends with CLIENT_CLOSED); so does a stop, except for a body in hand being written,
+    // which goes on to its end while the connections are given relay.shutdownGraceMs.
+    scope.ownedBy({
+      abort: () => res.destroy(),
+      finishGracefully: () => {
+        if (!delivery.sendingBody) res.destroy();
       },
     });
     // Segments (and other objects) are paced per viewer at the route's limit, read now; playlists never.

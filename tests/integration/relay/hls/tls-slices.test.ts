@@ -4,7 +4,9 @@
  * segment written in one go held most of 12 MB per viewer that had not read it yet. Here
  * HTTPS/1.1 viewers that ask for it and do not read grow the relay's RSS by a slice or so each,
  * not by the object; once they read, each gets every byte. A cached segment and a rendered
- * playlist larger than a slice arrive byte for byte over HTTP/2 and HTTP/1.1.
+ * playlist larger than TURN_WRITE_MIN_BYTES (written in turns, then in slices) arrive whole
+ * over HTTP/2 and HTTP/1.1; and a stop lets a segment being written in slices finish within
+ * relay.shutdownGraceMs instead of cutting it.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { WRITE_SLICE_BYTES } from '../../../../electron/engine/relay/hls/delivery.js';
+import { TURN_WRITE_MIN_BYTES } from '../../../../electron/engine/relay/hls/delivery.js';
 import { HlsOrigin } from '../../../helpers/hls-origin.js';
 import { sleep } from '../../../helpers/http.js';
 import { startRelay, type StartedRelay } from '../../../helpers/relay.js';
@@ -22,8 +24,8 @@ import { TestCa, writePem } from '../../../helpers/test-ca.js';
 
 const BIG = randomBytes(12 * 1_048_576);
 const BIG_SHA = createHash('sha256').update(BIG).digest('hex');
-/** A playlist of about 200 KB: three slices or more once rendered. */
-const LONG_PLAYLIST_ENTRIES = 4_000;
+/** A playlist of about 330 KB: over TURN_WRITE_MIN_BYTES, and several slices, once rendered. */
+const LONG_PLAYLIST_ENTRIES = 7_000;
 const STALLED_VIEWERS = 12;
 const rssMb = () => process.memoryUsage().rss / 1_048_576;
 
@@ -31,6 +33,15 @@ interface RawAnswer {
   status: number;
   length: number;
   sha256: string;
+  body: Buffer;
+}
+
+/** Checks a rendered long playlist: from its first line to its last, every entry there. */
+function assertWholePlaylist(body: Buffer): void {
+  assert.ok(body.length > TURN_WRITE_MIN_BYTES, `the rendered playlist is written in turns and slices (${body.length} bytes)`);
+  const text = body.toString();
+  assert.ok(text.startsWith('#EXTM3U\n') && text.endsWith('#EXT-X-ENDLIST\n'), 'the playlist arrives from its first line to its last');
+  assert.equal(text.split('\n').filter((line) => line.startsWith('#EXTINF')).length, LONG_PLAYLIST_ENTRIES);
 }
 
 /** An HTTPS/1.1 GET on a raw TLS socket that reads nothing until `read()` is called. */
@@ -45,14 +56,15 @@ function stalledViewer(port: number, ca: string, urlPath: string) {
     });
     socket.once('error', reject);
   });
-  /** Read the whole answer (its body hashed as it comes). */
-  const read = () =>
+  /** Read the whole answer (its body hashed as it comes; kept too when `keep`). */
+  const read = (keep = false) =>
     new Promise<RawAnswer>((resolve, reject) => {
       let head = Buffer.alloc(0);
       let headEnd = -1;
       let status = 0;
       let length = 0;
       const hash = createHash('sha256');
+      const kept: Buffer[] = [];
       socket.on('data', (chunk: Buffer) => {
         if (headEnd < 0) {
           head = Buffer.concat([head, chunk]);
@@ -63,8 +75,9 @@ function stalledViewer(port: number, ca: string, urlPath: string) {
         }
         length += chunk.length;
         hash.update(chunk);
+        if (keep) kept.push(chunk);
       });
-      socket.once('end', () => resolve({ status, length, sha256: hash.digest('hex') }));
+      socket.once('end', () => resolve({ status, length, sha256: hash.digest('hex'), body: Buffer.concat(kept) }));
       socket.once('error', reject);
       socket.resume();
     });
@@ -95,6 +108,8 @@ describe('HLS bodies written in slices over TLS', () => {
   let relay: StartedRelay;
   let tlsUrl: string;
   let port: number;
+  /** The stop the last test began (the relay is stopped once). */
+  let stopping: Promise<void> | undefined;
 
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'relaydeck-hls-slices-'));
@@ -119,12 +134,12 @@ describe('HLS bodies written in slices over TLS', () => {
     port = Number(new URL(tlsUrl).port);
   });
   after(async () => {
-    await relay?.stop();
+    await (stopping ?? relay?.stop());
     await hls?.stop();
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('a cached 12 MB segment and a 200 KB playlist arrive whole over HTTP/2', async () => {
+  it('a cached 12 MB segment and a 330 KB playlist arrive whole over HTTP/2 and HTTPS/1.1', async () => {
     const session = http2.connect(tlsUrl, { ca: ca.ca.cert, settings: { initialWindowSize: 6 * 1_048_576 } });
     session.on('error', () => {});
     try {
@@ -135,10 +150,12 @@ describe('HLS bodies written in slices over TLS', () => {
       for (const answer of [first, cached]) assert.equal(createHash('sha256').update(answer.body).digest('hex'), BIG_SHA);
       const playlist = await h2Get(session, '/hls/cam1/long.m3u8');
       assert.equal(playlist.status, 200);
-      assert.ok(playlist.body.length > 3 * WRITE_SLICE_BYTES, `the rendered playlist spans several slices (${playlist.body.length} bytes)`);
-      const text = playlist.body.toString();
-      assert.ok(text.startsWith('#EXTM3U\n') && text.endsWith('#EXT-X-ENDLIST\n'), 'the playlist arrives from its first line to its last');
-      assert.equal(text.split('\n').filter((line) => line.startsWith('#EXTINF')).length, LONG_PLAYLIST_ENTRIES);
+      assertWholePlaylist(playlist.body);
+      const overHttp1 = stalledViewer(port, ca.ca.cert, '/hls/cam1/long.m3u8');
+      await overHttp1.connected;
+      const answer = await overHttp1.read(true);
+      assert.equal(answer.status, 200);
+      assertWholePlaylist(answer.body);
       assert.equal(hls.count(/big\.ts$/), 1, 'one node request for the segment');
     } finally {
       session.destroy();
@@ -173,5 +190,18 @@ describe('HLS bodies written in slices over TLS', () => {
       assert.equal(answer.sha256, BIG_SHA);
     }
     assert.equal(hls.count(/big\.ts$/), 1, 'still one node request');
+  });
+
+  it('a stop lets a segment being written in slices finish (relay.shutdownGraceMs), then closes', async () => {
+    const viewer = stalledViewer(port, ca.ca.cert, '/hls/cam1/big.ts');
+    await viewer.connected;
+    await sleep(300); // the relay has written what the connection took and waits for 'drain'
+    stopping = relay.stop();
+    await sleep(300);
+    const answer = await viewer.read();
+    assert.equal(answer.status, 200);
+    assert.equal(answer.length, BIG.length, 'the whole segment, not a cut one');
+    assert.equal(answer.sha256, BIG_SHA);
+    await stopping;
   });
 });
