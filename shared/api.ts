@@ -3,7 +3,7 @@
  * HTTP API and the browser client are all derived from `API_CALLS`, so a call exists
  * on all three transports or on none.
  */
-import type { NodeConfig, RouteConfig } from './config.js';
+import type { NodeInput, RouteInput } from './config.js';
 import type { NodeDto, RequestLogEntry, RouteDto, ServerInfoDto, SessionDto, StatsDto, StreamDto } from './dto.js';
 import type { HistoryDto, RelayStateDto, ResolveDto, RouteSavedDto, SettingsDto, SettingsPatch, SignedUrlDto } from './dto.js';
 import type { HlsCacheDto, HlsStreamDto, TlsStatusDto } from './dto.js';
@@ -19,21 +19,21 @@ export interface ApiSignatures {
   /** Every route as configured. */
   listRoutes: { input: Record<string, never>; output: RouteDto[] };
   /** Add a route (validated with the whole config; 409 when the id exists); answers the route with its `warnings`. Without `nodes` it uses every node but the demo node. */
-  createRoute: { input: { body: RouteConfig }; output: RouteSavedDto };
+  createRoute: { input: { body: RouteInput }; output: RouteSavedDto };
   /** Replace a route as a whole; answers the route with its `warnings`. */
-  replaceRoute: { input: { id: string; body: RouteConfig }; output: RouteSavedDto };
+  replaceRoute: { input: { id: string; body: RouteInput }; output: RouteSavedDto };
   /** Partial update, e.g. `{ mode: "redirect" }`; applies from the next request; answers the route with its `warnings` (e.g. a redirect that cannot tell which node holds the stream). */
-  updateRoute: { input: { id: string; body: Partial<RouteConfig> }; output: RouteSavedDto };
+  updateRoute: { input: { id: string; body: Partial<RouteInput> }; output: RouteSavedDto };
   /** Remove a route; streams in flight on it continue until they end. */
   deleteRoute: { input: { id: string }; output: { deleted: string } };
   /** Every node: its configuration and live state (health, RTT, sessions, pulls, Mbit/s, streams). */
   listNodes: { input: Record<string, never>; output: NodeDto[] };
   /** Add a node. */
-  createNode: { input: { body: NodeConfig }; output: NodeDto };
+  createNode: { input: { body: NodeInput }; output: NodeDto };
   /** Replace a node as a whole (the id cannot change: routes refer to it). */
-  replaceNode: { input: { id: string; body: NodeConfig }; output: NodeDto };
+  replaceNode: { input: { id: string; body: NodeInput }; output: NodeDto };
   /** Partial update, e.g. `{ draining: true }` or `{ enabled: false }`. */
-  updateNode: { input: { id: string; body: Partial<NodeConfig> }; output: NodeDto };
+  updateNode: { input: { id: string; body: Partial<NodeInput> }; output: NodeDto };
   /** Remove a node (409 while a route names it). */
   deleteNode: { input: { id: string }; output: { deleted: string } };
   /** Requests in flight, with their bytes so far. */

@@ -158,13 +158,19 @@ export function optional<T>(inner: Schema<T>): OptionalSchema<T> {
   return { parse: (v, p) => inner.parse(v, p), range: inner.range, choices: inner.choices, whenMissing: () => undefined as T, isOptional: true };
 }
 
+/** A field with a default: it may be left out of an input (its key is optional in InputOf, required in the parsed type). */
+export interface DefaultedSchema<T> extends Schema<T> {
+  readonly hasDefault: true;
+}
+
 /** The field may be omitted; then a copy of `value` is used. */
-export function withDefault<T>(inner: Schema<T>, value: T): Schema<T> {
+export function withDefault<T>(inner: Schema<T>, value: T): DefaultedSchema<T> {
   return {
     parse: (v, p) => inner.parse(v, p),
     range: inner.range,
     choices: inner.choices,
     whenMissing: () => (typeof value === 'object' && value !== null ? structuredClone(value) : value),
+    hasDefault: true,
   };
 }
 
@@ -178,7 +184,7 @@ export function documented<S extends Schema<unknown>>(schema: S, meta: FieldMeta
  * README's configuration reference, the Settings page's hints and the exported DEFAULT_*
  * values are all read from here.
  */
-export function setting<T>(inner: Schema<T>, defaultValue: T, meta: FieldMeta): Schema<T> {
+export function setting<T>(inner: Schema<T>, defaultValue: T, meta: FieldMeta): DefaultedSchema<T> {
   return documented(withDefault(inner, defaultValue), meta);
 }
 
@@ -192,6 +198,12 @@ type Shape = Record<string, Schema<unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { isOptional: true } ? K : never }[keyof S];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 export type ObjectOf<S extends Shape> = Simplify<{ [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
+type LooseKeys<S extends Shape> = { [K in keyof S]: S[K] extends { isOptional: true } | { hasDefault: true } ? K : never }[keyof S];
+/**
+ * What `object(shape)` accepts from a caller (an API body, a config file): the fields with a
+ * default or marked optional may be left out; a value that is given has its parsed type.
+ */
+export type InputOf<S extends Shape> = Simplify<{ [K in Exclude<keyof S, LooseKeys<S>>]: Infer<S[K]> } & { [K in LooseKeys<S>]?: Infer<S[K]> }>;
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;

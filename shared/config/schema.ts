@@ -1,5 +1,5 @@
 /** The whole configuration file: every section with its defaults filled, and the types code uses. */
-import { array, object, optional, withDefault, type Infer, type Schema } from '../schema.js';
+import { array, object, optional, withDefault, type InputOf, type Infer, type Schema } from '../schema.js';
 import { adminSettingsSchema } from './admin.js';
 import { appSettingsSchema, demoSettingsSchema } from './app.js';
 import { MAX_NODES, MAX_ROUTES } from './fields.js';
@@ -64,8 +64,12 @@ export type FleetSettings = Infer<typeof fleetSettingsSchema>;
 export type DemoSettings = Infer<typeof demoSettingsSchema>;
 /** A media node as configured. */
 export type NodeConfig = Infer<typeof nodeSchema>;
+/** A media node as a caller gives it (createNode, replaceNode): the fields with a default may be left out. */
+export type NodeInput = InputOf<typeof nodeSchema.shape>;
 /** A route as configured. */
 export type RouteConfig = Infer<typeof routeSchema>;
+/** A route as a caller gives it (createRoute, replaceRoute): the fields with a default may be left out. */
+export type RouteInput = InputOf<typeof routeSchema.shape>;
 export type RouteKind = (typeof ROUTE_KINDS)[number];
 export type RouteMode = (typeof ROUTE_MODES)[number];
 /** The whole configuration file. */
