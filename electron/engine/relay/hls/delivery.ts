@@ -19,10 +19,8 @@
  * a slow viewer), and a chunk may go in slices. Each viewer of a cached object has its own.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { ERROR_STATUS, RelayError, toRelayError } from '../../core/errors.js';
 import { underRouteCors } from '../cors.js';
-import { http2StreamOf } from '../http2/stream-of.js';
 import { Pacer } from '../pacing.js';
 import { sendError } from '../respond.js';
 import type { CacheOutcome, Obtained } from './cache.js';
@@ -109,6 +107,8 @@ export class Delivery implements FetchWatcher {
     private source: SharedFetch,
     private readonly res: ServerResponse,
     private readonly headOnly: boolean,
+    /** The viewer's connection is TLS (HTTPS/1.1 or HTTP/2): a body in hand goes in WRITE_SLICE_BYTES slices; else in one write. */
+    private readonly overTls: boolean,
     outcome: CacheOutcome,
     private readonly events: DeliveryEvents,
   ) {
@@ -268,7 +268,7 @@ export class Delivery implements FetchWatcher {
   private sendBody(): void {
     const body = this.body;
     if (!body) return;
-    const sliceBytes = this.overPlainSocket() ? body.length : WRITE_SLICE_BYTES;
+    const sliceBytes = this.overTls ? WRITE_SLICE_BYTES : body.length;
     for (;;) {
       const slice = body.subarray(this.bodySent, this.bodySent + sliceBytes);
       this.bodySent += slice.length;
@@ -284,12 +284,6 @@ export class Delivery implements FetchWatcher {
         return;
       }
     }
-  }
-
-  /** True when the response goes over a plain TCP socket (no TLS copy per write); HTTP/2 and a response not yet on its socket count as TLS. */
-  private overPlainSocket(): boolean {
-    const socket = this.res.socket as (Socket & { encrypted?: boolean }) | null;
-    return socket !== null && socket.encrypted !== true && http2StreamOf(this.res) === undefined;
   }
 
   /** True while a body in hand is being written: a graceful stop lets it finish (within relay.shutdownGraceMs). */

@@ -23,6 +23,7 @@ import { streamKey } from '../../upstream/stream-key.js';
 import { RelayError, toRelayError } from '../../core/errors.js';
 import { answerRefused } from '../refusal.js';
 import { requestFacts, SessionScope } from '../session-scope.js';
+import { isEncrypted } from '../tls/redirect.js';
 import { admissionOf } from '../viewer-gate.js';
 import type { RouteTable } from '../../routing/route-table.js';
 import type { Session, SessionFacts, SessionRegistry } from '../sessions.js';
@@ -225,7 +226,7 @@ export class HlsRelay {
     const scope = new SessionScope(this.deps.sessions, flow.facts, res, this.deps.nodes.get(flow.facts.nodeId), admissionOf(req));
     const session = scope.session;
     const routeStats = session.routeStats;
-    const delivery = new Delivery(fetch, res, req.method === 'HEAD', flow.outcome, {
+    const delivery = new Delivery(fetch, res, req.method === 'HEAD', isEncrypted(req), flow.outcome, {
       review: (source) => this.review(request, flow, session, source),
       renderPlaylist: render,
       countOut: (bytes) => {
