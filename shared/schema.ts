@@ -195,15 +195,17 @@ export function defaultOf<T>(field: Schema<T>): T {
 }
 
 type Shape = Record<string, Schema<unknown>>;
-type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { isOptional: true } ? K : never }[keyof S];
+/** The keys of `S` whose schema has the marker `M` (isOptional, hasDefault). */
+type KeysMarked<S extends Shape, M> = { [K in keyof S]: S[K] extends M ? K : never }[keyof S];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
-export type ObjectOf<S extends Shape> = Simplify<{ [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
-type LooseKeys<S extends Shape> = { [K in keyof S]: S[K] extends { isOptional: true } | { hasDefault: true } ? K : never }[keyof S];
+/** The fields of `S` with their parsed types, the `Loose` ones optional. */
+type FieldsOf<S extends Shape, Loose extends keyof S> = Simplify<{ [K in Exclude<keyof S, Loose>]: Infer<S[K]> } & { [K in Loose]?: Infer<S[K]> }>;
+export type ObjectOf<S extends Shape> = FieldsOf<S, KeysMarked<S, { isOptional: true }>>;
 /**
  * What `object(shape)` accepts from a caller (an API body, a config file): the fields with a
  * default or marked optional may be left out; a value that is given has its parsed type.
  */
-export type InputOf<S extends Shape> = Simplify<{ [K in Exclude<keyof S, LooseKeys<S>>]: Infer<S[K]> } & { [K in LooseKeys<S>]?: Infer<S[K]> }>;
+export type InputOf<S extends Shape> = FieldsOf<S, KeysMarked<S, { isOptional: true } | { hasDefault: true }>>;
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
