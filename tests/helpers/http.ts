@@ -1,5 +1,6 @@
 /** Small real-socket HTTP helpers for tests. */
 import http from 'node:http';
+import type http2 from 'node:http2';
 import net from 'node:net';
 
 export interface Answer {
@@ -20,6 +21,26 @@ export function request(url: string, options: http.RequestOptions = {}, body?: s
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** An answer read over HTTP/2 (h2Get). */
+export interface H2Answer {
+  status: number;
+  headers: http2.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One GET on an open HTTP/2 session, read to its end. */
+export function h2Get(session: http2.ClientHttp2Session, urlPath: string): Promise<H2Answer> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':path': urlPath });
+    const chunks: Buffer[] = [];
+    let headers: http2.IncomingHttpHeaders = {};
+    stream.on('response', (h) => (headers = h));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks) }));
+    stream.on('error', reject);
   });
 }
 

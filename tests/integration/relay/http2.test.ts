@@ -22,7 +22,7 @@ import { LiveFlvOrigin } from '../../helpers/flv-origin.js';
 import { HlsOrigin } from '../../helpers/hls-origin.js';
 import { TestOrigin } from '../../helpers/origin.js';
 import { getHeaders, ping, RawH2, rstStream, settings } from '../../helpers/h2-raw.js';
-import { sleep, waitFor } from '../../helpers/http.js';
+import { h2Get, sleep, waitFor } from '../../helpers/http.js';
 import { startRelay, type StartedRelay } from '../../helpers/relay.js';
 import { TestCa, writePem } from '../../helpers/test-ca.js';
 
@@ -33,25 +33,6 @@ const BIG = randomBytes(300_000);
 const PLAYLIST = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n#EXTINF:2,\nseg1.ts\n#EXTINF:2,\nseg2.ts\n';
 const SEGMENT = randomBytes(50_000);
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
-
-interface H2Answer {
-  status: number;
-  headers: http2.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** One GET on an open HTTP/2 session, read to its end. */
-function h2Get(session: http2.ClientHttp2Session, urlPath: string): Promise<H2Answer> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ':path': urlPath });
-    const chunks: Buffer[] = [];
-    let headers: http2.IncomingHttpHeaders = {};
-    stream.on('response', (h) => (headers = h));
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks) }));
-    stream.on('error', reject);
-  });
-}
 
 /** An FLV viewer as one stream of `session`: counts the bytes it gets. */
 function h2FlvViewer(session: http2.ClientHttp2Session, urlPath: string, userAgent = 'h2-viewer') {
