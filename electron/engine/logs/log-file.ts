@@ -17,9 +17,11 @@ import { LineQueue } from './line-queue.js';
 /**
  * Longest a finished request's line waits before it is written, ms: the lines of that interval go
  * out in one write (a busy relay writes a batch per interval, not one per request). A full batch
- * and closing the file write at once; logs.*.queueLines bounds what waits.
+ * and closing the file write at once; logs.*.queueLines bounds what waits. Each write costs a
+ * timer, the file stream's asynchronous write and a thread-pool round trip whatever it carries, so
+ * at moderate request rates the interval sets the logs' CPU cost (README, "Logs on disk").
  */
-export const LOG_FLUSH_DELAY_MS = 50;
+export const LOG_FLUSH_DELAY_MS = 1_000;
 /** Wait after a failed open or write before the file is opened again, ms. */
 export const LOG_REOPEN_DELAY_MS = 5_000;
 /** Longest wait for a file's queued lines to reach the disk when it closes (shutdown, settings change), ms; what is left is counted as dropped. */
