@@ -33,6 +33,7 @@ import type { SnapshotEvent } from '../../shared/events.js';
 import { Engine } from '../engine/engine.js';
 import { registerIpcHandlers } from './ipc.js';
 import { createLogger } from '../engine/core/log.js';
+import { tuneV8 } from '../engine/core/v8-tuning.js';
 
 const log = createLogger('desktop');
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -163,6 +164,7 @@ function createTray(running: Engine): void {
 }
 
 async function startEngine(): Promise<Engine> {
+  tuneV8();
   const configPath = path.join(app.getPath('userData'), 'config.json');
   const { config, written } = await loadOrCreateConfig(configPath);
   if (written) log.info(`wrote ${configPath} (admin token generated)`);

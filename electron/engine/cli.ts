@@ -18,6 +18,7 @@ import { createLogger } from './core/log.js';
 import { VERSION } from './core/version.js';
 import { parseTtl, signPath } from './relay/auth/sign-url.js';
 import { RelayError } from './core/errors.js';
+import { tuneV8 } from './core/v8-tuning.js';
 import { listeningUrlOf, viewerBaseUrl } from '../../shared/viewer-url.js';
 
 const log = createLogger('cli');
@@ -94,6 +95,7 @@ class UsageError extends Error {}
 
 /** Run `serve` until SIGINT/SIGTERM; SIGHUP reloads the file (a bad file keeps the running config). */
 export async function serve(args: string[]): Promise<number> {
+  tuneV8();
   const flags = parseFlags(args);
   const configPath = path.resolve(flags.config ?? defaultConfigPath());
   // A SIGHUP before the engine runs must not kill the process (its default action); the file is read next anyway.
