@@ -7,11 +7,9 @@
  * directly in the old generation. A relay's per-request objects (Node's HTTP/2 request, response
  * and stream, the relay's delivery and session) all die within the request, but a burst of
  * concurrent requests makes them look long-lived, and from then on every request's objects went
- * to the old generation, which filled in seconds: at 250 HTTP/2 playlist requests a second (500
- * viewers, one request each every 2 s) the relay ran a full mark-compact every few seconds and
- * spent about a fifth of its CPU on it (0.084–0.096 cores with pretenuring, 0.067–0.072 without;
- * Node's own HTTP/2 server 0.048–0.062 in the same runs). Without it those objects die young, in
- * the cheap collection, as they should.
+ * to the old generation, which filled in seconds: a relay serving HTTP/2 playlists at a moderate
+ * rate ran a full mark-compact every few seconds (figures: README, TLS benchmark section).
+ * Without it those objects die young, in the cheap collection, as they should.
  */
 import v8 from 'node:v8';
 

@@ -20,7 +20,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from '../../helpers/http.js';
+import { h2Get, waitFor } from '../../helpers/http.js';
 import { TestOrigin } from '../../helpers/origin.js';
 import { startRelay, type StartedRelay } from '../../helpers/relay.js';
 import { TestCa, writePem } from '../../helpers/test-ca.js';
@@ -59,18 +59,11 @@ function get(url: string): Promise<Timed> {
   });
 }
 
-/** GET as one stream of an HTTP/2 session, timed the same way. */
-function h2Get(session: http2.ClientHttp2Session, urlPath: string): Promise<Timed> {
+/** GET as one stream of an HTTP/2 session (the helpers' h2Get), timed the same way. */
+async function h2GetTimed(session: http2.ClientHttp2Session, urlPath: string): Promise<Timed> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ':path': urlPath });
-    const chunks: Buffer[] = [];
-    let headers: http2.IncomingHttpHeaders = {};
-    stream.on('response', (h) => (headers = h));
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks), ms: performance.now() - started }));
-    stream.on('error', reject);
-  });
+  const answer = await h2Get(session, urlPath);
+  return { ...answer, ms: performance.now() - started };
 }
 
 /** The node: files, an HLS playlist and its segments, by the last part of the path. */
@@ -205,11 +198,11 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
       const session = http2.connect(tlsUrl, { ca: ca.ca.cert });
       session.on('error', () => {});
       try {
-        const open = await h2Get(session, '/open/big.bin');
+        const open = await h2GetTimed(session, '/open/big.bin');
         assert.equal(open.status, 200);
         assert.equal(sha256(open.body), sha256(BIG));
         assert.ok(open.ms < leastMs(BIG.length, FILE_RATE) / 2, `/open/big.bin took ${Math.round(open.ms)} ms`);
-        const answer = await h2Get(session, '/paced/big.bin');
+        const answer = await h2GetTimed(session, '/paced/big.bin');
         assert.equal(session.alpnProtocol, 'h2');
         assert.equal(answer.status, 200);
         assert.equal(sha256(answer.body), sha256(BIG));
@@ -249,7 +242,7 @@ for (const proxyEngine of ['native', 'http-proxy-3'] as const) {
       const session = http2.connect(tlsUrl, { ca: ca.ca.cert });
       session.on('error', () => {});
       try {
-        const answers = await Promise.all([get(url), h2Get(session, '/tv/cam/seg2.ts')]);
+        const answers = await Promise.all([get(url), h2GetTimed(session, '/tv/cam/seg2.ts')]);
         for (const answer of answers) {
           assert.equal(answer.status, 200);
           assert.equal(answer.headers['x-relaydeck-cache'], 'HIT');

@@ -230,9 +230,7 @@ export class Delivery implements FetchWatcher {
       // A complete object from its first byte: written from the one buffer in slices, whatever chunks it came in.
       this.position = source.end;
       source.advanced();
-      this.body = whole;
-      this.bodySent = 0;
-      this.sendBody();
+      this.sendWhole(whole);
       return;
     }
     while (this.position < source.end) {
@@ -258,6 +256,13 @@ export class Delivery implements FetchWatcher {
       this.res.destroy();
       this.finish(source.status, source.error?.code);
     }
+  }
+
+  /** Take `body` as the body in hand and start writing it (sendBody). */
+  private sendWhole(body: Buffer): void {
+    this.body = body;
+    this.bodySent = 0;
+    this.sendBody();
   }
 
   /**
@@ -388,9 +393,7 @@ export class Delivery implements FetchWatcher {
       this.finish(this.source.status);
       return;
     }
-    this.body = rendered.body;
-    this.bodySent = 0;
-    this.sendBody();
+    this.sendWhole(rendered.body);
   }
 
   private failBeforeHeaders(error: RelayError): void {
