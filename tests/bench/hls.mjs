@@ -297,6 +297,7 @@ export async function viewersMain(args, makeConnection, describe) {
   const targetMs = Number(argOf(args, '--target-ms', 2000));
   const rampMs = Number(argOf(args, '--ramp-ms', 5000));
   const startWaitMs = Number(argOf(args, '--start-wait-ms', 20000));
+  const warmupMs = Number(argOf(args, '--warmup-ms', 0));
   const shared = { measuring: false, latencies: [], cache: {} };
   const viewers = [];
   const runs = [];
@@ -308,7 +309,7 @@ export async function viewersMain(args, makeConnection, describe) {
   }
   const deadline = Date.now() + startWaitMs;
   while (viewers.some((v) => !v.firstSegmentAt) && Date.now() < deadline) await sleep(100);
-  await sleep(1_000);
+  await sleep(1_000 + warmupMs);
   shared.measuring = true;
   process.send({ type: 'window-start', started: viewers.filter((v) => v.firstSegmentAt).length });
   await sleep(seconds * 1000);

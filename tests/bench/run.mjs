@@ -50,12 +50,13 @@
 //   BENCH_TLS_VIEWERS=1000     tls a: HTTPS FLV viewers (1..5000); BENCH_TLS_VIEW_SECONDS=10 its window
 //                              (the stream bitrate is BENCH_BITRATE's)
 //   BENCH_TLS_HLS_VIEWERS=500  tls b: HLS viewers (1..2000); BENCH_TLS_HLS_SECONDS=12 its window
+//   BENCH_TLS_HLS_WARMUP_SECONDS=20  tls b: the same load after every viewer started, before each window
 //   BENCH_TLS_HLS_PER_SESSION=1  tls b: viewers per HTTP/2 session (1 = one per viewer, as browsers)
 //   BENCH_TLS_HANDSHAKE_SECONDS=6  tls c: measured window per run
 //   BENCH_TLS_HANDSHAKE_WARMUP_SECONDS=6  tls c: the same load before each window (V8's warm-up)
 //   BENCH_TLS_HANDSHAKE_CONCURRENCY=8  tls c: concurrent handshake loops in the client
 //   BENCH_TLS_HANDSHAKE_VERSIONS=TLSv1.3  tls c: TLSv1.3 and/or TLSv1.2 (comma-separated)
-//   BENCH_MAX_SECONDS=1800     hard wall-clock limit for the whole run (a full run takes about 20 min)
+//   BENCH_MAX_SECONDS=1800     hard wall-clock limit for the whole run (a full run takes about 22 min)
 // Needs /usr/sbin/nginx and wrk on PATH. Linux only (/proc).
 import { spawnSync, fork } from 'node:child_process';
 import { benchHls, hlsAnomalies, printHls } from './hls.mjs';

@@ -20,6 +20,8 @@
 //      over HTTPS/1.1 so that the ratio compares like with like. Target relay CPU <= 1.5x nginx's,
 //      as the mean over BENCH_TLS_ROUNDS interleaved rounds (relay, then nginx) of each relay run's
 //      ratio to its round's nginx: one 12 s window swings by a third with the machine's state.
+//      Each window opens once every viewer has started and the load has run
+//      BENCH_TLS_HLS_WARMUP_SECONDS (20) more seconds (the steady state, as c's warm-up).
 //      A last row (BENCH_TLS_FLOOR=0 leaves it out), run once, is Node's own HTTP/2 server with the
 //      same TLS settings and a minimal in-memory cache (h2-floor.mjs): the floor any Node server pays.
 //   c. TLS handshakes per CPU-second: a forked Node client runs BENCH_TLS_HANDSHAKE_CONCURRENCY
@@ -125,6 +127,12 @@ export function tlsSettingsFromEnv(env = process.env) {
     hlsBitrate,
     hlsRampMs: 4_000,
     hlsStartWaitMs: 15_000,
+    // The same reason as handshakeWarmupSeconds: the window opens once every viewer has started
+    // and the load has run this much longer, on every server. A fresh relay's first seconds of
+    // this load include V8 compiling its request path, and, once about 2 GB have been served, a
+    // one-time deoptimisation of the functions that update the byte counters (a count past 2^31
+    // changes the field from small integer to double, and V8 recompiles what used it).
+    hlsWarmupSeconds: num('BENCH_TLS_HLS_WARMUP_SECONDS', 20, 0, 120),
     handshakeSeconds: num('BENCH_TLS_HANDSHAKE_SECONDS', 6, 1, 60),
     // V8 compiles and optimises the handshake and request path during the first few thousand
     // connections (a fresh Node server's first 6 s of this load cost it a fifth more CPU per
@@ -711,9 +719,10 @@ async function hlsRun(ctx, id, wanted, round) {
       '--hls-viewers',
       ...['--url', server.url + HLS_PATH, '--n', String(s.hlsViewers), '--seconds', String(s.hlsSeconds)],
       ...['--target-ms', String(s.hlsSegmentSeconds * 1000), '--ramp-ms', String(s.hlsRampMs), '--start-wait-ms', String(s.hlsStartWaitMs)],
+      ...['--warmup-ms', String(s.hlsWarmupSeconds * 1000)],
       ...['--ca', ctx.certs.caFile, '--protocol', row.protocol, '--per-session', String(s.hlsPerSession)],
     ]);
-    const budget = s.hlsRampMs + s.hlsStartWaitMs;
+    const budget = s.hlsRampMs + s.hlsStartWaitMs + s.hlsWarmupSeconds * 1000;
     const start = nextMessage(viewers, 'window-start', budget + 15_000, 'hls viewers');
     const end = nextMessage(viewers, 'window-end', budget + s.hlsSeconds * 1000 + 30_000, 'hls viewers');
     const result = nextMessage(viewers, 'result', budget + s.hlsSeconds * 1000 + 60_000, 'hls viewers');
@@ -1055,7 +1064,7 @@ export function printTls(results, log) {
   }
   if (hls) {
     log(
-      `\n-- b. HLS: ${s.hlsViewers} viewers of one live stream (${s.hlsSegmentSeconds} s segments of ${s.hlsSegmentBytes.toLocaleString('en-US')} bytes), ${hls.sessions}; protocol as ALPN picks it; ${s.hlsSeconds}s window per run, ${s.rounds} interleaved round(s) of relay and nginx, each relay run against its round's nginx, the floor once against nginx's mean`,
+      `\n-- b. HLS: ${s.hlsViewers} viewers of one live stream (${s.hlsSegmentSeconds} s segments of ${s.hlsSegmentBytes.toLocaleString('en-US')} bytes), ${hls.sessions}; protocol as ALPN picks it; ${s.hlsSeconds}s window per run after ${s.hlsWarmupSeconds}s of the same load, ${s.rounds} interleaved round(s) of relay and nginx, each relay run against its round's nginx, the floor once against nginx's mean`,
     );
     log(
       '   nginx: proxy_cache + proxy_cache_lock (hls.mjs config) over ssl http2; relay: hls route (hls defaults), its logs on as by default (nginx: access_log off); viewers as in the HLS section (hls.js-like)',
